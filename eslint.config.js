@@ -1,0 +1,47 @@
+// One lint configuration for the whole repository (web/ adds its Next.js rules in its own config).
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  {
+    ignores: [
+      '**/node_modules/**',
+      '**/dist/**',
+      '**/.next/**',
+      '.data/**',
+      'stack/kafka/lib/**',
+      'bench/results/**',
+      'web/**',
+    ],
+  },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-console': 'off',
+      eqeqeq: ['error', 'always', { null: 'ignore' }],
+    },
+  },
+  {
+    // Only the SQL builder and the engine's translator may build raw SQL text. Everywhere else,
+    // a pg query() call must receive a compiled builder result, never a template literal.
+    files: ['**/*.ts'],
+    ignores: ['database/src/sql.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='query'] > TemplateLiteral.arguments:first-child",
+          message: 'Build SQL with the sql`` tag from @streamsync/database, never a template string.',
+        },
+        {
+          selector:
+            "CallExpression[callee.property.name='query'] > BinaryExpression.arguments:first-child[operator='+']",
+          message: 'Build SQL with the sql`` tag from @streamsync/database, never string concatenation.',
+        },
+      ],
+    },
+  },
+);
