@@ -1,0 +1,45 @@
+/**
+ * Local secrets: the admin secret (for the data admins' tools and the worker's own use, never the
+ * browser) and the HS256 key that the web app signs role tokens with and the engine verifies.
+ * Taken from the environment when set; otherwise generated once per checkout and kept in
+ * .data/local-secrets.json (git-ignored) so restarts and other tools agree.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { ConfigError } from '@streamsync/database';
+
+export interface LocalSecrets {
+  adminSecret: string;
+  jwtKey: string;
+}
+
+export async function localSecrets(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<LocalSecrets> {
+  const file = path.join(dataDir, 'local-secrets.json');
+  let stored: Partial<LocalSecrets> = {};
+  if (existsSync(file)) {
+    try {
+      stored = JSON.parse(readFileSync(file, 'utf8')) as Partial<LocalSecrets>;
+    } catch {
+      stored = {};
+    }
+  }
+  const secrets: LocalSecrets = {
+    adminSecret: env.HASURA_GRAPHQL_ADMIN_SECRET || stored.adminSecret || randomBytes(24).toString('hex'),
+    jwtKey: env.STREAMSYNC_JWT_KEY || stored.jwtKey || randomBytes(32).toString('hex'),
+  };
+  if (secrets.jwtKey.length < 32) {
+    throw new ConfigError('STREAMSYNC_JWT_KEY', 'an HS256 key must be at least 32 characters');
+  }
+  if (secrets.adminSecret !== stored.adminSecret || secrets.jwtKey !== stored.jwtKey) {
+    await fs.mkdir(dataDir, { recursive: true });
+    await fs.writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  }
+  return secrets;
+}
+
+/** The value of HASURA_GRAPHQL_JWT_SECRET for an HS256 key, in Hasura's JSON form. */
+export function hasuraJwtSecret(jwtKey: string): string {
+  return JSON.stringify({ type: 'HS256', key: jwtKey });
+}

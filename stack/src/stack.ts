@@ -1,0 +1,243 @@
+/**
+ * The local stack: Postgres, the Kafka broker and each StreamSync service, started in dependency
+ * order and stopped in reverse. `npm start` runs it with the defaults below; the end-to-end tests
+ * and benchmarks run it on free ports in a temporary folder.
+ *
+ * A service starts only if its part of the repository is there (its entry file exists), so the
+ * launcher works at every stage of the project.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, databaseSettings, readInt, REPO_ROOT } from '@streamsync/database';
+import { resolveKafka } from './kafka.ts';
+import { isListening } from './ports.ts';
+import { prepareDatabase, resolvePostgres } from './postgres.ts';
+import { hasuraJwtSecret, localSecrets, type LocalSecrets } from './secrets.ts';
+import { startService, type RunningService, type ServiceSpec } from './services.ts';
+
+export type ServiceName = 'engine' | 'worker' | 'producer' | 'web';
+export const ALL_SERVICES: ServiceName[] = ['engine', 'worker', 'producer', 'web'];
+
+export interface StackOptions {
+  /** Runtime state: Postgres data, Kafka logs, pid files, secrets. Default .data/ */
+  dataDir?: string;
+  env?: NodeJS.ProcessEnv;
+  services?: ServiceName[];
+  /** Apply seeds (the demo pipelines and entities). Default true. */
+  seeds?: boolean;
+  log?: (line: string) => void;
+  /** Where service output goes; default the same as log. */
+  output?: (line: string) => void;
+}
+
+export interface Stack {
+  postgresUrl: string;
+  kafkaBrokers: string[];
+  secrets: LocalSecrets;
+  /** name → URL, for what listens */
+  endpoints: Record<string, string>;
+  services: Map<ServiceName, RunningService>;
+  /** Start (again) one service, e.g. after a test killed it. */
+  restart(name: ServiceName): Promise<RunningService>;
+  stop(): Promise<void>;
+}
+
+interface Ports {
+  engine: number;
+  worker: number;
+  producer: number;
+  web: number;
+}
+
+function readPorts(env: NodeJS.ProcessEnv): Ports {
+  return {
+    engine: readInt(env, 'HASURA_GRAPHQL_SERVER_PORT', 8080, 1, 65535),
+    worker: readInt(env, 'ETL_HTTP_PORT', 9464, 1, 65535),
+    producer: readInt(env, 'PRODUCER_HTTP_PORT', 9465, 1, 65535),
+    web: readInt(env, 'WEB_PORT', 3000, 1, 65535),
+  };
+}
+
+const PORT_KEYS: Record<ServiceName, string> = {
+  engine: 'HASURA_GRAPHQL_SERVER_PORT',
+  worker: 'ETL_HTTP_PORT',
+  producer: 'PRODUCER_HTTP_PORT',
+  web: 'WEB_PORT',
+};
+
+const TSX = ['--import', 'tsx'];
+
+/** How each service is run, given where Postgres and Kafka are. */
+function serviceSpec(
+  name: ServiceName,
+  ctx: { postgresUrl: string; brokers: string[]; ports: Ports; secrets: LocalSecrets; env: NodeJS.ProcessEnv },
+): ServiceSpec | undefined {
+  const { ports, secrets } = ctx;
+  const engineUrl = `http://127.0.0.1:${ports.engine}`;
+  const common = { LOG_LEVEL: ctx.env.LOG_LEVEL ?? 'info' };
+  switch (name) {
+    case 'engine': {
+      const entry = path.join(REPO_ROOT, 'engine', 'src', 'main.ts');
+      if (!existsSync(entry)) return undefined;
+      return {
+        name,
+        command: process.execPath,
+        args: [...TSX, entry],
+        cwd: REPO_ROOT,
+        env: {
+          ...common,
+          HASURA_GRAPHQL_SERVER_HOST: '127.0.0.1',
+          HASURA_GRAPHQL_SERVER_PORT: String(ports.engine),
+          HASURA_GRAPHQL_METADATA_DATABASE_URL: ctx.postgresUrl,
+          PG_DATABASE_URL: ctx.postgresUrl,
+          HASURA_GRAPHQL_METADATA_DIR: path.join(REPO_ROOT, 'hasura', 'metadata'),
+          HASURA_GRAPHQL_ADMIN_SECRET: secrets.adminSecret,
+          HASURA_GRAPHQL_JWT_SECRET: hasuraJwtSecret(secrets.jwtKey),
+          HASURA_GRAPHQL_ENABLE_CONSOLE: 'true',
+        },
+        healthUrl: `${engineUrl}/healthz`,
+      };
+    }
+    case 'worker': {
+      const entry = path.join(REPO_ROOT, 'etl-worker', 'src', 'main.ts');
+      if (!existsSync(entry)) return undefined;
+      return {
+        name,
+        command: process.execPath,
+        args: [...TSX, entry],
+        cwd: REPO_ROOT,
+        env: {
+          ...common,
+          DATABASE_URL: ctx.postgresUrl,
+          KAFKA_BROKERS: ctx.brokers.join(','),
+          ETL_HTTP_PORT: String(ports.worker),
+        },
+        healthUrl: `http://127.0.0.1:${ports.worker}/healthz`,
+      };
+    }
+    case 'producer': {
+      const entry = path.join(REPO_ROOT, 'etl-worker', 'src', 'producer', 'main.ts');
+      if (!existsSync(entry)) return undefined;
+      return {
+        name,
+        command: process.execPath,
+        args: [...TSX, entry],
+        cwd: REPO_ROOT,
+        env: {
+          ...common,
+          KAFKA_BROKERS: ctx.brokers.join(','),
+          PRODUCER_HTTP_PORT: String(ports.producer),
+        },
+        healthUrl: `http://127.0.0.1:${ports.producer}/healthz`,
+      };
+    }
+    case 'web': {
+      const nextBin = path.join(REPO_ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
+      if (!existsSync(path.join(REPO_ROOT, 'web', 'package.json')) || !existsSync(nextBin)) return undefined;
+      const built = existsSync(path.join(REPO_ROOT, 'web', '.next', 'BUILD_ID'));
+      return {
+        name,
+        command: process.execPath,
+        // a production build when there is one; the dev server otherwise, so a fresh clone starts
+        args: [nextBin, built ? 'start' : 'dev', '--hostname', '127.0.0.1', '--port', String(ports.web)],
+        cwd: path.join(REPO_ROOT, 'web'),
+        env: {
+          ...common,
+          NEXT_TELEMETRY_DISABLED: '1',
+          GRAPHQL_URL: `${engineUrl}/v1/graphql`,
+          NEXT_PUBLIC_GRAPHQL_URL: `${engineUrl}/v1/graphql`,
+          STREAMSYNC_JWT_KEY: secrets.jwtKey,
+        },
+        healthUrl: `http://127.0.0.1:${ports.web}/api/healthz`,
+        readyTimeoutMs: 180_000,
+      };
+    }
+  }
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const env = opts.env ?? process.env;
+  const log = opts.log ?? (() => {});
+  const output = opts.output ?? log;
+  const dataDir = path.resolve(opts.dataDir ?? path.join(REPO_ROOT, '.data'));
+  const runDir = path.join(dataDir, 'run');
+  const wanted = opts.services ?? ALL_SERVICES;
+
+  // read every setting first: a bad value stops us before anything starts
+  const ports = readPorts(env);
+  const dbSettings = databaseSettings({
+    ...env,
+    STREAMSYNC_PG_DATA_DIR: env.STREAMSYNC_PG_DATA_DIR || path.join(dataDir, 'postgres'),
+  });
+  const secrets = await localSecrets(dataDir, env);
+
+  const stops: Array<() => Promise<void>> = [];
+  const services = new Map<ServiceName, RunningService>();
+  const stopAll = async () => {
+    for (const name of [...services.keys()].reverse()) {
+      log(`stopping ${name}`);
+      await services.get(name)!.stop().catch((e) => log(`${name}: ${(e as Error).message}`));
+      services.delete(name);
+    }
+    while (stops.length) await stops.pop()!().catch((e) => log(`stop: ${(e as Error).message}`));
+  };
+
+  try {
+    log(dbSettings.url ? 'using Postgres at DATABASE_URL' : `starting embedded Postgres on 127.0.0.1:${dbSettings.embeddedPort}`);
+    const postgres = await resolvePostgres(dbSettings, () => {});
+    stops.push(() => postgres.stop());
+    const { applied, seeds } = await prepareDatabase(postgres.url, { seeds: opts.seeds !== false, log });
+    log(`migrations: ${applied.length} applied${seeds.length ? `, seeds: ${seeds.join(', ')}` : ''}`);
+
+    log(env.KAFKA_BROKERS ? `using Kafka at KAFKA_BROKERS=${env.KAFKA_BROKERS}` : 'starting the Kafka broker');
+    const kafka = await resolveKafka({ dataDir: path.join(dataDir, 'kafka'), env, log });
+    stops.push(() => kafka.stop());
+
+    const ctx = { postgresUrl: postgres.url, brokers: kafka.brokers, ports, secrets, env };
+    const endpoints: Record<string, string> = {
+      postgres: postgres.url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'),
+      kafka: kafka.brokers.join(','),
+    };
+
+    const start = async (name: ServiceName): Promise<RunningService> => {
+      const spec = serviceSpec(name, ctx);
+      if (!spec) throw new Error(`${name} is not part of this checkout`);
+      const port = ports[name];
+      if (await isListening(port)) {
+        throw new ConfigError(PORT_KEYS[name], `port ${port} for the ${name} is already in use`);
+      }
+      log(`starting ${name}`);
+      const svc = await startService(spec, { output, runDir });
+      services.set(name, svc);
+      return svc;
+    };
+
+    for (const name of wanted) {
+      if (!serviceSpec(name, ctx)) {
+        log(`${name}: not present in this checkout, skipped`);
+        continue;
+      }
+      await start(name);
+      const base = `http://127.0.0.1:${ports[name]}`;
+      endpoints[name] =
+        name === 'engine' ? `${base}/v1/graphql (console: ${base}/console)` : name === 'web' ? base : `${base}/metrics`;
+    }
+
+    return {
+      postgresUrl: postgres.url,
+      kafkaBrokers: kafka.brokers,
+      secrets,
+      endpoints,
+      services,
+      restart: async (name) => {
+        await services.get(name)?.stop();
+        services.delete(name);
+        return start(name);
+      },
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+}
