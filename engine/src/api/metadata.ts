@@ -91,9 +91,10 @@ async function runOp(
 ): Promise<unknown> {
   const type = body.type;
   if (typeof type !== 'string') throw bad('parse-failed', `key "type" not found`, path);
-  const args = (body.args ?? {}) as Args;
+  // `track_table: {args: "author"}` names the table directly
+  const args = (typeof body.args === 'string' ? { table: body.args } : (body.args ?? {})) as Args;
   const at = (e: unknown) => {
-    if (e instanceof QErr && !e.path.length) e.path = [...path, 'args'];
+    if (e instanceof QErr) e.path = e.path.length ? [...path, ...e.path] : [...path, 'args'];
     throw e;
   };
   if (type === 'bulk' || type === 'concurrent_bulk') {

@@ -22,6 +22,8 @@ export interface CmpOp {
   value?: Val;
   /** _st_d_within and friends */
   extra?: Record<string, Val>;
+  /** _ceq and friends: compare with another column of the same row */
+  col?: string;
   /** _cast: the target type and its operators */
   cast?: { to: string; ops: CmpOp[] };
 }
@@ -45,7 +47,9 @@ export type BoolExp =
       predicate: CmpOp[];
     }
   | { k: 'cf_scalar'; cf: ComputedFieldInfo; pgType: string; ops: CmpOp[] }
-  | { k: 'cf_table'; cf: ComputedFieldInfo; target: TableInfo; e: BoolExp };
+  | { k: 'cf_table'; cf: ComputedFieldInfo; target: TableInfo; e: BoolExp }
+  /** permission `_exists`: some row of an unrelated table satisfies e */
+  | { k: 'exists'; target: TableInfo; e: BoolExp };
 
 export type OrderExpr =
   | { k: 'col'; column: string }

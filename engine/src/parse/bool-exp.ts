@@ -6,6 +6,8 @@
 import { QErr } from '../errors.ts';
 import type { BoolExp, CmpOp, Val } from '../ir/types.ts';
 import type { SourceInfo, TableInfo } from '../schema/source.ts';
+import { qualifiedKey } from '../introspection/catalog.ts';
+import { normalizeName } from '../metadata/types.ts';
 import { isLeaf, isList, isObj, type Leaf, type ObjVal } from './input.ts';
 
 /** Turns leaves into values: placeholders for variables, literals otherwise. */
@@ -172,6 +174,16 @@ function permValue(v: unknown, pgType: string): Val {
   return { k: 'lit', value: v, pgType };
 }
 
+const COLUMN_OPS: Record<string, string> = {
+  _ceq: '_eq',
+  _cne: '_neq',
+  _cneq: '_neq',
+  _cgt: '_gt',
+  _clt: '_lt',
+  _cgte: '_gte',
+  _clte: '_lte',
+};
+
 const OP_ALIASES: Record<string, string> = {
   $eq: '_eq',
   $ne: '_neq',
@@ -216,7 +228,14 @@ function permOps(spec: unknown, pgType: string): CmpOp[] {
   }
   const ops: CmpOp[] = [];
   for (const [rawOp, v] of Object.entries(spec as Record<string, unknown>)) {
-    const op = OP_ALIASES[rawOp] ?? rawOp;
+    const op = OP_ALIASES[rawOp] ?? (rawOp.startsWith('$') ? `_${rawOp.slice(1)}` : rawOp);
+    const colOp = COLUMN_OPS[op];
+    if (colOp) {
+      // the other column: a name, or ["$", name] for the root table (treated the same here)
+      const other = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
+      ops.push({ op: colOp, col: other });
+      continue;
+    }
     if (op === '_is_null') {
       ops.push({ op: v ? '_is_null' : '_is_not_null' });
     } else if (op === '_in' || op === '_nin' || op === '_has_keys_any' || op === '_has_keys_all') {
@@ -267,7 +286,12 @@ export function permFilterToIR(json: unknown, t: TableInfo, source: SourceInfo):
       continue;
     }
     if (key === '_exists' || key === '$exists') {
-      throw new QErr('not-supported', '_exists in permissions is not supported yet', 400);
+      const spec = (v ?? {}) as { _table?: unknown; _where?: unknown };
+      const target = source.tables.get(qualifiedKey(normalizeName(spec._table)));
+      if (!target)
+        throw new QErr('not-exists', `table "${JSON.stringify(spec._table)}" is not tracked`, 400);
+      items.push({ k: 'exists', target, e: permFilterToIR(spec._where ?? {}, target, source) });
+      continue;
     }
     const col = t.columnsByName.get(key);
     if (col) {
@@ -331,6 +355,7 @@ export function sessionVarsOf(e: BoolExp, out = new Set<string>()): Set<string> 
       break;
     case 'rel':
     case 'cf_table':
+    case 'exists':
       sessionVarsOf(e.e, out);
       break;
     case 'agg_count':

@@ -462,7 +462,6 @@ function aggFnField(
   return { k: 'op', op, fields: out };
 }
 
-
 function tableFields(
   ctx: SelectContext,
   t: TableInfo,

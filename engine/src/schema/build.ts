@@ -148,7 +148,9 @@ export class SchemaBuilder {
     const obj: ObjectTypeDef = {
       kind: 'OBJECT',
       name,
-      description: t.description ?? `columns and relationships of "${tableDisplayName(t)}"`,
+      description: t.explicitDescription
+        ? t.description
+        : (t.description ?? `columns and relationships of "${tableDisplayName(t)}"`),
       fields: new Map(),
     };
     this.types.set(name, obj);
@@ -208,8 +210,9 @@ export class SchemaBuilder {
     }
     for (const cf of this.computedFields(t)) {
       const extra = this.cfArgs(cf);
-      const description =
-        cf.comment ?? `A computed field, executes function "${fnDisplayName(cf.fn)}"`;
+      const description = cf.explicitComment
+        ? cf.comment
+        : (cf.comment ?? `A computed field, executes function "${fnDisplayName(cf.fn)}"`);
       if (cf.returns.kind === 'scalar') {
         obj.fields.set(cf.name, {
           name: cf.name,

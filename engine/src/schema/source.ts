@@ -51,6 +51,7 @@ export interface ComputedFieldInfo {
   tableArgIndex: number;
   sessionArgIndex: number | null;
   comment: string | null;
+  explicitComment: boolean;
   returns:
     | { kind: 'scalar'; scalar: string; pgType: string }
     | { kind: 'table'; table: string; set: boolean };
@@ -96,6 +97,8 @@ export interface TableInfo {
   otherPerms: Record<'insert' | 'update' | 'delete', Map<string, Record<string, unknown>>>;
   rootFields: RootFieldNames;
   description: string | null;
+  /** the description was set (possibly to empty) in metadata */
+  explicitDescription: boolean;
 }
 
 export interface FunctionInfo {
@@ -136,7 +139,7 @@ function rootName(
   if (typeof custom === 'string' && custom) return { name: custom, comment: undefined };
   if (custom && typeof custom === 'object') {
     const c = custom as { name?: string | null; comment?: string | null };
-    return { name: c.name || fallback, comment: c.comment };
+    return { name: c.name || fallback, comment: c.comment === '' ? null : c.comment };
   }
   return { name: fallback, comment: undefined };
 }
@@ -166,9 +169,9 @@ function relMappingFromUsing(
     if (!c) throw new Error(`no foreign key constraint exists on the given column(s)`);
     return { target: c.ref, mapping: Object.entries(c.columns), viaLocalFk: true };
   }
-  const spec = fk as { table?: unknown; column?: string; columns?: string[] };
+  const spec = fk as { table?: unknown; column?: unknown; columns?: unknown };
   if (kind === 'object' && !spec.table) {
-    const cols = spec.columns ?? (spec.column ? [spec.column] : []);
+    const cols = toArr(spec.columns ?? spec.column);
     const c = table.foreignKeys.find((f) => sameSet(Object.keys(f.columns), cols));
     if (!c) throw new Error(`no foreign key constraint exists on the given column(s)`);
     return { target: c.ref, mapping: Object.entries(c.columns), viaLocalFk: true };
@@ -176,7 +179,7 @@ function relMappingFromUsing(
   const remote = normalizeName(spec.table);
   const remoteTable = catalog.tables.get(qualifiedKey(remote));
   if (!remoteTable) throw new Error(`table "${remote.name}" does not exist`);
-  const cols = spec.columns ?? (spec.column ? [spec.column] : []);
+  const cols = toArr(spec.columns ?? spec.column);
   const c = remoteTable.foreignKeys.find(
     (f) =>
       f.ref.schema === table.schema &&
@@ -192,11 +195,13 @@ function relMappingFromUsing(
   };
 }
 
+const toArr = (x: unknown): string[] =>
+  Array.isArray(x) ? x.map(String) : typeof x === 'string' ? [x] : [];
 const sameSet = (a: string[], b: string[]) =>
   a.length === b.length && a.every((x) => b.includes(x));
 
 function emptyToNull(s: string | null | undefined): string | null {
-  return s === undefined || s === null ? null : s;
+  return s === undefined || s === null || s === '' ? null : s;
 }
 
 export function buildSourceInfo(metadata: Metadata, catalog: DbCatalog): SourceInfo {
@@ -274,6 +279,7 @@ export function buildSourceInfo(metadata: Metadata, catalog: DbCatalog): SourceI
         },
       },
       description: tableComment,
+      explicitDescription: cfg.comment !== undefined && cfg.comment !== null,
     });
   }
 
@@ -473,7 +479,9 @@ function resolveComputedField(
     fn,
     tableArgIndex,
     sessionArgIndex,
-    comment: cf.comment ?? null,
+    // a comment in metadata (even an empty one) wins over the function's own comment
+    comment: cf.comment !== undefined && cf.comment !== null ? emptyToNull(cf.comment) : fn.comment,
+    explicitComment: cf.comment !== undefined && cf.comment !== null,
     returns,
   };
 }

@@ -344,7 +344,7 @@ export class SelectTranslator {
       case 'col': {
         let e = sql.ident(alias, f.column);
         if (f.path) e = sql`(${e} #> ${this.jsonPath(f.path)})`;
-        if (f.geo) return sql`ST_AsGeoJSON(${e})::json`;
+        if (f.geo) return sql`ST_AsGeoJSON(${e}, 15, 4)::json`;
         if (f.stringify) return sql`(${e})::text`;
         return e;
       }
@@ -445,7 +445,7 @@ export class SelectTranslator {
         return inner ? sql`(NOT ${inner})` : sql`false`;
       }
       case 'col':
-        return this.cmpOps(sql.ident(a, e.column), e.ops);
+        return this.cmpOps(sql.ident(a, e.column), e.ops, a);
       case 'cf_scalar':
         return this.cmpOps(
           this.cfCall(
@@ -460,6 +460,12 @@ export class SelectTranslator {
         const inner = this.boolExp(e.e, x, e.target);
         const conds = [this.relCond(e.rel, a, x), ...(inner ? [inner] : [])];
         return sql`EXISTS (SELECT 1 FROM ${sql.ident(e.target.qn.schema, e.target.qn.name)} AS ${sql.ident(x)} WHERE ${sql.join(conds, ' AND ')})`;
+      }
+      case 'exists': {
+        const x = this.alias('e');
+        const inner = this.boolExp(e.e, x, e.target);
+        const where = inner ? sql` WHERE ${inner}` : sql.empty;
+        return sql`EXISTS (SELECT 1 FROM ${sql.ident(e.target.qn.schema, e.target.qn.name)} AS ${sql.ident(x)}${where})`;
       }
       case 'cf_table': {
         const x = this.alias('e');
@@ -488,14 +494,15 @@ export class SelectTranslator {
     }
   }
 
-  private cmpOps(lhs: SQL, ops: CmpOp[]): SQL | null {
-    const parts = ops.map((o) => this.cmpOp(lhs, o));
+  private cmpOps(lhs: SQL, ops: CmpOp[], a?: string): SQL | null {
+    const parts = ops.map((o) => this.cmpOp(lhs, o, a));
     if (parts.length === 0) return null;
     return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, ' AND ')})`;
   }
 
-  private cmpOp(lhs: SQL, o: CmpOp): SQL {
-    const bin = (kw: string) => sql`(${lhs} ${sql.keyword(kw)} ${this.val(o.value!)})`;
+  private cmpOp(lhs: SQL, o: CmpOp, a?: string): SQL {
+    const rhs = () => (o.col !== undefined && a ? sql.ident(a, o.col) : this.val(o.value!));
+    const bin = (kw: string) => sql`(${lhs} ${sql.keyword(kw)} ${rhs()})`;
     switch (o.op) {
       case '_eq':
         return bin('=');
