@@ -11,6 +11,7 @@ import type { FunctionMeta, Metadata, SourceMeta, TableMeta } from '../metadata/
 import { emptyMetadata, normalizeName, sameName } from '../metadata/types.ts';
 import { buildSourceInfo } from '../schema/source.ts';
 import { runSql, type RunSqlArgs } from './run-sql.ts';
+import { SelectTranslator } from '../translate/select.ts';
 import type { Engine } from '../server.ts';
 
 export type Endpoint = 'v1/metadata' | 'v1/query' | 'v2/query';
@@ -559,11 +560,19 @@ async function v1Insert(ctx: OpContext, args: Args): Promise<unknown> {
     for (const c of cols)
       if (!table.columns.some((x) => x.name === c))
         throw bad('not-exists', `column "${c}" does not exist`);
+    const tr = new SelectTranslator();
     const vals: SQL[] = cols.map((c) => {
       const col = table.columns.find((x) => x.name === c)!;
       const v = obj[c];
-      const value = v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v);
-      return sql`${sql.value(value)}::${sql.type(castable(col.formatted))}`;
+      // GeoJSON for geometry/geography, JSON for json/jsonb, text for the rest
+      const geo = /^(geometry|geography)\b/.test(col.formatted);
+      const value =
+        v === null || geo
+          ? v
+          : typeof v === 'object' && !/^jsonb?$/.test(col.type)
+            ? JSON.stringify(v)
+            : v;
+      return tr.val({ k: 'lit', value: value ?? null, pgType: castable(col.formatted) });
     });
     const stmt = cols.length
       ? sql`INSERT INTO ${sql.ident(qn.schema, qn.name)} (${sql.join(
