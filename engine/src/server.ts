@@ -16,6 +16,7 @@ import { loadMetadataDir } from './metadata/load-dir.ts';
 import { MetadataStore } from './metadata/store.ts';
 import type { Metadata } from './metadata/types.ts';
 import type { SchemaExtension } from './schema/build.ts';
+import { mutationSchema } from './schema/mutation.ts';
 import { EngineState } from './execute/state.ts';
 import { createHttpHandler } from './transport/http.ts';
 import { createMetrics, type EngineMetrics } from './transport/metrics.ts';
@@ -73,7 +74,8 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     const version = await store.save(md);
     stored = { metadata: md, resourceVersion: version };
   }
-  const extensions = opts.extensions ?? [];
+  // mutation_root is always there (issue 5); callers add more roots
+  const extensions = [mutationSchema, ...(opts.extensions ?? [])];
   const stateOpts = {
     stringifyNumeric: config.stringifyNumericTypes,
     planCacheSize: config.planCacheSize,
