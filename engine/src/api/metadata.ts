@@ -251,7 +251,6 @@ export async function runApiRequest(
       // read on first use: SQL run by earlier requests may have changed the database
       catalog: engine.state.catalog,
       catalogStale: true,
-      reloaded: false,
     };
     const rv = (body as Args).resource_version;
     if (endpoint === 'v1/metadata' && rv !== undefined && rv !== engine.state.resourceVersion) {
