@@ -424,6 +424,51 @@ describe('Engine > Schema API (run_sql)', () => {
   });
 });
 
+describe('Engine > v1 DML (/v1/query, /v2/query)', () => {
+  it('should insert, select, update, count and delete rows of a tracked table', async () => {
+    const ins = await api(engine, '/v1/query', {
+      type: 'insert',
+      args: { table: 'author', objects: [{ name: 'Edsger' }, { name: 'Barbara' }] },
+    });
+    expect(ins.body).toEqual({ affected_rows: 2 });
+    const sel = await api(engine, '/v2/query', {
+      type: 'select',
+      args: {
+        table: 'author',
+        columns: ['name'],
+        where: { name: { _in: ['Edsger', 'Barbara', 'Ada'] } },
+        order_by: ['-name'],
+        limit: 2,
+      },
+    });
+    expect(sel.body).toEqual([{ name: 'Edsger' }, { name: 'Barbara' }]);
+    const upd = await api(engine, '/v2/query', {
+      type: 'bulk',
+      args: [
+        {
+          type: 'update',
+          args: { table: 'author', where: { name: 'Edsger' }, $set: { name: 'E.W.D.' } },
+        },
+        { type: 'count', args: { table: 'author', where: { name: { _like: 'E%' } } } },
+        {
+          type: 'delete',
+          args: { table: 'author', where: { name: { _in: ['E.W.D.', 'Barbara'] } } },
+        },
+      ],
+    });
+    expect(upd.body).toEqual([{ affected_rows: 1 }, { count: 1 }, { affected_rows: 2 }]);
+    const bad = await api(engine, '/v2/query', {
+      type: 'select',
+      args: { table: 'author', columns: ['nope'] },
+    });
+    expect(bad.body).toEqual({
+      error: 'column "nope" does not exist',
+      path: '$.columns[0]',
+      code: 'not-exists',
+    });
+  });
+});
+
 describe('Engine > Metadata load', () => {
   it('should refuse a metadata directory with cyclic includes and keep the stored metadata', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'md-cycle-'));
