@@ -1,4 +1,7 @@
+import path from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+const web = path.resolve(import.meta.dirname, 'web');
 
 // One vitest run for every package. The global setup starts the real services the tests talk to
 // (a fresh embedded Postgres and a Kafka broker, or DATABASE_URL / KAFKA_BROKERS when set) and
@@ -10,13 +13,33 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     teardownTimeout: 60_000,
-    projects: ['database', 'stack', 'engine', 'etl-worker'].map((name) => ({
-      extends: true,
-      test: {
-        name,
-        include: [`${name}/**/*.test.ts`],
-        exclude: ['**/node_modules/**'],
+    projects: [
+      ...['database', 'stack', 'engine', 'etl-worker'].map((name) => ({
+        extends: true,
+        test: {
+          name,
+          include: [`${name}/**/*.test.ts`],
+          exclude: ['**/node_modules/**'],
+        },
+      })),
+      {
+        // the dashboard: unit tests next to the code, and the browser tests in web/test/ (real
+        // Chromium against the real stack; the production build is made once, in its setup)
+        extends: true,
+        resolve: {
+          alias: {
+            '@': web,
+            // Next resolves it for server code; outside Next it is only a marker
+            'server-only': path.join(web, 'test', 'server-only-stub.ts'),
+          },
+        },
+        test: {
+          name: 'web',
+          include: ['web/**/*.test.ts'],
+          exclude: ['**/node_modules/**', 'web/.next/**'],
+          globalSetup: ['./web/test/build-once.ts'],
+        },
       },
-    })),
+    ],
   },
 });
