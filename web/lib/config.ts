@@ -64,20 +64,31 @@ export function toWebSocketUrl(httpUrl: string): string {
 }
 
 export function readConfig(env: Env = process.env): WebConfig {
-  const graphqlUrl = readUrl(env, 'GRAPHQL_URL', 'http://127.0.0.1:8080/v1/graphql', ['http:', 'https:']);
-  const publicGraphqlUrl = readUrl(env, 'GRAPHQL_PUBLIC_URL', graphqlUrl, ['http:', 'https:']);
-  const publicGraphqlWsUrl = readUrl(env, 'GRAPHQL_PUBLIC_WS_URL', toWebSocketUrl(publicGraphqlUrl), [
-    'ws:',
-    'wss:',
+  const graphqlUrl = readUrl(env, 'GRAPHQL_URL', 'http://127.0.0.1:8080/v1/graphql', [
+    'http:',
+    'https:',
   ]);
+  const publicGraphqlUrl = readUrl(env, 'GRAPHQL_PUBLIC_URL', graphqlUrl, ['http:', 'https:']);
+  const publicGraphqlWsUrl = readUrl(
+    env,
+    'GRAPHQL_PUBLIC_WS_URL',
+    toWebSocketUrl(publicGraphqlUrl),
+    ['ws:', 'wss:'],
+  );
   const jwtKey = env.STREAMSYNC_JWT_KEY ?? '';
   if (jwtKey.length < 32) {
-    throw new ConfigError('STREAMSYNC_JWT_KEY', 'an HS256 key of at least 32 characters is required');
+    throw new ConfigError(
+      'STREAMSYNC_JWT_KEY',
+      'an HS256 key of at least 32 characters is required',
+    );
   }
   const ttlRaw = env.STREAMSYNC_TOKEN_TTL_S?.trim() || '900';
   const tokenTtlSeconds = Number(ttlRaw);
   if (!Number.isInteger(tokenTtlSeconds) || tokenTtlSeconds < 10 || tokenTtlSeconds > 86_400) {
-    throw new ConfigError('STREAMSYNC_TOKEN_TTL_S', `expected whole seconds 10 … 86400, got ${ttlRaw}`);
+    throw new ConfigError(
+      'STREAMSYNC_TOKEN_TTL_S',
+      `expected whole seconds 10 … 86400, got ${ttlRaw}`,
+    );
   }
   const role = env.STREAMSYNC_WEB_ROLE?.trim() || 'viewer';
   if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(role) || role === 'admin') {

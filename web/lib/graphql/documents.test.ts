@@ -35,7 +35,9 @@ describe('Web > GraphQL > documents', () => {
 
   it('should build a streaming subscription with a cursor on the time field', () => {
     const doc = streamRowsSubscription(sensors, ['ts', 'entity_id', 'temperature'], true);
-    expect(doc).toContain('rows: sensor_readings_stream(batch_size: $batch, cursor: { initial_value: { ts: $cursor }, ordering: ASC }, where: { entity_id: { _eq: $entity } })');
+    expect(doc).toContain(
+      'rows: sensor_readings_stream(batch_size: $batch, cursor: { initial_value: { ts: $cursor }, ordering: ASC }, where: { entity_id: { _eq: $entity } })',
+    );
     expect(doc).toContain('$entity: bigint!');
     expect(() => parse(doc)).not.toThrow();
     const all = streamRowsSubscription(sensors, ['ts', 'temperature'], false);

@@ -28,10 +28,15 @@ function entityLabel(stream: DiscoveredStream): string {
 }
 
 /** `where` for one entity (or all rows) plus an optional time bound. */
-function whereClause(stream: DiscoveredStream, opts: { entity: boolean; timeOp?: '_gt' | '_gte'; timeVar?: string }): string {
+function whereClause(
+  stream: DiscoveredStream,
+  opts: { entity: boolean; timeOp?: '_gt' | '_gte'; timeVar?: string },
+): string {
   const parts: string[] = [];
-  if (opts.timeOp) parts.push(`${name(stream.timeField)}: { ${opts.timeOp}: $${opts.timeVar ?? 'from'} }`);
-  if (opts.entity && stream.entityField) parts.push(`${name(stream.entityField)}: { _eq: $entity }`);
+  if (opts.timeOp)
+    parts.push(`${name(stream.timeField)}: { ${opts.timeOp}: $${opts.timeVar ?? 'from'} }`);
+  if (opts.entity && stream.entityField)
+    parts.push(`${name(stream.entityField)}: { _eq: $entity }`);
   return parts.length ? `where: { ${parts.join(', ')} }` : '';
 }
 
@@ -43,7 +48,11 @@ function entityVar(stream: DiscoveredStream, entity: boolean): string {
  * The streaming subscription behind a live chart: rows after `$cursor` in time order, in batches.
  * Result: `{ rows: [...] }`.
  */
-export function streamRowsSubscription(stream: DiscoveredStream, fields: readonly string[], entity: boolean): string {
+export function streamRowsSubscription(
+  stream: DiscoveredStream,
+  fields: readonly string[],
+  entity: boolean,
+): string {
   const t = name(stream.timeField);
   const where = whereClause(stream, { entity });
   return `subscription StreamRows($cursor: ${name(stream.timeScalar)}!, $batch: Int!${entityVar(stream, entity)}) {
@@ -52,7 +61,11 @@ export function streamRowsSubscription(stream: DiscoveredStream, fields: readonl
 }
 
 /** The newest rows of a window (newest first), to draw before the stream catches up. */
-export function historyQuery(stream: DiscoveredStream, fields: readonly string[], entity: boolean): string {
+export function historyQuery(
+  stream: DiscoveredStream,
+  fields: readonly string[],
+  entity: boolean,
+): string {
   const where = whereClause(stream, { entity, timeOp: '_gte' });
   return `query StreamHistory($from: ${name(stream.timeScalar)}!, $limit: Int!${entityVar(stream, entity)}) {
   rows: ${name(stream.name)}(${where}, order_by: { ${name(stream.timeField)}: desc }, limit: $limit) { ${selection(fields)} }
@@ -60,7 +73,11 @@ export function historyQuery(stream: DiscoveredStream, fields: readonly string[]
 }
 
 /** Live query: the newest rows (newest first), with the entity's label. */
-export function latestRowsSubscription(stream: DiscoveredStream, fields: readonly string[], entity: boolean): string {
+export function latestRowsSubscription(
+  stream: DiscoveredStream,
+  fields: readonly string[],
+  entity: boolean,
+): string {
   const where = whereClause(stream, { entity });
   return `subscription LatestRows($limit: Int!${entityVar(stream, entity)}) {
   rows: ${name(stream.name)}(${where ? `${where}, ` : ''}order_by: { ${name(stream.timeField)}: desc }, limit: $limit) { ${selection(fields)}${entityLabel(stream)} }
@@ -68,7 +85,11 @@ export function latestRowsSubscription(stream: DiscoveredStream, fields: readonl
 }
 
 /** Live query: count, avg, min and max of the metrics since `$from`. */
-export function windowAggregateSubscription(stream: DiscoveredStream, metrics: readonly string[], entity: boolean): string {
+export function windowAggregateSubscription(
+  stream: DiscoveredStream,
+  metrics: readonly string[],
+  entity: boolean,
+): string {
   const where = whereClause(stream, { entity, timeOp: '_gte' });
   const m = selection(metrics);
   return `subscription WindowAggregate($from: ${name(stream.timeScalar)}!${entityVar(stream, entity)}) {
@@ -123,7 +144,10 @@ export const CONSUMER_OFFSETS_SUBSCRIPTION = `subscription ConsumerOffsets {
   }
 }`;
 
-export const CONSUMER_OFFSETS_QUERY = CONSUMER_OFFSETS_SUBSCRIPTION.replace(/^subscription/, 'query');
+export const CONSUMER_OFFSETS_QUERY = CONSUMER_OFFSETS_SUBSCRIPTION.replace(
+  /^subscription/,
+  'query',
+);
 
 export const DEAD_LETTERS_SUBSCRIPTION = `subscription DeadLetters($limit: Int!) {
   dead_letters(order_by: { id: desc }, limit: $limit) {

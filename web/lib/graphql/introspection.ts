@@ -76,7 +76,12 @@ export interface SchemaIntrospection {
 }
 
 /** A type reference without NON_NULL / LIST wrappers, and whether it was a list / non-null. */
-export function unwrap(type: TypeRef): { name: string | null; kind: string; list: boolean; nonNull: boolean } {
+export function unwrap(type: TypeRef): {
+  name: string | null;
+  kind: string;
+  list: boolean;
+  nonNull: boolean;
+} {
   let t: TypeRef | null | undefined = type;
   let list = false;
   const nonNull = type.kind === 'NON_NULL';

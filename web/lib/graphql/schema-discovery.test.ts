@@ -44,8 +44,18 @@ describe('Web > GraphQL > schema discovery', () => {
   it('should find the time field and the numeric metrics, not the ids', () => {
     const sensors = discoverSchema(schema).streams.find((s) => s.name === 'sensor_readings')!;
     expect(sensors.timeField).toBe('ts');
-    expect(sensors.metrics.map((m) => m.name)).toEqual(['temperature', 'humidity', 'pressure', 'battery', 'dew_point']);
-    expect(sensors.metrics[0]).toEqual({ name: 'temperature', scalar: 'float8', description: 'Air temperature, °C' });
+    expect(sensors.metrics.map((m) => m.name)).toEqual([
+      'temperature',
+      'humidity',
+      'pressure',
+      'battery',
+      'dew_point',
+    ]);
+    expect(sensors.metrics[0]).toEqual({
+      name: 'temperature',
+      scalar: 'float8',
+      description: 'Air temperature, °C',
+    });
     expect(sensors.entityField).toBe('entity_id');
     expect(sensors.entityRelationship).toEqual({ field: 'entity', labelFields: ['name', 'key'] });
     expect(sensors.description).toBe('Environmental sensor readings (demo stream)');
@@ -76,12 +86,21 @@ describe('Web > GraphQL > schema discovery', () => {
       'type query_root {',
       `type wind_gusts { ts: timestamptz! speed: float8 direction: Int station: String }
        type query_root { wind_gusts: [wind_gusts!]!`,
-    ).replace('type subscription_root {', 'type subscription_root { wind_gusts_stream(batch_size: Int!): [wind_gusts!]!');
+    ).replace(
+      'type subscription_root {',
+      'type subscription_root { wind_gusts_stream(batch_size: Int!): [wind_gusts!]!',
+    );
     const withoutPipeline = discoverSchema(introspect(sdl));
     expect(withoutPipeline.streams.map((s) => s.name)).not.toContain('wind_gusts');
     const declared = discoverSchema(introspect(sdl), [
       ...PIPELINES,
-      { name: 'wind', target_schema: 'public', target_table: 'wind_gusts', time_column: 'ts', key_columns: ['ts'] },
+      {
+        name: 'wind',
+        target_schema: 'public',
+        target_table: 'wind_gusts',
+        time_column: 'ts',
+        key_columns: ['ts'],
+      },
     ]);
     const wind = declared.streams.find((s) => s.name === 'wind_gusts')!;
     expect(wind.metrics.map((m) => m.name)).toEqual(['speed', 'direction']);
@@ -101,11 +120,18 @@ describe('Web > GraphQL > schema discovery', () => {
       hour: { name: 'rollups_1h', hasAvg: true },
       bucketedSeries: true,
     });
-    expect(found.health).toEqual({ pipelines: true, consumerOffsets: true, deadLetters: true, entities: true });
+    expect(found.health).toEqual({
+      pipelines: true,
+      consumerOffsets: true,
+      deadLetters: true,
+      entities: true,
+    });
   });
 
   it('should find nothing in a schema without tables', () => {
-    const empty = introspect('type query_root { no_queries_available: String! } schema { query: query_root }');
+    const empty = introspect(
+      'type query_root { no_queries_available: String! } schema { query: query_root }',
+    );
     const found = discoverSchema(empty);
     expect(found.streams).toEqual([]);
     expect(found.health.pipelines).toBe(false);

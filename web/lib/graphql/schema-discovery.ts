@@ -11,9 +11,22 @@
  * - and is either the target of a declared pipeline, or holds points of an entity (`entity_id`).
  * Rollup-shaped tables (stream, metric, bucket) are the rollups, not streams.
  */
-import { unwrap, type IntrospectedField, type IntrospectedType, type SchemaIntrospection } from './introspection';
+import {
+  unwrap,
+  type IntrospectedField,
+  type IntrospectedType,
+  type SchemaIntrospection,
+} from './introspection';
 
-export const NUMERIC_SCALARS = new Set(['Int', 'smallint', 'bigint', 'Float', 'float4', 'float8', 'numeric']);
+export const NUMERIC_SCALARS = new Set([
+  'Int',
+  'smallint',
+  'bigint',
+  'Float',
+  'float4',
+  'float8',
+  'numeric',
+]);
 const TIME_SCALARS = new Set(['timestamptz', 'timestamp']);
 const PREFERRED_TIME_NAMES = ['ts', 'time', 'timestamp', 'event_time', 'recorded_at'];
 
@@ -81,7 +94,10 @@ function typeMap(schema: SchemaIntrospection): Map<string, IntrospectedType> {
   return new Map(schema.__schema.types.map((t) => [t.name, t]));
 }
 
-function rootFields(types: Map<string, IntrospectedType>, rootName: string | undefined): Map<string, IntrospectedField> {
+function rootFields(
+  types: Map<string, IntrospectedType>,
+  rootName: string | undefined,
+): Map<string, IntrospectedField> {
   const root = rootName ? types.get(rootName) : undefined;
   return new Map((root?.fields ?? []).map((f) => [f.name, f]));
 }
@@ -91,7 +107,11 @@ function scalarFields(type: IntrospectedType): StreamField[] {
   for (const f of type.fields ?? []) {
     const t = unwrap(f.type);
     if (t.kind !== 'SCALAR' || t.list || !t.name) continue;
-    out.push({ name: f.name, scalar: t.name, ...(f.description ? { description: f.description } : {}) });
+    out.push({
+      name: f.name,
+      scalar: t.name,
+      ...(f.description ? { description: f.description } : {}),
+    });
   }
   return out;
 }
@@ -166,7 +186,8 @@ export function discoverSchema(
   const subscriptionRoot = rootFields(types, schema.__schema.subscriptionType?.name);
 
   const byTable = new Map<string, PipelineDeclaration>();
-  for (const p of pipelines ?? []) byTable.set(graphqlTableName(p.target_schema, p.target_table), p);
+  for (const p of pipelines ?? [])
+    byTable.set(graphqlTableName(p.target_schema, p.target_table), p);
 
   const streams: DiscoveredStream[] = [];
   for (const [name, field] of queryRoot) {
@@ -182,7 +203,11 @@ export function discoverSchema(
     if (!timeField) continue;
     const keyColumns = new Set(pipeline?.key_columns ?? []);
     const metrics = fields.filter(
-      (f) => NUMERIC_SCALARS.has(f.scalar) && !isIdLike(f.name) && !keyColumns.has(f.name) && f.name !== timeField,
+      (f) =>
+        NUMERIC_SCALARS.has(f.scalar) &&
+        !isIdLike(f.name) &&
+        !keyColumns.has(f.name) &&
+        f.name !== timeField,
     );
     if (metrics.length === 0) continue;
     const entityField = fields.some((f) => f.name === 'entity_id') ? 'entity_id' : undefined;
@@ -191,7 +216,9 @@ export function discoverSchema(
     const metricNames = new Set(metrics.map((m) => m.name));
     const otherFields = fields.filter((f) => f.name !== timeField && !metricNames.has(f.name));
     const typeDescription =
-      type.description && !HASURA_DEFAULT_DESCRIPTION.test(type.description) ? type.description : undefined;
+      type.description && !HASURA_DEFAULT_DESCRIPTION.test(type.description)
+        ? type.description
+        : undefined;
     const description = pipeline?.description ?? typeDescription;
     streams.push({
       name,
@@ -202,7 +229,9 @@ export function discoverSchema(
       timeScalar,
       metrics,
       otherFields,
-      ...(entityField ? { entityField, entityScalar: fields.find((f) => f.name === entityField)!.scalar } : {}),
+      ...(entityField
+        ? { entityField, entityScalar: fields.find((f) => f.name === entityField)!.scalar }
+        : {}),
       ...(entityField ? { entityRelationship: entityRelationship(type, types) } : {}),
       canAggregate: queryRoot.has(`${name}_aggregate`) && subscriptionRoot.has(`${name}_aggregate`),
       ...(pipeline

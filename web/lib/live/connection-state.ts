@@ -16,7 +16,12 @@ export interface ConnectionState {
   role?: string;
 }
 
-export const INITIAL_CONNECTION_STATE: ConnectionState = { status: 'idle', since: 0, attempt: 0, renewals: 0 };
+export const INITIAL_CONNECTION_STATE: ConnectionState = {
+  status: 'idle',
+  since: 0,
+  attempt: 0,
+  renewals: 0,
+};
 
 /** The close event or error a graphql-ws client reported, as one line. */
 export function describeError(err: unknown): string {
@@ -25,7 +30,8 @@ export function describeError(err: unknown): string {
       const e = err as { code: number; reason: string };
       return `closed ${e.code}${e.reason ? `: ${e.reason}` : ''}`;
     }
-    if (Array.isArray(err)) return err.map((e) => (e as { message?: string }).message ?? String(e)).join('; ');
+    if (Array.isArray(err))
+      return err.map((e) => (e as { message?: string }).message ?? String(e)).join('; ');
     if ('message' in err) return String((err as { message: unknown }).message);
     if ('type' in err) return `socket ${(err as { type: string }).type}`;
   }

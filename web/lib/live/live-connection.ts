@@ -14,7 +14,12 @@
 import { createClient, type Client, type SubscribePayload } from 'graphql-ws';
 import type { SessionInfo } from '@/lib/session/types';
 import { isStale, renewalDelay, retryDelay } from '@/lib/session/renewal';
-import { describeError, INITIAL_CONNECTION_STATE, isGraphQLErrorList, type ConnectionState } from './connection-state';
+import {
+  describeError,
+  INITIAL_CONNECTION_STATE,
+  isGraphQLErrorList,
+  type ConnectionState,
+} from './connection-state';
 
 export interface LiveSink {
   next(value: unknown): void;
@@ -158,7 +163,14 @@ export class LiveConnection {
   private newGeneration(session: SessionInfo): Generation {
     const id = ++this.genCounter;
     let everConnected = false;
-    const gen: Generation = { id, client: undefined as unknown as Client, session, connected: false, inners: 0, retired: false };
+    const gen: Generation = {
+      id,
+      client: undefined as unknown as Client,
+      session,
+      connected: false,
+      inners: 0,
+      retired: false,
+    };
     gen.client = createClient({
       url: session.graphqlWsUrl,
       lazy: true,
@@ -325,7 +337,8 @@ export class LiveConnection {
     }
     // streams that get no new rows never "deliver": retire the old socket after a grace period
     setTimeout(() => {
-      for (const record of this.records) if (record.previous?.gen === old) this.dropPrevious(record);
+      for (const record of this.records)
+        if (record.previous?.gen === old) this.dropPrevious(record);
       this.retire(old);
       if (this.handoverFrom === old) this.handoverFrom = undefined;
     }, this.grace);

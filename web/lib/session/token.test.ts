@@ -6,7 +6,12 @@ const KEY = 'k'.repeat(40);
 
 describe('Web > Session > token', () => {
   it('should sign a Hasura JWT for the role that the key verifies', async () => {
-    const { token, issuedAt, expiresAt } = await issueToken({ key: KEY, role: 'viewer', ttlSeconds: 60, now: Math.floor(Date.now() / 1000) });
+    const { token, issuedAt, expiresAt } = await issueToken({
+      key: KEY,
+      role: 'viewer',
+      ttlSeconds: 60,
+      now: Math.floor(Date.now() / 1000),
+    });
     expect(expiresAt - issuedAt).toBe(60);
     const { payload, protectedHeader } = await jwtVerify(token, new TextEncoder().encode(KEY));
     expect(protectedHeader.alg).toBe('HS256');
@@ -21,7 +26,9 @@ describe('Web > Session > token', () => {
     const { token } = await issueToken({ key: KEY, role: 'user', userId: '3', ttlSeconds: 60 });
     const { payload } = await jwtVerify(token, new TextEncoder().encode(KEY));
     expect(payload.sub).toBe('3');
-    expect((payload[HASURA_CLAIMS_NAMESPACE] as Record<string, unknown>)['x-hasura-user-id']).toBe('3');
+    expect((payload[HASURA_CLAIMS_NAMESPACE] as Record<string, unknown>)['x-hasura-user-id']).toBe(
+      '3',
+    );
   });
 
   it('should not verify with another key', async () => {

@@ -36,7 +36,9 @@ export function hasuraClaims(role: string, userId?: string): Record<string, unkn
 export async function issueToken(req: TokenRequest): Promise<IssuedToken> {
   const issuedAt = req.now ?? Math.floor(Date.now() / 1000);
   const expiresAt = issuedAt + req.ttlSeconds;
-  const jwt = new SignJWT({ [req.claimsNamespace ?? HASURA_CLAIMS_NAMESPACE]: hasuraClaims(req.role, req.userId) })
+  const jwt = new SignJWT({
+    [req.claimsNamespace ?? HASURA_CLAIMS_NAMESPACE]: hasuraClaims(req.role, req.userId),
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setIssuedAt(issuedAt)
     .setExpirationTime(expiresAt)

@@ -13,8 +13,14 @@ describe('Web > Stream > series store', () => {
 
   it('should append in order and insert late points in place', () => {
     const s = new SeriesStore(['v'], 'ts');
-    s.append([{ ts: at(1), v: 1 }, { ts: at(3), v: 3 }]);
-    s.append([{ ts: at(2), v: 2 }, { ts: at(4), v: null }]);
+    s.append([
+      { ts: at(1), v: 1 },
+      { ts: at(3), v: 3 },
+    ]);
+    s.append([
+      { ts: at(2), v: 2 },
+      { ts: at(4), v: null },
+    ]);
     expect(s.data.x).toEqual([1, 2, 3, 4]);
     expect(s.data.y.v).toEqual([1, 2, 3, null]);
   });

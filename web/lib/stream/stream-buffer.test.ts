@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseTime, rowKey, StreamBuffer } from './stream-buffer';
 
-const row = (iso: string, entity = 1, value = 1) => ({ ts: iso, entity_id: entity, temperature: value });
+const row = (iso: string, entity = 1, value = 1) => ({
+  ts: iso,
+  entity_id: entity,
+  temperature: value,
+});
 
 describe('Web > Stream > buffer', () => {
   it('should parse Hasura and Postgres timestamp forms', () => {
@@ -25,7 +29,11 @@ describe('Web > Stream > buffer', () => {
 
   it('should drop the rows a resumed subscription sends again', () => {
     const b = new StreamBuffer({ timeField: 'ts', overlapMs: 2000 });
-    b.accept([row('2024-01-01T00:00:00Z'), row('2024-01-01T00:00:01Z'), row('2024-01-01T00:00:02Z')]);
+    b.accept([
+      row('2024-01-01T00:00:00Z'),
+      row('2024-01-01T00:00:01Z'),
+      row('2024-01-01T00:00:02Z'),
+    ]);
     const resumedFrom = b.resumeCursor('2023-12-31T00:00:00Z');
     expect(resumedFrom).toBe('2024-01-01T00:00:00.000Z');
     // the server sends every row after the resume cursor: two seen, one new, one late but new
@@ -35,7 +43,10 @@ describe('Web > Stream > buffer', () => {
       row('2024-01-01T00:00:02Z', 2),
       row('2024-01-01T00:00:03Z'),
     ]);
-    expect(again.map((r) => `${r.ts}/${r.entity_id}`)).toEqual(['2024-01-01T00:00:02Z/2', '2024-01-01T00:00:03Z/1']);
+    expect(again.map((r) => `${r.ts}/${r.entity_id}`)).toEqual([
+      '2024-01-01T00:00:02Z/2',
+      '2024-01-01T00:00:03Z/1',
+    ]);
     expect(b.duplicates).toBe(2);
     expect(b.accepted).toBe(5);
   });
@@ -55,7 +66,8 @@ describe('Web > Stream > buffer', () => {
 
   it('should stay small over a long stream', () => {
     const b = new StreamBuffer({ timeField: 'ts', overlapMs: 1000 });
-    for (let i = 0; i < 20_000; i++) b.accept([row(new Date(Date.UTC(2024, 0, 1) + i * 100).toISOString())]);
+    for (let i = 0; i < 20_000; i++)
+      b.accept([row(new Date(Date.UTC(2024, 0, 1) + i * 100).toISOString())]);
     expect(b.accepted).toBe(20_000);
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     expect((b as any).seen.size).toBeLessThan(4200);

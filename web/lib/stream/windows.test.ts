@@ -10,18 +10,30 @@ describe('Web > Stream > window source', () => {
   });
 
   it('should switch to per-minute rollups for 24 h and per-hour rollups for 7 d', () => {
-    expect(selectSource(findWindow('24h').ms, both, true)).toEqual({ kind: 'rollup', table: 'rollups_1m', bucketMs: 60_000 });
-    expect(selectSource(findWindow('7d').ms, both, true)).toEqual({ kind: 'rollup', table: 'rollups_1h', bucketMs: 3_600_000 });
+    expect(selectSource(findWindow('24h').ms, both, true)).toEqual({
+      kind: 'rollup',
+      table: 'rollups_1m',
+      bucketMs: 60_000,
+    });
+    expect(selectSource(findWindow('7d').ms, both, true)).toEqual({
+      kind: 'rollup',
+      table: 'rollups_1h',
+      bucketMs: 3_600_000,
+    });
   });
 
   it('should use what rollups the role can read', () => {
-    expect(selectSource(findWindow('24h').ms, { minute: { name: 'rollups_1m' } }, undefined)).toEqual({
+    expect(
+      selectSource(findWindow('24h').ms, { minute: { name: 'rollups_1m' } }, undefined),
+    ).toEqual({
       kind: 'rollup',
       table: 'rollups_1m',
       bucketMs: 60_000,
     });
     // 7 d of minutes is more than one request may return
-    expect(selectSource(findWindow('7d').ms, { minute: { name: 'rollups_1m' } }, undefined).kind).toBe('none');
+    expect(
+      selectSource(findWindow('7d').ms, { minute: { name: 'rollups_1m' } }, undefined).kind,
+    ).toBe('none');
     expect(selectSource(findWindow('24h').ms, { hour: { name: 'rollups_1h' } }, true)).toEqual({
       kind: 'rollup',
       table: 'rollups_1h',

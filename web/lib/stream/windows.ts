@@ -42,15 +42,22 @@ export interface RollupAvailability {
  * Where a window's points come from.
  * @param rolledUp whether the worker rolls this metric up (undefined: not known, assume yes)
  */
-export function selectSource(windowMs: number, rollups: RollupAvailability, rolledUp: boolean | undefined): PointSource {
+export function selectSource(
+  windowMs: number,
+  rollups: RollupAvailability,
+  rolledUp: boolean | undefined,
+): PointSource {
   if (windowMs <= RAW_MAX_MS) return { kind: 'raw', capped: false };
   if (rolledUp !== false) {
     const minuteBuckets = windowMs / 60_000;
     const hourBuckets = windowMs / 3_600_000;
     // the finest rollup that keeps the window within a few thousand buckets
-    if (rollups.minute && minuteBuckets <= 2_000) return { kind: 'rollup', table: rollups.minute.name, bucketMs: 60_000 };
-    if (rollups.hour && hourBuckets <= ROW_LIMIT) return { kind: 'rollup', table: rollups.hour.name, bucketMs: 3_600_000 };
-    if (rollups.minute && minuteBuckets <= ROW_LIMIT) return { kind: 'rollup', table: rollups.minute.name, bucketMs: 60_000 };
+    if (rollups.minute && minuteBuckets <= 2_000)
+      return { kind: 'rollup', table: rollups.minute.name, bucketMs: 60_000 };
+    if (rollups.hour && hourBuckets <= ROW_LIMIT)
+      return { kind: 'rollup', table: rollups.hour.name, bucketMs: 3_600_000 };
+    if (rollups.minute && minuteBuckets <= ROW_LIMIT)
+      return { kind: 'rollup', table: rollups.minute.name, bucketMs: 60_000 };
   }
   if (rolledUp === false) {
     return { kind: 'raw', capped: true };

@@ -30,7 +30,12 @@ export async function GET(): Promise<NextResponse> {
     return NextResponse.json(body, { headers: { 'Cache-Control': 'no-store' } });
   } catch (err) {
     const message = err instanceof ConfigError ? err.message : 'could not issue a session';
-    console.error(JSON.stringify({ level: 'error', msg: 'session', error: (err as Error).message }));
-    return NextResponse.json({ error: message }, { status: 500, headers: { 'Cache-Control': 'no-store' } });
+    console.error(
+      JSON.stringify({ level: 'error', msg: 'session', error: (err as Error).message }),
+    );
+    return NextResponse.json(
+      { error: message },
+      { status: 500, headers: { 'Cache-Control': 'no-store' } },
+    );
   }
 }

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { formatAgo, formatClock, formatNumber, formatRate } from './format';
+
+describe('Web > format', () => {
+  it('should format numbers with grouping and bounded digits', () => {
+    expect(formatNumber(1234567)).toBe('1,234,567');
+    expect(formatNumber(21.456)).toBe('21.46');
+    expect(formatNumber('1013.25000000')).toBe('1,013.3');
+    expect(formatNumber(null)).toBe('—');
+    expect(formatNumber(0.00001)).toBe('1.00e-5');
+  });
+
+  it('should format rates and times', () => {
+    expect(formatRate(1234.4)).toBe('1,234/s');
+    expect(formatRate(12.34)).toBe('12.3/s');
+    expect(formatRate(0.5)).toBe('0.50/s');
+    expect(formatClock('2024-05-01T12:34:56.789+00:00')).toBe('12:34:56');
+    expect(formatAgo(90_000)).toBe('1m ago');
+  });
+});
