@@ -18,7 +18,10 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': 'error',
       'no-console': 'off',
       eqeqeq: ['error', 'always', { null: 'ignore' }],
@@ -33,13 +36,16 @@ export default tseslint.config(
       'no-restricted-syntax': [
         'error',
         {
-          selector: "CallExpression[callee.property.name='query'] > TemplateLiteral.arguments:first-child",
-          message: 'Build SQL with the sql`` tag from @streamsync/database, never a template string.',
+          selector:
+            "CallExpression[callee.property.name='query'] > TemplateLiteral.arguments:first-child",
+          message:
+            'Build SQL with the sql`` tag from @streamsync/database, never a template string.',
         },
         {
           selector:
             "CallExpression[callee.property.name='query'] > BinaryExpression.arguments:first-child[operator='+']",
-          message: 'Build SQL with the sql`` tag from @streamsync/database, never string concatenation.',
+          message:
+            'Build SQL with the sql`` tag from @streamsync/database, never string concatenation.',
         },
       ],
     },

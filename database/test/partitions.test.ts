@@ -21,8 +21,16 @@ describe('Database > Time partitions', () => {
   afterAll(async () => db?.drop());
 
   it('should have partitions ahead of now for every registered table', async () => {
-    const { rows } = await query<{ table_name: string }>(db.pool, sql`SELECT table_name FROM timeseries.partitioned_tables`);
-    expect(rows.map((r) => r.table_name).sort()).toEqual(['market_trades', 'rollups_1h', 'rollups_1m', 'sensor_readings']);
+    const { rows } = await query<{ table_name: string }>(
+      db.pool,
+      sql`SELECT table_name FROM timeseries.partitioned_tables`,
+    );
+    expect(rows.map((r) => r.table_name).sort()).toEqual([
+      'market_trades',
+      'rollups_1h',
+      'rollups_1m',
+      'sensor_readings',
+    ]);
     // a point three days ahead has a home
     await query(
       db.pool,
@@ -40,7 +48,9 @@ describe('Database > Time partitions', () => {
     );
     expect(rows[0]!.made).toBe(1);
     await query(db.pool, insert);
-    expect((await partitions('public.sensor_readings')).map((p) => p.name)).toContain('sensor_readings_p20200304');
+    expect((await partitions('public.sensor_readings')).map((p) => p.name)).toContain(
+      'sensor_readings_p20200304',
+    );
     // a second call makes nothing
     const again = await query<{ made: number }>(
       db.pool,
@@ -50,8 +60,12 @@ describe('Database > Time partitions', () => {
   });
 
   it('should align partitions on UTC day boundaries', async () => {
-    const p = (await partitions('public.sensor_readings')).find((x) => x.name === 'sensor_readings_p20200304');
-    expect(p?.bound).toBe("FOR VALUES FROM ('2020-03-04 00:00:00+00') TO ('2020-03-05 00:00:00+00')");
+    const p = (await partitions('public.sensor_readings')).find(
+      (x) => x.name === 'sensor_readings_p20200304',
+    );
+    expect(p?.bound).toBe(
+      "FOR VALUES FROM ('2020-03-04 00:00:00+00') TO ('2020-03-05 00:00:00+00')",
+    );
   });
 
   it('should drop partitions wholly older than the retention, and keep the rest', async () => {
@@ -93,7 +107,13 @@ describe('Database > Time partitions', () => {
       sql`INSERT INTO public.rollups_1h (stream, entity_id, metric, bucket, count, min, max, sum, last, last_ts)
           VALUES ('sensor_readings', 1, 'temperature', date_trunc('hour', now()), 20, 0, 10, 100, 1, now())`,
     );
-    const fiveMin = await query<{ count: string; min: number; max: number; avg: number; last: number }>(
+    const fiveMin = await query<{
+      count: string;
+      min: number;
+      max: number;
+      avg: number;
+      last: number;
+    }>(
       db.pool,
       sql`SELECT * FROM public.bucketed_series('sensor_readings', 1, 'temperature',
                                                 now() - interval '1 hour', now() + interval '1 minute', '5 minutes')`,

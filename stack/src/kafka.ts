@@ -15,6 +15,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { freePorts } from './ports.ts';
 
 export type Log = (msg: string) => void;
 
@@ -46,6 +47,8 @@ export interface ResolvedKafka {
   stop(): Promise<void>;
   /** True when KAFKA_BROKERS pointed at a cluster we did not start. */
   external: boolean;
+  /** The broker's JVM, when we started it. */
+  pid?: number;
 }
 
 const KAFKA_DIR = fileURLToPath(new URL('../kafka/', import.meta.url));
@@ -297,29 +300,12 @@ export async function ensureKafkaJars(
 // ---------------------------------------------------------------------------------------------
 // Ports, config and storage
 
-function listenOnFreePort(): Promise<net.Server> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.once('error', reject);
-    server.listen(0, HOST, () => resolve(server));
-  });
-}
-
-/** `count` distinct free TCP ports on 127.0.0.1 (held open together, so they cannot collide). */
-export async function findFreePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => listenOnFreePort()));
-  const ports = servers.map((s) => (s.address() as net.AddressInfo).port);
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
-}
-
 async function choosePorts(
   port?: number,
   controllerPort?: number,
 ): Promise<{ port: number; controllerPort: number }> {
   // Three candidates: enough to avoid whichever port the caller fixed.
-  const free = (await findFreePorts(3)).filter((p) => p !== port && p !== controllerPort);
+  const free = (await freePorts(3)).filter((p) => p !== port && p !== controllerPort);
   const client = port || free.shift() || 0;
   const controller = controllerPort || free.shift() || 0;
   return { port: client, controllerPort: controller };
@@ -752,5 +738,5 @@ export async function resolveKafka(opts: {
     port: opts.port,
     readyTimeoutMs: opts.readyTimeoutMs,
   });
-  return { brokers: broker.brokers, stop: broker.stop, external: false };
+  return { brokers: broker.brokers, stop: broker.stop, external: false, pid: broker.pid };
 }

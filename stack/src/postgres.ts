@@ -3,12 +3,20 @@
  * one. Either way the migrations in hasura/migrations are applied before anything else starts.
  */
 import pg from 'pg';
-import { createPool, databaseSettings, migrateUp, applySeeds, type DatabaseSettings } from '@streamsync/database';
+import {
+  createPool,
+  databaseSettings,
+  migrateUp,
+  applySeeds,
+  type DatabaseSettings,
+} from '@streamsync/database';
 import { startEmbeddedPostgres } from '@streamsync/database/embedded';
 
 export interface PostgresHandle {
   url: string;
   external: boolean;
+  /** The postmaster, when we started it. */
+  pid?: number;
   stop(): Promise<void>;
 }
 
@@ -26,7 +34,7 @@ export async function resolvePostgres(
     database: settings.database,
     log: (line) => log(`postgres: ${line}`),
   });
-  return { url: server.url, external: false, stop: () => server.stop() };
+  return { url: server.url, external: false, pid: server.pid, stop: () => server.stop() };
 }
 
 /** Retry a connection until the server answers; the error names DATABASE_URL (without password). */
@@ -46,7 +54,9 @@ export async function waitForPostgres(url: string, timeoutMs: number): Promise<v
     }
   }
   const safe = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
-  throw new Error(`Postgres at DATABASE_URL (${safe}) did not answer within ${timeoutMs} ms: ${(last as Error)?.message}`);
+  throw new Error(
+    `Postgres at DATABASE_URL (${safe}) did not answer within ${timeoutMs} ms: ${(last as Error)?.message}`,
+  );
 }
 
 /** Apply pending migrations and the (re-runnable) seeds. */

@@ -15,7 +15,10 @@ export interface LocalSecrets {
   jwtKey: string;
 }
 
-export async function localSecrets(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<LocalSecrets> {
+export async function localSecrets(
+  dataDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<LocalSecrets> {
   const file = path.join(dataDir, 'local-secrets.json');
   let stored: Partial<LocalSecrets> = {};
   if (existsSync(file)) {
@@ -26,7 +29,8 @@ export async function localSecrets(dataDir: string, env: NodeJS.ProcessEnv = pro
     }
   }
   const secrets: LocalSecrets = {
-    adminSecret: env.HASURA_GRAPHQL_ADMIN_SECRET || stored.adminSecret || randomBytes(24).toString('hex'),
+    adminSecret:
+      env.HASURA_GRAPHQL_ADMIN_SECRET || stored.adminSecret || randomBytes(24).toString('hex'),
     jwtKey: env.STREAMSYNC_JWT_KEY || stored.jwtKey || randomBytes(32).toString('hex'),
   };
   if (secrets.jwtKey.length < 32) {

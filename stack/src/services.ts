@@ -87,7 +87,10 @@ export async function stopStale(runDir: string, name: string): Promise<void> {
   if (!(await waitForExit(pid, 10_000))) killGroup(pid, 'SIGKILL');
 }
 
-export async function startService(spec: ServiceSpec, opts: StartOptions = {}): Promise<RunningService> {
+export async function startService(
+  spec: ServiceSpec,
+  opts: StartOptions = {},
+): Promise<RunningService> {
   const output = opts.output ?? ((line: string) => process.stdout.write(`${line}\n`));
   if (opts.runDir) {
     await fs.mkdir(opts.runDir, { recursive: true });
@@ -102,7 +105,10 @@ export async function startService(spec: ServiceSpec, opts: StartOptions = {}): 
   const pid = child.pid;
   if (pid === undefined) throw new Error(`${spec.name}: could not spawn ${spec.command}`);
   if (opts.runDir) {
-    await fs.writeFile(path.join(opts.runDir, `${spec.name}.pid`), `${pid}\n${spec.args.join(' ')}\n`);
+    await fs.writeFile(
+      path.join(opts.runDir, `${spec.name}.pid`),
+      `${pid}\n${spec.args.join(' ')}\n`,
+    );
   }
 
   const recent: string[] = [];
@@ -140,20 +146,27 @@ export async function startService(spec: ServiceSpec, opts: StartOptions = {}): 
       await waitForHealth(spec.healthUrl, spec.readyTimeoutMs ?? 60_000, exited);
     } catch (err) {
       await service.stop({ timeoutMs: 5000 });
-      throw new Error(`${spec.name} did not become ready: ${(err as Error).message}\n${recent.join('\n')}`);
+      throw new Error(
+        `${spec.name} did not become ready: ${(err as Error).message}\n${recent.join('\n')}`,
+      );
     }
   }
   return service;
 }
 
 /** Poll a URL until it answers 2xx, the process exits, or the time is up. */
-export async function waitForHealth(url: string, timeoutMs: number, exited?: Promise<unknown>): Promise<void> {
+export async function waitForHealth(
+  url: string,
+  timeoutMs: number,
+  exited?: Promise<unknown>,
+): Promise<void> {
   let gone: unknown;
   void exited?.then((code) => (gone = code ?? 'exit'));
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
-    if (gone !== undefined) throw new Error(`process exited (${String(gone)}) before ${url} answered`);
+    if (gone !== undefined)
+      throw new Error(`process exited (${String(gone)}) before ${url} answered`);
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
       if (res.ok) return;

@@ -37,6 +37,8 @@ export interface Stack {
   /** name → URL, for what listens */
   endpoints: Record<string, string>;
   services: Map<ServiceName, RunningService>;
+  /** Every process this stack started (postmaster, broker JVM, service group leaders). */
+  pids(): number[];
   /** Start (again) one service, e.g. after a test killed it. */
   restart(name: ServiceName): Promise<RunningService>;
   stop(): Promise<void>;
@@ -67,10 +69,32 @@ const PORT_KEYS: Record<ServiceName, string> = {
 
 const TSX = ['--import', 'tsx'];
 
+/** STREAMSYNC_SERVICES: a comma-separated subset of the services to start (default all). */
+function parseServices(raw: string | undefined): ServiceName[] {
+  if (raw === undefined || raw.trim() === '') return ALL_SERVICES;
+  if (raw.trim() === 'none') return [];
+  const names = raw.split(',').map((s) => s.trim());
+  for (const n of names) {
+    if (!ALL_SERVICES.includes(n as ServiceName)) {
+      throw new ConfigError(
+        'STREAMSYNC_SERVICES',
+        `unknown service ${JSON.stringify(n)} (known: ${ALL_SERVICES.join(', ')}, or none)`,
+      );
+    }
+  }
+  return names as ServiceName[];
+}
+
 /** How each service is run, given where Postgres and Kafka are. */
 function serviceSpec(
   name: ServiceName,
-  ctx: { postgresUrl: string; brokers: string[]; ports: Ports; secrets: LocalSecrets; env: NodeJS.ProcessEnv },
+  ctx: {
+    postgresUrl: string;
+    brokers: string[];
+    ports: Ports;
+    secrets: LocalSecrets;
+    env: NodeJS.ProcessEnv;
+  },
 ): ServiceSpec | undefined {
   const { ports, secrets } = ctx;
   const engineUrl = `http://127.0.0.1:${ports.engine}`;
@@ -133,13 +157,21 @@ function serviceSpec(
     }
     case 'web': {
       const nextBin = path.join(REPO_ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
-      if (!existsSync(path.join(REPO_ROOT, 'web', 'package.json')) || !existsSync(nextBin)) return undefined;
+      if (!existsSync(path.join(REPO_ROOT, 'web', 'package.json')) || !existsSync(nextBin))
+        return undefined;
       const built = existsSync(path.join(REPO_ROOT, 'web', '.next', 'BUILD_ID'));
       return {
         name,
         command: process.execPath,
         // a production build when there is one; the dev server otherwise, so a fresh clone starts
-        args: [nextBin, built ? 'start' : 'dev', '--hostname', '127.0.0.1', '--port', String(ports.web)],
+        args: [
+          nextBin,
+          built ? 'start' : 'dev',
+          '--hostname',
+          '127.0.0.1',
+          '--port',
+          String(ports.web),
+        ],
         cwd: path.join(REPO_ROOT, 'web'),
         env: {
           ...common,
@@ -159,9 +191,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? (() => {});
   const output = opts.output ?? log;
-  const dataDir = path.resolve(opts.dataDir ?? path.join(REPO_ROOT, '.data'));
+  const dataDir = path.resolve(
+    opts.dataDir ?? env.STREAMSYNC_DATA_DIR ?? path.join(REPO_ROOT, '.data'),
+  );
   const runDir = path.join(dataDir, 'run');
-  const wanted = opts.services ?? ALL_SERVICES;
+  const wanted = opts.services ?? parseServices(env.STREAMSYNC_SERVICES);
 
   // read every setting first: a bad value stops us before anything starts
   const ports = readPorts(env);
@@ -176,21 +210,42 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const stopAll = async () => {
     for (const name of [...services.keys()].reverse()) {
       log(`stopping ${name}`);
-      await services.get(name)!.stop().catch((e) => log(`${name}: ${(e as Error).message}`));
+      await services
+        .get(name)!
+        .stop()
+        .catch((e) => log(`${name}: ${(e as Error).message}`));
       services.delete(name);
     }
     while (stops.length) await stops.pop()!().catch((e) => log(`stop: ${(e as Error).message}`));
   };
 
   try {
-    log(dbSettings.url ? 'using Postgres at DATABASE_URL' : `starting embedded Postgres on 127.0.0.1:${dbSettings.embeddedPort}`);
+    log(
+      dbSettings.url
+        ? 'using Postgres at DATABASE_URL'
+        : `starting embedded Postgres on 127.0.0.1:${dbSettings.embeddedPort}`,
+    );
     const postgres = await resolvePostgres(dbSettings, () => {});
     stops.push(() => postgres.stop());
-    const { applied, seeds } = await prepareDatabase(postgres.url, { seeds: opts.seeds !== false, log });
-    log(`migrations: ${applied.length} applied${seeds.length ? `, seeds: ${seeds.join(', ')}` : ''}`);
+    const { applied, seeds } = await prepareDatabase(postgres.url, {
+      seeds: opts.seeds !== false,
+      log,
+    });
+    log(
+      `migrations: ${applied.length} applied${seeds.length ? `, seeds: ${seeds.join(', ')}` : ''}`,
+    );
 
-    log(env.KAFKA_BROKERS ? `using Kafka at KAFKA_BROKERS=${env.KAFKA_BROKERS}` : 'starting the Kafka broker');
-    const kafka = await resolveKafka({ dataDir: path.join(dataDir, 'kafka'), env, log });
+    log(
+      env.KAFKA_BROKERS
+        ? `using Kafka at KAFKA_BROKERS=${env.KAFKA_BROKERS}`
+        : 'starting the Kafka broker',
+    );
+    const kafka = await resolveKafka({
+      dataDir: path.join(dataDir, 'kafka'),
+      env,
+      log,
+      port: readInt(env, 'STREAMSYNC_KAFKA_PORT', 9092, 0, 65535),
+    });
     stops.push(() => kafka.stop());
 
     const ctx = { postgresUrl: postgres.url, brokers: kafka.brokers, ports, secrets, env };
@@ -220,7 +275,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await start(name);
       const base = `http://127.0.0.1:${ports[name]}`;
       endpoints[name] =
-        name === 'engine' ? `${base}/v1/graphql (console: ${base}/console)` : name === 'web' ? base : `${base}/metrics`;
+        name === 'engine'
+          ? `${base}/v1/graphql (console: ${base}/console)`
+          : name === 'web'
+            ? base
+            : `${base}/metrics`;
     }
 
     return {
@@ -229,6 +288,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       secrets,
       endpoints,
       services,
+      pids: () =>
+        [postgres.pid, kafka.pid, ...[...services.values()].map((svc) => svc.pid)].filter(
+          (pid): pid is number => pid !== undefined,
+        ),
       restart: async (name) => {
         await services.get(name)?.stop();
         services.delete(name);

@@ -25,7 +25,14 @@ const reportFile = path.join(outDir, 'vitest.json');
 await fs.rm(reportFile, { force: true });
 
 const vitest = path.join(REPO_ROOT, 'node_modules', 'vitest', 'vitest.mjs');
-const args = [vitest, 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`, ...process.argv.slice(2)];
+const args = [
+  vitest,
+  'run',
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${reportFile}`,
+  ...process.argv.slice(2),
+];
 const code: number = await new Promise((resolve) => {
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: 'inherit' });
   const forward = (sig: NodeJS.Signals) => child.kill(sig);

@@ -32,7 +32,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   // the embedded server runs as the postgres user when we are root: it must reach its data folder
   await fs.chmod(root, 0o755);
   const stops: Array<() => Promise<void>> = [];
-  const log = process.env.STREAMSYNC_TEST_VERBOSE ? (m: string) => console.log(`[setup] ${m}`) : () => {};
+  const log = process.env.STREAMSYNC_TEST_VERBOSE
+    ? (m: string) => console.log(`[setup] ${m}`)
+    : () => {};
 
   try {
     let adminUrl: string;
@@ -52,7 +54,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
       adminUrl = pg.url;
     }
 
-    const admin = createPool({ connectionString: adminUrl, applicationName: 'streamsync-test-setup', max: 1 });
+    const admin = createPool({
+      connectionString: adminUrl,
+      applicationName: 'streamsync-test-setup',
+      max: 1,
+    });
     try {
       await query(admin, sql`DROP DATABASE IF EXISTS ${sql.ident(TEMPLATE_DB)} WITH (FORCE)`);
       await query(admin, sql`CREATE DATABASE ${sql.ident(TEMPLATE_DB)}`);

@@ -8,11 +8,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePorts } from '../src/ports.ts';
 import {
   checkJava,
   checkMaven,
   ensureKafkaJars,
-  findFreePorts,
   parseJavaMajor,
   resolveKafka,
   startKafka,
@@ -196,7 +196,7 @@ describe('the local Kafka broker', () => {
 
   it('should keep the topic, its messages and the group offsets across a restart on new ports', async () => {
     // Different ports on purpose: only ids, not listeners, are stored in meta.properties / quorum-state.
-    const [port = 0, controllerPort = 0] = (await findFreePorts(3)).filter((p) => p !== firstPort);
+    const [port = 0, controllerPort = 0] = (await freePorts(3)).filter((p) => p !== firstPort);
     broker = await startKafka({ dataDir, port, controllerPort, log });
     expect(broker.brokers).toEqual([`127.0.0.1:${port}`]);
     const brokers = broker.brokers;
@@ -322,7 +322,7 @@ describe('the launcher prerequisites', () => {
 
   it('should name KAFKA_BROKERS when the configured cluster does not answer', async () => {
     // A port that was free a moment ago: nothing listens there.
-    const [port] = await findFreePorts(1);
+    const [port] = await freePorts(1);
     await expect(
       resolveKafka({
         dataDir: emptyDir,

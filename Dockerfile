@@ -1,0 +1,31 @@
+# One image for StreamSync's Node services (docker-compose.yml picks the command per service).
+#   target `node`: the worker and the demo producer (TypeScript run with tsx)
+#   target `web`:  the Next.js dashboard, built
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+ENV NEXT_TELEMETRY_DISABLED=1
+# package manifests first, so the dependency layer is cached until they change
+COPY package.json package-lock.json ./
+COPY database/package.json database/
+COPY stack/package.json stack/
+COPY engine/package.json engine/
+COPY etl-worker/package.json etl-worker/
+COPY bench/package.json bench/
+COPY web/package.json web/
+RUN npm ci --no-audit --no-fund
+
+FROM deps AS node
+COPY . .
+ENV NODE_ENV=production
+USER node
+
+FROM deps AS web-build
+COPY . .
+RUN npm run build -w web
+
+FROM web-build AS web
+ENV NODE_ENV=production
+USER node
+WORKDIR /app/web
+EXPOSE 3000
+CMD ["node", "../node_modules/next/dist/bin/next", "start", "--hostname", "0.0.0.0", "--port", "3000"]
