@@ -16,6 +16,8 @@ export interface LiveResult<T> {
   live: boolean;
 }
 
+const IDLE = 'subscription Idle { __typename }';
+
 export function useLiveQuery<T>(
   query: string | null,
   variables: Record<string, unknown> | undefined,
@@ -28,7 +30,7 @@ export function useLiveQuery<T>(
     [varsKey],
   );
   const [result] = useSubscription<T>({
-    query: query ?? '',
+    query: query ?? IDLE, // urql parses the document even when paused
     variables: vars,
     pause: query === null,
   });

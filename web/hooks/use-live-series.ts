@@ -12,6 +12,7 @@ import { useClient } from 'urql';
 import {
   chartFields,
   historyQuery,
+  latestRowsSubscription,
   rollupDocument,
   streamRowsSubscription,
 } from '@/lib/graphql/documents';
@@ -134,18 +135,27 @@ export function useLiveSeries(opts: LiveSeriesOptions): LiveSeries {
         ingest(rows);
         const initialCursor = buffer.resumeCursor(from);
         const startVars = { cursor: initialCursor, batch: batchSize, ...entityVars };
-        const sub = client
-          .subscription<{ rows: Row[] }>(
-            streamRowsSubscription(stream, fields, withEntity),
-            startVars,
-            {
-              resume: () => ({ ...startVars, cursor: buffer.resumeCursor(initialCursor) }),
-            },
-          )
-          .subscribe((result) => {
-            if (result.error) return fail(result.error.message);
-            if (result.data?.rows) ingest(result.data.rows);
-          });
+        const live = stream.canStream
+          ? client.subscription<{ rows: Row[] }>(
+              streamRowsSubscription(stream, fields, withEntity),
+              startVars,
+              {
+                resume: () => ({ ...startVars, cursor: buffer.resumeCursor(initialCursor) }),
+              },
+            )
+          : // no streaming permission: a live query on the newest rows (points may be skipped when
+            // more than a batch arrives between two polls)
+            client.subscription<{ rows: Row[] }>(
+              latestRowsSubscription(stream, fields, withEntity, false),
+              {
+                limit: batchSize,
+                ...entityVars,
+              },
+            );
+        const sub = live.subscribe((result) => {
+          if (result.error) return fail(result.error.message);
+          if (result.data?.rows) ingest(result.data.rows);
+        });
         cleanups.push(() => sub.unsubscribe());
         if (cancelled) sub.unsubscribe();
       })().catch((err: Error) => fail(err.message));

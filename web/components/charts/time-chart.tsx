@@ -127,23 +127,53 @@ export function TimeChart(props: TimeChartProps) {
     };
   }, [id, metric, label, height, props.stepped, props.colorIndex]);
 
-  // new data: redraw (unless paused)
+  // Redraws are coalesced into one task per chart (several charts never share one long task)
+  // and happen at most once per data change or clock second: new data redraws with the sliding
+  // range; a quiet second only moves the x scale.
+  const drawn = useRef({ version: -1, at: 0, pending: false });
+  const redraw = useRef(() => {});
+  useEffect(() => {
+    redraw.current = () => {
+      const d = drawn.current;
+      if (d.pending) return;
+      d.pending = true;
+      setTimeout(() => {
+        d.pending = false;
+        const u = plot.current;
+        const p = propsRef.current;
+        if (!u || p.paused) return;
+        const r = currentRange();
+        range.current = r;
+        if (d.version !== p.version || u.data[0] !== p.data.x) {
+          u.setData([p.data.x, p.data.y[p.metric] ?? []], true);
+          d.version = p.version;
+        } else if (r) {
+          u.setScale('x', { min: r[0], max: r[1] });
+        }
+        d.at = Date.now();
+      }, 0);
+    };
+  });
+
+  // new data (or resumed): redraw
+  useEffect(() => {
+    if (!paused) redraw.current();
+  }, [version, data, metric, paused]);
+
+  // paused: draw a copy, so the arrays that keep filling are not what the legend reads
   useEffect(() => {
     const u = plot.current;
-    if (!u || paused) return;
-    range.current = currentRange();
-    u.setData([data.x, data.y[metric] ?? []], true);
-  }, [version, data, metric, paused]);
+    if (!paused || !u) return;
+    const p = propsRef.current;
+    u.setData([p.data.x.slice(), (p.data.y[p.metric] ?? []).slice()], false);
+    drawn.current.version = -1;
+  }, [paused]);
 
   // the window slides with the clock even when no point arrives
   useEffect(() => {
     if (!windowMs || paused) return;
     const t = setInterval(() => {
-      const u = plot.current;
-      const r = currentRange();
-      if (!u || !r) return;
-      range.current = r;
-      u.setScale('x', { min: r[0], max: r[1] });
+      if (Date.now() - drawn.current.at > 900) redraw.current();
     }, 1000);
     return () => clearInterval(t);
   }, [windowMs, paused]);

@@ -24,6 +24,7 @@ const sensors: DiscoveredStream = {
   entityScalar: 'bigint',
   entityRelationship: { field: 'entity', labelFields: ['name', 'key'] },
   canAggregate: true,
+  canStream: true,
 };
 
 describe('Web > GraphQL > documents', () => {

@@ -77,10 +77,11 @@ export function latestRowsSubscription(
   stream: DiscoveredStream,
   fields: readonly string[],
   entity: boolean,
+  withLabel = true,
 ): string {
   const where = whereClause(stream, { entity });
   return `subscription LatestRows($limit: Int!${entityVar(stream, entity)}) {
-  rows: ${name(stream.name)}(${where ? `${where}, ` : ''}order_by: { ${name(stream.timeField)}: desc }, limit: $limit) { ${selection(fields)}${entityLabel(stream)} }
+  rows: ${name(stream.name)}(${where ? `${where}, ` : ''}order_by: { ${name(stream.timeField)}: desc }, limit: $limit) { ${selection(fields)}${withLabel ? entityLabel(stream) : ''} }
 }`;
 }
 

@@ -108,9 +108,20 @@ describe('Web > GraphQL > schema discovery', () => {
     expect(wind.canAggregate).toBe(false);
   });
 
-  it('should skip a table the role cannot stream', () => {
-    const sdl = VIEWER_SDL.replace(/ {4}sensor_readings_stream\(.*\n/, '');
-    expect(discoverSchema(introspect(sdl)).streams.map((s) => s.name)).toEqual(['market_trades']);
+  it('should fall back to live queries for a table the role cannot stream, and skip one it cannot subscribe to', () => {
+    const noStream = VIEWER_SDL.replace(/ {4}sensor_readings_stream\(.*\n/, '');
+    const found = discoverSchema(introspect(noStream)).streams;
+    expect(found.map((s) => [s.name, s.canStream])).toEqual([
+      ['market_trades', true],
+      ['sensor_readings', false],
+    ]);
+    const noSubscription = noStream.replace(
+      / {4}sensor_readings: \[sensor_readings!\]!\n(?![\s\S]*type subscription_root)/,
+      '',
+    );
+    expect(discoverSchema(introspect(noSubscription)).streams.map((s) => s.name)).toEqual([
+      'market_trades',
+    ]);
   });
 
   it('should report the rollups and the pipeline health tables', () => {

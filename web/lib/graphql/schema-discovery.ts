@@ -4,7 +4,7 @@
  * code or a rebuild.
  *
  * A stream is a tracked table that
- * - the role can list (`<t>`) and stream (`<t>_stream`) from the roots,
+ * - the role can list it (`<t>`) and subscribe to it (`<t>_stream`, or at least the `<t>` live query),
  * - has a `timestamptz` field (its time column: the pipeline's `time_column`, else `ts`, `time`,
  *   `timestamp`, else the first non-null one),
  * - has at least one numeric field that is not an id (its metrics),
@@ -67,6 +67,8 @@ export interface DiscoveredStream {
   /** Object relationship to the entity (with `name` / `key`), for labels. */
   entityRelationship?: { field: string; labelFields: string[] };
   canAggregate: boolean;
+  /** `<t>_stream` is there: charts follow a cursor; otherwise they poll the newest rows. */
+  canStream: boolean;
   pipeline?: {
     name: string;
     topics: string[];
@@ -193,7 +195,8 @@ export function discoverSchema(
   for (const [name, field] of queryRoot) {
     const t = unwrap(field.type);
     if (!t.list || t.kind !== 'OBJECT' || !t.name) continue;
-    if (!subscriptionRoot.has(`${name}_stream`)) continue;
+    const canStream = subscriptionRoot.has(`${name}_stream`);
+    if (!canStream && !subscriptionRoot.has(name)) continue;
     const type = types.get(t.name);
     if (!type) continue;
     const fields = scalarFields(type);
@@ -234,6 +237,7 @@ export function discoverSchema(
         : {}),
       ...(entityField ? { entityRelationship: entityRelationship(type, types) } : {}),
       canAggregate: queryRoot.has(`${name}_aggregate`) && subscriptionRoot.has(`${name}_aggregate`),
+      canStream,
       ...(pipeline
         ? {
             pipeline: {

@@ -92,11 +92,13 @@ export function fetchDiscovery(): Promise<DiscoveredSchema> {
       const first = discoverSchema(schema);
       let pipelines: PipelineDeclaration[] | undefined;
       if (first.health.pipelines) {
-        const res = await serverRequest<{ pipelines: PipelineDeclaration[] }>(
+        // the declarations only enrich what the schema shows: without them, streams still appear
+        pipelines = await serverRequest<{ pipelines: PipelineDeclaration[] }>(
           'the pipeline declarations',
           PIPELINES_QUERY,
-        );
-        pipelines = res.pipelines;
+        )
+          .then((res) => res.pipelines)
+          .catch(() => undefined);
       }
       return pipelines ? discoverSchema(schema, pipelines) : first;
     })();
