@@ -2,21 +2,28 @@
 
 /**
  * The common shape of the dashboard's live queries: a urql subscription that keeps the newest
- * result, falling back to what the server rendered until the first message arrives.
+ * result. Until its first message, the segment shows what the server rendered, or else the same
+ * selection fetched once over HTTP, so no segment waits on the socket to show data.
  */
 import { useMemo } from 'react';
-import { useSubscription } from 'urql';
+import { useQuery, useSubscription } from 'urql';
 
 export interface LiveResult<T> {
   data: T | undefined;
-  /** True until the first message (server data may still be shown). */
+  /** True while there is nothing to show yet. */
   loading: boolean;
   error: string | undefined;
   /** True once data came over the socket. */
   live: boolean;
 }
 
-const IDLE = 'subscription Idle { __typename }';
+// urql parses a document even when paused: valid stand-ins for "nothing to run"
+const IDLE_SUBSCRIPTION = 'subscription Idle { __typename }';
+const IDLE_QUERY = 'query Idle { __typename }';
+
+function message(error: { message: string } | undefined): string | undefined {
+  return error ? error.message.replace(/^\[(GraphQL|Network)\] /, '') : undefined;
+}
 
 export function useLiveQuery<T>(
   query: string | null,
@@ -30,15 +37,31 @@ export function useLiveQuery<T>(
     [varsKey],
   );
   const [result] = useSubscription<T>({
-    query: query ?? IDLE, // urql parses the document even when paused
+    query: query ?? IDLE_SUBSCRIPTION,
     variables: vars,
     pause: query === null,
   });
-  const data = result.data ?? initial;
+  const once = useMemo(
+    () => (query ? query.replace(/^\s*subscription\b/, 'query') : IDLE_QUERY),
+    [query],
+  );
+  const [first] = useQuery<T>({
+    query: once,
+    variables: vars,
+    requestPolicy: 'network-only',
+    // only in the browser, and only when the server rendered nothing for this segment
+    pause:
+      query === null ||
+      initial !== undefined ||
+      typeof window === 'undefined' ||
+      result.data !== undefined,
+  });
+  const data = result.data ?? first.data ?? initial;
+  const error = message(result.error) ?? (data === undefined ? message(first.error) : undefined);
   return {
     data,
-    loading: result.data === undefined && initial === undefined && !result.error,
-    error: result.error ? result.error.message.replace(/^\[(GraphQL|Network)\] /, '') : undefined,
+    loading: data === undefined && !error && query !== null,
+    error,
     live: result.data !== undefined,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatAgo, formatClock, formatNumber, formatRate } from './format';
+import { formatAgo, formatClock, formatNumber, formatRate, formatTicks } from './format';
 
 describe('Web > format', () => {
   it('should format numbers with grouping and bounded digits', () => {
@@ -16,5 +16,11 @@ describe('Web > format', () => {
     expect(formatRate(0.5)).toBe('0.50/s');
     expect(formatClock('2024-05-01T12:34:56.789+00:00')).toBe('12:34:56');
     expect(formatAgo(90_000)).toBe('1m ago');
+  });
+
+  it('should give axis ticks the decimals their step needs', () => {
+    expect(formatTicks([3.6991, 3.6994, 3.6997])).toEqual(['3.6991', '3.6994', '3.6997']);
+    expect(formatTicks([3.699, 3.7, 3.701])).toEqual(['3.699', '3.700', '3.701']);
+    expect(formatTicks([1000, 2000])).toEqual(['1,000', '2,000']);
   });
 });

@@ -40,3 +40,17 @@ export function formatAgo(ms: number): string {
   if (s < 86_400) return `${Math.floor(s / 3600)}h ago`;
   return `${Math.floor(s / 86_400)}d ago`;
 }
+
+/** Tick labels with as many decimals as the step between ticks needs (3.699, 3.700 …). */
+export function formatTicks(splits: number[]): string[] {
+  const step = splits.length > 1 ? Math.abs(splits[1]! - splits[0]!) : 1;
+  const decimals = step > 0 ? Math.min(8, Math.max(0, -Math.floor(Math.log10(step)))) : 0;
+  return splits.map((v) =>
+    Math.abs(v) >= 1e6
+      ? v.toExponential(2)
+      : v.toLocaleString('en', {
+          minimumFractionDigits: decimals,
+          maximumFractionDigits: decimals,
+        }),
+  );
+}

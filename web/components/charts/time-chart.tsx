@@ -7,6 +7,7 @@
  */
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
+import { formatTicks } from '@/lib/format';
 import type { SeriesData } from '@/lib/stream/series-store';
 
 export interface TimeChartProps {
@@ -47,6 +48,8 @@ function makeOptions(
   return {
     width,
     height: p.height ?? 200,
+    // every time on the dashboard is UTC, as in the tables
+    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     cursor: { drag: { x: false, y: false }, points: { size: 6 } },
     legend: { show: true, live: true },
     scales: {
@@ -55,7 +58,13 @@ function makeOptions(
     },
     axes: [
       { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
-      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, size: 60 },
+      {
+        stroke: axis,
+        grid: { stroke: grid, width: 1 },
+        ticks: { stroke: grid },
+        size: 60,
+        values: (_u, splits) => formatTicks(splits),
+      },
     ],
     series: [
       { label: 'time' },

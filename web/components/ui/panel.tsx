@@ -17,7 +17,7 @@ export function Panel({
   return (
     <section
       aria-labelledby={`${id}-title`}
-      className={`rounded-lg border border-slate-200 bg-white p-3 shadow-sm sm:p-4 dark:border-slate-800 dark:bg-slate-900 ${className}`}
+      className={`min-w-0 rounded-lg border border-slate-200 bg-white p-3 shadow-sm sm:p-4 dark:border-slate-800 dark:bg-slate-900 ${className}`}
     >
       <div className="mb-3 flex flex-wrap items-center gap-2">
         <h2 id={`${id}-title`} className="text-base font-semibold">

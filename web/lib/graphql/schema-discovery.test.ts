@@ -81,6 +81,20 @@ describe('Web > GraphQL > schema discovery', () => {
     });
   });
 
+  it('should list the rolled-up metrics first, in their declared order', () => {
+    const found = discoverSchema(schema, [
+      { ...PIPELINES[0]!, rollup_columns: ['pressure', 'humidity'] },
+    ]);
+    const sensors = found.streams.find((s) => s.name === 'sensor_readings')!;
+    expect(sensors.metrics.map((m) => m.name)).toEqual([
+      'pressure',
+      'humidity',
+      'temperature',
+      'battery',
+      'dew_point',
+    ]);
+  });
+
   it('should find a stream declared at run time, with or without an entity', () => {
     const sdl = VIEWER_SDL.replace(
       'type query_root {',

@@ -213,6 +213,11 @@ export function discoverSchema(
         f.name !== timeField,
     );
     if (metrics.length === 0) continue;
+    // the metrics the worker rolls up are the stream's main ones: list them first, in their order
+    const rolled = pipeline?.rollup_columns ?? [];
+    const rank = (m: StreamField) =>
+      rolled.includes(m.name) ? rolled.indexOf(m.name) : rolled.length;
+    metrics.sort((a, b) => rank(a) - rank(b));
     const entityField = fields.some((f) => f.name === 'entity_id') ? 'entity_id' : undefined;
     const timeScalar = fields.find((f) => f.name === timeField)!.scalar;
     if (!pipeline && !entityField) continue;
