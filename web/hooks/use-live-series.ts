@@ -29,7 +29,7 @@ export interface LiveSeriesOptions {
   windowMs: number;
   source: PointSource;
   /** Rows rendered by the server (oldest first) for the selection named by `key`, drawn at once. */
-  initial?: { key: string; rows?: Row[] };
+  initial?: { key: string; rows?: Row[]; rollups?: RollupRow[] };
   /** Names the current selection (to match `initial`). */
   selectionKey?: string;
   /** Rows per streaming batch. */
@@ -43,6 +43,8 @@ export interface LiveSeries {
   version: number;
   status: 'loading' | 'live' | 'error' | 'unavailable';
   error?: string;
+  /** Something went wrong that did not stop the chart (e.g. its history could not be read). */
+  warning?: string;
   received: number;
   duplicates: number;
   /** Aggregates over the window computed from the rollups (long windows only). */
@@ -129,8 +131,9 @@ export function useLiveSeries(opts: LiveSeriesOptions): LiveSeries {
             })
             .toPromise();
           if (cancelled) return;
-          if (res.error) return fail(res.error.message);
-          rows = [...(res.data?.rows ?? [])].reverse();
+          // without the history the stream still starts at the window's beginning
+          rows = res.error ? [] : [...(res.data?.rows ?? [])].reverse();
+          if (res.error) publish({ warning: `history: ${res.error.message}` });
         }
         ingest(rows);
         const initialCursor = buffer.resumeCursor(from);
@@ -179,16 +182,21 @@ export function useLiveSeries(opts: LiveSeriesOptions): LiveSeries {
         publish({ status: 'live', received: store.length, rollupAggregate: merger.aggregate() });
       };
       void (async () => {
-        const res = await client
-          .query<{ rows: RollupRow[] }>(rollupDocument('query', source.table, false), {
-            ...base,
-            from,
-            limit: ROW_LIMIT,
-          })
-          .toPromise();
-        if (cancelled) return;
-        if (res.error) return fail(res.error.message);
-        merger.merge(res.data?.rows ?? []);
+        const init = initialRef.current;
+        if (init?.rollups && init.key === selectionKey) {
+          merger.merge(init.rollups);
+        } else {
+          const res = await client
+            .query<{ rows: RollupRow[] }>(rollupDocument('query', source.table, false), {
+              ...base,
+              from,
+              limit: ROW_LIMIT,
+            })
+            .toPromise();
+          if (cancelled) return;
+          if (res.error) return fail(res.error.message);
+          merger.merge(res.data?.rows ?? []);
+        }
         apply();
         const tailFrom = new Date(
           Math.floor((Date.now() - 2 * bucketMs) / bucketMs) * bucketMs,

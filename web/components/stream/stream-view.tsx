@@ -13,6 +13,7 @@ import { useLiveSeries } from '@/hooks/use-live-series';
 import type { DiscoveredStream } from '@/lib/graphql/schema-discovery';
 import type { EntityOption } from '@/lib/server/streams';
 import { selectionKey, selectionQuery, type Selection } from '@/lib/stream/selection';
+import type { RollupRow } from '@/lib/stream/rollups';
 import type { Row } from '@/lib/stream/stream-buffer';
 import type { PointSource } from '@/lib/stream/windows';
 import { LatestRows } from './latest-rows';
@@ -27,7 +28,7 @@ export interface StreamViewProps {
   source: PointSource;
   windowMs: number;
   allFields: string[];
-  initial: { key: string; rows?: Row[] };
+  initial: { key: string; rows?: Row[]; rollups?: RollupRow[] };
   initialLatest?: Row[];
 }
 
@@ -122,10 +123,15 @@ export function StreamView(props: StreamViewProps) {
           <div className="lg:col-span-2">
             <ErrorNote
               title="The live chart stopped"
-              message={series.error}
+              message={series.error?.replace(/^\[(GraphQL|Network)\] /, '')}
               hint="It restarts when you change the selection or reload."
             />
           </div>
+        ) : null}
+        {series.warning && series.status !== 'error' ? (
+          <p role="status" className="text-sm text-amber-800 lg:col-span-2 dark:text-amber-300">
+            Drawing new points only: {series.warning.replace(/\[(GraphQL|Network)\] /, '')}
+          </p>
         ) : null}
         {series.status === 'unavailable' ? (
           <div className="lg:col-span-2">
@@ -177,6 +183,9 @@ export function StreamView(props: StreamViewProps) {
           entity={selection.entity}
           windowMs={windowMs}
           rollupAggregate={source.kind === 'rollup' ? series.rollupAggregate : undefined}
+          rollupError={
+            source.kind === 'rollup' && series.status === 'error' ? series.error : undefined
+          }
           useRollups={source.kind === 'rollup'}
         />
         <LatestRows

@@ -15,6 +15,7 @@ export function WindowAggregates({
   windowMs,
   useRollups,
   rollupAggregate,
+  rollupError,
 }: {
   stream: DiscoveredStream;
   metrics: string[];
@@ -22,6 +23,7 @@ export function WindowAggregates({
   windowMs: number;
   useRollups: boolean;
   rollupAggregate?: WindowAggregate;
+  rollupError?: string;
 }) {
   const live = useLiveWindowAggregate(stream, metrics, entity, windowMs, !useRollups);
   const data = useRollups ? rollupAggregate : live.data;
@@ -30,8 +32,8 @@ export function WindowAggregates({
     <Panel id="aggregates" title="Over the window">
       {!useRollups && !stream.canAggregate ? (
         <p className="text-sm">Your role may not aggregate this stream.</p>
-      ) : live.error && !useRollups ? (
-        <ErrorNote title="Aggregates unavailable" message={live.error} />
+      ) : (useRollups ? rollupError : live.error) ? (
+        <ErrorNote title="Aggregates unavailable" message={useRollups ? rollupError : live.error} />
       ) : loading ? (
         <div>
           <p role="status" className="sr-only">

@@ -7,8 +7,10 @@ import {
   historyQuery,
   latestRowsSubscription,
   recentEntitiesQuery,
+  rollupDocument,
 } from '@/lib/graphql/documents';
 import type { DiscoveredStream } from '@/lib/graphql/schema-discovery';
+import type { RollupRow } from '@/lib/stream/rollups';
 import type { Row } from '@/lib/stream/stream-buffer';
 import { ROW_LIMIT } from '@/lib/stream/windows';
 import { serverRequest } from './graphql';
@@ -101,4 +103,28 @@ export async function fetchEntities(
     const label = ent ? (ent.name ? `${ent.name} (${ent.key ?? id})` : (ent.key ?? id)) : `#${id}`;
     return { id, label };
   });
+}
+
+/** Rollup buckets of one entity's metrics over a window (the long-window chart's first data). */
+export async function fetchRollups(
+  table: string,
+  stream: DiscoveredStream,
+  entity: string | null,
+  metrics: readonly string[],
+  windowMs: number,
+  bucketMs: number,
+): Promise<RollupRow[]> {
+  const from = new Date(Math.floor((Date.now() - windowMs) / bucketMs) * bucketMs).toISOString();
+  const res = await serverRequest<{ rows: RollupRow[] }>(
+    `the rollups of ${stream.title}`,
+    rollupDocument('query', table, false),
+    {
+      stream: stream.name,
+      entity,
+      metrics: [...metrics],
+      from,
+      limit: ROW_LIMIT,
+    },
+  );
+  return res.rows;
 }

@@ -7,6 +7,7 @@ import {
   fetchEntities,
   fetchHistory,
   fetchLatestRows,
+  fetchRollups,
   type EntityOption,
 } from '@/lib/server/streams';
 import { parseSelection, selectionKey } from '@/lib/stream/selection';
@@ -56,9 +57,20 @@ export default async function StreamPage({ params, searchParams }: Props) {
     ...stream.metrics.map((m) => m.name),
   ];
 
-  const [history, latest] = await Promise.all([
+  // the first data of every segment, so nothing waits on the socket
+  const [history, rollups, latest] = await Promise.all([
     source.kind === 'raw'
       ? fetchHistory(stream, selection.metrics, selection.entity, window.ms).catch(() => undefined)
+      : Promise.resolve(undefined),
+    source.kind === 'rollup'
+      ? fetchRollups(
+          source.table,
+          stream,
+          selection.entity,
+          selection.metrics,
+          window.ms,
+          source.bucketMs,
+        ).catch(() => undefined)
       : Promise.resolve(undefined),
     fetchLatestRows(stream, allFields, selection.entity, 10).catch(() => undefined),
   ]);
@@ -88,7 +100,7 @@ export default async function StreamPage({ params, searchParams }: Props) {
         source={source}
         windowMs={window.ms}
         allFields={allFields}
-        initial={{ key: selectionKey(selection), rows: history as Row[] | undefined }}
+        initial={{ key: selectionKey(selection), rows: history as Row[] | undefined, rollups }}
         initialLatest={latest}
       />
     </div>
