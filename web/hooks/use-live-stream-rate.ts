@@ -25,7 +25,12 @@ export function useLiveStreamRate(
     [stream],
   );
   const variables = useMemo(() => ({ since: new Date(since).toISOString() }), [since]);
-  const result = useLiveQuery<{ agg: { aggregate: { count: number } | null } }>(query, variables);
+  // with a server-rendered rate there is nothing to fetch before the socket delivers
+  const result = useLiveQuery<{ agg: { aggregate: { count: number } | null } }>(
+    query,
+    variables,
+    initialRate !== undefined ? { agg: { aggregate: null } } : undefined,
+  );
   const count = result.data?.agg.aggregate?.count;
   const latest = useRef<{ count: number; since: number } | undefined>(undefined);
   useEffect(() => {

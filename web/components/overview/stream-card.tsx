@@ -33,7 +33,9 @@ export function StreamCard({
   const latest = useLiveLatestRows(stream, fields, null, 1, initialLatest);
   const rate = useLiveStreamRate(stream, initialRate);
   const row = latest.data?.[0];
-  const error = latest.error ?? rate.error ?? (latest.live ? undefined : initialError);
+  // an error matters when it leaves the card without data
+  const error = row ? undefined : (latest.error ?? (latest.live ? undefined : initialError));
+  const rateError = rate.rate === undefined ? rate.error : undefined;
   const headingId = `card-${stream.name}`;
   return (
     <article
@@ -59,6 +61,11 @@ export function StreamCard({
           <dd className="text-lg font-semibold tabular-nums" data-testid="stream-rate">
             {stream.canAggregate ? formatRate(rate.rate) : 'n/a'}
           </dd>
+          {rateError ? (
+            <dd className="text-xs text-red-700 dark:text-red-300" title={rateError}>
+              rate unavailable
+            </dd>
+          ) : null}
         </div>
         <div>
           <dt className="text-slate-600 dark:text-slate-400">Last {primary.name}</dt>
