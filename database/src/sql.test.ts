@@ -112,4 +112,12 @@ describe('Database > SQL builder', () => {
   it('should refuse undefined as a value rather than send NULL by accident', () => {
     expect(() => sql.value(undefined)).toThrow(/pass null/);
   });
+
+  it('should inline GraphQL names as literals and parameterise anything else', () => {
+    const q = compile(
+      sql`json_build_object(${sql.literal('author_id')}, 1, ${sql.literal("x'); DROP TABLE t; --")}, 2)`,
+    );
+    expect(q.text).toBe("json_build_object('author_id', 1, $1, 2)");
+    expect(q.values).toEqual(["x'); DROP TABLE t; --"]);
+  });
 });

@@ -143,6 +143,21 @@ sql.join = (fragments: readonly SQL[], separator: string): SQL => {
   return { [NODE]: 'query', nodes };
 };
 
+// A GraphQL name ([_A-Za-z][_0-9A-Za-z]*) cannot contain a quote, a backslash or a comment
+// marker, so it can stand in the text as a string literal.
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+
+/**
+ * A string that is a GraphQL name (a response key, a type name) inlined as a quoted literal, so
+ * compiled statements stay readable and parameter lists short. Anything else becomes a parameter,
+ * exactly as `sql.value` would.
+ */
+sql.literal = (name: string): SQL => {
+  if (typeof name === 'string' && GRAPHQL_NAME.test(name))
+    return { [NODE]: 'text', text: `'${name}'` };
+  return sql.value(name);
+};
+
 /** The empty fragment. */
 sql.empty = { [NODE]: 'query', nodes: [] } as SQL;
 
@@ -215,6 +230,18 @@ const KEYWORDS = new Set([
   'ST_3DDWithin',
   'ST_3DIntersects',
   'ST_Distance',
+  '@',
+  'avg',
+  'max',
+  'min',
+  'sum',
+  'stddev',
+  'stddev_pop',
+  'stddev_samp',
+  'var_pop',
+  'var_samp',
+  'variance',
+  'count',
 ]);
 
 /**

@@ -1,0 +1,265 @@
+/**
+ * The cases folder's `manifest.json` (see its README.md): per directory the setup style, the
+ * setup API version, the upstream test classes and, in upstream order, the case files with their
+ * kind, transports and flags. This module reads it, checks it, and resolves it into directories
+ * and `py_class` groups, each group being one unit of isolation (a fresh database and engine).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+
+export type CaseKind = 'http-case' | 'metadata-error' | 'ws-scenario';
+export type Transport = 'http' | 'websocket' | 'subscription';
+
+export interface ManifestCase {
+  file: string;
+  kind: CaseKind;
+  py_class?: string;
+  py_test?: string;
+  transports?: Transport[];
+  n_cases: number;
+  needs?: string[];
+  note?: string;
+  unreferenced?: boolean;
+  xfail_upstream?: boolean;
+  /** Why upstream does not run it in the default configuration. */
+  skip?: string;
+  /** For `metadata-error`: where to POST the file and what must come back. */
+  expect?: { url: string; status: number; error: string };
+  runner?: string;
+  no_response_body?: boolean;
+  python_side_asserts?: boolean;
+  urls?: string[];
+}
+
+export interface ManifestDir {
+  path: string;
+  role: string;
+  fixture: string[];
+  setup_api: string[];
+  setup_files: string[];
+  py_classes: string[];
+  markers: {
+    hge_env?: Array<Record<string, string>>;
+    admin_secret?: boolean;
+    websocket?: boolean;
+    postgis_fixture?: boolean;
+  };
+  db_extensions_in_setup: string[];
+  cases: ManifestCase[];
+}
+
+export interface Manifest {
+  legacy_commit?: string;
+  dirs: ManifestDir[];
+}
+
+export type SetupStyle = 'per_dir' | 'per_case' | 'mutation';
+
+export interface CaseGroup {
+  /** The upstream test class; null for files no upstream test uses (`unreferenced`). */
+  pyClass: string | null;
+  cases: ManifestCase[];
+}
+
+export interface ResolvedDir {
+  /** Folder relative to the cases root (legacy folders carry their `_legacy-…/` prefix). */
+  id: string;
+  absPath: string;
+  manifest: ManifestDir;
+  style: SetupStyle;
+  api: 'v1' | 'v2';
+  needsPostgis: boolean;
+  /** Extra engine environment (`markers.hge_env`). */
+  env: Record<string, string>;
+  groups: CaseGroup[];
+}
+
+export class ManifestError extends Error {
+  override name = 'ManifestError';
+}
+
+const KINDS = new Set(['http-case', 'metadata-error', 'ws-scenario']);
+const TRANSPORTS = new Set(['http', 'websocket', 'subscription']);
+
+/** Read and check `<root>/manifest.json`. */
+export function loadManifest(root: string): Manifest {
+  const file = path.join(root, 'manifest.json');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ManifestError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  return checkManifest(raw, file);
+}
+
+export function checkManifest(raw: unknown, where = 'manifest.json'): Manifest {
+  const fail = (msg: string): never => {
+    throw new ManifestError(`${where}: ${msg}`);
+  };
+  if (!isObject(raw) || !Array.isArray(raw.dirs)) fail('expected an object with a "dirs" list');
+  const m = raw as { dirs: unknown[]; legacy_commit?: unknown };
+  m.dirs.forEach((d, i) => {
+    const at = `dirs[${i}]`;
+    if (!isObject(d)) fail(`${at} is not an object`);
+    const dir = d as Record<string, unknown>;
+    if (typeof dir.path !== 'string' || dir.path === '')
+      fail(`${at}.path must be a non-empty string`);
+    for (const key of [
+      'fixture',
+      'setup_api',
+      'setup_files',
+      'py_classes',
+      'db_extensions_in_setup',
+    ]) {
+      if (dir[key] === undefined) dir[key] = [];
+      if (!isStringList(dir[key])) fail(`${at}.${key} must be a list of strings`);
+    }
+    if (dir.markers === undefined) dir.markers = {};
+    if (!isObject(dir.markers)) fail(`${at}.markers must be an object`);
+    if (typeof dir.role !== 'string') dir.role = 'shared';
+    if (!Array.isArray(dir.cases)) fail(`${at}.cases must be a list`);
+    (dir.cases as unknown[]).forEach((c, j) => {
+      const cat = `${at}.cases[${j}] (${dir.path})`;
+      if (!isObject(c)) fail(`${cat} is not an object`);
+      const k = c as Record<string, unknown>;
+      if (typeof k.file !== 'string' || k.file === '')
+        fail(`${cat}.file must be a non-empty string`);
+      if (typeof k.kind !== 'string' || !KINDS.has(k.kind))
+        fail(`${cat}.kind must be one of ${[...KINDS].join(', ')}`);
+      if (k.n_cases === undefined) k.n_cases = 1;
+      if (typeof k.n_cases !== 'number' || !Number.isInteger(k.n_cases) || k.n_cases < 1) {
+        fail(`${cat}.n_cases must be a positive integer`);
+      }
+      if (k.transports === undefined) k.transports = ['http'];
+      if (
+        !isStringList(k.transports) ||
+        !(k.transports as string[]).every((t) => TRANSPORTS.has(t))
+      ) {
+        fail(`${cat}.transports must be a list of ${[...TRANSPORTS].join(', ')}`);
+      }
+      if (k.kind === 'metadata-error') {
+        const e = k.expect as Record<string, unknown> | undefined;
+        if (
+          !isObject(e) ||
+          typeof e.url !== 'string' ||
+          typeof e.status !== 'number' ||
+          typeof e.error !== 'string'
+        ) {
+          fail(`${cat}.expect must be {url, status, error} for a metadata-error case`);
+        }
+      }
+    });
+  });
+  return raw as Manifest;
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return x !== null && typeof x === 'object' && !Array.isArray(x);
+}
+
+function isStringList(x: unknown): x is string[] {
+  return Array.isArray(x) && x.every((s) => typeof s === 'string');
+}
+
+export function setupStyle(dir: ManifestDir): SetupStyle {
+  if (dir.fixture.includes('mutation')) return 'mutation';
+  if (dir.fixture.includes('per_dir')) return 'per_dir';
+  if (dir.fixture.includes('per_case')) return 'per_case';
+  // no fixture recorded: infer from the files present
+  return dir.setup_files.includes('schema_setup.yaml') ? 'mutation' : 'per_dir';
+}
+
+/** Where a manifest directory lives: legacy directories sit under `_legacy-<commit>/`. */
+export function directoryId(root: string, manifest: Manifest, dir: ManifestDir): string {
+  if (!dir.role.includes('legacy')) return dir.path;
+  const candidates: string[] = [];
+  if (manifest.legacy_commit) candidates.push(`_legacy-${manifest.legacy_commit.slice(0, 7)}`);
+  try {
+    for (const e of fs.readdirSync(root, { withFileTypes: true })) {
+      if (e.isDirectory() && e.name.startsWith('_legacy') && !candidates.includes(e.name))
+        candidates.push(e.name);
+    }
+  } catch {
+    // the root is checked by the caller
+  }
+  for (const c of candidates) {
+    if (fs.existsSync(path.join(root, c, dir.path))) return `${c}/${dir.path}`;
+  }
+  throw new ManifestError(
+    `legacy directory ${dir.path} (role ${dir.role}) not found under ${root}/_legacy-*`,
+  );
+}
+
+/** Split a directory's cases into py_class groups, in order of first appearance; unreferenced last. */
+export function groupCases(cases: ManifestCase[]): CaseGroup[] {
+  const groups = new Map<string | null, ManifestCase[]>();
+  for (const c of cases) {
+    const key = c.py_class ?? null;
+    if (key === null) continue;
+    const list = groups.get(key) ?? [];
+    list.push(c);
+    groups.set(key, list);
+  }
+  const orphans = cases.filter((c) => c.py_class === undefined || c.py_class === null);
+  const out: CaseGroup[] = [...groups].map(([pyClass, list]) => ({ pyClass, cases: list }));
+  if (orphans.length > 0) out.push({ pyClass: null, cases: orphans });
+  return out;
+}
+
+export function resolveDirs(root: string, manifest: Manifest): ResolvedDir[] {
+  return manifest.dirs.map((dir) => {
+    const id = directoryId(root, manifest, dir);
+    const env: Record<string, string> = {};
+    for (const e of dir.markers.hge_env ?? []) Object.assign(env, e);
+    return {
+      id,
+      absPath: path.join(root, id),
+      manifest: dir,
+      style: setupStyle(dir),
+      api: dir.setup_api.includes('v2') ? 'v2' : 'v1',
+      needsPostgis:
+        dir.db_extensions_in_setup.includes('postgis') || dir.markers.postgis_fixture === true,
+      env,
+      groups: groupCases(dir.cases),
+    };
+  });
+}
+
+/** `--only` patterns: `*` within a path segment, `**` across segments, `?` one character. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] as string;
+    if (c === '*' && glob[i + 1] === '*') {
+      i++;
+      if (glob[i + 1] === '/') {
+        re += '(?:.*/)?';
+        i++;
+      } else re += '.*';
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+/** Does a directory id match any pattern (a pattern also matches the directories below it)? */
+export function matchesOnly(dirId: string, patterns: readonly string[]): boolean {
+  if (patterns.length === 0) return true;
+  return patterns.some((p) => {
+    const trimmed = p.replace(/\/+$/, '');
+    return globToRegExp(trimmed).test(dirId) || globToRegExp(`${trimmed}/**`).test(dirId);
+  });
+}
+
+/** Stable id of one case: `<dir>/<file>#<index>`, plus `@<transport>` for a replay. */
+export function caseId(
+  dirId: string,
+  file: string,
+  index: number,
+  transport: Transport = 'http',
+): string {
+  const base = `${dirId}/${file}#${index}`;
+  return transport === 'http' ? base : `${base}@${transport}`;
+}

@@ -1,0 +1,392 @@
+/**
+ * JWT authentication as Hasura does it (Hasura/Server/Auth/JWT.hs `processJwt`):
+ *
+ * 1. find the token for each configured location (Authorization `Bearer`, a cookie, a custom
+ *    header); a configured issuer that differs from the token's (unverified) `iss` rules that
+ *    configuration out; no token → the unauthorized role or an `invalid-headers` error; two
+ *    candidates → ambiguity error;
+ * 2. verify the signature, then exp / nbf / iss / aud in hs-jose's order and with its error names
+ *    (`Could not verify JWT: JWTExpired`, …);
+ * 3. locate the Hasura claims (namespace key, namespace path, stringified JSON, or claims_map);
+ * 4. read `x-hasura-allowed-roles` / `x-hasura-default-role`, pick the role from the
+ *    `x-hasura-role` header (or the default), and turn the other `x-hasura-*` claims into session
+ *    variables (they must be strings).
+ */
+import { compactVerify } from 'jose';
+import { encodeJsonPath, executeJsonPath } from './json-path.ts';
+import { err400, invalidJwt } from './errors.ts';
+import type { ClaimsMapValue, JwtConfig, JwtTokenLocation } from './config.ts';
+
+const ALLOWED_ROLES = 'x-hasura-allowed-roles';
+const DEFAULT_ROLE = 'x-hasura-default-role';
+const REGISTERED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jti']);
+
+export interface JwtOutcome {
+  role: string;
+  /** Session variables from the token (lower-cased keys, without the two role claims). */
+  variables: Record<string, string>;
+  /** The token's `exp`, when it has one. */
+  expiresAt: Date | undefined;
+}
+
+/**
+ * Authenticate with the JWT configurations. Returns `undefined` when no token is present at any
+ * configured location (the caller then applies the unauthorized role or fails).
+ */
+export async function processJwt(
+  configs: readonly JwtConfig[],
+  headers: ReadonlyMap<string, string>,
+  now: Date,
+): Promise<JwtOutcome | undefined> {
+  const customNames = new Set(
+    configs.flatMap((c) =>
+      c.location.type === 'CustomHeader' ? [c.location.name.toLowerCase()] : [],
+    ),
+  );
+  const tokens = findTokens(headers, customNames);
+
+  const matches: Array<{ config: JwtConfig; token: string }> = [];
+  let issuerMismatch = false;
+  for (const config of configs) {
+    const want = locationKey(config.location);
+    for (const found of tokens) {
+      if (found.key !== want) continue;
+      let token = found.value;
+      if (config.location.type === 'Authorization') {
+        const parts = found.value.split(/[ \t\n\r\f\v]+/).filter((p) => p !== '');
+        if (parts.length !== 2 || parts[0] !== 'Bearer') {
+          throw err400('invalid-headers', 'Malformed Authorization header');
+        }
+        token = parts[1] as string;
+      }
+      const tokenIss = unverifiedIssuer(token);
+      if (config.issuer !== undefined && tokenIss !== undefined && tokenIss !== config.issuer) {
+        issuerMismatch = true;
+      } else {
+        matches.push({ config, token });
+      }
+    }
+  }
+
+  if (matches.length === 0) {
+    if (issuerMismatch) throw invalidJwt('JWTNotInIssuer');
+    return undefined;
+  }
+  if (matches.length > 1)
+    throw err400('invalid-headers', 'Could not verify JWT: Multiple JWTs found');
+  const { config, token } = matches[0] as { config: JwtConfig; token: string };
+
+  const payload = await verifyToken(config, token, now);
+  const claims = extractClaims(config, payload);
+  const allowedRoles = parseRoles(claims.get(ALLOWED_ROLES), 'should be a list of roles');
+  const defaultRole = parseRole(claims.get(DEFAULT_ROLE), 'should be a single role name');
+
+  const requested = headers.get('x-hasura-role');
+  const role = requested !== undefined && requested !== '' ? requested : defaultRole;
+  if (!allowedRoles.includes(role)) {
+    throw err400('access-denied', 'Your requested role is not in allowed roles');
+  }
+
+  const variables: Record<string, string> = {};
+  for (const [name, value] of claims) {
+    if (name === ALLOWED_ROLES || name === DEFAULT_ROLE) continue;
+    if (typeof value !== 'string') {
+      throw err400(
+        'jwt-invalid-claims',
+        `x-hasura-* claims: ${typeMismatch('Text', 'String', value)}`,
+      );
+    }
+    variables[name] = value;
+  }
+  const exp = payload.exp;
+  return { role, variables, expiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined };
+}
+
+// --- finding the token -------------------------------------------------------------------------
+
+interface FoundToken {
+  key: string;
+  value: string;
+}
+
+function locationKey(l: JwtTokenLocation): string {
+  switch (l.type) {
+    case 'Authorization':
+      return 'authorization';
+    case 'Cookie':
+      return `cookie:${l.name}`;
+    case 'CustomHeader':
+      return `header:${l.name.toLowerCase()}`;
+  }
+}
+
+function findTokens(headers: ReadonlyMap<string, string>, customNames: Set<string>): FoundToken[] {
+  const out: FoundToken[] = [];
+  for (const [name, value] of headers) {
+    if (name === 'authorization') out.push({ key: 'authorization', value });
+    else if (name === 'cookie') {
+      for (const [cookie, v] of parseCookies(value))
+        out.push({ key: `cookie:${cookie}`, value: v });
+    } else if (customNames.has(name)) out.push({ key: `header:${name}`, value });
+  }
+  return out;
+}
+
+/** `a=1; b=2` → [[a, 1], [b, 2]] (names are case-sensitive, values kept as sent). */
+export function parseCookies(header: string): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.startsWith('"') && value.endsWith('"'))
+      value = value.slice(1, -1);
+    if (name !== '') out.push([name, value]);
+  }
+  return out;
+}
+
+function b64urlJson(segment: string): unknown {
+  if (!/^[A-Za-z0-9_-]*$/.test(segment)) throw new Error('not base64url');
+  return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+}
+
+/** The `iss` of a token, read without verifying it (Hasura's `tokenIssuer`). */
+function unverifiedIssuer(token: string): string | undefined {
+  const parts = token.split('.');
+  if (parts.length < 3) return undefined;
+  try {
+    const claims = b64urlJson(parts[1] as string);
+    if (
+      claims &&
+      typeof claims === 'object' &&
+      typeof (claims as { iss?: unknown }).iss === 'string'
+    ) {
+      return (claims as { iss: string }).iss;
+    }
+  } catch {
+    // an undecodable token is left for verification to reject
+  }
+  return undefined;
+}
+
+// --- verification ------------------------------------------------------------------------------
+
+type Claims = Record<string, unknown>;
+
+async function verifyToken(config: JwtConfig, token: string, now: Date): Promise<Claims> {
+  const parts = token.split('.');
+  if (parts.length !== 3) {
+    throw invalidJwt(
+      `JWSError (CompactDecodeError Invalid number of parts: Expected 3 parts; got ${parts.length})`,
+    );
+  }
+  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
+  if (![headerPart, payloadPart, signaturePart].every((p) => /^[A-Za-z0-9_-]*$/.test(p))) {
+    throw invalidJwt('JWSError (JSONDecodeError "Not valid base64url")');
+  }
+  let header: unknown;
+  try {
+    header = b64urlJson(headerPart);
+  } catch {
+    header = undefined;
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    throw invalidJwt('JWSError (JSONDecodeError "protected header contains invalid JSON")');
+  }
+
+  let payloadBytes: Uint8Array;
+  try {
+    const options = { algorithms: config.algorithms };
+    const verified =
+      typeof config.key === 'function'
+        ? await compactVerify(token, config.key, options)
+        : await compactVerify(token, config.key, options);
+    payloadBytes = verified.payload;
+  } catch {
+    // wrong key, wrong algorithm for the key, alg "none", tampered content: hs-jose reports all
+    // of them as an invalid signature
+    throw invalidJwt('JWSError JWSInvalidSignature');
+  }
+
+  let payload: unknown;
+  try {
+    payload = JSON.parse(Buffer.from(payloadBytes).toString('utf8'));
+  } catch {
+    throw invalidJwt('JWTClaimsSetDecodeError "Error in $: not a valid JSON value"');
+  }
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    throw invalidJwt(
+      `JWTClaimsSetDecodeError "Error in $: ${typeMismatch('ClaimsSet', 'Object', payload)}"`,
+    );
+  }
+  const claims = payload as Claims;
+  checkRegisteredClaimTypes(claims);
+
+  // hs-jose validateClaimsSet: exp, (iat unchecked by default), nbf, iss, aud
+  const t = now.getTime() / 1000;
+  const skew = config.allowedSkewSeconds;
+  if (typeof claims.exp === 'number' && !(t < claims.exp + skew)) throw invalidJwt('JWTExpired');
+  if (typeof claims.nbf === 'number' && !(t >= claims.nbf - skew))
+    throw invalidJwt('JWTNotYetValid');
+  if (
+    config.issuer !== undefined &&
+    typeof claims.iss === 'string' &&
+    claims.iss !== config.issuer
+  ) {
+    throw invalidJwt('JWTNotInIssuer');
+  }
+  if (claims.aud !== undefined) {
+    const auds = typeof claims.aud === 'string' ? [claims.aud] : (claims.aud as string[]);
+    const ok = auds.some((a) => config.audience === undefined || config.audience.includes(a));
+    if (!ok) throw invalidJwt('JWTNotInAudience');
+  }
+  return claims;
+}
+
+function checkRegisteredClaimTypes(claims: Claims): void {
+  const bad = (name: string, expected: string): never => {
+    throw invalidJwt(
+      `JWTClaimsSetDecodeError "Error in $['${name}']: ${typeMismatch(expected, expected === 'NumericDate' ? 'Number' : 'String', claims[name])}"`,
+    );
+  };
+  for (const name of ['exp', 'nbf', 'iat']) {
+    if (claims[name] !== undefined && typeof claims[name] !== 'number') bad(name, 'NumericDate');
+  }
+  for (const name of ['iss', 'sub', 'jti']) {
+    if (claims[name] !== undefined && typeof claims[name] !== 'string') bad(name, 'StringOrURI');
+  }
+  const aud = claims.aud;
+  if (aud !== undefined && typeof aud !== 'string') {
+    if (!Array.isArray(aud) || !aud.every((a) => typeof a === 'string')) bad('aud', 'Audience');
+  }
+}
+
+// --- claims ------------------------------------------------------------------------------------
+
+/** The `x-hasura-*` claims of the token, by lower-cased name (Hasura's ClaimsMap). */
+function extractClaims(config: JwtConfig, payload: Claims): Map<string, unknown> {
+  const spec = config.claims;
+  if (spec.kind === 'map') {
+    // in Hasura's order, with claims_map's own hint for the default role
+    const out = new Map<string, unknown>();
+    const allowed = mapValue(spec.allowedRoles, payload, () => missingRoleClaim(ALLOWED_ROLES));
+    out.set(ALLOWED_ROLES, parseRoles(allowed, 'should be a list of roles'));
+    const dflt = mapValue(spec.defaultRole, payload, () => missingRoleClaim(DEFAULT_ROLE));
+    out.set(DEFAULT_ROLE, parseRole(dflt, 'should be a role'));
+    for (const [name, v] of Object.entries(spec.others)) {
+      out.set(
+        name,
+        mapValue(v, payload, () => {
+          throw err400('jwt-invalid-claims', `JWT claim from claims_map, ${name} not found`);
+        }),
+      );
+    }
+    return out;
+  }
+
+  const unregistered: Claims = {};
+  for (const [k, v] of Object.entries(payload)) if (!REGISTERED_CLAIMS.has(k)) unregistered[k] = v;
+  const ns = spec.namespace;
+  const raw =
+    'key' in ns
+      ? Object.prototype.hasOwnProperty.call(unregistered, ns.key)
+        ? unregistered[ns.key]
+        : undefined
+      : executeJsonPath(ns.path, unregistered);
+  if (raw === undefined) {
+    throw err400(
+      'jwt-invalid-claims',
+      'key' in ns
+        ? `claims key: '${ns.key}' not found`
+        : `claims not found at claims_namespace_path: '${encodeJsonPath(ns.path)}'`,
+    );
+  }
+  let obj: unknown = raw;
+  if (spec.format === 'stringified_json') {
+    if (typeof raw !== 'string') {
+      throw err400(
+        'jwt-invalid-claims',
+        'expecting a string when claims_format is stringified_json',
+      );
+    }
+    const location =
+      'key' in ns
+        ? `claims_namespace ${ns.key}`
+        : `claims_namespace_path ${encodeJsonPath(ns.path)}`;
+    try {
+      obj = JSON.parse(raw);
+    } catch {
+      obj = undefined;
+    }
+    if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) {
+      throw err400(
+        'jwt-invalid-claims',
+        `expecting stringified json at: '${location}', but found: ${raw}`,
+      );
+    }
+  } else if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw err400('jwt-invalid-claims', 'expecting a json object when claims_format is json');
+  }
+  const out = new Map<string, unknown>();
+  for (const [k, v] of Object.entries(obj as Claims)) {
+    const lower = k.toLowerCase();
+    if (lower.startsWith('x-hasura-')) out.set(lower, v);
+  }
+  return out;
+}
+
+function mapValue<T>(spec: ClaimsMapValue<T>, payload: Claims, missing: () => never): unknown {
+  if ('literal' in spec) return spec.literal;
+  const v = executeJsonPath(spec.path, payload);
+  if (v !== undefined) return v;
+  if (spec.default !== undefined) return spec.default;
+  return missing();
+}
+
+function missingRoleClaim(name: string): never {
+  throw err400('jwt-missing-role-claims', `JWT claim does not contain ${name}`);
+}
+
+function parseRoles(v: unknown, hint: string): string[] {
+  if (v === undefined) missingRoleClaim(ALLOWED_ROLES);
+  const fail = (why: string): never => {
+    throw err400('jwt-invalid-claims', `invalid ${ALLOWED_ROLES}; ${hint}: ${why}`);
+  };
+  if (!Array.isArray(v)) return fail(typeMismatch('[]', 'Array', v));
+  return v.map((r) => roleName(r, fail));
+}
+
+function parseRole(v: unknown, hint: string): string {
+  if (v === undefined) missingRoleClaim(DEFAULT_ROLE);
+  return roleName(v, (why) => {
+    throw err400('jwt-invalid-claims', `invalid ${DEFAULT_ROLE}; ${hint}: ${why}`);
+  });
+}
+
+function roleName(v: unknown, fail: (why: string) => never): string {
+  if (typeof v !== 'string') return fail(typeMismatch('String', 'String', v));
+  if (v === '') return fail('empty string not allowed');
+  return v;
+}
+
+/** aeson's `typeMismatch` wording: `parsing Text failed, expected String, but encountered Number`. */
+function typeMismatch(what: string, expected: string, actual: unknown): string {
+  return `parsing ${what} failed, expected ${expected}, but encountered ${jsonKind(actual)}`;
+}
+
+function jsonKind(v: unknown): string {
+  if (v === null || v === undefined) return 'Null';
+  if (Array.isArray(v)) return 'Array';
+  switch (typeof v) {
+    case 'string':
+      return 'String';
+    case 'number':
+      return 'Number';
+    case 'boolean':
+      return 'Boolean';
+    default:
+      return 'Object';
+  }
+}

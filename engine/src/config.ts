@@ -1,0 +1,113 @@
+/**
+ * Engine settings, read from the environment under Hasura's own variable names (and Hasura's
+ * defaults), plus a few STREAMSYNC_ENGINE_* limits of our own. A bad value stops the engine at
+ * start with a ConfigError naming the key.
+ */
+import { ConfigError, readBool, readInt } from '@streamsync/database';
+
+export interface EngineConfig {
+  host: string;
+  port: number;
+  /** Where hdb_catalog lives (metadata, catalog state). */
+  metadataDatabaseUrl: string;
+  /** The `default` source; the metadata's `from_env` names are resolved against `env`. */
+  databaseUrl: string | undefined;
+  /** Apply this metadata directory (v3, with !include) at start, as cli-migrations-v3 does. */
+  metadataDir: string | undefined;
+  adminSecret: string | undefined;
+  /** Raw HASURA_GRAPHQL_JWT_SECRET JSON, parsed by the auth module. */
+  jwtSecret: string | undefined;
+  unauthorizedRole: string | undefined;
+  enableConsole: boolean;
+  stringifyNumericTypes: boolean;
+  /** Admin errors carry `extensions.internal` (HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS, default true). */
+  adminInternalErrors: boolean;
+  devMode: boolean;
+  enabledApis: Set<string>;
+  /** HTTP body limit in bytes. */
+  maxBodyBytes: number;
+  /** Deepest selection-set nesting accepted in one operation. */
+  maxQueryDepth: number;
+  /** Most fields (after fragment expansion) accepted in one operation. */
+  maxQueryFields: number;
+  /** Most requests in one batch. */
+  maxBatchSize: number;
+  /** Pool size for the `default` source. */
+  poolMax: number;
+  /** Compiled plans kept per engine. */
+  planCacheSize: number;
+  /** Use pg named (prepared) statements for cached plans. */
+  preparedStatements: boolean;
+  env: NodeJS.ProcessEnv;
+  logLevel: string;
+}
+
+function readString(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const v = env[key];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
+  const metadataDatabaseUrl =
+    readString(env, 'HASURA_GRAPHQL_METADATA_DATABASE_URL') ??
+    readString(env, 'HASURA_GRAPHQL_DATABASE_URL') ??
+    readString(env, 'PG_DATABASE_URL');
+  if (!metadataDatabaseUrl) {
+    throw new ConfigError(
+      'HASURA_GRAPHQL_METADATA_DATABASE_URL',
+      'required (or HASURA_GRAPHQL_DATABASE_URL / PG_DATABASE_URL)',
+    );
+  }
+  for (const key of [
+    'HASURA_GRAPHQL_METADATA_DATABASE_URL',
+    'HASURA_GRAPHQL_DATABASE_URL',
+    'PG_DATABASE_URL',
+  ]) {
+    const v = readString(env, key);
+    if (v && !/^postgres(ql)?:\/\//.test(v))
+      throw new ConfigError(key, 'expected a postgres:// URL');
+  }
+  const apis = (readString(env, 'HASURA_GRAPHQL_ENABLED_APIS') ?? 'metadata,graphql,pgdump,config')
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter(Boolean);
+  for (const a of apis) {
+    if (!['metadata', 'graphql', 'pgdump', 'config', 'developer', 'metrics'].includes(a)) {
+      throw new ConfigError('HASURA_GRAPHQL_ENABLED_APIS', `unknown API ${JSON.stringify(a)}`);
+    }
+  }
+  const jwt = readString(env, 'HASURA_GRAPHQL_JWT_SECRET');
+  if (jwt) {
+    try {
+      JSON.parse(jwt);
+    } catch {
+      throw new ConfigError('HASURA_GRAPHQL_JWT_SECRET', 'expected a JSON object');
+    }
+  }
+  const host = readString(env, 'HASURA_GRAPHQL_SERVER_HOST') ?? '127.0.0.1';
+  return {
+    host: host === '*' ? '0.0.0.0' : host,
+    port: readInt(env, 'HASURA_GRAPHQL_SERVER_PORT', 8080, 0, 65535),
+    metadataDatabaseUrl,
+    databaseUrl:
+      readString(env, 'PG_DATABASE_URL') ?? readString(env, 'HASURA_GRAPHQL_DATABASE_URL'),
+    metadataDir: readString(env, 'HASURA_GRAPHQL_METADATA_DIR'),
+    adminSecret: readString(env, 'HASURA_GRAPHQL_ADMIN_SECRET'),
+    jwtSecret: jwt,
+    unauthorizedRole: readString(env, 'HASURA_GRAPHQL_UNAUTHORIZED_ROLE'),
+    enableConsole: readBool(env, 'HASURA_GRAPHQL_ENABLE_CONSOLE', false),
+    stringifyNumericTypes: readBool(env, 'HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES', false),
+    adminInternalErrors: readBool(env, 'HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS', true),
+    devMode: readBool(env, 'HASURA_GRAPHQL_DEV_MODE', false),
+    enabledApis: new Set(apis),
+    maxBodyBytes: readInt(env, 'STREAMSYNC_ENGINE_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024),
+    maxQueryDepth: readInt(env, 'STREAMSYNC_ENGINE_MAX_QUERY_DEPTH', 30, 1, 1000),
+    maxQueryFields: readInt(env, 'STREAMSYNC_ENGINE_MAX_QUERY_FIELDS', 2000, 1, 1_000_000),
+    maxBatchSize: readInt(env, 'STREAMSYNC_ENGINE_MAX_BATCH_SIZE', 100, 1, 10_000),
+    poolMax: readInt(env, 'HASURA_GRAPHQL_PG_CONNECTIONS', 50, 1, 10_000),
+    planCacheSize: readInt(env, 'STREAMSYNC_ENGINE_PLAN_CACHE_SIZE', 4096, 0, 1_000_000),
+    preparedStatements: readBool(env, 'STREAMSYNC_ENGINE_PREPARED_STATEMENTS', true),
+    env,
+    logLevel: readString(env, 'LOG_LEVEL') ?? 'info',
+  };
+}

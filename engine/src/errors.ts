@@ -1,0 +1,206 @@
+/**
+ * One error type for the whole engine, shaped like Hasura's QErr: a code from Hasura's Code list,
+ * a message, a JSON path, an HTTP status and optional internal detail. Two encoders give the two
+ * wire shapes Hasura uses: GraphQL `{message, extensions: {path, code}}` and REST
+ * `{error, path, code}`.
+ */
+
+/** Hasura's error codes (`instance ToJSON Code` in Hasura/Base/Error.hs). */
+export type ErrorCode =
+  | 'access-denied'
+  | 'already-exists'
+  | 'already-tracked'
+  | 'already-untracked'
+  | 'bad-request'
+  | 'busy'
+  | 'concurrent-update'
+  | 'coercion-error'
+  | 'conflict'
+  | 'constraint-error'
+  | 'constraint-violation'
+  | 'cyclic-dependency'
+  | 'data-exception'
+  | 'dependency-error'
+  | 'invalid-configuration'
+  | 'invalid-headers'
+  | 'invalid-json'
+  | 'invalid-params'
+  | 'invalid-jwt'
+  | 'jwt-invalid-claims'
+  | 'jwt-missing-role-claims'
+  | 'method-not-allowed'
+  | 'not-exists'
+  | 'not-found'
+  | 'not-supported'
+  | 'parse-failed'
+  | 'permission-denied'
+  | 'permission-error'
+  | 'postgres-error'
+  | 'postgres-max-connections-error'
+  | 'remote-schema-conflicts'
+  | 'remote-schema-error'
+  | 'start-failed'
+  | 'unexpected'
+  | 'unexpected-payload'
+  | 'validation-failed'
+  | 'template-resolution-failed'
+  | 'timeout';
+
+export type PathElem = string | number;
+
+export class QErr extends Error {
+  /** JSON path segments below `$`, outermost first. */
+  path: PathElem[];
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly status = 400,
+    path: PathElem[] = [],
+    public internal?: unknown,
+  ) {
+    super(message);
+    this.name = 'QErr';
+    this.path = path;
+  }
+
+  /** Prefix the path as the error bubbles up (Hasura's withPathK / withPathI). */
+  prefixed(...segments: PathElem[]): this {
+    this.path = [...segments, ...this.path];
+    return this;
+  }
+}
+
+export const err400 = (code: ErrorCode, message: string, path: PathElem[] = []) =>
+  new QErr(code, message, 400, path);
+export const err401 = (message: string) => new QErr('access-denied', message, 401);
+export const err404 = (message: string) => new QErr('not-found', message, 404);
+export const err500 = (message: string, internal?: unknown) =>
+  new QErr('unexpected', message, 500, [], internal);
+
+const SIMPLE_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `$.selectionSet.author.args.where[0]` — Hasura's rendering of a JSON path. */
+export function renderPath(path: readonly PathElem[]): string {
+  let out = '$';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else if (SIMPLE_KEY.test(p)) out += `.${p}`;
+    else out += `[${JSON.stringify(p).replace(/^"|"$/g, "'")}]`;
+  }
+  return out;
+}
+
+/** Run `fn` with `segments` prefixed to the path of any QErr it throws. */
+export function withPath<T>(segments: PathElem[], fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof QErr) e.prefixed(...segments);
+    throw e;
+  }
+}
+
+export interface GqlErrorJson {
+  message: string;
+  extensions: { path: string; code: string; internal?: unknown };
+}
+
+export function encodeGqlError(e: QErr, includeInternal: boolean): GqlErrorJson {
+  const extensions: GqlErrorJson['extensions'] = { path: renderPath(e.path), code: e.code };
+  if (includeInternal && e.internal !== undefined) extensions.internal = e.internal;
+  return { message: e.message, extensions };
+}
+
+export interface RestErrorJson {
+  error: string;
+  path: string;
+  code: string;
+  internal?: unknown;
+}
+
+export function encodeRestError(e: QErr, includeInternal: boolean): RestErrorJson {
+  const out: RestErrorJson = { error: e.message, path: renderPath(e.path), code: e.code };
+  if (includeInternal && e.internal !== undefined) out.internal = e.internal;
+  return out;
+}
+
+/** Turn anything thrown into a QErr; unknown errors become 500 `unexpected` with the detail internal. */
+export function toQErr(e: unknown): QErr {
+  if (e instanceof QErr) return e;
+  const err = e as Error;
+  return err500('internal error', { message: err?.message ?? String(e) });
+}
+
+/** Postgres error as Hasura reports it in `internal.error`. */
+export interface PgErrorLike {
+  code?: string;
+  message?: string;
+  hint?: string;
+  detail?: string;
+  constraint?: string;
+}
+
+export function pgInternal(
+  e: PgErrorLike,
+  statement?: string,
+  args: unknown[] = [],
+  prepared = false,
+): unknown {
+  return {
+    arguments: args,
+    error: {
+      description: e.detail ?? null,
+      exec_status: 'FatalError',
+      hint: e.hint ?? null,
+      message: e.message ?? '',
+      status_code: e.code ?? '',
+    },
+    prepared,
+    statement: statement ?? '',
+  };
+}
+
+/**
+ * Map a Postgres error raised while executing a GraphQL operation to Hasura's QErr
+ * (Hasura/Backends/Postgres/Execute: the DML error handler).
+ */
+export function pgQueryError(e: PgErrorLike, statement?: string, args?: unknown[]): QErr {
+  const state = e.code ?? '';
+  const internal = pgInternal(e, statement, args ?? [], true);
+  const msg = e.message ?? 'postgres query error';
+  if (state.startsWith('23')) {
+    const kind =
+      state === '23505'
+        ? 'Uniqueness violation. '
+        : state === '23503'
+          ? 'Foreign key violation. '
+          : state === '23502'
+            ? 'Not-NULL violation. '
+            : state === '23514'
+              ? 'Check constraint violation. '
+              : state === '23P01'
+                ? 'Exclusion violation. '
+                : 'Integrity constraint violation. ';
+    return new QErr('constraint-violation', kind + msg, 400, [], internal);
+  }
+  if (state === '22025' || state === '22019' || state === '2201B') {
+    // invalid escape sequence / invalid escape character / invalid regular expression
+    return new QErr('bad-request', msg, 400, [], internal);
+  }
+  if (state.startsWith('22')) return new QErr('data-exception', msg, 400, [], internal);
+  if (state === '42501') return new QErr('permission-error', msg, 400, [], internal);
+  if (state === '40001') return new QErr('concurrent-update', msg, 400, [], internal);
+  if (state === 'P0001') return new QErr('unexpected', msg, 400, [], internal);
+  if (state === '53300')
+    return new QErr(
+      'postgres-max-connections-error',
+      'database connection error',
+      500,
+      [],
+      internal,
+    );
+  if (state.startsWith('08') || /ECONN|terminated|timeout/i.test(msg)) {
+    return new QErr('postgres-error', 'connection error', 500, [], internal);
+  }
+  return new QErr('unexpected', 'database query error', 500, [], internal);
+}

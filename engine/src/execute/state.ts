@@ -1,0 +1,73 @@
+/**
+ * The engine's live state: the metadata document, the database catalog, the resolved source, and
+ * per-role schemas built on demand. A metadata change builds a new state (schemas and plans are
+ * never patched in place), so requests in flight keep the state they started with.
+ */
+import type pg from 'pg';
+import { introspectDatabase, type DbCatalog } from '../introspection/catalog.ts';
+import type { Metadata } from '../metadata/types.ts';
+import { buildRoleSchema, type SchemaExtension } from '../schema/build.ts';
+import { buildSourceInfo, type SourceInfo } from '../schema/source.ts';
+import type { RoleSchema } from '../schema/types.ts';
+import { LruCache } from './plan-cache.ts';
+import type { CachedOperation } from './graphql.ts';
+
+export interface StateOptions {
+  stringifyNumeric: boolean;
+  planCacheSize: number;
+  extensions: SchemaExtension[];
+}
+
+export class EngineState {
+  private readonly schemas = new Map<string, RoleSchema>();
+  readonly plans: LruCache<string, CachedOperation>;
+
+  constructor(
+    readonly metadata: Metadata,
+    readonly resourceVersion: number,
+    readonly catalog: DbCatalog,
+    readonly source: SourceInfo,
+    readonly opts: StateOptions,
+  ) {
+    this.plans = new LruCache(opts.planCacheSize);
+  }
+
+  static async build(
+    pool: pg.Pool,
+    metadata: Metadata,
+    resourceVersion: number,
+    opts: StateOptions,
+  ): Promise<EngineState> {
+    const catalog = await introspectDatabase(pool);
+    return EngineState.fromCatalog(metadata, resourceVersion, catalog, opts);
+  }
+
+  static fromCatalog(
+    metadata: Metadata,
+    resourceVersion: number,
+    catalog: DbCatalog,
+    opts: StateOptions,
+  ): EngineState {
+    return new EngineState(
+      metadata,
+      resourceVersion,
+      catalog,
+      buildSourceInfo(metadata, catalog),
+      opts,
+    );
+  }
+
+  schemaFor(role: string): RoleSchema {
+    let s = this.schemas.get(role);
+    if (!s) {
+      s = buildRoleSchema(
+        this.source,
+        role,
+        { stringifyNumeric: this.opts.stringifyNumeric },
+        this.opts.extensions,
+      );
+      this.schemas.set(role, s);
+    }
+    return s;
+  }
+}

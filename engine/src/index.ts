@@ -1,0 +1,11 @@
+export { startEngine, createEngine } from './server.ts';
+export type { Engine, RunningEngine, StartOptions } from './server.ts';
+export { loadConfig } from './config.ts';
+export type { EngineConfig } from './config.ts';
+export { QErr, encodeGqlError, encodeRestError } from './errors.ts';
+export { buildRoleSchema, SchemaBuilder } from './schema/build.ts';
+export type { SchemaExtension } from './schema/build.ts';
+export { SelectTranslator, placeholderEmitter } from './translate/select.ts';
+export type { ValueEmitter } from './translate/select.ts';
+export { MetadataStore } from './metadata/store.ts';
+export { loadMetadataDir } from './metadata/load-dir.ts';

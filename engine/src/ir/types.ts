@@ -1,0 +1,145 @@
+/**
+ * The IR of a query operation: what to select, from where, with which filters (user `where`
+ * ANDed with the role's permission filter), order, limits and nested relationships. Built by
+ * parse/select.ts from a validated operation; turned into one SQL statement by translate/.
+ *
+ * Values are `Val`s: a literal from the query text, a variable (bound per request through a
+ * placeholder, so one compiled plan serves every set of variables), or a session variable.
+ */
+import type { PgFunction } from '../introspection/catalog.ts';
+import type { ComputedFieldInfo, RelInfo, TableInfo } from '../schema/source.ts';
+
+/** A value on its way to SQL, always cast to `pgType`. */
+export type Val =
+  | { k: 'lit'; value: unknown; pgType: string }
+  | { k: 'param'; key: string; pgType: string }
+  | { k: 'session'; name: string; pgType: string }
+  /** the whole session as json (computed-field / function session arguments) */
+  | { k: 'session_json' };
+
+export interface CmpOp {
+  op: string;
+  value?: Val;
+  /** _st_d_within and friends */
+  extra?: Record<string, Val>;
+  /** _ceq and friends: compare with another column of the same row */
+  col?: string;
+  /** _cast: the target type and its operators */
+  cast?: { to: string; ops: CmpOp[] };
+}
+
+export type BoolExp =
+  | { k: 'true' }
+  | { k: 'false' }
+  | { k: 'and'; items: BoolExp[] }
+  | { k: 'or'; items: BoolExp[] }
+  | { k: 'not'; e: BoolExp }
+  | { k: 'col'; column: string; pgType: string; ops: CmpOp[] }
+  /** exists a related row (filtered by the target's permission) satisfying e */
+  | { k: 'rel'; rel: RelInfo; target: TableInfo; e: BoolExp }
+  | {
+      k: 'agg_count';
+      rel: RelInfo;
+      target: TableInfo;
+      columns: string[];
+      distinct: boolean;
+      filter: BoolExp;
+      predicate: CmpOp[];
+    }
+  | { k: 'cf_scalar'; cf: ComputedFieldInfo; pgType: string; ops: CmpOp[] }
+  | { k: 'cf_table'; cf: ComputedFieldInfo; target: TableInfo; e: BoolExp }
+  /** permission `_exists`: some row of an unrelated table satisfies e */
+  | { k: 'exists'; target: TableInfo; e: BoolExp };
+
+export type OrderExpr =
+  | { k: 'col'; column: string }
+  | { k: 'objrel'; rel: RelInfo; target: TableInfo; perm: BoolExp; expr: OrderExpr }
+  | { k: 'arr_agg'; rel: RelInfo; target: TableInfo; perm: BoolExp; fn: string; column?: string }
+  | { k: 'cf_scalar'; cf: ComputedFieldInfo }
+  | {
+      k: 'cf_agg';
+      cf: ComputedFieldInfo;
+      target: TableInfo;
+      perm: BoolExp;
+      fn: string;
+      column?: string;
+    };
+
+export interface OrderByItem {
+  expr: OrderExpr;
+  dir: 'ASC' | 'DESC';
+  nulls: 'NULLS FIRST' | 'NULLS LAST';
+}
+
+/** Where rows come from: the table, or a set-returning function of it. */
+export type FromItem =
+  | { k: 'table' }
+  | { k: 'fn'; fn: PgFunction; args: Array<Val | null> }
+  /** computed field returning SETOF table: fn(row, …) of the parent row */
+  | { k: 'cf'; cf: ComputedFieldInfo; args: Array<Val | null> };
+
+export interface SelectArgs {
+  where: BoolExp | null;
+  orderBy: OrderByItem[];
+  distinctOn: string[] | null;
+  limit: Val | null;
+  offset: Val | null;
+}
+
+export interface AnnSelect {
+  table: TableInfo;
+  from: FromItem;
+  args: SelectArgs;
+  permFilter: BoolExp;
+  permLimit: number | null;
+  fields: Array<[alias: string, field: AnnField]>;
+}
+
+export type AnnField =
+  | { k: 'col'; column: string; pgType: string; stringify: boolean; geo: boolean; path: Val | null }
+  | { k: 'typename'; name: string }
+  | { k: 'objrel'; rel: RelInfo; select: AnnSelect }
+  | { k: 'arrrel'; rel: RelInfo; select: AnnSelect }
+  | { k: 'arrrel_agg'; rel: RelInfo; agg: AggSelect }
+  | { k: 'cf_scalar'; cf: ComputedFieldInfo; args: Array<Val | null>; stringify: boolean }
+  | { k: 'cf_table'; select: AnnSelect }
+  | { k: 'cf_table_agg'; agg: AggSelect };
+
+export type AggField =
+  | { k: 'typename'; name: string }
+  | { k: 'aggregate'; fields: Array<[string, AggFnField]> }
+  | { k: 'nodes'; fields: Array<[string, AnnField]> };
+
+export type AggFnField =
+  | { k: 'typename'; name: string }
+  | { k: 'count'; columns: string[]; distinct: boolean }
+  | {
+      k: 'op';
+      op: string;
+      fields: Array<
+        [
+          string,
+          (
+            | { k: 'col'; column: string; stringify: boolean; pgType: string }
+            | { k: 'typename'; name: string }
+          ),
+        ]
+      >;
+    };
+
+export interface AggSelect {
+  select: AnnSelect; // fields unused
+  fields: Array<[string, AggField]>;
+}
+
+export type RootField =
+  | { k: 'select'; select: AnnSelect }
+  | { k: 'select_one'; select: AnnSelect }
+  | { k: 'agg'; agg: AggSelect }
+  | { k: 'typename'; name: string }
+  /** answered without the database (introspection, placeholder) */
+  | { k: 'static'; value: unknown };
+
+export interface QueryIR {
+  root: Array<[alias: string, field: RootField]>;
+}

@@ -1,0 +1,487 @@
+/**
+ * The resolved source: metadata joined with the introspected database. Every tracked table gets
+ * its GraphQL names, columns with their GraphQL scalars, relationships with their column mappings,
+ * computed fields and permissions. Metadata objects that do not resolve (a table or column that
+ * is gone) are reported as inconsistencies and left out, as Hasura does.
+ */
+import type {
+  DbCatalog,
+  PgColumn,
+  PgFunction,
+  PgTable,
+  QualifiedName,
+} from '../introspection/catalog.ts';
+import { qualifiedKey } from '../introspection/catalog.ts';
+import type {
+  ArrayRelUsing,
+  BoolExpJson,
+  FunctionMeta,
+  Metadata,
+  ObjectRelUsing,
+  SelectPermission,
+  TableMeta,
+} from '../metadata/types.ts';
+import { normalizeName } from '../metadata/types.ts';
+import { graphqlScalarFor } from './scalars.ts';
+
+export interface ColumnInfo {
+  name: string;
+  gqlName: string;
+  pg: PgColumn;
+  /** GraphQL scalar name (Int, String, timestamptz, _text, …) */
+  scalar: string;
+  nullable: boolean;
+  description: string | null;
+}
+
+export interface RelInfo {
+  name: string;
+  kind: 'object' | 'array';
+  target: string; // table key
+  /** [local column, remote column] */
+  mapping: Array<[string, string]>;
+  /** An object relationship through a non-null FK of this table is non-null in the schema. */
+  nonNull: boolean;
+  comment: string | null;
+}
+
+export interface ComputedFieldInfo {
+  name: string;
+  fn: PgFunction;
+  tableArgIndex: number;
+  sessionArgIndex: number | null;
+  comment: string | null;
+  explicitComment: boolean;
+  returns:
+    | { kind: 'scalar'; scalar: string; pgType: string }
+    | { kind: 'table'; table: string; set: boolean };
+}
+
+export interface SelectPermInfo {
+  columns: Set<string>;
+  computedFields: Set<string>;
+  filter: BoolExpJson;
+  limit: number | null;
+  allowAggregations: boolean;
+  queryRootFields: Set<string> | null;
+  subscriptionRootFields: Set<string> | null;
+}
+
+export interface RootFieldNames {
+  select: string;
+  selectByPk: string;
+  selectAggregate: string;
+  selectStream: string;
+  comments: {
+    select?: string | null;
+    selectByPk?: string | null;
+    selectAggregate?: string | null;
+    selectStream?: string | null;
+  };
+}
+
+export interface TableInfo {
+  key: string;
+  qn: QualifiedName;
+  pg: PgTable;
+  meta: TableMeta;
+  /** Base GraphQL name: custom_name, or <table> in public, <schema>_<table> elsewhere. */
+  gqlName: string;
+  columns: ColumnInfo[];
+  columnsByName: Map<string, ColumnInfo>;
+  objectRels: RelInfo[];
+  arrayRels: RelInfo[];
+  computedFields: ComputedFieldInfo[];
+  selectPerms: Map<string, SelectPermInfo>;
+  /** Raw permission entries of the other kinds, kept for mutations (issue 5). */
+  otherPerms: Record<'insert' | 'update' | 'delete', Map<string, Record<string, unknown>>>;
+  rootFields: RootFieldNames;
+  description: string | null;
+  /** the description was set (possibly to empty) in metadata */
+  explicitDescription: boolean;
+}
+
+export interface FunctionInfo {
+  key: string;
+  qn: QualifiedName;
+  fn: PgFunction;
+  meta: FunctionMeta;
+  gqlName: string;
+  returnTable: string;
+  sessionArgIndex: number | null;
+  exposedAs: 'query' | 'mutation';
+  rootFields: { fn: string; agg: string };
+  description: string | null;
+  /** roles granted explicitly (Hasura infers from the return table's select permission by default) */
+  permissions: Set<string>;
+}
+
+export interface Inconsistency {
+  type: string;
+  name: string;
+  reason: string;
+  definition: unknown;
+}
+
+export interface SourceInfo {
+  name: string;
+  tables: Map<string, TableInfo>;
+  functions: Map<string, FunctionInfo>;
+  catalog: DbCatalog;
+  inconsistencies: Inconsistency[];
+  roles: Set<string>;
+}
+
+function rootName(
+  custom: unknown,
+  fallback: string,
+): { name: string; comment: string | null | undefined } {
+  if (typeof custom === 'string' && custom) return { name: custom, comment: undefined };
+  if (custom && typeof custom === 'object') {
+    const c = custom as { name?: string | null; comment?: string | null };
+    return { name: c.name || fallback, comment: c.comment === '' ? null : c.comment };
+  }
+  return { name: fallback, comment: undefined };
+}
+
+export function defaultTableGqlName(qn: QualifiedName): string {
+  return qn.schema === 'public' ? qn.name : `${qn.schema}_${qn.name}`;
+}
+
+function relMappingFromUsing(
+  kind: 'object' | 'array',
+  using: ObjectRelUsing | ArrayRelUsing,
+  table: PgTable,
+  catalog: DbCatalog,
+): { target: QualifiedName; mapping: Array<[string, string]>; viaLocalFk: boolean } {
+  if ('manual_configuration' in using) {
+    const mc = using.manual_configuration;
+    return {
+      target: normalizeName(mc.remote_table),
+      mapping: Object.entries(mc.column_mapping),
+      viaLocalFk: false,
+    };
+  }
+  const fk = (using as { foreign_key_constraint_on: unknown }).foreign_key_constraint_on;
+  if (kind === 'object' && (typeof fk === 'string' || Array.isArray(fk))) {
+    const cols = typeof fk === 'string' ? [fk] : (fk as string[]);
+    const c = table.foreignKeys.find((f) => sameSet(Object.keys(f.columns), cols));
+    if (!c) throw new Error(`no foreign key constraint exists on the given column(s)`);
+    return { target: c.ref, mapping: Object.entries(c.columns), viaLocalFk: true };
+  }
+  const spec = fk as { table?: unknown; column?: unknown; columns?: unknown };
+  if (kind === 'object' && !spec.table) {
+    const cols = toArr(spec.columns ?? spec.column);
+    const c = table.foreignKeys.find((f) => sameSet(Object.keys(f.columns), cols));
+    if (!c) throw new Error(`no foreign key constraint exists on the given column(s)`);
+    return { target: c.ref, mapping: Object.entries(c.columns), viaLocalFk: true };
+  }
+  const remote = normalizeName(spec.table);
+  const remoteTable = catalog.tables.get(qualifiedKey(remote));
+  if (!remoteTable) throw new Error(`table "${remote.name}" does not exist`);
+  const cols = toArr(spec.columns ?? spec.column);
+  const c = remoteTable.foreignKeys.find(
+    (f) =>
+      f.ref.schema === table.schema &&
+      f.ref.name === table.name &&
+      sameSet(Object.keys(f.columns), cols),
+  );
+  if (!c) throw new Error(`no foreign key constraint exists on the given column(s)`);
+  // remote fk columns → our columns; mapping is local → remote
+  return {
+    target: remote,
+    mapping: Object.entries(c.columns).map(([r, l]) => [l, r]),
+    viaLocalFk: false,
+  };
+}
+
+const toArr = (x: unknown): string[] =>
+  Array.isArray(x) ? x.map(String) : typeof x === 'string' ? [x] : [];
+const sameSet = (a: string[], b: string[]) =>
+  a.length === b.length && a.every((x) => b.includes(x));
+
+function emptyToNull(s: string | null | undefined): string | null {
+  return s === undefined || s === null || s === '' ? null : s;
+}
+
+export function buildSourceInfo(metadata: Metadata, catalog: DbCatalog): SourceInfo {
+  const source = metadata.sources.find((s) => s.name === 'default') ?? metadata.sources[0];
+  const info: SourceInfo = {
+    name: source?.name ?? 'default',
+    tables: new Map(),
+    functions: new Map(),
+    catalog,
+    inconsistencies: [],
+    roles: new Set(),
+  };
+  if (!source) return info;
+  const srcName = info.name;
+
+  // pass 1: tables and columns
+  for (const tm of source.tables) {
+    const qn = normalizeName(tm.table);
+    const key = qualifiedKey(qn);
+    const pg = catalog.tables.get(key);
+    if (!pg) {
+      info.inconsistencies.push({
+        type: 'table',
+        name: `table ${qn.schema}.${qn.name} in source ${srcName}`,
+        reason: `Inconsistent object: no such table/view exists in source: "${qn.schema}.${qn.name}"`,
+        definition: tm,
+      });
+      continue;
+    }
+    const cfg = tm.configuration ?? {};
+    const gqlName = cfg.custom_name || defaultTableGqlName(qn);
+    const columnConfig = cfg.column_config ?? {};
+    const legacyNames = cfg.custom_column_names ?? {};
+    const columns: ColumnInfo[] = pg.columns.map((c) => {
+      const cc = columnConfig[c.name];
+      const comment = cc && 'comment' in cc ? emptyToNull(cc.comment) : c.comment;
+      return {
+        name: c.name,
+        gqlName: cc?.custom_name || legacyNames[c.name] || c.name,
+        pg: c,
+        scalar: graphqlScalarFor(c),
+        nullable: c.nullable,
+        description: comment,
+      };
+    });
+    const crf = cfg.custom_root_fields ?? {};
+    const sel = rootName(crf.select, gqlName);
+    const pk = rootName(crf.select_by_pk, `${gqlName}_by_pk`);
+    const agg = rootName(crf.select_aggregate, `${gqlName}_aggregate`);
+    const stream = rootName(crf.select_stream, `${gqlName}_stream`);
+    const tableComment = cfg.comment !== undefined ? emptyToNull(cfg.comment) : pg.comment;
+    info.tables.set(key, {
+      key,
+      qn,
+      pg,
+      meta: tm,
+      gqlName,
+      columns,
+      columnsByName: new Map(columns.map((c) => [c.name, c])),
+      objectRels: [],
+      arrayRels: [],
+      computedFields: [],
+      selectPerms: new Map(),
+      otherPerms: { insert: new Map(), update: new Map(), delete: new Map() },
+      rootFields: {
+        select: sel.name,
+        selectByPk: pk.name,
+        selectAggregate: agg.name,
+        selectStream: stream.name,
+        comments: {
+          select: sel.comment,
+          selectByPk: pk.comment,
+          selectAggregate: agg.comment,
+          selectStream: stream.comment,
+        },
+      },
+      description: tableComment,
+      explicitDescription: cfg.comment !== undefined && cfg.comment !== null,
+    });
+  }
+
+  // pass 2: relationships, computed fields, permissions
+  for (const t of info.tables.values()) {
+    const tm = t.meta;
+    for (const [kind, rels] of [
+      ['object', tm.object_relationships ?? []],
+      ['array', tm.array_relationships ?? []],
+    ] as const) {
+      for (const r of rels) {
+        try {
+          const { target, mapping, viaLocalFk } = relMappingFromUsing(kind, r.using, t.pg, catalog);
+          const targetInfo = info.tables.get(qualifiedKey(target));
+          if (!targetInfo) throw new Error(`table "${target.name}" is not tracked`);
+          for (const [l, rc] of mapping) {
+            if (!t.columnsByName.has(l)) throw new Error(`column "${l}" does not exist`);
+            if (!targetInfo.columnsByName.has(rc)) throw new Error(`column "${rc}" does not exist`);
+          }
+          const nonNull =
+            kind === 'object' &&
+            viaLocalFk &&
+            mapping.every(([l]) => !t.columnsByName.get(l)!.nullable);
+          const rel: RelInfo = {
+            name: r.name,
+            kind,
+            target: targetInfo.key,
+            mapping,
+            nonNull,
+            comment: r.comment ?? null,
+          };
+          (kind === 'object' ? t.objectRels : t.arrayRels).push(rel);
+        } catch (e) {
+          info.inconsistencies.push({
+            type: `${kind}_relation`,
+            name: `${kind === 'object' ? 'object' : 'array'} relationship ${r.name} of table ${t.qn.schema}.${t.qn.name} in source ${srcName}`,
+            reason: `Inconsistent object: in table "${t.qn.schema}.${t.qn.name}": in relationship "${r.name}": ${(e as Error).message}`,
+            definition: r,
+          });
+        }
+      }
+    }
+    for (const cf of tm.computed_fields ?? []) {
+      try {
+        t.computedFields.push(resolveComputedField(cf, t, info, catalog));
+      } catch (e) {
+        info.inconsistencies.push({
+          type: 'computed_field',
+          name: `computed field ${cf.name} of table ${t.qn.schema}.${t.qn.name} in source ${srcName}`,
+          reason: `Inconsistent object: in table "${t.qn.schema}.${t.qn.name}": in computed field "${cf.name}": ${(e as Error).message}`,
+          definition: cf,
+        });
+      }
+    }
+  }
+  for (const t of info.tables.values()) {
+    for (const p of t.meta.select_permissions ?? []) {
+      info.roles.add(p.role);
+      const perm: SelectPermission = p.permission;
+      const cols = perm.columns === '*' ? t.columns.map((c) => c.name) : (perm.columns ?? []);
+      const bad = cols.find((c) => !t.columnsByName.has(c));
+      if (bad) {
+        info.inconsistencies.push({
+          type: 'select_permission',
+          name: `permission ${t.qn.schema}.${t.qn.name}.${p.role}.select in source ${srcName}`,
+          reason: `Inconsistent object: in table "${t.qn.schema}.${t.qn.name}": in permission for role "${p.role}": column "${bad}" does not exist`,
+          definition: p,
+        });
+        continue;
+      }
+      t.selectPerms.set(p.role, {
+        columns: new Set(cols),
+        computedFields: new Set(
+          (perm.computed_fields ?? []).filter((n) => t.computedFields.some((c) => c.name === n)),
+        ),
+        filter: perm.filter ?? {},
+        limit: perm.limit ?? null,
+        allowAggregations: perm.allow_aggregations ?? false,
+        queryRootFields: perm.query_root_fields ? new Set(perm.query_root_fields) : null,
+        subscriptionRootFields: perm.subscription_root_fields
+          ? new Set(perm.subscription_root_fields)
+          : null,
+      });
+    }
+    for (const kind of ['insert', 'update', 'delete'] as const) {
+      for (const p of t.meta[`${kind}_permissions`] ?? []) {
+        info.roles.add(p.role);
+        t.otherPerms[kind].set(p.role, p.permission);
+      }
+    }
+  }
+
+  for (const fm of source.functions ?? []) {
+    const qn = normalizeName(fm.function, 'function');
+    const key = qualifiedKey(qn);
+    const candidates = catalog.functions.get(key) ?? [];
+    const fail = (reason: string) =>
+      info.inconsistencies.push({
+        type: 'function',
+        name: `function ${qn.schema}.${qn.name} in source ${srcName}`,
+        reason: `Inconsistent object: in function "${qn.schema}.${qn.name}": ${reason}`,
+        definition: fm,
+      });
+    if (candidates.length === 0) {
+      fail(`no such function exists in source: "${qn.schema}.${qn.name}"`);
+      continue;
+    }
+    if (candidates.length > 1) {
+      fail('function is overloaded. Overloaded functions are not supported');
+      continue;
+    }
+    const fn = candidates[0]!;
+    const ret = info.tables.get(qualifiedKey(fn.returnType));
+    if (!ret || !fn.returnsSet) {
+      fail(
+        `the function "${qn.schema}.${qn.name}" cannot be tracked because the function does not return a "SETOF" table`,
+      );
+      continue;
+    }
+    const cfg = fm.configuration ?? {};
+    const sessionArg = cfg.session_argument ?? null;
+    const sessionArgIndex = sessionArg ? fn.args.findIndex((a) => a.name === sessionArg) : -1;
+    const exposedAs = cfg.exposed_as ?? (fn.volatility === 'VOLATILE' ? 'mutation' : 'query');
+    const gqlName = cfg.custom_name || defaultTableGqlName(qn);
+    info.functions.set(key, {
+      key,
+      qn,
+      fn,
+      meta: fm,
+      gqlName,
+      returnTable: ret.key,
+      sessionArgIndex: sessionArgIndex >= 0 ? sessionArgIndex : null,
+      exposedAs,
+      rootFields: {
+        fn: cfg.custom_root_fields?.function || gqlName,
+        agg: cfg.custom_root_fields?.function_aggregate || `${gqlName}_aggregate`,
+      },
+      description: fm.comment !== undefined && fm.comment !== null ? fm.comment : fn.comment,
+      permissions: new Set((fm.permissions ?? []).map((p) => p.role)),
+    });
+  }
+  return info;
+}
+
+function resolveComputedField(
+  cf: NonNullable<TableMeta['computed_fields']>[number],
+  t: TableInfo,
+  info: SourceInfo,
+  catalog: DbCatalog,
+): ComputedFieldInfo {
+  const fq = normalizeName(cf.definition.function, 'function');
+  const candidates = catalog.functions.get(qualifiedKey(fq)) ?? [];
+  if (candidates.length === 0)
+    throw new Error(`no such function exists: "${fq.schema}.${fq.name}"`);
+  if (candidates.length > 1)
+    throw new Error('function is overloaded. Overloaded functions are not supported');
+  const fn = candidates[0]!;
+  const isRowArg = (a: PgFunction['args'][number]) =>
+    a.type === t.pg.name && a.typeSchema === t.pg.schema;
+  let tableArgIndex: number;
+  if (cf.definition.table_argument) {
+    tableArgIndex = fn.args.findIndex((a) => a.name === cf.definition.table_argument);
+    if (tableArgIndex < 0)
+      throw new Error(`table argument "${cf.definition.table_argument}" not found`);
+  } else {
+    tableArgIndex = fn.args.findIndex(isRowArg);
+    if (tableArgIndex !== 0)
+      throw new Error(
+        `first argument of the function "${fq.schema}.${fq.name}" is not COMPOSITE type`,
+      );
+  }
+  if (!isRowArg(fn.args[tableArgIndex]!)) {
+    throw new Error(`the type of the table argument is not "${t.pg.schema}.${t.pg.name}"`);
+  }
+  let sessionArgIndex: number | null = null;
+  if (cf.definition.session_argument) {
+    sessionArgIndex = fn.args.findIndex((a) => a.name === cf.definition.session_argument);
+    if (sessionArgIndex < 0)
+      throw new Error(`session argument "${cf.definition.session_argument}" not found`);
+  }
+  const retTable = info.tables.get(qualifiedKey(fn.returnType));
+  const returns: ComputedFieldInfo['returns'] = retTable
+    ? { kind: 'table', table: retTable.key, set: fn.returnsSet }
+    : {
+        kind: 'scalar',
+        scalar: graphqlScalarFor({ type: fn.returnType.name, category: 'base', elemType: null }),
+        pgType: fn.returnType.name,
+      };
+  if (returns.kind === 'table' && !fn.returnsSet)
+    throw new Error('function returning a single row of a table is not supported');
+  if (fn.volatility === 'VOLATILE')
+    throw new Error(
+      `the function "${fq.schema}.${fq.name}" is of type VOLATILE; cannot be added as a computed field`,
+    );
+  return {
+    name: cf.name,
+    fn,
+    tableArgIndex,
+    sessionArgIndex,
+    // a comment in metadata (even an empty one) wins over the function's own comment
+    comment: cf.comment !== undefined && cf.comment !== null ? emptyToNull(cf.comment) : fn.comment,
+    explicitComment: cf.comment !== undefined && cf.comment !== null,
+    returns,
+  };
+}

@@ -1,0 +1,139 @@
+/**
+ * The engine as a value: `startEngine(config)` connects to Postgres, loads (or applies) the
+ * metadata, builds the state and listens. Tests, the conformance runner and the benchmarks use it
+ * directly; `main.ts` only wires it to the process.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type pg from 'pg';
+import pino from 'pino';
+import { createPool } from '@streamsync/database';
+import { parseAuthConfig, type AuthConfig } from './auth/index.ts';
+import type { EngineConfig } from './config.ts';
+import type { DbCatalog } from './introspection/catalog.ts';
+import { introspectDatabase } from './introspection/catalog.ts';
+import { loadMetadataDir } from './metadata/load-dir.ts';
+import { MetadataStore } from './metadata/store.ts';
+import type { Metadata } from './metadata/types.ts';
+import type { SchemaExtension } from './schema/build.ts';
+import { EngineState } from './execute/state.ts';
+import { createHttpHandler } from './transport/http.ts';
+import { createMetrics, type EngineMetrics } from './transport/metrics.ts';
+
+export interface Engine {
+  config: EngineConfig;
+  /** the `default` source */
+  pool: pg.Pool;
+  /** where hdb_catalog lives (may be the same database) */
+  metadataPool: pg.Pool;
+  store: MetadataStore;
+  state: EngineState;
+  auth: AuthConfig;
+  metrics: EngineMetrics;
+  log: pino.Logger;
+  extensions: SchemaExtension[];
+  /** Store (when `persist`) and swap in new metadata, checked against `catalog`. */
+  applyMetadata(metadata: Metadata, catalog?: DbCatalog, persist?: boolean): Promise<void>;
+  /** Re-read metadata and catalog (another process changed them, or the database changed). */
+  reload(): Promise<void>;
+}
+
+export interface RunningEngine {
+  url: string;
+  port: number;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Extra schema hooks (mutation / subscription roots). */
+  extensions?: SchemaExtension[];
+  logger?: pino.Logger;
+}
+
+export async function createEngine(config: EngineConfig, opts: StartOptions = {}): Promise<Engine> {
+  const log = opts.logger ?? pino({ level: config.logLevel, base: { service: 'engine' } });
+  const auth = parseAuthConfig(config.env);
+  const metadataPool = createPool({
+    connectionString: config.metadataDatabaseUrl,
+    applicationName: 'streamsync-engine-metadata',
+    max: 3,
+  });
+  const dbUrl = config.databaseUrl ?? config.metadataDatabaseUrl;
+  const pool = createPool({
+    connectionString: dbUrl,
+    applicationName: 'streamsync-engine',
+    max: config.poolMax,
+  });
+  const store = new MetadataStore(metadataPool);
+  await store.init();
+  let stored = await store.load();
+  if (config.metadataDir) {
+    const md = loadMetadataDir(config.metadataDir);
+    const version = await store.save(md);
+    stored = { metadata: md, resourceVersion: version };
+  }
+  const extensions = opts.extensions ?? [];
+  const stateOpts = {
+    stringifyNumeric: config.stringifyNumericTypes,
+    planCacheSize: config.planCacheSize,
+    extensions,
+  };
+  const engine: Engine = {
+    config,
+    pool,
+    metadataPool,
+    store,
+    auth,
+    log,
+    extensions,
+    metrics: createMetrics(),
+    state: await EngineState.build(pool, stored.metadata, stored.resourceVersion, stateOpts),
+    async applyMetadata(metadata, catalog, persist = true) {
+      const cat = catalog ?? (await introspectDatabase(pool));
+      const version = persist ? await store.save(metadata) : engine.state.resourceVersion;
+      engine.state = EngineState.fromCatalog(metadata, version, cat, stateOpts);
+    },
+    async reload() {
+      const s = await store.load();
+      engine.state = await EngineState.build(pool, s.metadata, s.resourceVersion, stateOpts);
+    },
+  };
+  if (engine.state.source.inconsistencies.length) {
+    log.warn(
+      { inconsistencies: engine.state.source.inconsistencies.map((i) => i.reason) },
+      'inconsistent metadata',
+    );
+  }
+  return engine;
+}
+
+export async function startEngine(
+  config: EngineConfig,
+  opts: StartOptions = {},
+): Promise<RunningEngine> {
+  const engine = await createEngine(config, opts);
+  const server = http.createServer(createHttpHandler(engine));
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${config.host}:${port}`;
+  engine.log.info({ url }, 'engine listening');
+  let closed = false;
+  return {
+    url,
+    port,
+    engine,
+    async close() {
+      if (closed) return;
+      closed = true;
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await engine.pool.end().catch(() => {});
+      if (engine.metadataPool !== engine.pool) await engine.metadataPool.end().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,625 @@
+/**
+ * IR → one SQL statement (Hasura/Backends/Postgres/Translate/Select). Each root field becomes one
+ * column of a single SELECT whose value is the field's JSON as text, so the response is spliced
+ * together without parsing it. Shapes follow Hasura's: `coalesce(json_agg(row ORDER BY …), '[]')`
+ * for lists, the row object or null for single objects, `json_build_object` per row (split above
+ * 50 pairs), relationships as correlated subqueries on the parent row, permission filters ANDed
+ * into every WHERE and permission limits into every LIMIT.
+ *
+ * Values only ever reach SQL through `emitVal`: literals as parameters, variables and session
+ * variables as placeholders bound at execution. A live-query multiplexer (issue 6) can pass its
+ * own `ValueEmitter` that reads them from the cohort's variables instead.
+ */
+import { sql, type SQL } from '@streamsync/database';
+import type {
+  AggFnField,
+  AggSelect,
+  AnnField,
+  AnnSelect,
+  BoolExp,
+  CmpOp,
+  FromItem,
+  OrderByItem,
+  OrderExpr,
+  QueryIR,
+  Val,
+} from '../ir/types.ts';
+import type { ComputedFieldInfo, RelInfo, TableInfo } from '../schema/source.ts';
+
+/** How values become SQL. The default uses parameters and placeholders. */
+export interface ValueEmitter {
+  param(key: string, pgType: string): SQL;
+  session(name: string, pgType: string): SQL;
+  sessionJson(): SQL;
+}
+
+export const placeholderEmitter: ValueEmitter = {
+  param: (key, pgType) => sql.placeholder(`v:${key}`, castName(pgType)),
+  session: (name, pgType) => sql.placeholder(`s:${name}`, castName(pgType)),
+  sessionJson: () => sql.placeholder('session', 'json'),
+};
+
+/** Reduce a format_type() string to something the builder accepts as a cast. */
+export function castName(pgType: string): string {
+  if (
+    /^(?:"[^"\0]+"|[A-Za-z_][A-Za-z0-9_ ]*)(?:\.(?:"[^"\0]+"|[A-Za-z_][A-Za-z0-9_]*))?(?:\(\d+(?:,\s*\d+)?\))?(?:\[\])*$/.test(
+      pgType,
+    )
+  ) {
+    return pgType;
+  }
+  // e.g. "timestamp(3) with time zone": drop the modifiers
+  return pgType.replace(/\(\d+(?:,\s*\d+)?\)/g, '');
+}
+
+/** JS value → what node-postgres should send for a parameter of `pgType`. */
+export function toPgParam(value: unknown, pgType: string): unknown {
+  if (value === null || value === undefined) return null;
+  const isArray = pgType.endsWith('[]');
+  const base = isArray ? pgType.slice(0, -2) : pgType;
+  if (isArray) {
+    if (typeof value === 'string') return value; // an array literal
+    if (!Array.isArray(value)) return [toPgParam(value, base)];
+    return value.map((v) => toPgParam(v, base));
+  }
+  if (base === 'json' || base === 'jsonb') return JSON.stringify(value);
+  if (typeof value === 'object') {
+    if (Array.isArray(value) && (base.startsWith('_') || base.endsWith(']'))) return value;
+    return JSON.stringify(value);
+  }
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return value;
+}
+
+const MAX_PAIRS = 50;
+
+export class SelectTranslator {
+  private n = 0;
+  constructor(private readonly emit: ValueEmitter = placeholderEmitter) {}
+
+  private alias(prefix: string): string {
+    return `_${prefix}${this.n++}`;
+  }
+
+  val(v: Val): SQL {
+    switch (v.k) {
+      case 'lit':
+        return sql.value(toPgParam(v.value, v.pgType), castName(v.pgType));
+      case 'param':
+        return this.emit.param(v.key, v.pgType);
+      case 'session':
+        return this.emit.session(v.name, v.pgType);
+      case 'session_json':
+        return this.emit.sessionJson();
+    }
+  }
+
+  /** The whole operation: one row, one text column per root field (c0, c1, …). */
+  query(ir: QueryIR): { statement: SQL; columns: string[] } {
+    const cols: SQL[] = [];
+    const columns: string[] = [];
+    ir.root.forEach(([, f], i) => {
+      let e: SQL | undefined;
+      switch (f.k) {
+        case 'select':
+          e = this.arraySelect(f.select, null);
+          break;
+        case 'select_one':
+          e = this.objectSelect(f.select, null);
+          break;
+        case 'agg':
+          e = this.aggSelect(f.agg, null);
+          break;
+        default:
+          return;
+      }
+      const name = `c${i}`;
+      columns.push(name);
+      cols.push(sql`(${e})::text AS ${sql.ident(name)}`);
+    });
+    return { statement: sql`SELECT ${sql.join(cols, ', ')}`, columns };
+  }
+
+  // ------------------------------------------------------------------ selects
+
+  /** Join condition of a relationship: child alias columns = parent alias columns. */
+  private relCond(rel: RelInfo, parent: string, child: string): SQL {
+    return sql.join(
+      rel.mapping.map(([l, r]) => sql`${sql.ident(child, r)} = ${sql.ident(parent, l)}`),
+      ' AND ',
+    );
+  }
+
+  private fromItem(t: TableInfo, from: FromItem, a: string, parentRow: SQL | null): SQL {
+    switch (from.k) {
+      case 'table':
+        return sql`${sql.ident(t.qn.schema, t.qn.name)} AS ${sql.ident(a)}`;
+      case 'fn':
+        return sql`${sql.ident(from.fn.schema, from.fn.name)}(${this.fnArgs(from.fn.args, from.args, null)}) AS ${sql.ident(a)}`;
+      case 'cf':
+        return sql`${sql.ident(from.cf.fn.schema, from.cf.fn.name)}(${this.fnArgs(from.cf.fn.args, from.args, parentRow, from.cf.tableArgIndex)}) AS ${sql.ident(a)}`;
+    }
+  }
+
+  /** Positional args; a skipped default switches to named notation for the rest. */
+  private fnArgs(
+    defs: Array<{ name: string | null }>,
+    args: Array<Val | null>,
+    row: SQL | null,
+    rowIndex = -1,
+  ): SQL {
+    const parts: SQL[] = [];
+    let named = false;
+    args.forEach((v, i) => {
+      const def = defs[i]!;
+      let e: SQL | null = null;
+      if (i === rowIndex && row) e = row;
+      else if (v !== null) e = this.val(v);
+      if (e === null) {
+        named = true;
+        return;
+      }
+      if (named) {
+        if (def.name) parts.push(sql`${sql.ident(def.name)} => ${e}`);
+      } else parts.push(e);
+    });
+    return sql.join(parts, ', ');
+  }
+
+  /**
+   * The base rows of a select: FROM, permission filter, where, join to the parent, order, distinct,
+   * limit, offset. Returns the subquery and the ORDER BY for json_agg over its alias.
+   */
+  private base(
+    s: AnnSelect,
+    join: { rel: RelInfo; parent: string } | null,
+    parentRow: SQL | null,
+    opts: { single?: boolean; noLimit?: boolean } = {},
+  ): { from: SQL; alias: string; aggOrder: SQL; extra: boolean } {
+    const a = this.alias('t');
+    const conds: SQL[] = [];
+    if (join) conds.push(this.relCond(join.rel, join.parent, a));
+    const perm = this.boolExp(s.permFilter, a, s.table);
+    if (perm) conds.push(perm);
+    if (s.args.where) {
+      const w = this.boolExp(s.args.where, a, s.table);
+      if (w) conds.push(w);
+    }
+    const order = s.args.orderBy;
+    const extraCols: SQL[] = [];
+    const outer = this.alias('s');
+    const innerOrder: SQL[] = [];
+    const outerOrder: SQL[] = [];
+    order.forEach((o, i) => {
+      const dir = sql.keyword(o.dir);
+      const nulls = sql.keyword(o.nulls);
+      if (o.expr.k === 'col') {
+        innerOrder.push(sql`${sql.ident(a, o.expr.column)} ${dir} ${nulls}`);
+        outerOrder.push(sql`${sql.ident(outer, o.expr.column)} ${dir} ${nulls}`);
+      } else {
+        const e = this.orderExpr(o.expr, a, s.table);
+        const name = `__o${i}`;
+        extraCols.push(sql`${e} AS ${sql.ident(name)}`);
+        innerOrder.push(sql`${e} ${dir} ${nulls}`);
+        outerOrder.push(sql`${sql.ident(outer, name)} ${dir} ${nulls}`);
+      }
+    });
+    let distinct = sql.empty;
+    if (s.args.distinctOn) {
+      distinct = sql`DISTINCT ON (${sql.join(
+        s.args.distinctOn.map((c) => sql.ident(a, c)),
+        ', ',
+      )}) `;
+    }
+    const where = conds.length ? sql` WHERE ${sql.join(conds, ' AND ')}` : sql.empty;
+    const orderBy = innerOrder.length ? sql` ORDER BY ${sql.join(innerOrder, ', ')}` : sql.empty;
+    let limit = sql.empty;
+    if (opts.single) limit = sql` LIMIT 1`;
+    else if (!opts.noLimit) {
+      const user = s.args.limit ? this.val(s.args.limit) : null;
+      const perm = s.permLimit !== null ? sql.value(s.permLimit, 'integer') : null;
+      if (user && perm) limit = sql` LIMIT least(${user}, ${perm})`;
+      else if (user) limit = sql` LIMIT ${user}`;
+      else if (perm) limit = sql` LIMIT ${perm}`;
+    }
+    const offset = s.args.offset ? sql` OFFSET ${this.val(s.args.offset)}` : sql.empty;
+    const selectList = extraCols.length
+      ? sql`${sql.ident(a)}.*, ${sql.join(extraCols, ', ')}`
+      : sql`${sql.ident(a)}.*`;
+    const from = sql`(SELECT ${distinct}${selectList} FROM ${this.fromItem(s.table, s.from, a, parentRow)}${where}${orderBy}${limit}${offset}) AS ${sql.ident(outer)}`;
+    const aggOrder = outerOrder.length ? sql` ORDER BY ${sql.join(outerOrder, ', ')}` : sql.empty;
+    return { from, alias: outer, aggOrder, extra: extraCols.length > 0 };
+  }
+
+  /** The row value to pass to computed fields: the alias itself, or a ROW cast when it has extra columns. */
+  private rowOf(t: TableInfo, alias: string, extra: boolean): SQL {
+    if (!extra) return sql.ident(alias);
+    return sql`ROW(${sql.join(
+      t.pg.columns.map((c) => sql.ident(alias, c.name)),
+      ', ',
+    )})::${sql.ident(t.qn.schema, t.qn.name)}`;
+  }
+
+  arraySelect(
+    s: AnnSelect,
+    join: { rel: RelInfo; parent: string } | null,
+    parentRow: SQL | null = null,
+  ): SQL {
+    const b = this.base(s, join, parentRow);
+    const row = this.rowJson(s.table, s.fields, b.alias, b.extra);
+    return sql`SELECT coalesce(json_agg(${row}${b.aggOrder}), '[]') FROM ${b.from}`;
+  }
+
+  objectSelect(s: AnnSelect, join: { rel: RelInfo; parent: string } | null): SQL {
+    const b = this.base(s, join, null, { single: true });
+    const row = this.rowJson(s.table, s.fields, b.alias, b.extra);
+    return sql`SELECT ${row} FROM ${b.from}`;
+  }
+
+  aggSelect(
+    agg: AggSelect,
+    join: { rel: RelInfo; parent: string } | null,
+    parentRow: SQL | null = null,
+  ): SQL {
+    const s = agg.select;
+    const b = this.base(s, join, parentRow);
+    const pairs: Array<[string, SQL]> = [];
+    for (const [alias, f] of agg.fields) {
+      switch (f.k) {
+        case 'typename':
+          pairs.push([alias, sql.literal(f.name)]);
+          break;
+        case 'nodes':
+          pairs.push([
+            alias,
+            sql`coalesce(json_agg(${this.rowJson(s.table, f.fields, b.alias, b.extra)}${b.aggOrder}), '[]')`,
+          ]);
+          break;
+        case 'aggregate':
+          pairs.push([
+            alias,
+            this.buildObject(f.fields.map(([k, x]) => [k, this.aggFn(x, b.alias)])),
+          ]);
+          break;
+      }
+    }
+    return sql`SELECT ${this.buildObject(pairs)} FROM ${b.from}`;
+  }
+
+  private aggFn(f: AggFnField, alias: string): SQL {
+    switch (f.k) {
+      case 'typename':
+        return sql.literal(f.name);
+      case 'count': {
+        const distinct = f.distinct ? sql`DISTINCT ` : sql.empty;
+        if (f.columns.length === 0)
+          return f.distinct ? sql`count(DISTINCT ${sql.ident(alias)}.*)` : sql`count(*)`;
+        if (f.columns.length === 1)
+          return sql`count(${distinct}${sql.ident(alias, f.columns[0]!)})`;
+        return sql`count(${distinct}(${sql.join(
+          f.columns.map((c) => sql.ident(alias, c)),
+          ', ',
+        )}))`;
+      }
+      case 'op': {
+        const fn = AGG_SQL[f.op]!;
+        return this.buildObject(
+          f.fields.map(([k, x]) => {
+            if (x.k === 'typename') return [k, sql.literal(x.name)];
+            const e = sql`${sql.keyword(fn)}(${sql.ident(alias, x.column)})`;
+            return [k, x.stringify ? sql`(${e})::text` : e];
+          }),
+        );
+      }
+    }
+  }
+
+  private buildObject(pairs: Array<[string, SQL]>): SQL {
+    if (pairs.length === 0) return sql`json_build_object()`;
+    const chunks: SQL[] = [];
+    for (let i = 0; i < pairs.length; i += MAX_PAIRS) {
+      const part = pairs.slice(i, i + MAX_PAIRS).map(([k, v]) => sql`${sql.literal(k)}, ${v}`);
+      chunks.push(sql.join(part, ', '));
+    }
+    if (chunks.length === 1) return sql`json_build_object(${chunks[0]!})`;
+    return sql`(${sql.join(
+      chunks.map((c) => sql`jsonb_build_object(${c})`),
+      ' || ',
+    )})::json`;
+  }
+
+  private rowJson(
+    t: TableInfo,
+    fields: Array<[string, AnnField]>,
+    alias: string,
+    extra: boolean,
+  ): SQL {
+    return this.buildObject(fields.map(([k, f]) => [k, this.field(t, f, alias, extra)]));
+  }
+
+  private field(t: TableInfo, f: AnnField, alias: string, extra: boolean): SQL {
+    switch (f.k) {
+      case 'typename':
+        return sql.literal(f.name);
+      case 'col': {
+        let e = sql.ident(alias, f.column);
+        if (f.path) e = sql`(${e} #> ${this.jsonPath(f.path)})`;
+        if (f.geo) return sql`ST_AsGeoJSON(${e}, 15, 4)::json`;
+        if (f.stringify) return sql`(${e})::text`;
+        return e;
+      }
+      case 'objrel':
+        return sql`(${this.objectSelect(f.select, { rel: f.rel, parent: alias })})`;
+      case 'arrrel':
+        return sql`(${this.arraySelect(f.select, { rel: f.rel, parent: alias })})`;
+      case 'arrrel_agg':
+        return sql`(${this.aggSelect(f.agg, { rel: f.rel, parent: alias })})`;
+      case 'cf_scalar': {
+        const e = this.cfCall(f.cf, f.args, this.rowOf(t, alias, extra));
+        return f.stringify ? sql`(${e})::text` : e;
+      }
+      case 'cf_table':
+        return sql`(${this.arraySelect(f.select, null, this.rowOf(t, alias, extra))})`;
+      case 'cf_table_agg':
+        return sql`(${this.aggSelect(f.agg, null, this.rowOf(t, alias, extra))})`;
+    }
+  }
+
+  private jsonPath(v: Val): SQL {
+    if (v.k !== 'lit' || typeof v.value !== 'string') return sql`${this.val(v)}::text[]`;
+    return sql.value(parseJsonPath(v.value), 'text[]');
+  }
+
+  private cfCall(cf: ComputedFieldInfo, args: Array<Val | null>, row: SQL): SQL {
+    return sql`${sql.ident(cf.fn.schema, cf.fn.name)}(${this.fnArgs(cf.fn.args, args, row, cf.tableArgIndex)})`;
+  }
+
+  // ------------------------------------------------------------------ order by
+
+  private orderExpr(e: OrderExpr, a: string, t: TableInfo): SQL {
+    switch (e.k) {
+      case 'col':
+        return sql.ident(a, e.column);
+      case 'cf_scalar':
+        return this.cfCall(
+          e.cf,
+          e.cf.fn.args.map((_, i) => (i === e.cf.sessionArgIndex ? { k: 'session_json' } : null)),
+          sql.ident(a),
+        );
+      case 'objrel': {
+        const x = this.alias('o');
+        const perm = this.boolExp(e.perm, x, e.target);
+        const conds = [this.relCond(e.rel, a, x), ...(perm ? [perm] : [])];
+        return sql`(SELECT ${this.orderExpr(e.expr, x, e.target)} FROM ${sql.ident(e.target.qn.schema, e.target.qn.name)} AS ${sql.ident(x)} WHERE ${sql.join(conds, ' AND ')} LIMIT 1)`;
+      }
+      case 'arr_agg':
+      case 'cf_agg': {
+        const x = this.alias('o');
+        const perm = this.boolExp(e.perm, x, e.target);
+        const conds: SQL[] = [];
+        let from: SQL;
+        if (e.k === 'arr_agg') {
+          conds.push(this.relCond(e.rel, a, x));
+          from = sql`${sql.ident(e.target.qn.schema, e.target.qn.name)} AS ${sql.ident(x)}`;
+        } else {
+          from = sql`${sql.ident(e.cf.fn.schema, e.cf.fn.name)}(${this.fnArgs(
+            e.cf.fn.args,
+            e.cf.fn.args.map((_, i) => (i === e.cf.sessionArgIndex ? { k: 'session_json' } : null)),
+            sql.ident(a),
+            e.cf.tableArgIndex,
+          )}) AS ${sql.ident(x)}`;
+        }
+        if (perm) conds.push(perm);
+        const agg =
+          e.fn === 'count'
+            ? sql`count(*)`
+            : sql`${sql.keyword(AGG_SQL[e.fn]!)}(${sql.ident(x, e.column!)})`;
+        const where = conds.length ? sql` WHERE ${sql.join(conds, ' AND ')}` : sql.empty;
+        return sql`(SELECT ${agg} FROM ${from}${where})`;
+      }
+    }
+    void t;
+  }
+
+  // ------------------------------------------------------------------ bool exp
+
+  /** SQL for a boolean expression over alias `a` of table `t`; null when it is trivially true. */
+  boolExp(e: BoolExp, a: string, t: TableInfo): SQL | null {
+    switch (e.k) {
+      case 'true':
+        return null;
+      case 'false':
+        return sql`false`;
+      case 'and': {
+        const parts = e.items.map((x) => this.boolExp(x, a, t)).filter((x): x is SQL => x !== null);
+        if (parts.length === 0) return null;
+        return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, ' AND ')})`;
+      }
+      case 'or': {
+        if (e.items.length === 0) return sql`false`;
+        const parts = e.items.map((x) => this.boolExp(x, a, t) ?? sql`true`);
+        return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, ' OR ')})`;
+      }
+      case 'not': {
+        const inner = this.boolExp(e.e, a, t);
+        return inner ? sql`(NOT ${inner})` : sql`false`;
+      }
+      case 'col':
+        return this.cmpOps(sql.ident(a, e.column), e.ops, a);
+      case 'cf_scalar':
+        return this.cmpOps(
+          this.cfCall(
+            e.cf,
+            e.cf.fn.args.map((_, i) => (i === e.cf.sessionArgIndex ? { k: 'session_json' } : null)),
+            sql.ident(a),
+          ),
+          e.ops,
+        );
+      case 'rel': {
+        const x = this.alias('e');
+        const inner = this.boolExp(e.e, x, e.target);
+        const conds = [this.relCond(e.rel, a, x), ...(inner ? [inner] : [])];
+        return sql`EXISTS (SELECT 1 FROM ${sql.ident(e.target.qn.schema, e.target.qn.name)} AS ${sql.ident(x)} WHERE ${sql.join(conds, ' AND ')})`;
+      }
+      case 'exists': {
+        const x = this.alias('e');
+        const inner = this.boolExp(e.e, x, e.target);
+        const where = inner ? sql` WHERE ${inner}` : sql.empty;
+        return sql`EXISTS (SELECT 1 FROM ${sql.ident(e.target.qn.schema, e.target.qn.name)} AS ${sql.ident(x)}${where})`;
+      }
+      case 'cf_table': {
+        const x = this.alias('e');
+        const inner = this.boolExp(e.e, x, e.target);
+        const args = e.cf.fn.args.map((_, i) =>
+          i === e.cf.sessionArgIndex ? ({ k: 'session_json' } as Val) : null,
+        );
+        const where = inner ? sql` WHERE ${inner}` : sql.empty;
+        return sql`EXISTS (SELECT 1 FROM ${sql.ident(e.cf.fn.schema, e.cf.fn.name)}(${this.fnArgs(e.cf.fn.args, args, sql.ident(a), e.cf.tableArgIndex)}) AS ${sql.ident(x)}${where})`;
+      }
+      case 'agg_count': {
+        const x = this.alias('e');
+        const inner = this.boolExp(e.filter, x, e.target);
+        const conds = [this.relCond(e.rel, a, x), ...(inner ? [inner] : [])];
+        const distinct = e.distinct ? sql`DISTINCT ` : sql.empty;
+        const count =
+          e.columns.length === 0
+            ? sql`count(*)`
+            : sql`count(${distinct}${sql.join(
+                e.columns.map((c) => sql.ident(x, c)),
+                ', ',
+              )})`;
+        const sub = sql`(SELECT ${count} FROM ${sql.ident(e.target.qn.schema, e.target.qn.name)} AS ${sql.ident(x)} WHERE ${sql.join(conds, ' AND ')})`;
+        return this.cmpOps(sub, e.predicate) ?? sql`true`;
+      }
+    }
+  }
+
+  private cmpOps(lhs: SQL, ops: CmpOp[], a?: string): SQL | null {
+    const parts = ops.map((o) => this.cmpOp(lhs, o, a));
+    if (parts.length === 0) return null;
+    return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, ' AND ')})`;
+  }
+
+  private cmpOp(lhs: SQL, o: CmpOp, a?: string): SQL {
+    const rhs = () => (o.col !== undefined && a ? sql.ident(a, o.col) : this.val(o.value!));
+    const bin = (kw: string) => sql`(${lhs} ${sql.keyword(kw)} ${rhs()})`;
+    switch (o.op) {
+      case '_eq':
+        return bin('=');
+      case '_neq':
+        return bin('<>');
+      case '_gt':
+        return bin('>');
+      case '_lt':
+        return bin('<');
+      case '_gte':
+        return bin('>=');
+      case '_lte':
+        return bin('<=');
+      case '_in':
+        return sql`(${lhs} = ANY(${this.val(o.value!)}))`;
+      case '_nin':
+        return sql`(NOT (${lhs} = ANY(${this.val(o.value!)})))`;
+      case '_is_null':
+        return sql`(${lhs} IS NULL)`;
+      case '_is_not_null':
+        return sql`(${lhs} IS NOT NULL)`;
+      case '_like':
+        return bin('LIKE');
+      case '_nlike':
+        return bin('NOT LIKE');
+      case '_ilike':
+        return bin('ILIKE');
+      case '_nilike':
+        return bin('NOT ILIKE');
+      case '_similar':
+        return bin('SIMILAR TO');
+      case '_nsimilar':
+        return bin('NOT SIMILAR TO');
+      case '_regex':
+        return bin('~');
+      case '_iregex':
+        return bin('~*');
+      case '_nregex':
+        return bin('!~');
+      case '_niregex':
+        return bin('!~*');
+      case '_contains':
+      case '_ancestor':
+        return bin('@>');
+      case '_contained_in':
+      case '_descendant':
+        return bin('<@');
+      case '_has_key':
+        return bin('?');
+      case '_has_keys_any':
+        return bin('?|');
+      case '_has_keys_all':
+        return bin('?&');
+      case '_ancestor_any':
+        return bin('@>');
+      case '_descendant_any':
+        return bin('<@');
+      case '_matches':
+        return bin('~');
+      case '_matches_any':
+        return bin('?');
+      case '_matches_fulltext':
+        return bin('@');
+      case '_cast': {
+        const c = o.cast!;
+        return this.cmpOps(sql`(${lhs})::${sql.type(castName(c.to))}`, c.ops) ?? sql`true`;
+      }
+      case '_st_d_within':
+      case '_st_3d_d_within': {
+        const ex = o.extra!;
+        const fn = o.op === '_st_d_within' ? 'ST_DWithin' : 'ST_3DDWithin';
+        const args = [lhs, this.val(ex.from!), this.val(ex.distance!)];
+        if (ex.use_spheroid) args.push(this.val(ex.use_spheroid));
+        return sql`${sql.keyword(fn)}(${sql.join(args, ', ')})`;
+      }
+      default: {
+        const fn = ST_FUNCTIONS[o.op];
+        if (fn) return sql`${sql.keyword(fn)}(${lhs}, ${this.val(o.value!)})`;
+        throw new Error(`unknown operator ${o.op}`);
+      }
+    }
+  }
+}
+
+const AGG_SQL: Record<string, string> = {
+  avg: 'avg',
+  max: 'max',
+  min: 'min',
+  sum: 'sum',
+  stddev: 'stddev',
+  stddev_pop: 'stddev_pop',
+  stddev_samp: 'stddev_samp',
+  var_pop: 'var_pop',
+  var_samp: 'var_samp',
+  variance: 'variance',
+};
+
+const ST_FUNCTIONS: Record<string, string> = {
+  _st_contains: 'ST_Contains',
+  _st_crosses: 'ST_Crosses',
+  _st_equals: 'ST_Equals',
+  _st_overlaps: 'ST_Overlaps',
+  _st_touches: 'ST_Touches',
+  _st_within: 'ST_Within',
+  _st_intersects: 'ST_Intersects',
+  _st_3d_intersects: 'ST_3DIntersects',
+};
+
+/** `$.a.b[0]` / `a.b` / `["a"][0]` → ['a', 'b', '0'] for the `#>` operator. */
+export function parseJsonPath(path: string): string[] {
+  let s = path.trim();
+  if (s.startsWith('$')) s = s.slice(1);
+  const out: string[] = [];
+  const re = /\.([^.[\]]+)|\[(\d+)\]|\["([^"]*)"\]|\['([^']*)'\]|^([^.[\]]+)/g;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s))) out.push(m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5]!);
+  return out;
+}
+
+export type { OrderByItem };

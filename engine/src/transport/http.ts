@@ -1,0 +1,272 @@
+/**
+ * HTTP routes, as Hasura's App.hs serves them: `/v1/graphql` (errors always 200, batching),
+ * `/v1alpha1/graphql` (real statuses), `/v1/metadata`, `/v1/query`, `/v2/query`, `/healthz`,
+ * `/v1/version`, `/v1alpha1/config`, `/metrics`; anything else 404 in Hasura's shape. Bodies are
+ * size-limited and JSON errors come back as Hasura reports them. The WebSocket upgrade on
+ * `/v1/graphql` belongs to issue 6 (transport/ws.ts).
+ */
+import type http from 'node:http';
+import { AuthError, resolveSession } from '../auth/index.ts';
+import { runApiRequest, type Endpoint } from '../api/metadata.ts';
+import { encodeGqlError, encodeRestError, QErr, toQErr } from '../errors.ts';
+import { executeRequest, type Session } from '../execute/graphql.ts';
+import type { Engine } from '../server.ts';
+
+export const ENGINE_VERSION = 'v2.48.10';
+
+interface Reply {
+  status: number;
+  body: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+const json = (status: number, value: unknown): Reply => ({ status, body: JSON.stringify(value) });
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        reject(new BodyTooLarge());
+        req.resume();
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+/** Aeson-style JSON parse error, as Hasura reports a malformed body. */
+function parseJsonBody(buf: Buffer): unknown {
+  const text = buf.toString('utf8');
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new QErr('invalid-json', `Error in $: ${(e as Error).message}`, 400);
+  }
+}
+
+export function createHttpHandler(engine: Engine): http.RequestListener {
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://x');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    route(engine, req, path, url)
+      .catch((e) => {
+        const q = toQErr(e);
+        if (q.status >= 500) engine.log.error({ err: e }, 'request failed');
+        return json(q.status, encodeRestError(q, false));
+      })
+      .then((reply) => {
+        const endpoint = ENDPOINTS.has(path) ? path : 'other';
+        engine.metrics.requests.inc({ endpoint, status: String(reply.status) });
+        engine.metrics.latency.observe(
+          { endpoint },
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
+        res.writeHead(reply.status, {
+          'content-type': reply.contentType ?? 'application/json; charset=utf-8',
+          ...(reply.headers ?? {}),
+        });
+        res.end(reply.body);
+      })
+      .catch(() => res.destroy());
+  };
+}
+
+const ENDPOINTS = new Set([
+  '/v1/graphql',
+  '/v1alpha1/graphql',
+  '/v1/metadata',
+  '/v1/query',
+  '/v2/query',
+  '/healthz',
+  '/v1/version',
+  '/v1alpha1/config',
+  '/metrics',
+]);
+
+async function route(
+  engine: Engine,
+  req: http.IncomingMessage,
+  path: string,
+  url: URL,
+): Promise<Reply> {
+  const method = req.method ?? 'GET';
+  switch (path) {
+    case '/healthz':
+    case '/hasura/healthz': {
+      const inconsistent = engine.state.source.inconsistencies.length > 0;
+      if (inconsistent && url.searchParams.get('strict') === 'true') {
+        return {
+          status: 500,
+          body: 'ERROR: inconsistent objects in schema',
+          contentType: 'text/plain',
+        };
+      }
+      return {
+        status: 200,
+        body: inconsistent ? 'WARN: inconsistent objects in schema' : 'OK',
+        contentType: 'text/plain',
+      };
+    }
+    case '/v1/version':
+      return json(200, { version: ENGINE_VERSION, server_type: 'ce' });
+    case '/metrics': {
+      const body = await engine.metrics.registry.metrics();
+      return { status: 200, body, contentType: engine.metrics.registry.contentType };
+    }
+    case '/v1/graphql':
+    case '/v1alpha1/graphql':
+      if (method !== 'POST') return methodNotAllowed();
+      return graphql(engine, req, path === '/v1/graphql');
+    case '/v1/metadata':
+    case '/v1/query':
+    case '/v2/query':
+      if (method !== 'POST') return methodNotAllowed();
+      return restApi(engine, req, path.slice(1) as Endpoint);
+    case '/v1alpha1/config': {
+      const session = await restSession(engine, req);
+      if ('status' in session) return session;
+      if (!session.isAdmin)
+        return json(400, {
+          error: 'restricted access : admin only',
+          path: '$',
+          code: 'access-denied',
+        });
+      return json(200, {
+        version: ENGINE_VERSION,
+        is_function_permissions_inferred: true,
+        is_remote_schema_permissions_enabled: false,
+        is_admin_secret_set: engine.auth.adminSecretDigests.length > 0,
+        is_auth_hook_set: false,
+        is_jwt_set: engine.auth.jwt.length > 0,
+        jwt: engine.auth.jwt.map(() => ({})),
+        is_allow_list_enabled: false,
+        live_queries: { batch_size: 100, refetch_delay: 1 },
+        streaming_queries: { batch_size: 100, refetch_delay: 1 },
+        console_assets_dir: null,
+        experimental_features: [],
+        is_prometheus_metrics_enabled: true,
+        default_naming_convention: 'hasura-default',
+      });
+    }
+    default:
+      return json(404, { error: 'resource does not exist', path: '$', code: 'not-found' });
+  }
+}
+
+const methodNotAllowed = (): Reply =>
+  json(405, { error: 'method not allowed', path: '$', code: 'method-not-allowed' });
+
+async function restSession(engine: Engine, req: http.IncomingMessage): Promise<Session | Reply> {
+  try {
+    return await resolveSession(req.headers, engine.auth);
+  } catch (e) {
+    if (e instanceof AuthError) return json(e.status, e.toRest());
+    throw e;
+  }
+}
+
+async function restApi(
+  engine: Engine,
+  req: http.IncomingMessage,
+  endpoint: Endpoint,
+): Promise<Reply> {
+  let buf: Buffer;
+  try {
+    buf = await readBody(req, engine.config.maxBodyBytes);
+  } catch (e) {
+    if (e instanceof BodyTooLarge)
+      return json(413, { error: 'request body too large', path: '$', code: 'bad-request' });
+    throw e;
+  }
+  const session = await restSession(engine, req);
+  if ('status' in session) return session;
+  if (!session.isAdmin)
+    return json(400, { error: 'restricted access : admin only', path: '$', code: 'access-denied' });
+  let body: unknown;
+  try {
+    body = parseJsonBody(buf);
+    const result = await runApiRequest(engine, endpoint, body);
+    return json(200, result);
+  } catch (e) {
+    const q = toQErr(e);
+    engine.metrics.errors.inc({ endpoint: `/${endpoint}`, code: q.code });
+    if (q.status >= 500) engine.log.error({ err: e }, 'api request failed');
+    return json(q.status, encodeRestError(q, engine.config.adminInternalErrors));
+  }
+}
+
+async function graphql(
+  engine: Engine,
+  req: http.IncomingMessage,
+  always200: boolean,
+): Promise<Reply> {
+  const endpoint = always200 ? '/v1/graphql' : '/v1alpha1/graphql';
+  const gqlError = (q: QErr): Reply => {
+    engine.metrics.errors.inc({ endpoint, code: q.code });
+    return json(always200 ? 200 : q.status, { errors: [encodeGqlError(q, false)] });
+  };
+  let buf: Buffer;
+  try {
+    buf = await readBody(req, engine.config.maxBodyBytes);
+  } catch (e) {
+    if (e instanceof BodyTooLarge)
+      return gqlError(new QErr('bad-request', 'request body too large', 413));
+    throw e;
+  }
+  let session: Session;
+  try {
+    session = await resolveSession(req.headers, engine.auth);
+  } catch (e) {
+    if (e instanceof AuthError) {
+      engine.metrics.errors.inc({ endpoint, code: e.code });
+      return json(always200 ? 200 : e.status, { errors: [e.toGraphQL()] });
+    }
+    throw e;
+  }
+  let body: unknown;
+  try {
+    body = parseJsonBody(buf);
+  } catch (e) {
+    return gqlError(e as QErr);
+  }
+  const state = engine.state;
+  const opts = {
+    pool: engine.pool,
+    includeInternal: engine.config.adminInternalErrors || engine.config.devMode,
+    preparedStatements: engine.config.preparedStatements,
+    maxDepth: engine.config.maxQueryDepth,
+    maxFields: engine.config.maxQueryFields,
+    stringifyNumeric: engine.config.stringifyNumericTypes,
+  };
+  if (Array.isArray(body)) {
+    if (body.length > engine.config.maxBatchSize) {
+      return gqlError(
+        new QErr(
+          'bad-request',
+          `too many requests in one batch (limit ${engine.config.maxBatchSize})`,
+          400,
+        ),
+      );
+    }
+    const results = [];
+    for (const item of body) results.push(await executeRequest(state, session, item, opts));
+    for (const r of results)
+      r.errorCodes.forEach((code) => engine.metrics.errors.inc({ endpoint, code }));
+    return { status: 200, body: `[${results.map((r) => r.body).join(',')}]` };
+  }
+  const r = await executeRequest(state, session, body, opts);
+  r.errorCodes.forEach((code) => engine.metrics.errors.inc({ endpoint, code }));
+  // v1alpha1 keeps the real status of a request error
+  const status = !always200 && r.isError ? 400 : 200;
+  return { status, body: r.body };
+}

@@ -1,0 +1,36 @@
+/** Prometheus metrics of the engine: requests, latency and errors by code. */
+import client from 'prom-client';
+
+export interface EngineMetrics {
+  registry: client.Registry;
+  requests: client.Counter<'endpoint' | 'status'>;
+  latency: client.Histogram<'endpoint'>;
+  errors: client.Counter<'endpoint' | 'code'>;
+}
+
+export function createMetrics(): EngineMetrics {
+  const registry = new client.Registry();
+  client.collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    requests: new client.Counter({
+      name: 'engine_http_requests_total',
+      help: 'HTTP requests by endpoint and status',
+      labelNames: ['endpoint', 'status'],
+      registers: [registry],
+    }),
+    latency: new client.Histogram({
+      name: 'engine_http_request_duration_seconds',
+      help: 'HTTP request latency by endpoint',
+      labelNames: ['endpoint'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    errors: new client.Counter({
+      name: 'engine_errors_total',
+      help: 'Errors returned, by endpoint and Hasura error code',
+      labelNames: ['endpoint', 'code'],
+      registers: [registry],
+    }),
+  };
+}
