@@ -1,6 +1,7 @@
 /**
  * The dashboard in a real Chromium against the real stack (Postgres, Kafka, engine, worker,
- * producer, web), each on free ports in a temporary folder:
+ * producer, web): the run's Postgres (a private database) and Kafka broker, the services on free
+ * ports in a temporary folder:
  * - a value produced to Kafka appears on the chart,
  * - a stream declared at run time appears without a rebuild,
  * - after the engine restarts the chart resumes without gaps or duplicates,
@@ -16,7 +17,8 @@ import path from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createTestDatabase, type TestDatabase } from '../../database/test/fixtures.ts';
 import { freePorts } from '../../stack/src/ports.ts';
 import { startStack, type Stack } from '../../stack/src/stack.ts';
 import { launchChromium } from './browser.ts';
@@ -30,6 +32,7 @@ let dataDir: string;
 let browser: Browser;
 let context: BrowserContext;
 let db: pg.Pool;
+let database: TestDatabase | undefined;
 let producer: Producer;
 let webUrl: string;
 /** Every response body the browser received, for the admin-secret check. */
@@ -117,18 +120,17 @@ async function screenshot(page: Page, name: string): Promise<void> {
 
 beforeAll(async () => {
   dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'streamsync-web-e2e-'));
-  await fs.chmod(dataDir, 0o755); // the embedded Postgres runs as the postgres user
-  const [pgPort, engine, worker, producerPort, web] = await freePorts(5);
+  // the run's Postgres (a private, migrated and seeded database) and Kafka broker; the services
+  // of the stack on free ports
+  database = await createTestDatabase({ prefix: 'web_e2e' });
+  const [engine, worker, producerPort, web] = await freePorts(4);
   stack = await startStack({
     dataDir,
     env: {
       ...process.env,
-      DATABASE_URL: '',
-      KAFKA_BROKERS: '',
+      DATABASE_URL: database.url,
+      KAFKA_BROKERS: inject('kafkaBrokers').join(','),
       STREAMSYNC_DATA_DIR: dataDir,
-      STREAMSYNC_PG_DATA_DIR: '',
-      STREAMSYNC_PG_PORT: String(pgPort),
-      STREAMSYNC_KAFKA_PORT: '0',
       HASURA_GRAPHQL_SERVER_PORT: String(engine),
       ETL_HTTP_PORT: String(worker),
       PRODUCER_HTTP_PORT: String(producerPort),
@@ -158,6 +160,7 @@ afterAll(async () => {
   await producer?.disconnect().catch(() => {});
   await db?.end().catch(() => {});
   await stack?.stop();
+  await database?.drop().catch(() => {});
   if (dataDir) await fs.rm(dataDir, { recursive: true, force: true });
 });
 
@@ -185,10 +188,6 @@ describe('Web > Dashboard in Chromium', () => {
         .textContent();
       return text && /\d/.test(text);
     });
-    await screenshot(page, 'overview-light');
-    await page.emulateMedia({ colorScheme: 'dark' });
-    await page.getByRole('button', { name: /switch to dark theme/i }).click();
-    await screenshot(page, 'overview-dark');
     await page.close();
   });
 
@@ -214,11 +213,13 @@ describe('Web > Dashboard in Chromium', () => {
       30_000,
     );
     await page.getByTestId('latest-rows').waitFor();
-    await screenshot(page, 'stream-light');
+    // a long window switches to the rollups and still draws
     await page.getByRole('radio', { name: '24 h' }).check();
     await page.waitForURL(/window=24h/);
-    await page.getByTestId('charts').waitFor();
-    await screenshot(page, 'stream-24h-rollups');
+    await waitFor(
+      'the rollup chart',
+      async () => (await page.getByTestId('charts').getAttribute('data-status')) === 'live',
+    );
     await page.close();
   });
 
@@ -367,13 +368,36 @@ describe('Web > Dashboard in Chromium', () => {
     await producer.send({ topic: 'sensor-readings', messages: [{ value: 'not json at all' }] });
     const page = await openPage('/pipelines');
     await page.getByTestId('partitions').waitFor({ timeout: 30_000 });
-    await page.getByTestId('dead-letters').waitFor({ timeout: 30_000 });
-    await screenshot(page, 'pipelines-light');
-    await page.setViewportSize({ width: 390, height: 844 });
-    await screenshot(page, 'pipelines-phone');
-    await page.goto(`${webUrl}/`);
-    await screenshot(page, 'overview-phone');
+    await page.getByTestId('dead-letters').getByText(/json/i).first().waitFor({ timeout: 30_000 });
     await page.close();
+  });
+
+  it('should save a screenshot of each page for review', async () => {
+    const shots: Array<[string, string, { width: number; height: number }, 'light' | 'dark']> = [
+      ['overview', '/', { width: 1280, height: 900 }, 'light'],
+      ['stream-5m', '/streams/sensor_readings?window=5m', { width: 1280, height: 900 }, 'light'],
+      ['stream-24h', '/streams/sensor_readings?window=24h', { width: 1280, height: 900 }, 'light'],
+      ['pipelines', '/pipelines', { width: 1280, height: 900 }, 'light'],
+      ['overview-dark', '/', { width: 1280, height: 900 }, 'dark'],
+      ['stream-dark', '/streams/market_trades', { width: 1280, height: 900 }, 'dark'],
+      ['overview-phone', '/', { width: 390, height: 844 }, 'light'],
+      ['stream-phone-dark', '/streams/sensor_readings', { width: 390, height: 844 }, 'dark'],
+      ['pipelines-phone', '/pipelines', { width: 390, height: 844 }, 'light'],
+    ];
+    for (const [name, url, viewport, scheme] of shots) {
+      const page = await openPage(url);
+      await page.setViewportSize(viewport);
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.evaluate((dark) => {
+        localStorage.setItem('streamsync-theme', dark ? 'dark' : 'light');
+        document.documentElement.classList.toggle('dark', dark);
+      }, scheme === 'dark');
+      await page.getByRole('heading', { level: 1 }).waitFor();
+      await page.waitForTimeout(3000); // let the live segments fill in
+      await screenshot(page, name);
+      await page.close();
+      expect(existsSync(path.join(SHOTS, `${name}.png`))).toBe(true);
+    }
   });
 
   it('should never send the admin secret to the browser', async () => {

@@ -326,6 +326,10 @@ export class LiveConnection {
   /** Move every subscription to a new client (new token), keeping the old one until each delivers. */
   private handOver(): void {
     const old = this.gen;
+    // the old socket must be gone before its token expires (the server closes it then)
+    const grace = old
+      ? Math.max(1_000, Math.min(this.grace, old.session.expiresAt - this.now() - 1_000))
+      : this.grace;
     const session = this.session!;
     const gen = this.newGeneration(session);
     this.gen = gen;
@@ -341,7 +345,7 @@ export class LiveConnection {
         if (record.previous?.gen === old) this.dropPrevious(record);
       this.retire(old);
       if (this.handoverFrom === old) this.handoverFrom = undefined;
-    }, this.grace);
+    }, grace);
   }
 
   private scheduleRecovery(): void {
