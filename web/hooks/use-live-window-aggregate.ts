@@ -10,9 +10,10 @@ import { windowAggregateSubscription } from '@/lib/graphql/documents';
 import type { DiscoveredStream } from '@/lib/graphql/schema-discovery';
 import { toNumber } from '@/lib/stream/series-store';
 import type { WindowAggregate } from '@/lib/stream/rollups';
+import { windowStart } from '@/lib/stream/windows';
 import { useLiveQuery } from './use-live-query';
 
-interface AggregateResult {
+export interface AggregateResult {
   agg: {
     aggregate: {
       count: number;
@@ -23,17 +24,14 @@ interface AggregateResult {
   };
 }
 
-function windowStart(windowMs: number): string {
-  const step = Math.max(15_000, windowMs / 20);
-  return new Date(Math.floor((Date.now() - windowMs) / step) * step).toISOString();
-}
-
 export function useLiveWindowAggregate(
   stream: DiscoveredStream,
   metrics: readonly string[],
   entity: string | number | null,
   windowMs: number,
   enabled: boolean,
+  /** The same aggregate rendered by the server, shown until the socket delivers. */
+  initial?: AggregateResult,
 ): { data: WindowAggregate | undefined; loading: boolean; error: string | undefined } {
   const [from, setFrom] = useState(() => windowStart(windowMs));
   const [forWindow, setForWindow] = useState(windowMs);
@@ -56,7 +54,11 @@ export function useLiveWindowAggregate(
         : null,
     [enabled, stream, metrics, withEntity],
   );
-  const result = useLiveQuery<AggregateResult>(query, { from, ...(withEntity ? { entity } : {}) });
+  const result = useLiveQuery<AggregateResult>(
+    query,
+    { from, ...(withEntity ? { entity } : {}) },
+    initial,
+  );
   const data = useMemo((): WindowAggregate | undefined => {
     const a = result.data?.agg.aggregate;
     if (!a) return undefined;

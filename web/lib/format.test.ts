@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { formatAgo, formatClock, formatNumber, formatRate, formatTicks } from './format';
+import {
+  formatAgo,
+  formatClock,
+  formatNumber,
+  formatRate,
+  formatTicks,
+  formatTimeTicks,
+} from './format';
 
 describe('Web > format', () => {
   it('should format numbers with grouping and bounded digits', () => {
@@ -22,5 +29,12 @@ describe('Web > format', () => {
     expect(formatTicks([3.6991, 3.6994, 3.6997])).toEqual(['3.6991', '3.6994', '3.6997']);
     expect(formatTicks([3.699, 3.7, 3.701])).toEqual(['3.699', '3.700', '3.701']);
     expect(formatTicks([1000, 2000])).toEqual(['1,000', '2,000']);
+  });
+
+  it('should label time ticks in UTC at the precision their step needs', () => {
+    const t = Date.UTC(2024, 0, 1, 23, 59, 30) / 1000;
+    expect(formatTimeTicks([t, t + 15], 15)).toEqual(['23:59:30', '23:59:45']);
+    expect(formatTimeTicks([t - 30, t + 30], 60)).toEqual(['23:59', '01-02 00:00']);
+    expect(formatTimeTicks([t, t + 86_400], 86_400)).toEqual(['01-01', '01-02']);
   });
 });

@@ -54,3 +54,20 @@ export function formatTicks(splits: number[]): string[] {
         }),
   );
 }
+
+/**
+ * Time-axis labels (UTC) for ticks `splits` (seconds) that are `step` seconds apart: seconds when
+ * they matter, the day when ticks are days apart, the date once where it changes.
+ */
+export function formatTimeTicks(splits: number[], step: number): string[] {
+  let lastDay = '';
+  return splits.map((s) => {
+    const iso = new Date(s * 1000).toISOString();
+    const day = iso.slice(5, 10);
+    const clock = step < 60 ? iso.slice(11, 19) : iso.slice(11, 16);
+    if (step >= 86_400) return day;
+    const label = day !== lastDay && lastDay !== '' ? `${day} ${clock}` : clock;
+    lastDay = day;
+    return label;
+  });
+}

@@ -7,7 +7,7 @@
  */
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
-import { formatTicks } from '@/lib/format';
+import { formatTicks, formatTimeTicks } from '@/lib/format';
 import type { SeriesData } from '@/lib/stream/series-store';
 
 export interface TimeChartProps {
@@ -57,7 +57,12 @@ function makeOptions(
       y: { auto: true },
     },
     axes: [
-      { stroke: axis, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid } },
+      {
+        stroke: axis,
+        grid: { stroke: grid, width: 1 },
+        ticks: { stroke: grid },
+        values: (_u, splits, _axis, _space, step) => formatTimeTicks(splits, step),
+      },
       {
         stroke: axis,
         grid: { stroke: grid, width: 1 },

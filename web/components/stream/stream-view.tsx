@@ -10,6 +10,7 @@ import { TimeChart } from '@/components/charts/time-chart';
 import { ErrorNote } from '@/components/ui/error-note';
 import { Panel } from '@/components/ui/panel';
 import { useLiveSeries } from '@/hooks/use-live-series';
+import type { AggregateResult } from '@/hooks/use-live-window-aggregate';
 import type { DiscoveredStream } from '@/lib/graphql/schema-discovery';
 import type { EntityOption } from '@/lib/server/streams';
 import { selectionKey, selectionQuery, type Selection } from '@/lib/stream/selection';
@@ -30,6 +31,7 @@ export interface StreamViewProps {
   allFields: string[];
   initial: { key: string; rows?: Row[]; rollups?: RollupRow[] };
   initialLatest?: Row[];
+  initialAggregate?: AggregateResult;
 }
 
 function sourceLabel(source: PointSource): string {
@@ -183,6 +185,7 @@ export function StreamView(props: StreamViewProps) {
           entity={selection.entity}
           windowMs={windowMs}
           rollupAggregate={source.kind === 'rollup' ? series.rollupAggregate : undefined}
+          initial={props.initialAggregate}
           rollupError={
             source.kind === 'rollup' && series.status === 'error' ? series.error : undefined
           }

@@ -3,7 +3,7 @@
 import { ErrorNote } from '@/components/ui/error-note';
 import { Panel } from '@/components/ui/panel';
 import { Skeleton } from '@/components/ui/skeleton';
-import { useLiveWindowAggregate } from '@/hooks/use-live-window-aggregate';
+import { useLiveWindowAggregate, type AggregateResult } from '@/hooks/use-live-window-aggregate';
 import { formatNumber } from '@/lib/format';
 import type { DiscoveredStream } from '@/lib/graphql/schema-discovery';
 import type { WindowAggregate } from '@/lib/stream/rollups';
@@ -16,6 +16,7 @@ export function WindowAggregates({
   useRollups,
   rollupAggregate,
   rollupError,
+  initial,
 }: {
   stream: DiscoveredStream;
   metrics: string[];
@@ -24,8 +25,9 @@ export function WindowAggregates({
   useRollups: boolean;
   rollupAggregate?: WindowAggregate;
   rollupError?: string;
+  initial?: AggregateResult;
 }) {
-  const live = useLiveWindowAggregate(stream, metrics, entity, windowMs, !useRollups);
+  const live = useLiveWindowAggregate(stream, metrics, entity, windowMs, !useRollups, initial);
   const data = useRollups ? rollupAggregate : live.data;
   const loading = useRollups ? rollupAggregate === undefined : live.loading;
   return (

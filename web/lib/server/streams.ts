@@ -8,8 +8,10 @@ import {
   latestRowsSubscription,
   recentEntitiesQuery,
   rollupDocument,
+  windowAggregateSubscription,
 } from '@/lib/graphql/documents';
 import type { DiscoveredStream } from '@/lib/graphql/schema-discovery';
+import type { AggregateResult as WindowAggregateResult } from '@/hooks/use-live-window-aggregate';
 import type { RollupRow } from '@/lib/stream/rollups';
 import type { Row } from '@/lib/stream/stream-buffer';
 import { ROW_LIMIT } from '@/lib/stream/windows';
@@ -127,4 +129,20 @@ export async function fetchRollups(
     },
   );
   return res.rows;
+}
+
+/** count / avg / min / max over a raw window, as the live aggregate first shows it. */
+export async function fetchWindowAggregate(
+  stream: DiscoveredStream,
+  metrics: readonly string[],
+  entity: string | null,
+  from: string,
+): Promise<WindowAggregateResult | undefined> {
+  if (!stream.canAggregate || metrics.length === 0) return undefined;
+  const withEntity = entity !== null && stream.entityField !== undefined;
+  return serverRequest<WindowAggregateResult>(
+    `the aggregates of ${stream.title}`,
+    asQuery(windowAggregateSubscription(stream, metrics, withEntity)),
+    { from, ...(withEntity ? { entity } : {}) },
+  );
 }

@@ -64,3 +64,9 @@ export function selectSource(
   }
   return { kind: 'none', reason: 'no rollup table is readable for this window' };
 }
+
+/** Start of the window, moved in steps (shared by the server's first render). */
+export function windowStart(windowMs: number): string {
+  const step = Math.max(15_000, windowMs / 20);
+  return new Date(Math.floor((Date.now() - windowMs) / step) * step).toISOString();
+}

@@ -8,11 +8,12 @@ import {
   fetchHistory,
   fetchLatestRows,
   fetchRollups,
+  fetchWindowAggregate,
   type EntityOption,
 } from '@/lib/server/streams';
 import { parseSelection, selectionKey } from '@/lib/stream/selection';
 import type { Row } from '@/lib/stream/stream-buffer';
-import { findWindow, selectSource } from '@/lib/stream/windows';
+import { findWindow, selectSource, windowStart } from '@/lib/stream/windows';
 
 export const dynamic = 'force-dynamic';
 
@@ -58,7 +59,7 @@ export default async function StreamPage({ params, searchParams }: Props) {
   ];
 
   // the first data of every segment, so nothing waits on the socket
-  const [history, rollups, latest] = await Promise.all([
+  const [history, rollups, latest, aggregate] = await Promise.all([
     source.kind === 'raw'
       ? fetchHistory(stream, selection.metrics, selection.entity, window.ms).catch(() => undefined)
       : Promise.resolve(undefined),
@@ -73,6 +74,14 @@ export default async function StreamPage({ params, searchParams }: Props) {
         ).catch(() => undefined)
       : Promise.resolve(undefined),
     fetchLatestRows(stream, allFields, selection.entity, 10).catch(() => undefined),
+    source.kind === 'raw'
+      ? fetchWindowAggregate(
+          stream,
+          selection.metrics,
+          selection.entity,
+          windowStart(window.ms),
+        ).catch(() => undefined)
+      : Promise.resolve(undefined),
   ]);
 
   return (
@@ -102,6 +111,7 @@ export default async function StreamPage({ params, searchParams }: Props) {
         allFields={allFields}
         initial={{ key: selectionKey(selection), rows: history as Row[] | undefined, rollups }}
         initialLatest={latest}
+        initialAggregate={aggregate}
       />
     </div>
   );
