@@ -18,6 +18,9 @@ describe('Web > Stream > buffer', () => {
   it('should give the same key whatever the field order', () => {
     expect(rowKey({ a: 1, b: 'x' })).toBe(rowKey({ b: 'x', a: 1 }));
     expect(rowKey({ a: 1, b: 'x' })).not.toBe(rowKey({ a: 2, b: 'x' }));
+    // a bigint or numeric sent as a string by one transport and as a number by another
+    expect(rowKey({ id: '1', v: '21.50' })).toBe(rowKey({ id: 1, v: 21.5 }));
+    expect(rowKey({ ts: '2024-01-01T00:00:00Z' })).not.toBe(rowKey({ ts: 1704067200000 }));
   });
 
   it('should pass new rows through in time order', () => {

@@ -27,10 +27,21 @@ export function parseTime(value: unknown): number {
   return Date.parse(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
 }
 
-/** Identity of a row: all its fields, in a stable order. */
+const NUMERIC_TEXT = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i;
+
+/**
+ * Identity of a row: all its fields, in a stable order. Numbers compare by value whether they
+ * came as JSON numbers or as strings (bigint / numeric may be stringified by one transport and
+ * not the other), so a re-sent row is recognised either way.
+ */
 export function rowKey(row: Row): string {
   const keys = Object.keys(row).sort();
-  return JSON.stringify(keys.map((k) => row[k]));
+  return JSON.stringify(
+    keys.map((k) => {
+      const v = row[k];
+      return typeof v === 'string' && NUMERIC_TEXT.test(v) ? Number(v) : v;
+    }),
+  );
 }
 
 export class StreamBuffer {
