@@ -85,6 +85,13 @@ function parseServices(raw: string | undefined): ServiceName[] {
   return names as ServiceName[];
 }
 
+/** The keys of `env` that are set (non-empty), for settings passed through to a service. */
+function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of keys) if (env[k]) out[k] = env[k];
+  return out;
+}
+
 /** How each service is run, given where Postgres and Kafka are. */
 function serviceSpec(
   name: ServiceName,
@@ -176,9 +183,18 @@ function serviceSpec(
         env: {
           ...common,
           NEXT_TELEMETRY_DISABLED: '1',
+          // the web app learns everything at run time (one build serves any deployment); it gets
+          // the token key, never the admin secret
           GRAPHQL_URL: `${engineUrl}/v1/graphql`,
-          NEXT_PUBLIC_GRAPHQL_URL: `${engineUrl}/v1/graphql`,
+          GRAPHQL_PUBLIC_URL: ctx.env.GRAPHQL_PUBLIC_URL || `${engineUrl}/v1/graphql`,
           STREAMSYNC_JWT_KEY: secrets.jwtKey,
+          ...pick(ctx.env, [
+            'GRAPHQL_PUBLIC_WS_URL',
+            'STREAMSYNC_TOKEN_TTL_S',
+            'STREAMSYNC_WEB_ROLE',
+            'STREAMSYNC_WEB_USER_ID',
+            'STREAMSYNC_BENCH_PAGES',
+          ]),
         },
         healthUrl: `http://127.0.0.1:${ports.web}/api/healthz`,
         readyTimeoutMs: 180_000,

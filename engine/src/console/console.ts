@@ -7,33 +7,54 @@
  * Hasura's console it sits behind the admin secret: the page and its assets carry no secret and no
  * schema; the admin types the secret into the page, which checks it against /v1alpha1/config and
  * keeps it in the browser session (sessionStorage) only, sending it as x-hasura-admin-secret.
- * GraphiQL and React come from node_modules (their UMD builds), never from a CDN.
+ * GraphiQL and React come from node_modules, bundled with esbuild (client.ts) the first time the
+ * console is served, then kept in memory — never from a CDN, and without a build step that could
+ * go stale.
  */
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-
-const require = createRequire(import.meta.url);
+import { build } from 'esbuild';
+import { fileURLToPath } from 'node:url';
 
 const JS = 'text/javascript; charset=utf-8';
+const CSS = 'text/css; charset=utf-8';
 
-/** Asset name → package and file in node_modules, with its content type. */
-const ASSETS: Record<string, { pkg: string; file: string; type: string }> = {
-  'react.production.min.js': { pkg: 'react', file: 'umd/react.production.min.js', type: JS },
-  'react-dom.production.min.js': {
-    pkg: 'react-dom',
-    file: 'umd/react-dom.production.min.js',
-    type: JS,
-  },
-  'graphiql.min.js': { pkg: 'graphiql', file: 'graphiql.min.js', type: JS },
-  'graphiql.min.css': {
-    pkg: 'graphiql',
-    file: 'graphiql.min.css',
-    type: 'text/css; charset=utf-8',
-  },
-};
+interface Asset {
+  body: Buffer;
+  type: string;
+}
 
-const cache = new Map<string, Buffer>();
+let bundling: Promise<Map<string, Asset>> | undefined;
+
+/** Bundle client.ts and GraphiQL's stylesheet once; a failure is retried on the next request. */
+function assets(): Promise<Map<string, Asset>> {
+  bundling ??= (async () => {
+    const result = await build({
+      entryPoints: {
+        console: fileURLToPath(new URL('./client.ts', import.meta.url)),
+        graphiql: 'graphiql/style.css',
+      },
+      bundle: true,
+      minify: true,
+      format: 'iife',
+      platform: 'browser',
+      target: 'es2020',
+      define: { 'process.env.NODE_ENV': '"production"' },
+      loader: { '.woff': 'dataurl', '.woff2': 'dataurl', '.ttf': 'dataurl', '.svg': 'dataurl' },
+      outdir: 'out',
+      write: false,
+      logLevel: 'silent',
+    });
+    const map = new Map<string, Asset>();
+    for (const file of result.outputFiles) {
+      const name = file.path.split('/').pop()!;
+      map.set(name, { body: Buffer.from(file.contents), type: name.endsWith('.css') ? CSS : JS });
+    }
+    return map;
+  })().catch((err: unknown) => {
+    bundling = undefined;
+    throw err;
+  });
+  return bundling;
+}
 
 export interface ConsoleReply {
   status: number;
@@ -45,7 +66,7 @@ export interface ConsoleReply {
 const SECURITY_HEADERS = {
   // everything from this origin; nothing from anywhere else
   'content-security-policy':
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
@@ -56,7 +77,7 @@ const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>StreamSync engine console</title>
-<link rel="stylesheet" href="/console/assets/graphiql.min.css">
+<link rel="stylesheet" href="/console/assets/graphiql.css">
 <style>
   html, body, #graphiql { height: 100%; margin: 0; }
   #login { display: none; max-width: 22rem; margin: 15vh auto; font-family: system-ui, sans-serif; }
@@ -76,77 +97,19 @@ const PAGE = `<!doctype html>
 </form>
 <div id="graphiql"></div>
 <button id="logout" type="button">Forget admin secret</button>
-<script src="/console/assets/react.production.min.js"></script>
-<script src="/console/assets/react-dom.production.min.js"></script>
-<script src="/console/assets/graphiql.min.js"></script>
-<script>
-(function () {
-  var KEY = 'streamsync-console-admin-secret';
-  var stored = function () { return window.sessionStorage.getItem(KEY); };
-  var adminHeaders = function (secret) { return secret ? { 'x-hasura-admin-secret': secret } : {}; };
-  function accepted(secret) {
-    return fetch('/v1alpha1/config', { headers: adminHeaders(secret) }).then(function (r) { return r.ok; });
-  }
-  function open(secret) {
-    document.getElementById('login').style.display = 'none';
-    var logout = document.getElementById('logout');
-    if (secret) logout.style.display = 'block';
-    logout.onclick = function () { window.sessionStorage.removeItem(KEY); window.location.reload(); };
-    var wsUrl = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/v1/graphql';
-    var fetcher = GraphiQL.createFetcher({
-      url: location.origin + '/v1/graphql',
-      subscriptionUrl: wsUrl,
-      headers: adminHeaders(secret),
-      wsConnectionParams: { headers: adminHeaders(secret) },
-    });
-    ReactDOM.createRoot(document.getElementById('graphiql')).render(
-      React.createElement(GraphiQL, {
-        fetcher: fetcher,
-        isHeadersEditorEnabled: true,
-        shouldPersistHeaders: false,
-        defaultHeaders: '{\\n  "x-hasura-role": "admin"\\n}',
-        defaultEditorToolsVisibility: true,
-      }),
-    );
-  }
-  function ask(message) {
-    var form = document.getElementById('login');
-    form.style.display = 'block';
-    document.getElementById('error').textContent = message || '';
-    form.onsubmit = function (e) {
-      e.preventDefault();
-      var secret = document.getElementById('secret').value;
-      accepted(secret).then(function (ok) {
-        if (!ok) return ask('That admin secret was not accepted.');
-        window.sessionStorage.setItem(KEY, secret);
-        open(secret);
-      });
-    };
-  }
-  accepted(stored()).then(function (ok) { ok ? open(stored()) : ask(); }, function () { ask('The engine did not answer.'); });
-})();
-</script>
+<script src="/console/assets/console.js"></script>
 </body>
 </html>
 `;
-
-function asset(name: string): Buffer | undefined {
-  const a = ASSETS[name];
-  if (!a) return undefined;
-  let b = cache.get(name);
-  if (!b) {
-    // the UMD builds are not in the packages' exports: go through package.json
-    b = fs.readFileSync(path.join(path.dirname(require.resolve(`${a.pkg}/package.json`)), a.file));
-    cache.set(name, b);
-  }
-  return b;
-}
 
 /**
  * Answer a console path (`/`, `/console`, `/console/…`), or undefined when the path is not the
  * console's. With the console disabled, undefined: the caller's 404 applies, as in Hasura.
  */
-export function consoleReply(enabled: boolean, urlPath: string): ConsoleReply | undefined {
+export async function consoleReply(
+  enabled: boolean,
+  urlPath: string,
+): Promise<ConsoleReply | undefined> {
   if (!enabled) return undefined;
   if (urlPath === '/') {
     return {
@@ -157,13 +120,12 @@ export function consoleReply(enabled: boolean, urlPath: string): ConsoleReply | 
     };
   }
   if (urlPath.startsWith('/console/assets/')) {
-    const name = path.posix.basename(urlPath);
-    const body = asset(name);
-    if (!body) return undefined;
+    const asset = (await assets()).get(urlPath.slice('/console/assets/'.length));
+    if (!asset) return undefined;
     return {
       status: 200,
-      body,
-      contentType: ASSETS[name]!.type,
+      body: asset.body,
+      contentType: asset.type,
       headers: { ...SECURITY_HEADERS, 'cache-control': 'public, max-age=86400' },
     };
   }

@@ -161,7 +161,7 @@ async function route(
     }
     default: {
       // /console and / (redirect), when HASURA_GRAPHQL_ENABLE_CONSOLE=true
-      const c = consoleReply(engine.config.enableConsole, path);
+      const c = await consoleReply(engine.config.enableConsole, path);
       if (c) return c;
       return json(404, { error: 'resource does not exist', path: '$', code: 'not-found' });
     }

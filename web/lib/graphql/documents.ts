@@ -1,0 +1,163 @@
+/**
+ * GraphQL documents for discovered streams. Table and field names come from the schema, so every
+ * name is checked against GraphQL's name grammar before it goes into a document; values always
+ * travel as variables.
+ */
+import type { DiscoveredStream } from './schema-discovery';
+
+const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+
+/** A GraphQL name, or an error: nothing else may be spliced into a document. */
+export function name(value: string): string {
+  if (!NAME.test(value)) throw new Error(`not a GraphQL name: ${JSON.stringify(value)}`);
+  return value;
+}
+
+function selection(fields: readonly string[]): string {
+  return fields.map(name).join(' ');
+}
+
+/** Fields a chart row needs: time, entity, the metrics. */
+export function chartFields(stream: DiscoveredStream, metrics: readonly string[]): string[] {
+  return [stream.timeField, ...(stream.entityField ? [stream.entityField] : []), ...metrics];
+}
+
+function entityLabel(stream: DiscoveredStream): string {
+  const rel = stream.entityRelationship;
+  return rel ? ` ${name(rel.field)} { ${selection(rel.labelFields)} }` : '';
+}
+
+/** `where` for one entity (or all rows) plus an optional time bound. */
+function whereClause(
+  stream: DiscoveredStream,
+  opts: { entity: boolean; timeOp?: '_gt' | '_gte'; timeVar?: string },
+): string {
+  const parts: string[] = [];
+  if (opts.timeOp)
+    parts.push(`${name(stream.timeField)}: { ${opts.timeOp}: $${opts.timeVar ?? 'from'} }`);
+  if (opts.entity && stream.entityField)
+    parts.push(`${name(stream.entityField)}: { _eq: $entity }`);
+  return parts.length ? `where: { ${parts.join(', ')} }` : '';
+}
+
+function entityVar(stream: DiscoveredStream, entity: boolean): string {
+  return entity && stream.entityField ? `, $entity: ${name(stream.entityScalar ?? 'bigint')}!` : '';
+}
+
+/**
+ * The streaming subscription behind a live chart: rows after `$cursor` in time order, in batches.
+ * Result: `{ rows: [...] }`.
+ */
+export function streamRowsSubscription(
+  stream: DiscoveredStream,
+  fields: readonly string[],
+  entity: boolean,
+): string {
+  const t = name(stream.timeField);
+  const where = whereClause(stream, { entity });
+  return `subscription StreamRows($cursor: ${name(stream.timeScalar)}!, $batch: Int!${entityVar(stream, entity)}) {
+  rows: ${name(stream.name)}_stream(batch_size: $batch, cursor: { initial_value: { ${t}: $cursor }, ordering: ASC }${where ? `, ${where}` : ''}) { ${selection(fields)} }
+}`;
+}
+
+/** The newest rows of a window (newest first), to draw before the stream catches up. */
+export function historyQuery(
+  stream: DiscoveredStream,
+  fields: readonly string[],
+  entity: boolean,
+): string {
+  const where = whereClause(stream, { entity, timeOp: '_gte' });
+  return `query StreamHistory($from: ${name(stream.timeScalar)}!, $limit: Int!${entityVar(stream, entity)}) {
+  rows: ${name(stream.name)}(${where}, order_by: { ${name(stream.timeField)}: desc }, limit: $limit) { ${selection(fields)} }
+}`;
+}
+
+/** Live query: the newest rows (newest first), with the entity's label. */
+export function latestRowsSubscription(
+  stream: DiscoveredStream,
+  fields: readonly string[],
+  entity: boolean,
+  withLabel = true,
+): string {
+  const where = whereClause(stream, { entity });
+  return `subscription LatestRows($limit: Int!${entityVar(stream, entity)}) {
+  rows: ${name(stream.name)}(${where ? `${where}, ` : ''}order_by: { ${name(stream.timeField)}: desc }, limit: $limit) { ${selection(fields)}${withLabel ? entityLabel(stream) : ''} }
+}`;
+}
+
+/** Live query: count, avg, min and max of the metrics since `$from`. */
+export function windowAggregateSubscription(
+  stream: DiscoveredStream,
+  metrics: readonly string[],
+  entity: boolean,
+): string {
+  const where = whereClause(stream, { entity, timeOp: '_gte' });
+  const m = selection(metrics);
+  return `subscription WindowAggregate($from: ${name(stream.timeScalar)}!${entityVar(stream, entity)}) {
+  agg: ${name(stream.name)}_aggregate(${where}) { aggregate { count avg { ${m} } min { ${m} } max { ${m} } } }
+}`;
+}
+
+/** Live query: how many rows arrived since `$since` (for the overview's rate). */
+export function countSinceSubscription(stream: DiscoveredStream): string {
+  return `subscription CountSince($since: ${name(stream.timeScalar)}!) {
+  agg: ${name(stream.name)}_aggregate(where: { ${name(stream.timeField)}: { _gt: $since } }) { aggregate { count } }
+}`;
+}
+
+/** Rollup buckets of one entity's metrics since `$from`. Works as query and as live query. */
+export function rollupDocument(
+  kind: 'query' | 'subscription',
+  table: string,
+  withAvg: boolean,
+): string {
+  return `${kind} Rollups($stream: String!, $entity: bigint!, $metrics: [String!]!, $from: timestamptz!, $limit: Int!) {
+  rows: ${name(table)}(where: { stream: { _eq: $stream }, entity_id: { _eq: $entity }, metric: { _in: $metrics }, bucket: { _gte: $from } }, order_by: { bucket: asc }, limit: $limit) { bucket metric count min max sum last${withAvg ? ' avg' : ''} }
+}`;
+}
+
+/** Entities of a kind, for the series picker. */
+export const ENTITIES_OF_KIND = `query EntitiesOfKind($kind: String!) {
+  entities(where: { kind: { _eq: $kind } }, order_by: { key: asc }, limit: 1000) { id key name }
+}`;
+
+/** Entities that sent rows recently, when the stream's entity kind is not known. */
+export function recentEntitiesQuery(stream: DiscoveredStream): string {
+  const e = name(stream.entityField ?? 'entity_id');
+  return `query RecentEntities($from: ${name(stream.timeScalar)}!) {
+  rows: ${name(stream.name)}(distinct_on: [${e}], order_by: [{ ${e}: asc }, { ${name(stream.timeField)}: desc }], where: { ${name(stream.timeField)}: { _gte: $from } }, limit: 1000) { ${e}${entityLabel(stream)} }
+}`;
+}
+
+// --- pipeline health -------------------------------------------------------------------------
+
+export const PIPELINES_QUERY = `query Pipelines {
+  pipelines(order_by: { name: asc }) { name description topics target_schema target_table time_column key_columns rollup_columns entity enabled version updated_at }
+}`;
+
+export const PIPELINES_SUBSCRIPTION = `subscription PipelineVersions {
+  pipelines(order_by: { name: asc }) { name version enabled }
+}`;
+
+export const CONSUMER_OFFSETS_SUBSCRIPTION = `subscription ConsumerOffsets {
+  consumer_offsets(order_by: [{ consumer_group: asc }, { topic: asc }, { partition: asc }]) {
+    consumer_group topic partition next_offset high_watermark messages rows_loaded dead_letters updated_at
+  }
+}`;
+
+export const CONSUMER_OFFSETS_QUERY = CONSUMER_OFFSETS_SUBSCRIPTION.replace(
+  /^subscription/,
+  'query',
+);
+
+export const DEAD_LETTERS_SUBSCRIPTION = `subscription DeadLetters($limit: Int!) {
+  dead_letters(order_by: { id: desc }, limit: $limit) {
+    id pipeline source_topic source_partition source_offset error_code reason created_at
+  }
+}`;
+
+export const DEAD_LETTERS_QUERY = DEAD_LETTERS_SUBSCRIPTION.replace(/^subscription/, 'query');
+
+export const DEAD_LETTER_COUNT_SUBSCRIPTION = `subscription DeadLetterCount {
+  dead_letters_aggregate { aggregate { count } }
+}`;
