@@ -19,6 +19,7 @@ import type { SchemaExtension } from './schema/build.ts';
 import { EngineState } from './execute/state.ts';
 import { createHttpHandler } from './transport/http.ts';
 import { createMetrics, type EngineMetrics } from './transport/metrics.ts';
+import { startLive, streamFieldsExtension, type LiveServices } from './subscription/index.ts';
 
 export interface Engine {
   config: EngineConfig;
@@ -36,6 +37,12 @@ export interface Engine {
   applyMetadata(metadata: Metadata, catalog?: DbCatalog, persist?: boolean): Promise<void>;
   /** Re-read metadata and catalog (another process changed them, or the database changed). */
   reload(): Promise<void>;
+  /** Run `fn` after every metadata change (WebSockets close with 1012, as Hasura's do). */
+  onMetadataChange(fn: () => void): void;
+  /** Tell the listeners that the metadata changed (called by applyMetadata and reload). */
+  metadataChanged(): void;
+  /** WebSockets, live queries and streams (set by startEngine). */
+  live: LiveServices | null;
 }
 
 export interface RunningEngine {
@@ -73,7 +80,8 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     const version = await store.save(md);
     stored = { metadata: md, resourceVersion: version };
   }
-  const extensions = opts.extensions ?? [];
+  const extensions = [streamFieldsExtension, ...(opts.extensions ?? [])];
+  const metadataListeners = new Set<() => void>();
   const stateOpts = {
     stringifyNumeric: config.stringifyNumericTypes,
     planCacheSize: config.planCacheSize,
@@ -93,11 +101,20 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
       const cat = catalog ?? (await introspectDatabase(pool));
       const version = persist ? await store.save(metadata) : engine.state.resourceVersion;
       engine.state = EngineState.fromCatalog(metadata, version, cat, stateOpts);
+      if (persist) engine.metadataChanged();
     },
     async reload() {
       const s = await store.load();
       engine.state = await EngineState.build(pool, s.metadata, s.resourceVersion, stateOpts);
+      engine.metadataChanged();
     },
+    onMetadataChange(fn) {
+      metadataListeners.add(fn);
+    },
+    metadataChanged() {
+      for (const fn of metadataListeners) fn();
+    },
+    live: null,
   };
   if (engine.state.source.inconsistencies.length) {
     log.warn(
@@ -115,6 +132,9 @@ export async function startEngine(
   const engine = await createEngine(config, opts);
   const server = http.createServer(createHttpHandler(engine));
   server.keepAliveTimeout = 65_000;
+  const live = startLive(engine);
+  engine.live = live;
+  server.on('upgrade', (req, socket, head) => live.ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -130,6 +150,7 @@ export async function startEngine(
     async close() {
       if (closed) return;
       closed = true;
+      await live.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine.pool.end().catch(() => {});

@@ -70,6 +70,8 @@ export interface ExecResult {
   body: string;
   isError: boolean;
   errorCodes: string[];
+  /** the error came from executing the statement, not from parsing or planning (WebSocket framing) */
+  postExec?: boolean;
 }
 
 const errorBody = (e: QErr, includeInternal: boolean): ExecResult => ({
@@ -88,7 +90,9 @@ export async function executeRequest(
     return await executeOne(state, session, req, opts);
   } catch (e) {
     const q = toQErr(e);
-    return errorBody(q, opts.includeInternal && session.isAdmin);
+    const out = errorBody(q, opts.includeInternal && session.isAdmin);
+    if ((e as { postExec?: boolean }).postExec) out.postExec = true;
+    return out;
   }
 }
 
@@ -268,7 +272,7 @@ function buildPlan(
   };
 }
 
-function collectSessionVars(ir: QueryIR, out: Set<string>): void {
+export function collectSessionVars(ir: QueryIR, out: Set<string>): void {
   // permission filters are where session variables come from; walk every select
   const visitSelect = (s: {
     permFilter: BoolExp;
@@ -306,7 +310,7 @@ async function run(plan: Plan, values: unknown[] | null, opts: ExecOptions): Pro
     } catch (e) {
       const err = e as { code?: string; message?: string };
       if (!err.code) throw e;
-      throw pgQueryError(err, plan.compiled.text, values ?? []);
+      throw Object.assign(pgQueryError(err, plan.compiled.text, values ?? []), { postExec: true });
     }
   }
   const parts: string[] = [];

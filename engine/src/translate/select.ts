@@ -28,6 +28,8 @@ import type { ComputedFieldInfo, RelInfo, TableInfo } from '../schema/source.ts'
 
 /** How values become SQL. The default uses parameters and placeholders. */
 export interface ValueEmitter {
+  /** A literal of the query text (default: a parameter); live queries make it a synthetic variable. */
+  literal?(value: unknown, pgType: string): SQL;
   param(key: string, pgType: string): SQL;
   session(name: string, pgType: string): SQL;
   sessionJson(): SQL;
@@ -77,13 +79,14 @@ export class SelectTranslator {
   private n = 0;
   constructor(private readonly emit: ValueEmitter = placeholderEmitter) {}
 
-  private alias(prefix: string): string {
+  protected alias(prefix: string): string {
     return `_${prefix}${this.n++}`;
   }
 
   val(v: Val): SQL {
     switch (v.k) {
       case 'lit':
+        if (this.emit.literal) return this.emit.literal(v.value, v.pgType);
         return sql.value(toPgParam(v.value, v.pgType), castName(v.pgType));
       case 'param':
         return this.emit.param(v.key, v.pgType);
@@ -328,7 +331,7 @@ export class SelectTranslator {
     )})::json`;
   }
 
-  private rowJson(
+  protected rowJson(
     t: TableInfo,
     fields: Array<[string, AnnField]>,
     alias: string,
