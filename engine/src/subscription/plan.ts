@@ -20,7 +20,8 @@
  *   query text ("synthetic variables"), so `sensor(id: 1)` and `sensor(id: 2)` share a poller. The
  *   poller's key is the role plus the statement text plus the few values that shape it (permission
  *   limits, JSON paths), so two documents that differ only in spacing, names of variables or
- *   literal values share one poller.
+ *   literal values share one poller. Beyond Hasura, the values are numbered by where they are
+ *   read, not by where they come from, so `(id: $id)` and `(id: 6)` share a poller too.
  * - **Cohort**: the subscribers of a poller whose values are identical — query variables, the
  *   session variables the statement reads, and the synthetic variables — all serialised into one
  *   JSON object, the cohort's variables. Subscribers of one cohort get the same bytes.
@@ -31,7 +32,7 @@
  *         LEFT OUTER JOIN LATERAL (SELECT json_build_object('alias', (<select>))::text AS root) AS _fld_resp ON true
  *
  *   where `<select>` is the ordinary translation of the query (translate/select.ts), except that
- *   every value is read from the cohort's row: `(_subs.result_vars->>'p0')::integer`. Hence the
+ *   every value is read from the cohort's row: `(_subs.result_vars->>'v0')::integer`. Hence the
  *   `ValueEmitter` of the translator: the multiplexer passes one that emits these reads and records
  *   each read as a *slot* of the cohort variables. Cohorts are cut into batches of
  *   HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_BATCH_SIZE and the batches run concurrently.
@@ -376,12 +377,15 @@ function buildPlan(
   };
 }
 
-/** Emits reads of the cohort variables and records them as slots. */
+/**
+ * Emits reads of the cohort variables and records them as slots. Slots are numbered in the order
+ * the translator reads them, whatever the value's origin, so `(id: $id)` with `$id = 6` and
+ * `(id: 6)` compile to the same statement (one poller) and the same variables (one cohort).
+ */
 class CohortEmitter implements ValueEmitter {
   readonly slots: Slot[] = [];
-  private readonly byKey = new Map<string, Slot>();
-  private readonly sessionKeys = new Map<string, string>();
-  private synthetic = 0;
+  private readonly paramSlots = new Map<string, string>();
+  private readonly sessionSlots = new Map<string, string>();
   lastSlot = '';
 
   constructor(private readonly params: Map<string, ParamUse>) {}
@@ -390,36 +394,43 @@ class CohortEmitter implements ValueEmitter {
     return sql`(${VARS}->>${sql.literal(key)})::${sql.type(castName(pgType))}`;
   }
 
-  private add(slot: Slot): void {
-    if (!this.byKey.has(slot.key)) {
-      this.byKey.set(slot.key, slot);
-      this.slots.push(slot);
-    }
-    this.lastSlot = slot.key;
+  private next(): string {
+    return `v${this.slots.length}`;
   }
 
   literal(value: unknown, pgType: string): SQL {
-    const key = `y${this.synthetic++}`;
-    this.add({ key, k: 'synthetic', text: pgText(toPgParam(value, pgType)), pgType });
+    const key = this.next();
+    this.slots.push({ key, k: 'synthetic', text: pgText(toPgParam(value, pgType)), pgType });
+    this.lastSlot = key;
     return CohortEmitter.read(key, pgType);
   }
 
-  param(key: string, pgType: string): SQL {
-    const use = this.params.get(key);
-    if (!use) throw new Error(`no parameter ${key}`);
-    this.add({ key, k: 'param', use, pgType });
+  param(paramKey: string, pgType: string): SQL {
+    let key = this.paramSlots.get(paramKey);
+    if (!key) {
+      const use = this.params.get(paramKey);
+      if (!use) throw new Error(`no parameter ${paramKey}`);
+      key = this.next();
+      this.paramSlots.set(paramKey, key);
+      this.slots.push({ key, k: 'param', use, pgType });
+    }
+    this.lastSlot = key;
     return CohortEmitter.read(key, pgType);
   }
 
   session(name: string, pgType: string): SQL {
-    let key = this.sessionKeys.get(name);
-    if (!key) this.sessionKeys.set(name, (key = `s${this.sessionKeys.size}`));
-    this.add({ key, k: 'session', name, pgType });
+    let key = this.sessionSlots.get(name);
+    if (!key) {
+      key = this.next();
+      this.sessionSlots.set(name, key);
+      this.slots.push({ key, k: 'session', name, pgType });
+    }
+    this.lastSlot = key;
     return CohortEmitter.read(key, pgType);
   }
 
   sessionJson(): SQL {
-    this.add({ key: 'sj', k: 'session_json' });
+    if (!this.slots.some((s) => s.key === 'sj')) this.slots.push({ key: 'sj', k: 'session_json' });
     return sql`(${VARS}->'sj')`;
   }
 
