@@ -336,6 +336,26 @@ describe('Engine > Live queries > Event wake-ups', () => {
   });
 });
 
+describe('Engine > Live queries > Wake-up connection', () => {
+  it('should LISTEN again after losing its connection', async () => {
+    const wakeups = evented.engine.live!.wakeups!;
+    const before = wakeups.connects;
+    await query(
+      db.pool,
+      sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+           WHERE application_name = 'streamsync-engine-wakeups' AND datname = current_database()`,
+    );
+    await eventually(async () => wakeups.connects > before && wakeups.listening, 'a reconnect');
+    const c = await RawClient.open(wsUrl(evented), 'graphql-transport-ws');
+    await c.init();
+    c.send({ id: 'w', type: 'subscribe', payload: { query: LATEST, variables: { id: 15 } } });
+    await c.until(() => c.of('w').length === 1, 'first message');
+    await reading(15, 15, true);
+    await c.until(() => c.of('w').length === 2, 'the notified change');
+    c.close();
+  });
+});
+
 describe('Engine > Live queries > Slow consumers', () => {
   it('should keep only the latest live result for a socket that does not read', async () => {
     await query(

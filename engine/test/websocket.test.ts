@@ -292,6 +292,18 @@ describe('Engine > WebSocket > Lifecycle', () => {
     }
   });
 
+  it('should close sockets with 1012 when the metadata API changes the metadata', async () => {
+    const c = await RawClient.open(wsUrl(open), 'graphql-transport-ws');
+    await c.init();
+    const r = await fetch(`${open.url}/v1/metadata`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'reload_metadata', args: {} }),
+    });
+    expect(r.status).toBe(200);
+    expect((await c.waitClosed()).code).toBe(1012);
+  });
+
   it('should refuse other paths with 404', async () => {
     await expect(RawClient.open(wsUrl(open, '/v2/graphql'), 'graphql-ws')).rejects.toThrow(
       'HTTP 404',

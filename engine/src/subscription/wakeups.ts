@@ -71,6 +71,8 @@ export class WakeupListener {
   private pending: Changes | null | undefined = undefined;
   /** connected and listening */
   listening = false;
+  /** how many times the LISTEN connection was (re)established */
+  connects = 0;
 
   constructor(private readonly opts: WakeupOptions) {}
 
@@ -119,6 +121,7 @@ export class WakeupListener {
       return;
     }
     this.listening = true;
+    this.connects++;
     this.backoffMs = 100;
     // changes may have been missed while disconnected: poll everything once
     this.enqueue(null);
