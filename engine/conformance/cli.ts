@@ -10,7 +10,8 @@
  *   --database-url <url>       Postgres server for the per-group databases (default:
  *                              $CONFORMANCE_DATABASE_URL, else postgres://postgres@127.0.0.1:5432/postgres)
  *   --jobs <n>                 groups run at once (default 3)
- *   --in-process               start engines with engine/src/server.ts startEngine, not as processes
+ *   --engine <how>             host (default: fresh engines in one helper process per job),
+ *                              spawn (a new engine/src/main.ts process per group), in-process
  *   --admin-secret <secret>    run engines with this admin secret (and check refusals without it)
  *   --known-failures <file>    default engine/conformance/known-failures.json
  *   --update-known-failures    rewrite the known-failures file from this run
@@ -84,7 +85,7 @@ export async function main(argv: string[]): Promise<number> {
         'no-reset': { type: 'boolean' },
         'database-url': { type: 'string' },
         jobs: { type: 'string' },
-        'in-process': { type: 'boolean' },
+        engine: { type: 'string' },
         'admin-secret': { type: 'string' },
         'known-failures': { type: 'string' },
         'update-known-failures': { type: 'boolean' },
@@ -109,6 +110,10 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
+  if (values.engine !== undefined && !['host', 'spawn', 'in-process'].includes(values.engine)) {
+    console.error('conformance: --engine must be host, spawn or in-process');
+    return 2;
+  }
   const casesDir = path.resolve(values.dir ?? defaultCasesDir());
   const knownFile = path.resolve(values['known-failures'] ?? DEFAULT_KNOWN_FAILURES);
   let known;
@@ -127,7 +132,9 @@ export async function main(argv: string[]): Promise<number> {
       only: values.only ?? [],
       databaseUrl: values['database-url'] ?? defaultDatabaseUrl(),
       ...(values.url !== undefined ? { engineUrl: values.url } : {}),
-      inProcess: values['in-process'] === true,
+      ...(values.engine !== undefined
+        ? { engine: values.engine as 'host' | 'spawn' | 'in-process' }
+        : {}),
       repoRoot: REPO_ROOT,
       ...(jobs !== undefined ? { jobs } : {}),
       ...(values['admin-secret'] !== undefined ? { adminSecret: values['admin-secret'] } : {}),

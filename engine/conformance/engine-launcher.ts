@@ -1,13 +1,16 @@
 /**
  * Starting and stopping the engine under test. The runner only talks to it over HTTP (and
- * WebSocket), so three launchers exist:
+ * WebSocket), so several launchers exist:
  *
- * - `spawn` (default): `node --import tsx engine/src/main.ts` as a child process, on a free port,
- *   with Hasura's settings for the group's fresh database (see `engineEnv`);
+ * - `host` (default): one long-lived child process per parallel job (engine-host.ts) loads the
+ *   engine once and starts a fresh engine for each group, on a free port, with Hasura's settings
+ *   for the group's database (see `engineEnv`); each engine still runs apart from the runner;
+ * - `spawn`: `node --import tsx engine/src/main.ts`, a new process for every group (slowest, the
+ *   exact production entry point);
  * - `in-process`: `startEngine(loadConfig(env))` from engine/src/server.ts in this process;
  * - `external`: a server that is already running at a URL (nothing is started or stopped).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -28,8 +31,10 @@ export interface StartOptions {
 }
 
 export interface EngineLauncher {
-  readonly kind: 'spawn' | 'in-process' | 'external';
+  readonly kind: 'host' | 'spawn' | 'in-process' | 'external';
   start(opts: StartOptions): Promise<EngineHandle>;
+  /** Release what the launcher keeps between groups (engine hosts). */
+  close?(): Promise<void>;
 }
 
 export class EngineStartError extends Error {
@@ -191,7 +196,8 @@ export class InProcessLauncher implements EngineLauncher {
 
   async start(opts: StartOptions): Promise<EngineHandle> {
     const port = await freePort();
-    const env = engineEnv(process.env, opts.databaseUrl, port, opts.env);
+    // one process, many engines: keep their logs to warnings
+    const env = engineEnv(process.env, opts.databaseUrl, port, { LOG_LEVEL: 'warn', ...opts.env });
     const configModule = pathToFileURL(path.join(this.repoRoot, 'engine/src/config.ts')).href;
     const serverModule = pathToFileURL(path.join(this.repoRoot, 'engine/src/server.ts')).href;
     let engine: StartedEngine;
@@ -232,5 +238,140 @@ export class ExternalLauncher implements EngineLauncher {
     const url = this.url.replace(/\/+$/, '');
     await waitHealthy(url, Date.now() + (opts.timeoutMs ?? 10_000), () => undefined);
     return { url, logTail: () => '', stop: async () => {} };
+  }
+}
+
+interface Host {
+  child: ChildProcess;
+  lines: string[];
+  exit?: string;
+  onMessage?: (msg: HostMessage) => void;
+}
+
+type HostMessage =
+  | { type: 'ready' }
+  | { type: 'started'; url: string }
+  | { type: 'stopped' }
+  | { type: 'error'; message: string };
+
+/** Engines in long-lived host processes (engine-host.ts), one engine per host at a time. */
+export class HostLauncher implements EngineLauncher {
+  readonly kind = 'host';
+  private idle: Host[] = [];
+  private hosts = new Set<Host>();
+
+  constructor(private readonly repoRoot: string) {}
+
+  private spawnHost(): Promise<Host> {
+    installExitHook();
+    const script = path.join(this.repoRoot, 'engine', 'conformance', 'engine-host.ts');
+    const child = fork(script, [this.repoRoot], {
+      cwd: this.repoRoot,
+      execArgv: ['--import', 'tsx'],
+      env: engineEnv(process.env, '', 0, {}),
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    });
+    live.add(child);
+    const host: Host = { child, lines: [] };
+    this.hosts.add(host);
+    const keep = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        host.lines.push(line.length > 2000 ? `${line.slice(0, 2000)}…` : line);
+        if (host.lines.length > 200) host.lines.shift();
+      }
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    child.on('message', (msg: HostMessage) => host.onMessage?.(msg));
+    child.once('exit', (code, signal) => {
+      live.delete(child);
+      this.hosts.delete(host);
+      this.idle = this.idle.filter((h) => h !== host);
+      host.exit = `engine host exited (${signal ?? `code ${code}`})`;
+      host.onMessage?.({ type: 'error', message: host.exit });
+    });
+    return this.request(host, undefined, 'ready', 120_000).then(() => host);
+  }
+
+  /** Send a message (if any) and wait for the answer of type `want`. */
+  private request(
+    host: Host,
+    msg: object | undefined,
+    want: HostMessage['type'],
+    timeoutMs: number,
+  ): Promise<HostMessage> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        host.onMessage = undefined;
+        reject(new EngineStartError(`engine host: no ${want} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      host.onMessage = (m) => {
+        clearTimeout(timer);
+        host.onMessage = undefined;
+        if (m.type === want) resolve(m);
+        else
+          reject(
+            new EngineStartError(
+              m.type === 'error' ? m.message : `engine host: unexpected ${m.type}`,
+            ),
+          );
+      };
+      if (host.exit !== undefined) host.onMessage({ type: 'error', message: host.exit });
+      else if (msg) host.child.send(msg);
+    });
+  }
+
+  async start(opts: StartOptions): Promise<EngineHandle> {
+    const host = this.idle.pop() ?? (await this.spawnHost());
+    host.lines = [];
+    const port = await freePort();
+    const env = engineEnv(process.env, opts.databaseUrl, port, opts.env);
+    const logTail = () => host.lines.slice(-30).join('\n');
+    let stopped = false;
+    const stop = async () => {
+      if (stopped) return;
+      stopped = true;
+      if (host.exit !== undefined) return;
+      try {
+        await this.request(host, { type: 'stop' }, 'stopped', 30_000);
+        this.idle.push(host);
+      } catch {
+        host.child.kill('SIGKILL');
+      }
+    };
+    try {
+      const started = (await this.request(
+        host,
+        { type: 'start', env },
+        'started',
+        opts.timeoutMs ?? 90_000,
+      )) as {
+        url: string;
+      };
+      const url = started.url.replace(/\/+$/, '');
+      await waitHealthy(url, Date.now() + (opts.timeoutMs ?? 90_000), () => host.exit);
+      return { url, logTail, stop };
+    } catch (e) {
+      const tail = logTail();
+      await stop();
+      throw new EngineStartError(`${(e as Error).message}${tail ? `\n${tail}` : ''}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.hosts];
+    this.idle = [];
+    await Promise.all(
+      all.map(
+        (h) =>
+          new Promise<void>((resolve) => {
+            if (h.exit !== undefined) return resolve();
+            h.child.once('exit', () => resolve());
+            h.child.disconnect?.();
+            setTimeout(() => h.child.kill('SIGKILL'), 10_000).unref();
+          }),
+      ),
+    );
   }
 }

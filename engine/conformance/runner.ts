@@ -29,6 +29,7 @@ import {
 import {
   EngineStartError,
   ExternalLauncher,
+  HostLauncher,
   InProcessLauncher,
   SpawnLauncher,
   type EngineHandle,
@@ -67,8 +68,11 @@ export interface RunOptions {
   databaseUrl: string;
   /** Use this running server instead of starting engines. */
   engineUrl?: string;
-  /** Start engines in this process (engine/src/server.ts startEngine) instead of spawning. */
-  inProcess?: boolean;
+  /**
+   * How engines are started: `host` (default; fresh engines in long-lived helper processes),
+   * `spawn` (a new `engine/src/main.ts` process per group) or `in-process` (in this process).
+   */
+  engine?: 'host' | 'spawn' | 'in-process';
   /** Repository root (for engine/src/main.ts). */
   repoRoot: string;
   /** Groups run at the same time (default 3; 1 against an external server). */
@@ -124,6 +128,8 @@ export interface GroupReport {
   teardownErrors: string[];
   engineLog?: string;
   durationMs: number;
+  /** Database clone plus engine start, in ms. */
+  startMs?: number;
 }
 
 export interface RunResult {
@@ -169,9 +175,11 @@ export async function runConformance(opts: RunOptions): Promise<RunResult> {
   const external = opts.engineUrl !== undefined;
   const launcher: EngineLauncher = external
     ? new ExternalLauncher(opts.engineUrl as string)
-    : opts.inProcess
+    : opts.engine === 'in-process'
       ? new InProcessLauncher(opts.repoRoot)
-      : new SpawnLauncher(opts.repoRoot);
+      : opts.engine === 'spawn'
+        ? new SpawnLauncher(opts.repoRoot)
+        : new HostLauncher(opts.repoRoot);
 
   let server: ServerInfo | undefined;
   let factory: DatabaseFactory | undefined;
@@ -217,6 +225,7 @@ export async function runConformance(opts: RunOptions): Promise<RunResult> {
     };
     await Promise.all(Array.from({ length: Math.min(jobs, units.length) }, worker));
   } finally {
+    await launcher.close?.().catch(() => {});
     await factory?.close();
   }
 
@@ -374,6 +383,7 @@ async function runUnit(
         env,
         ...(ctx.opts.engineStartTimeoutMs ? { timeoutMs: ctx.opts.engineStartTimeoutMs } : {}),
       });
+      report.startMs = Date.now() - started;
     } catch (e) {
       const msg = e instanceof EngineStartError ? e.message : ((e as Error).stack ?? String(e));
       report.setupError = `engine failed to start: ${firstLine(msg)}`;

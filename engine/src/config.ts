@@ -38,6 +38,8 @@ export interface EngineConfig {
   planCacheSize: number;
   /** Use pg named (prepared) statements for cached plans. */
   preparedStatements: boolean;
+  /** How often other instances' metadata changes are polled for (0: only LISTEN). */
+  schemaSyncPollIntervalMs: number;
   env: NodeJS.ProcessEnv;
   logLevel: string;
 }
@@ -107,6 +109,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     poolMax: readInt(env, 'HASURA_GRAPHQL_PG_CONNECTIONS', 50, 1, 10_000),
     planCacheSize: readInt(env, 'STREAMSYNC_ENGINE_PLAN_CACHE_SIZE', 4096, 0, 1_000_000),
     preparedStatements: readBool(env, 'STREAMSYNC_ENGINE_PREPARED_STATEMENTS', true),
+    schemaSyncPollIntervalMs: readInt(
+      env,
+      'HASURA_GRAPHQL_SCHEMA_SYNC_POLL_INTERVAL',
+      1000,
+      0,
+      24 * 3600 * 1000,
+    ),
     env,
     logLevel: readString(env, 'LOG_LEVEL') ?? 'info',
   };

@@ -162,35 +162,38 @@ export function pgInternal(
 
 /**
  * Map a Postgres error raised while executing a GraphQL operation to Hasura's QErr
- * (Hasura/Backends/Postgres/Execute: the DML error handler).
+ * (Hasura/Backends/Postgres/Connection: dmlTxErrorHandler / mkTxErrorHandler). The errors a
+ * user can cause — integrity constraint violations (class 23), data exceptions (class 22), an
+ * undefined object or a missing unique constraint (42704, 42P10) — are 400s with Postgres'
+ * message and no internal detail; anything else is the 500 "database query error" with the
+ * statement and the Postgres error in `internal`.
  */
 export function pgQueryError(e: PgErrorLike, statement?: string, args?: unknown[]): QErr {
   const state = e.code ?? '';
-  const internal = pgInternal(e, statement, args ?? [], true);
   const msg = e.message ?? 'postgres query error';
   if (state.startsWith('23')) {
-    const kind =
-      state === '23505'
-        ? 'Uniqueness violation. '
-        : state === '23503'
-          ? 'Foreign key violation. '
-          : state === '23502'
-            ? 'Not-NULL violation. '
-            : state === '23514'
-              ? 'Check constraint violation. '
-              : state === '23P01'
-                ? 'Exclusion violation. '
-                : 'Integrity constraint violation. ';
-    return new QErr('constraint-violation', kind + msg, 400, [], internal);
+    const prefix: Record<string, string> = {
+      '23001': 'Can not delete or update due to data being referred. ',
+      '23502': 'Not-NULL violation. ',
+      '23503': 'Foreign key violation. ',
+      '23505': 'Uniqueness violation. ',
+      '23514': 'Check constraint violation. ',
+      '23P01': 'Exclusion violation. ',
+    };
+    const code = state === '23514' ? 'permission-error' : 'constraint-violation';
+    return new QErr(code, (prefix[state] ?? '') + msg, 400);
   }
-  if (state === '22025' || state === '22019' || state === '2201B') {
-    // invalid escape sequence / invalid escape character / invalid regular expression
-    return new QErr('bad-request', msg, 400, [], internal);
+  if (state.startsWith('22'))
+    return new QErr(state === '22025' ? 'bad-request' : 'data-exception', msg, 400);
+  if (state === '42704') return new QErr('constraint-error', msg, 400);
+  if (state === '42P10') {
+    return new QErr(
+      'constraint-error',
+      'there is no unique or exclusion constraint on target column(s)',
+      400,
+    );
   }
-  if (state.startsWith('22')) return new QErr('data-exception', msg, 400, [], internal);
-  if (state === '42501') return new QErr('permission-error', msg, 400, [], internal);
-  if (state === '40001') return new QErr('concurrent-update', msg, 400, [], internal);
-  if (state === 'P0001') return new QErr('unexpected', msg, 400, [], internal);
+  const internal = pgInternal(e, statement, args ?? [], true);
   if (state === '53300')
     return new QErr(
       'postgres-max-connections-error',

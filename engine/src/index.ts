@@ -1,5 +1,5 @@
 export { startEngine, createEngine } from './server.ts';
-export type { Engine, RunningEngine, StartOptions } from './server.ts';
+export type { Engine, MetadataChange, RunningEngine, StartOptions } from './server.ts';
 export { loadConfig } from './config.ts';
 export type { EngineConfig } from './config.ts';
 export { QErr, encodeGqlError, encodeRestError } from './errors.ts';

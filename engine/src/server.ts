@@ -14,8 +14,10 @@ import type { DbCatalog } from './introspection/catalog.ts';
 import { introspectDatabase } from './introspection/catalog.ts';
 import { loadMetadataDir } from './metadata/load-dir.ts';
 import { MetadataStore } from './metadata/store.ts';
+import { MetadataSync } from './metadata/sync.ts';
 import type { Metadata } from './metadata/types.ts';
 import type { SchemaExtension } from './schema/build.ts';
+import { mutationSchema } from './schema/mutation.ts';
 import { EngineState } from './execute/state.ts';
 import { createHttpHandler } from './transport/http.ts';
 import { createMetrics, type EngineMetrics } from './transport/metrics.ts';
@@ -37,12 +39,22 @@ export interface Engine {
   applyMetadata(metadata: Metadata, catalog?: DbCatalog, persist?: boolean): Promise<void>;
   /** Re-read metadata and catalog (another process changed them, or the database changed). */
   reload(): Promise<void>;
-  /** Run `fn` after every metadata change (WebSockets close with 1012, as Hasura's do). */
-  onMetadataChange(fn: () => void): void;
-  /** Tell the listeners that the metadata changed (called by applyMetadata and reload). */
-  metadataChanged(): void;
+  /**
+   * Call `listener` after every metadata change this process takes on — through its own API, a
+   * reload, or another instance's change — so that, as Hasura does, every open WebSocket can be
+   * closed with code 1012 and clients reconnect to the new schema. Returns an unsubscribe.
+   */
+  onMetadataChange(listener: (change: MetadataChange) => void): () => void;
+  /** Cross-process schema sync (polling + LISTEN on hdb_schema_notifications). */
+  sync: MetadataSync;
   /** WebSockets, live queries and streams (set by startEngine). */
   live: LiveServices | null;
+}
+
+export interface MetadataChange {
+  resourceVersion: number;
+  /** `api`: this process changed it; `sync`: another process did; `reload`: reload_metadata */
+  cause: 'api' | 'sync' | 'reload';
 }
 
 export interface RunningEngine {
@@ -80,12 +92,23 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     const version = await store.save(md);
     stored = { metadata: md, resourceVersion: version };
   }
-  const extensions = [streamFieldsExtension, ...(opts.extensions ?? [])];
-  const metadataListeners = new Set<() => void>();
+  // mutation_root is always there (issue 5); callers add more roots
+  const extensions = [mutationSchema, streamFieldsExtension, ...(opts.extensions ?? [])];
   const stateOpts = {
     stringifyNumeric: config.stringifyNumericTypes,
     planCacheSize: config.planCacheSize,
     extensions,
+  };
+  const listeners = new Set<(change: MetadataChange) => void>();
+  const changed = (cause: MetadataChange['cause']) => {
+    const change = { resourceVersion: engine.state.resourceVersion, cause };
+    for (const l of listeners) {
+      try {
+        l(change);
+      } catch (e) {
+        log.error({ err: e }, 'metadata change listener failed');
+      }
+    }
   };
   const engine: Engine = {
     config,
@@ -101,21 +124,34 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
       const cat = catalog ?? (await introspectDatabase(pool));
       const version = persist ? await store.save(metadata) : engine.state.resourceVersion;
       engine.state = EngineState.fromCatalog(metadata, version, cat, stateOpts);
-      if (persist) engine.metadataChanged();
+      changed('api');
     },
     async reload() {
       const s = await store.load();
       engine.state = await EngineState.build(pool, s.metadata, s.resourceVersion, stateOpts);
-      engine.metadataChanged();
+      changed('reload');
     },
-    onMetadataChange(fn) {
-      metadataListeners.add(fn);
+    onMetadataChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
     },
-    metadataChanged() {
-      for (const fn of metadataListeners) fn();
-    },
+    sync: undefined as unknown as MetadataSync,
     live: null,
   };
+  engine.sync = new MetadataSync(
+    metadataPool,
+    store.instanceId,
+    {
+      currentVersion: () => engine.state.resourceVersion,
+      reload: async () => {
+        const s = await store.load();
+        engine.state = await EngineState.build(pool, s.metadata, s.resourceVersion, stateOpts);
+        changed('sync');
+      },
+    },
+    log,
+    config.schemaSyncPollIntervalMs,
+  );
   if (engine.state.source.inconsistencies.length) {
     log.warn(
       { inconsistencies: engine.state.source.inconsistencies.map((i) => i.reason) },
@@ -130,6 +166,7 @@ export async function startEngine(
   opts: StartOptions = {},
 ): Promise<RunningEngine> {
   const engine = await createEngine(config, opts);
+  await engine.sync.start();
   const server = http.createServer(createHttpHandler(engine));
   server.keepAliveTimeout = 65_000;
   const live = startLive(engine);
@@ -151,6 +188,7 @@ export async function startEngine(
       if (closed) return;
       closed = true;
       await live.stop();
+      await engine.sync.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine.pool.end().catch(() => {});

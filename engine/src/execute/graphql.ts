@@ -22,6 +22,7 @@ import { sessionVarsOf } from '../parse/bool-exp.ts';
 import type { ObjectTypeDef } from '../schema/types.ts';
 import { SelectTranslator, toPgParam } from '../translate/select.ts';
 import type { EngineState } from './state.ts';
+import { executeMutationOperation } from './mutation.ts';
 import type { AggSelect, AnnField, BoolExp, QueryIR } from '../ir/types.ts';
 
 export interface Session {
@@ -29,6 +30,8 @@ export interface Session {
   isAdmin: boolean;
   /** lower-cased x-hasura-* names */
   variables: Record<string, string>;
+  /** backend-only insert/update/delete permissions are usable (Hasura's Backend scenario) */
+  backendOnlyPermissions?: boolean;
 }
 
 export interface GraphQLRequest {
@@ -146,12 +149,17 @@ async function executeOne(
 ): Promise<ExecResult> {
   const req = checkRequestShape(reqIn);
   const opName = typeof req.operationName === 'string' ? req.operationName : undefined;
-  const key = `${session.role}\u0000${opName ?? ''}\u0000${String(req.query)}`;
+  const scenario = session.backendOnlyPermissions ? 'backend' : '';
+  const key = `${session.role}\u0000${scenario}\u0000${opName ?? ''}\u0000${String(req.query)}`;
   let cached = state.plans.get(key);
   let op: ResolvedOperation;
   if (cached) op = cached.op;
   else op = selectOperation(parseDocument(req.query), opName);
   const variables = resolveVariables(op, req.variables);
+  if (op.type === 'mutation') {
+    const data = await executeMutationOperation(state, session, op, variables, opts);
+    return { body: `{"data":${data}}`, isError: false, errorCodes: [] };
+  }
   const values = (
     req.variables && typeof req.variables === 'object' ? req.variables : {}
   ) as Record<string, unknown>;
@@ -218,7 +226,7 @@ function buildPlan(
   variables: ReturnType<typeof resolveVariables>,
   opts: ExecOptions,
 ): { plan: Plan; structural: string[] } {
-  const schema = state.schemaFor(session.role);
+  const schema = state.schemaFor(session.role, session.backendOnlyPermissions === true);
   const input: InputContext = { schema, variables, structural: new Set() };
   if (op.type === 'subscription') {
     throw new QErr(

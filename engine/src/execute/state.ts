@@ -57,16 +57,21 @@ export class EngineState {
     );
   }
 
-  schemaFor(role: string): RoleSchema {
-    let s = this.schemas.get(role);
+  /**
+   * The schema of a role; `backendOnly` selects Hasura's Backend scenario, where backend-only
+   * insert/update/delete permissions are usable too.
+   */
+  schemaFor(role: string, backendOnly = false): RoleSchema {
+    const key = backendOnly ? `${role}\u0000backend` : role;
+    let s = this.schemas.get(key);
     if (!s) {
       s = buildRoleSchema(
         this.source,
         role,
-        { stringifyNumeric: this.opts.stringifyNumeric },
+        { stringifyNumeric: this.opts.stringifyNumeric, backendOnly },
         this.opts.extensions,
       );
-      this.schemas.set(role, s);
+      this.schemas.set(key, s);
     }
     return s;
   }

@@ -6,6 +6,7 @@
  * Values are `Val`s: a literal from the query text, a variable (bound per request through a
  * placeholder, so one compiled plan serves every set of variables), or a session variable.
  */
+import type { SQL } from '@streamsync/database';
 import type { PgFunction } from '../introspection/catalog.ts';
 import type { ComputedFieldInfo, RelInfo, TableInfo } from '../schema/source.ts';
 
@@ -24,6 +25,8 @@ export interface CmpOp {
   extra?: Record<string, Val>;
   /** _ceq and friends: compare with another column of the same row */
   col?: string;
+  /** the other column is the root table's (`["$", col]`), not the current table's */
+  colRoot?: boolean;
   /** _cast: the target type and its operators */
   cast?: { to: string; ops: CmpOp[] };
 }
@@ -76,7 +79,9 @@ export type FromItem =
   | { k: 'table' }
   | { k: 'fn'; fn: PgFunction; args: Array<Val | null> }
   /** computed field returning SETOF table: fn(row, …) of the parent row */
-  | { k: 'cf'; cf: ComputedFieldInfo; args: Array<Val | null> };
+  | { k: 'cf'; cf: ComputedFieldInfo; args: Array<Val | null> }
+  /** rows of the table's type from elsewhere: a mutation's CTE, or rows it returned */
+  | { k: 'rows'; source: SQL };
 
 export interface SelectArgs {
   where: BoolExp | null;

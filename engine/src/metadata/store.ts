@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import { ensureCatalog, query, sql, transaction } from '@streamsync/database';
 import { QErr } from '../errors.ts';
+import { announceChange } from './sync.ts';
 import { emptyMetadata, type Metadata } from './types.ts';
 
 export interface StoredMetadata {
@@ -65,6 +66,8 @@ export class MetadataStore {
             ON CONFLICT (id) DO UPDATE SET notification = EXCLUDED.notification,
               resource_version = EXCLUDED.resource_version, instance_id = EXCLUDED.instance_id, updated_at = now()`,
       );
+      // delivered at commit: the other instances reload (metadata/sync.ts)
+      await announceChange(client, next);
       return next;
     });
   }

@@ -233,7 +233,7 @@ function permOps(spec: unknown, pgType: string): CmpOp[] {
     if (colOp) {
       // the other column: a name, or ["$", name] for the root table (treated the same here)
       const other = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
-      ops.push({ op: colOp, col: other });
+      ops.push({ op: colOp, col: other, colRoot: Array.isArray(v) && v[0] === '$' });
       continue;
     }
     if (op === '_is_null') {

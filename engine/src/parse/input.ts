@@ -11,6 +11,7 @@
  */
 import { Kind, type ConstValueNode, type TypeNode, type ValueNode } from 'graphql';
 import { QErr, withPath, type PathElem } from '../errors.ts';
+import { checkIntegerColumn, intLiteral, outOfBounds } from './numbers.ts';
 import {
   namedOf,
   showType,
@@ -108,7 +109,7 @@ function describeJson(v: unknown): string {
   if (v === null || v === undefined) return 'null';
   if (typeof v === 'boolean') return 'a boolean';
   if (typeof v === 'string') return 'a string';
-  if (typeof v === 'number') return 'a number';
+  if (typeof v === 'number' || typeof v === 'bigint') return 'a number';
   if (Array.isArray(v)) return 'a list';
   return 'an object';
 }
@@ -128,7 +129,7 @@ const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
 export function gqlToJson(v: ValueNode, ctx: InputContext, expected?: TypeRef): unknown {
   switch (v.kind) {
     case Kind.INT:
-      return Number(v.value);
+      return intLiteral(v.value);
     case Kind.FLOAT:
       return Number(v.value);
     case Kind.STRING:
@@ -224,6 +225,7 @@ export function parseScalarJson(json: unknown, use: LeafUse, src: Src = { j: jso
     case 'column':
       if (json === null || json === undefined)
         return fail(`unexpected null value for type ${q(name)}`);
+      checkIntegerColumn(json, use.pgType);
       return json;
     case 'json':
       return json;
@@ -239,13 +241,10 @@ export function parseScalarJson(json: unknown, use: LeafUse, src: Src = { j: jso
     case 'int':
     case 'nonneg': {
       const isGqlInt = 'g' in src ? src.g.kind === Kind.INT : typeof json === 'number';
+      if (isGqlInt && typeof json === 'bigint') throw outOfBounds(json);
       if (isGqlInt && typeof json === 'number' && (use.parse === 'int' || json >= 0)) {
         if (!Number.isInteger(json) || json > 2147483647 || json < -2147483648) {
-          throw new QErr(
-            'parse-failed',
-            `The value ${json} lies outside the bounds or is not an integer. Maybe it is a float, or is there integer overflow?`,
-            200,
-          );
+          throw outOfBounds(json);
         }
         return json;
       }
@@ -256,14 +255,9 @@ export function parseScalarJson(json: unknown, use: LeafUse, src: Src = { j: jso
       );
     }
     case 'bigint': {
+      if (typeof json === 'bigint') return json.toString();
       if (typeof json === 'number' && ('g' in src ? src.g.kind === Kind.INT : true)) {
-        if (!Number.isInteger(json)) {
-          throw new QErr(
-            'parse-failed',
-            `The value ${json} lies outside the bounds or is not an integer. Maybe it is a float, or is there integer overflow?`,
-            200,
-          );
-        }
+        if (!Number.isInteger(json)) throw outOfBounds(json);
         return json;
       }
       if (typeof json === 'string' && /^\d+$/.test(json)) return json;

@@ -68,7 +68,7 @@ export interface SelectContext {
   maxFields: number;
 }
 
-function makeValueMaker(ctx: SelectContext): ValueMaker {
+export function makeValueMaker(ctx: SelectContext): ValueMaker {
   return {
     val(leaf: Leaf, pgType: string): Val {
       if (leaf.fromVar) {
@@ -105,14 +105,18 @@ export function buildQueryIR(
   return { root };
 }
 
-function lookupField(t: ObjectTypeDef, f: CollectedField): FieldDef {
+export function lookupField(t: ObjectTypeDef, f: CollectedField): FieldDef {
   const def = t.fields.get(f.name);
   if (!def) return fail(`field ${q(f.name)} not found in type: ${q(t.name)}`);
   return def;
 }
 
 /** Arguments of a field: unknown names refused, then parsed under `args`. */
-function fieldArgs(ctx: SelectContext, def: FieldDef, f: CollectedField): Map<string, Coerced> {
+export function fieldArgs(
+  ctx: SelectContext,
+  def: FieldDef,
+  f: CollectedField,
+): Map<string, Coerced> {
   for (const name of f.args.keys()) {
     if (!def.args.some((a) => a.name === name))
       fail(`${q(def.name)} has no argument named ${q(name)}`);
@@ -128,7 +132,11 @@ function fieldArgs(ctx: SelectContext, def: FieldDef, f: CollectedField): Map<st
   });
 }
 
-function subFields(ctx: SelectContext, typeName: string, f: CollectedField): CollectedField[] {
+export function subFields(
+  ctx: SelectContext,
+  typeName: string,
+  f: CollectedField,
+): CollectedField[] {
   if (f.selections.length === 0) fail(`missing selection set for ${q(typeName)}`);
   ctx.depth++;
   if (ctx.depth > ctx.maxDepth) {
@@ -471,7 +479,7 @@ function aggFnField(
   return { k: 'op', op, fields: out };
 }
 
-function tableFields(
+export function tableFields(
   ctx: SelectContext,
   t: TableInfo,
   fields: CollectedField[],

@@ -35,6 +35,11 @@ export const ADMIN_ROLE = 'admin';
 export interface SchemaOptions {
   /** HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES: only changes output encoding, kept here for plans. */
   stringifyNumeric: boolean;
+  /**
+   * The request may use backend-only insert/update/delete permissions (Hasura's Backend
+   * scenario: `x-hasura-use-backend-only-permissions: true` with the admin secret).
+   */
+  backendOnly?: boolean;
 }
 
 /** A hook that adds to a role's schema after the query root is built. */
@@ -120,10 +125,12 @@ export class SchemaBuilder {
   computedFields(t: TableInfo): ComputedFieldInfo[] {
     const p = this.perm(t);
     if (!p) return [];
-    return t.computedFields.filter(
-      (c) =>
-        p.computedFields.has(c.name) &&
-        (c.returns.kind === 'scalar' || this.perm(this.table(c.returns.table))),
+    // a computed field returning rows of a table is there for every role that may select from
+    // that table; only scalar computed fields are listed in the select permission
+    return t.computedFields.filter((c) =>
+      c.returns.kind === 'scalar'
+        ? p.computedFields.has(c.name)
+        : this.perm(this.table(c.returns.table)) !== undefined,
     );
   }
 
@@ -1019,12 +1026,16 @@ export class SchemaBuilder {
         info: { k: 'placeholder' },
       });
     }
-    const root = (name: string, fields: Map<string, FieldDef>): void => {
-      this.types.set(name, { kind: 'OBJECT', name, description: null, fields });
+    const root = (
+      name: string,
+      fields: Map<string, FieldDef>,
+      description: string | null = null,
+    ): void => {
+      this.types.set(name, { kind: 'OBJECT', name, description, fields });
     };
     root(queryType, this.queryFields);
     const mutationType = this.mutationFields.size ? 'mutation_root' : null;
-    if (mutationType) root(mutationType, this.mutationFields);
+    if (mutationType) root(mutationType, this.mutationFields, 'mutation root');
     const subscriptionType = this.subscriptionFields.size ? 'subscription_root' : null;
     if (subscriptionType) root(subscriptionType, this.subscriptionFields);
     queryType = 'query_root';

@@ -23,6 +23,7 @@ import type {
 } from '../metadata/types.ts';
 import { normalizeName } from '../metadata/types.ts';
 import { graphqlScalarFor } from './scalars.ts';
+import { validatePermissions } from '../metadata/validate.ts';
 
 export interface ColumnInfo {
   name: string;
@@ -344,7 +345,7 @@ export function buildSourceInfo(metadata: Metadata, catalog: DbCatalog): SourceI
       if (bad) {
         info.inconsistencies.push({
           type: 'select_permission',
-          name: `permission ${t.qn.schema}.${t.qn.name}.${p.role}.select in source ${srcName}`,
+          name: `select_permission ${p.role} in table ${t.qn.schema}.${t.qn.name} in source ${srcName}`,
           reason: `Inconsistent object: in table "${t.qn.schema}.${t.qn.name}": in permission for role "${p.role}": column "${bad}" does not exist`,
           definition: p,
         });
@@ -421,6 +422,8 @@ export function buildSourceInfo(metadata: Metadata, catalog: DbCatalog): SourceI
       permissions: new Set((fm.permissions ?? []).map((p) => p.role)),
     });
   }
+  // insert/update/delete permissions and every filter, checked (metadata/validate.ts)
+  validatePermissions(info);
   return info;
 }
 

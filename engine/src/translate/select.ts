@@ -25,6 +25,7 @@ import type {
   Val,
 } from '../ir/types.ts';
 import type { ComputedFieldInfo, RelInfo, TableInfo } from '../schema/source.ts';
+import { jsonText, numericText } from '../parse/numbers.ts';
 
 /** How values become SQL. The default uses parameters and placeholders. */
 export interface ValueEmitter {
@@ -57,23 +58,28 @@ export function castName(pgType: string): string {
 /** JS value → what node-postgres should send for a parameter of `pgType`. */
 export function toPgParam(value: unknown, pgType: string): unknown {
   if (value === null || value === undefined) return null;
+  if (typeof value === 'bigint') return value.toString();
   const isArray = pgType.endsWith('[]');
   const base = isArray ? pgType.slice(0, -2) : pgType;
   if (isArray) {
     if (typeof value === 'string') return value; // an array literal
     if (!Array.isArray(value)) return [toPgParam(value, base)];
-    return value.map((v) => toPgParam(v, base));
+    // a multi-dimensional array keeps its nesting
+    return value.map((v) => (Array.isArray(v) ? toPgParam(v, pgType) : toPgParam(v, base)));
   }
-  if (base === 'json' || base === 'jsonb') return JSON.stringify(value);
+  if (base === 'json' || base === 'jsonb') return jsonText(value);
+  if (typeof value === 'number' && /^(numeric|decimal)$/.test(base)) return numericText(value);
   if (typeof value === 'object') {
     if (Array.isArray(value) && (base.startsWith('_') || base.endsWith(']'))) return value;
-    return JSON.stringify(value);
+    return jsonText(value);
   }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   return value;
 }
 
 const MAX_PAIRS = 50;
+
+const GEO_TYPE = /^(geometry|geography)\b/;
 
 export class SelectTranslator {
   private n = 0;
@@ -84,11 +90,19 @@ export class SelectTranslator {
   }
 
   val(v: Val): SQL {
+    // geometry and geography values are GeoJSON (Hasura's withConstructorFn)
+    const geo = v.k !== 'session_json' ? GEO_TYPE.exec(v.pgType)?.[1] : undefined;
     switch (v.k) {
       case 'lit':
+        if (geo) {
+          if (v.value === null) return sql.value(null, geo);
+          return sql`ST_GeomFromGeoJSON(${sql.value(toPgParam(v.value, 'json'), 'text')})::${sql.type(geo)}`;
+        }
         if (this.emit.literal) return this.emit.literal(v.value, v.pgType);
         return sql.value(toPgParam(v.value, v.pgType), castName(v.pgType));
       case 'param':
+        if (geo)
+          return sql`ST_GeomFromGeoJSON(${this.emit.param(v.key, 'text')})::${sql.type(geo)}`;
         return this.emit.param(v.key, v.pgType);
       case 'session':
         return this.emit.session(v.name, v.pgType);
@@ -141,6 +155,8 @@ export class SelectTranslator {
         return sql`${sql.ident(from.fn.schema, from.fn.name)}(${this.fnArgs(from.fn.args, from.args, null)}) AS ${sql.ident(a)}`;
       case 'cf':
         return sql`${sql.ident(from.cf.fn.schema, from.cf.fn.name)}(${this.fnArgs(from.cf.fn.args, from.args, parentRow, from.cf.tableArgIndex)}) AS ${sql.ident(a)}`;
+      case 'rows':
+        return sql`${from.source} AS ${sql.ident(a)}`;
     }
   }
 
@@ -427,28 +443,30 @@ export class SelectTranslator {
   // ------------------------------------------------------------------ bool exp
 
   /** SQL for a boolean expression over alias `a` of table `t`; null when it is trivially true. */
-  boolExp(e: BoolExp, a: string, t: TableInfo): SQL | null {
+  boolExp(e: BoolExp, a: string, t: TableInfo, root: string = a): SQL | null {
     switch (e.k) {
       case 'true':
         return null;
       case 'false':
         return sql`false`;
       case 'and': {
-        const parts = e.items.map((x) => this.boolExp(x, a, t)).filter((x): x is SQL => x !== null);
+        const parts = e.items
+          .map((x) => this.boolExp(x, a, t, root))
+          .filter((x): x is SQL => x !== null);
         if (parts.length === 0) return null;
         return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, ' AND ')})`;
       }
       case 'or': {
         if (e.items.length === 0) return sql`false`;
-        const parts = e.items.map((x) => this.boolExp(x, a, t) ?? sql`true`);
+        const parts = e.items.map((x) => this.boolExp(x, a, t, root) ?? sql`true`);
         return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, ' OR ')})`;
       }
       case 'not': {
-        const inner = this.boolExp(e.e, a, t);
+        const inner = this.boolExp(e.e, a, t, root);
         return inner ? sql`(NOT ${inner})` : sql`false`;
       }
       case 'col':
-        return this.cmpOps(sql.ident(a, e.column), e.ops, a);
+        return this.cmpOps(sql.ident(a, e.column), e.ops, a, root);
       case 'cf_scalar':
         return this.cmpOps(
           this.cfCall(
@@ -460,19 +478,19 @@ export class SelectTranslator {
         );
       case 'rel': {
         const x = this.alias('e');
-        const inner = this.boolExp(e.e, x, e.target);
+        const inner = this.boolExp(e.e, x, e.target, root);
         const conds = [this.relCond(e.rel, a, x), ...(inner ? [inner] : [])];
         return sql`EXISTS (SELECT 1 FROM ${sql.ident(e.target.qn.schema, e.target.qn.name)} AS ${sql.ident(x)} WHERE ${sql.join(conds, ' AND ')})`;
       }
       case 'exists': {
         const x = this.alias('e');
-        const inner = this.boolExp(e.e, x, e.target);
+        const inner = this.boolExp(e.e, x, e.target, root);
         const where = inner ? sql` WHERE ${inner}` : sql.empty;
         return sql`EXISTS (SELECT 1 FROM ${sql.ident(e.target.qn.schema, e.target.qn.name)} AS ${sql.ident(x)}${where})`;
       }
       case 'cf_table': {
         const x = this.alias('e');
-        const inner = this.boolExp(e.e, x, e.target);
+        const inner = this.boolExp(e.e, x, e.target, root);
         const args = e.cf.fn.args.map((_, i) =>
           i === e.cf.sessionArgIndex ? ({ k: 'session_json' } as Val) : null,
         );
@@ -481,7 +499,7 @@ export class SelectTranslator {
       }
       case 'agg_count': {
         const x = this.alias('e');
-        const inner = this.boolExp(e.filter, x, e.target);
+        const inner = this.boolExp(e.filter, x, e.target, root);
         const conds = [this.relCond(e.rel, a, x), ...(inner ? [inner] : [])];
         const distinct = e.distinct ? sql`DISTINCT ` : sql.empty;
         const count =
@@ -497,14 +515,17 @@ export class SelectTranslator {
     }
   }
 
-  private cmpOps(lhs: SQL, ops: CmpOp[], a?: string): SQL | null {
-    const parts = ops.map((o) => this.cmpOp(lhs, o, a));
+  private cmpOps(lhs: SQL, ops: CmpOp[], a?: string, root?: string): SQL | null {
+    const parts = ops.map((o) => this.cmpOp(lhs, o, a, root));
     if (parts.length === 0) return null;
     return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, ' AND ')})`;
   }
 
-  private cmpOp(lhs: SQL, o: CmpOp, a?: string): SQL {
-    const rhs = () => (o.col !== undefined && a ? sql.ident(a, o.col) : this.val(o.value!));
+  private cmpOp(lhs: SQL, o: CmpOp, a?: string, root?: string): SQL {
+    const rhs = () =>
+      o.col !== undefined && a
+        ? sql.ident(o.colRoot && root ? root : a, o.col)
+        : this.val(o.value!);
     const bin = (kw: string) => sql`(${lhs} ${sql.keyword(kw)} ${rhs()})`;
     switch (o.op) {
       case '_eq':

@@ -1,0 +1,127 @@
+/**
+ * What every metadata/query API operation works with: the engine, a draft of the metadata that
+ * the request changes (stored only if the whole request succeeds), the database catalog as the
+ * request sees it, and Hasura's helpers for arguments, names and errors.
+ */
+import { QErr } from '../errors.ts';
+import { introspectDatabase, qualifiedKey, type DbCatalog } from '../introspection/catalog.ts';
+import type { Metadata, SourceMeta, TableMeta } from '../metadata/types.ts';
+import { normalizeName, sameName } from '../metadata/types.ts';
+import { buildSourceInfo, type Inconsistency, type SourceInfo } from '../schema/source.ts';
+import type { Engine } from '../server.ts';
+
+export type Endpoint = 'v1/metadata' | 'v1/query' | 'v2/query';
+
+export type Args = Record<string, unknown>;
+
+export interface OpContext {
+  engine: Engine;
+  endpoint: Endpoint;
+  draft: Metadata;
+  /** the draft differs from what is stored */
+  changed: boolean;
+  /** the catalog the request sees (re-read after DDL) */
+  catalog: DbCatalog;
+  catalogStale: boolean;
+  /** the draft came from reload_metadata: store nothing, just swap in */
+  reloaded: boolean;
+}
+
+export const bad = (code: QErr['code'], message: string, path: Array<string | number> = []) =>
+  new QErr(code, message, 400, path);
+
+export const success = { message: 'success' };
+
+/** `public.author` → `author`, `other.t` → `other.t`: Hasura's rendering of a table name. */
+export const displayName = (qn: { schema: string; name: string }) =>
+  qn.schema === 'public' ? qn.name : `${qn.schema}.${qn.name}`;
+
+export function sourceOf(ctx: OpContext, name?: unknown): SourceMeta {
+  const n = typeof name === 'string' ? name : 'default';
+  const s = ctx.draft.sources.find((x) => x.name === n);
+  if (!s) throw bad('not-exists', `source with name "${n}" does not exist`);
+  return s;
+}
+
+export function tableArg(args: Args): { schema: string; name: string } {
+  if (args.table !== undefined) {
+    try {
+      return normalizeName(args.table);
+    } catch {
+      throw bad('parse-failed', 'expecting a string or an object with "name" for a table', [
+        'table',
+      ]);
+    }
+  }
+  if (typeof args.name === 'string')
+    return { schema: typeof args.schema === 'string' ? args.schema : 'public', name: args.name };
+  throw bad('parse-failed', 'key "table" not found');
+}
+
+export function findTable(ctx: OpContext, args: Args): TableMeta {
+  const qn = tableArg(args);
+  const src = sourceOf(ctx, args.source);
+  const t = src.tables.find((x) => sameName(normalizeName(x.table), qn));
+  if (!t) throw bad('not-exists', `table "${displayName(qn)}" does not exist`, ['table']);
+  return t;
+}
+
+export function ensureArray<T>(t: TableMeta, key: string): T[] {
+  if (!Array.isArray(t[key])) t[key] = [];
+  return t[key] as T[];
+}
+
+/** The catalog as this request sees it (re-read once after run_sql changed the database). */
+export async function catalogOf(ctx: OpContext): Promise<DbCatalog> {
+  if (ctx.catalogStale) {
+    ctx.catalog = await introspectDatabase(ctx.engine.pool);
+    ctx.catalogStale = false;
+  }
+  return ctx.catalog;
+}
+
+export async function draftInfo(ctx: OpContext): Promise<SourceInfo> {
+  return buildSourceInfo(ctx.draft, await catalogOf(ctx));
+}
+
+export const asInconsistentObject = (i: Inconsistency) => ({
+  definition: i.definition,
+  name: i.name,
+  reason: i.reason,
+  type: i.type,
+});
+
+/**
+ * After a change to the draft: an object that became inconsistent is refused with its own reason
+ * (Hasura's buildSchemaCacheFor: 400 invalid-configuration); any other newly inconsistent object
+ * with "cannot continue due to newly found inconsistent metadata".
+ */
+export async function checkChange(
+  ctx: OpContext,
+  objectName?: (name: string) => boolean,
+): Promise<void> {
+  ctx.changed = true;
+  const before = new Set(ctx.engine.state.source.inconsistencies.map((i) => i.name));
+  const info = await draftInfo(ctx);
+  const fresh = info.inconsistencies.filter((i) => !before.has(i.name));
+  if (!fresh.length) return;
+  const mine = objectName ? fresh.filter((i) => objectName(i.name)) : [];
+  if (mine.length) {
+    throw new QErr(
+      'invalid-configuration',
+      mine.map((i) => i.reason).join(', '),
+      400,
+      [],
+      mine.map(asInconsistentObject),
+    );
+  }
+  throw new QErr(
+    'unexpected',
+    'cannot continue due to newly found inconsistent metadata',
+    400,
+    [],
+    fresh.map(asInconsistentObject),
+  );
+}
+
+export const tableKeyOf = (t: TableMeta) => qualifiedKey(normalizeName(t.table));

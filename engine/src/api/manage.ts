@@ -1,0 +1,199 @@
+/**
+ * Managing metadata as a whole (Hasura/RQL/DDL/Metadata.hs): export (v1 and v2), replace (v1,
+ * and v2 with `allow_inconsistent_metadata`), reload, clear, the inconsistent objects (get and
+ * drop), and the catalog state the CLI and console keep (`get_catalog_state` /
+ * `set_catalog_state`, stored in hdb_catalog.hdb_version).
+ */
+import { getCatalogState, setCatalogState } from '@streamsync/database';
+import { QErr } from '../errors.ts';
+import type { FunctionMeta, Metadata, TableMeta } from '../metadata/types.ts';
+import { emptyMetadata, normalizeName } from '../metadata/types.ts';
+import {
+  asInconsistentObject,
+  bad,
+  draftInfo,
+  success,
+  type Args,
+  type OpContext,
+} from './context.ts';
+
+export function exportMetadata(ctx: OpContext, version: number): unknown {
+  if (version === 2)
+    return { resource_version: ctx.engine.state.resourceVersion, metadata: ctx.draft };
+  return ctx.draft;
+}
+
+const kind = (v: unknown) =>
+  v === null
+    ? 'Null'
+    : Array.isArray(v)
+      ? 'Array'
+      : typeof v === 'object'
+        ? 'Object'
+        : typeof v === 'string'
+          ? 'String'
+          : typeof v === 'number'
+            ? 'Number'
+            : 'Boolean';
+
+/** Metadata as given to replace_metadata, checked for shape and brought to the v3 form. */
+export function parseMetadata(md: unknown, path: Array<string | number>): Metadata {
+  if (!md || typeof md !== 'object' || Array.isArray(md))
+    throw bad('parse-failed', `expected Object, but encountered ${kind(md)}`, path);
+  const m = md as Record<string, unknown>;
+  if (!Array.isArray(m.sources)) {
+    // v2-style (version 2, flat `tables`): put it into the default source
+    if (m.version === 3) throw bad('parse-failed', 'key "sources" not found', path);
+    const fresh = emptyMetadata();
+    const tables = Array.isArray(m.tables) ? (m.tables as TableMeta[]) : [];
+    fresh.sources[0]!.tables = tables.map((t, i) => ({
+      ...t,
+      table: tableName(t.table, [...path, 'tables', i]),
+    }));
+    const functions = Array.isArray(m.functions) ? (m.functions as unknown[]) : [];
+    if (functions.length) {
+      fresh.sources[0]!.functions = functions.map((f) => {
+        const o = (f ?? {}) as Record<string, unknown>;
+        return 'function' in o
+          ? ({ ...o, function: normalizeName(o.function, 'function') } as FunctionMeta)
+          : { function: normalizeName(o, 'function') };
+      });
+    }
+    return fresh;
+  }
+  return {
+    ...(m as Metadata),
+    version: 3,
+    sources: m.sources.map((s, i) => {
+      if (!s || typeof s !== 'object')
+        throw bad('parse-failed', `expected Object, but encountered ${kind(s)}`, [
+          ...path,
+          'sources',
+          i,
+        ]);
+      const src = s as Record<string, unknown>;
+      if (typeof src.name !== 'string')
+        throw bad('parse-failed', 'key "name" not found', [...path, 'sources', i]);
+      const tables = (Array.isArray(src.tables) ? src.tables : []) as TableMeta[];
+      const functions = Array.isArray(src.functions)
+        ? (src.functions as FunctionMeta[])
+        : undefined;
+      return {
+        ...src,
+        name: src.name,
+        kind: typeof src.kind === 'string' ? src.kind : 'postgres',
+        configuration: (src.configuration as Record<string, unknown>) ?? {},
+        tables: tables.map((t, j) => ({
+          ...t,
+          table: tableName(t?.table, [...path, 'sources', i, 'tables', j]),
+        })),
+        ...(functions
+          ? {
+              functions: functions.map((f) => ({
+                ...f,
+                function: normalizeName(f.function, 'function'),
+              })),
+            }
+          : {}),
+      };
+    }),
+  };
+}
+
+function tableName(x: unknown, path: Array<string | number>) {
+  try {
+    return normalizeName(x);
+  } catch {
+    throw bad('parse-failed', 'key "table" not found', path);
+  }
+}
+
+export async function replaceMetadata(
+  ctx: OpContext,
+  version: number,
+  args: Args,
+): Promise<unknown> {
+  const v2 = version === 2;
+  const md = parseMetadata(v2 ? args.metadata : args, v2 ? ['metadata'] : []);
+  ctx.draft = md;
+  ctx.changed = true;
+  const info = await draftInfo(ctx);
+  const inconsistent = info.inconsistencies.map(asInconsistentObject);
+  if (inconsistent.length && !(v2 && args.allow_inconsistent_metadata === true)) {
+    throw new QErr(
+      'unexpected',
+      'cannot continue due to inconsistent metadata',
+      400,
+      [],
+      inconsistent,
+    );
+  }
+  if (!v2) return success;
+  return { is_consistent: inconsistent.length === 0, inconsistent_objects: inconsistent };
+}
+
+export async function reloadMetadata(ctx: OpContext): Promise<unknown> {
+  const stored = await ctx.engine.store.load();
+  ctx.draft = stored.metadata;
+  ctx.catalogStale = true;
+  ctx.changed = true;
+  const info = await draftInfo(ctx);
+  const inc = info.inconsistencies.map(asInconsistentObject);
+  return inc.length
+    ? { is_consistent: false, message: 'success', inconsistent_objects: inc }
+    : { is_consistent: true, message: 'success' };
+}
+
+export function clearMetadata(ctx: OpContext): unknown {
+  const fresh = emptyMetadata();
+  const old = ctx.draft.sources.find((s) => s.name === 'default');
+  if (old) fresh.sources[0]!.configuration = old.configuration;
+  ctx.draft = fresh;
+  ctx.changed = true;
+  return success;
+}
+
+export function getInconsistentMetadata(ctx: OpContext): unknown {
+  const inc = ctx.engine.state.source.inconsistencies.map(asInconsistentObject);
+  return { is_consistent: inc.length === 0, inconsistent_objects: inc };
+}
+
+/** Remove every inconsistent object from the metadata (by identity of its definition). */
+export async function dropInconsistentMetadata(ctx: OpContext): Promise<unknown> {
+  const info = await draftInfo(ctx);
+  const gone = new Set<unknown>(info.inconsistencies.map((i) => i.definition));
+  if (gone.size) {
+    for (const src of ctx.draft.sources) {
+      src.tables = src.tables.filter((t) => !gone.has(t));
+      for (const t of src.tables) {
+        for (const key of [
+          'object_relationships',
+          'array_relationships',
+          'computed_fields',
+          'select_permissions',
+          'insert_permissions',
+          'update_permissions',
+          'delete_permissions',
+        ]) {
+          const list = t[key];
+          if (Array.isArray(list)) t[key] = list.filter((x) => !gone.has(x));
+        }
+      }
+      if (src.functions) src.functions = src.functions.filter((f) => !gone.has(f));
+    }
+  }
+  ctx.changed = true;
+  return success;
+}
+
+export async function getCatalog(ctx: OpContext): Promise<unknown> {
+  return getCatalogState(ctx.engine.metadataPool);
+}
+
+export async function setCatalog(ctx: OpContext, args: Args): Promise<unknown> {
+  const t = args.type;
+  if (t !== 'cli' && t !== 'console')
+    throw bad('parse-failed', 'expected "cli" or "console" for key "type"', ['type']);
+  await setCatalogState(ctx.engine.metadataPool, t, args.state ?? {});
+  return success;
+}

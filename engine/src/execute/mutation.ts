@@ -1,0 +1,342 @@
+/**
+ * Running a mutation operation as Hasura does (Hasura/Backends/Postgres/Execute/{Mutation,
+ * Insert}.hs): the whole operation is one transaction, each root field runs in order with its own
+ * statement(s), any error rolls everything back. The session is visible to triggers as
+ * `current_setting('hasura.user')`.
+ *
+ * - insert without nested rows: one INSERT of all rows;
+ * - insert with relationships: row by row — object relationships first (their keys feed the row),
+ *   then the row, then array relationships (the row's keys feed them); affected_rows counts every
+ *   inserted row; the answer is built from the top-level rows afterwards;
+ * - update (each batch of `_many` separately) and delete: one statement each.
+ *
+ * A permission check that fails is Hasura's `permission-error` "check constraint of an
+ * insert/update permission has failed".
+ */
+import type pg from 'pg';
+import { bindPlaceholders, compile, type SQL } from '@streamsync/database';
+import { pgQueryError, QErr, type PathElem } from '../errors.ts';
+import type { AnnInsert, InsertRow, MutationField, MutationIR } from '../ir/mutation.ts';
+import type { Val } from '../ir/types.ts';
+import { outputReadsTables } from '../parse/mutation.ts';
+import type { ParamUse } from '../parse/select.ts';
+import { insertDml } from '../translate/insert.ts';
+import {
+  answerFromRows,
+  answerStatement,
+  emptyOutput,
+  fetchStatement,
+} from '../translate/mutation-output.ts';
+import { SelectTranslator, toPgParam } from '../translate/select.ts';
+import { deleteDml, updateDml } from '../translate/update.ts';
+import { tableDisplayName } from '../schema/build.ts';
+import type { TableInfo } from '../schema/source.ts';
+import type { ObjectTypeDef } from '../schema/types.ts';
+import { buildMutationIR } from '../parse/mutation.ts';
+import type { resolveVariables } from '../parse/operation.ts';
+import { checkDirectives, collectFields, type ResolvedOperation } from '../parse/operation.ts';
+import type { EngineState } from './state.ts';
+
+export interface MutationSession {
+  role: string;
+  variables: Record<string, string>;
+}
+
+const CHECK_FAILED = 'check constraint of an insert/update permission has failed';
+
+class Runner {
+  constructor(
+    private readonly client: pg.PoolClient,
+    private readonly session: MutationSession,
+    private readonly params: ParamUse[],
+  ) {}
+
+  private bind(statement: SQL): { text: string; values: unknown[] } {
+    const compiled = compile(statement);
+    const byKey = new Map(this.params.map((p) => [`v:${p.key}`, p]));
+    const values = bindPlaceholders(compiled, (k) => {
+      if (k === 'session') return JSON.stringify(this.session.variables);
+      if (k.startsWith('s:')) {
+        const name = k.slice(2);
+        const v = this.session.variables[name];
+        if (v === undefined)
+          throw new QErr('not-found', `missing session variable: "${name}"`, 200);
+        return v;
+      }
+      const p = byKey.get(k);
+      if (!p) return undefined;
+      return toPgParam(p.leaf.json, p.pgType);
+    });
+    return { text: compiled.text, values };
+  }
+
+  async run<R extends Record<string, unknown>>(statement: SQL, path: PathElem[]): Promise<R> {
+    const q = this.bind(statement);
+    try {
+      const res = await this.client.query<R>(q);
+      return res.rows[0]!;
+    } catch (e) {
+      const err = e as { code?: string; message?: string };
+      if (!err.code) throw e;
+      const qe = pgQueryError(err, q.text, q.values);
+      qe.path = [...path];
+      throw qe;
+    }
+  }
+
+  async field(f: MutationField): Promise<string> {
+    switch (f.k) {
+      case 'typename':
+        return JSON.stringify(f.name);
+      case 'query': {
+        const { statement, columns } = new SelectTranslator().query(f.ir);
+        if (!columns.length) return 'null';
+        const row = await this.run<Record<string, string | null>>(statement, []);
+        return row.c0 ?? 'null';
+      }
+      case 'delete': {
+        const tr = new SelectTranslator();
+        return this.answer(
+          tr,
+          f.table,
+          deleteDml(tr, f.table, f.permFilter, f.where),
+          f.output,
+          [],
+        );
+      }
+      case 'update': {
+        const answers: string[] = [];
+        for (const b of f.batches) {
+          if (b.ops.length === 0) {
+            answers.push(emptyOutput(f.output));
+            continue;
+          }
+          const tr = new SelectTranslator();
+          const dml = updateDml(tr, f.table, b, f.permFilter, f.check);
+          answers.push(await this.answer(tr, f.table, dml, f.output, []));
+        }
+        return f.many ? `[${answers.join(',')}]` : (answers[0] ?? emptyOutput(f.output));
+      }
+      case 'insert':
+        return this.insert(f);
+    }
+  }
+
+  /** One DML statement and its answer (two statements when the answer reads other rows). */
+  private async answer(
+    tr: SelectTranslator,
+    t: TableInfo,
+    dml: SQL,
+    out: Parameters<typeof answerStatement>[3],
+    path: PathElem[],
+  ): Promise<string> {
+    if (!outputReadsTables(out)) {
+      const row = await this.run<{ out: string | null; ok: boolean }>(
+        answerStatement(tr, t, dml, out),
+        path,
+      );
+      if (!row.ok) throw new QErr('permission-error', CHECK_FAILED, 200, path);
+      return row.out ?? 'null';
+    }
+    const fetched = await this.run<{ n: number; rows: string[]; ok: boolean }>(
+      fetchStatement(t, dml),
+      path,
+    );
+    if (!fetched.ok) throw new QErr('permission-error', CHECK_FAILED, 200, path);
+    const row = await this.run<{ out: string | null }>(
+      answerFromRows(new SelectTranslator(), t, out, fetched.rows, fetched.n),
+      path,
+    );
+    return row.out ?? 'null';
+  }
+
+  // ---------------------------------------------------------------- insert
+
+  private async insert(f: Extract<MutationField, { k: 'insert' }>): Promise<string> {
+    const ins = f.ins;
+    if (ins.rows.length === 0) return emptyOutput(f.output);
+    if (!hasRelationships(ins)) {
+      const tr = new SelectTranslator();
+      const dml = insertDml(tr, ins, ins.rows);
+      return this.answer(tr, ins.table, dml, f.output, ins.path);
+    }
+    let affected = 0;
+    const rows: string[] = [];
+    for (const r of ins.rows) {
+      const res = await this.insertObject(ins, r, []);
+      affected += res.affected;
+      if (res.rowText !== null) rows.push(res.rowText);
+    }
+    const out = await this.run<{ out: string | null }>(
+      answerFromRows(new SelectTranslator(), ins.table, f.output, rows, affected),
+      ins.path,
+    );
+    return out.out ?? 'null';
+  }
+
+  /** Rows of an array relationship (or after-parent object relationship): affected rows. */
+  private async insertMany(ins: AnnInsert, parentCols: Array<[string, Val]>): Promise<number> {
+    if (!hasRelationships(ins)) {
+      const tr = new SelectTranslator();
+      const rows = ins.rows.map((r) => ({ columns: [...r.columns, ...parentCols] }));
+      const res = await this.fetch(tr, ins, rows, ins.path);
+      return res.n;
+    }
+    let affected = 0;
+    for (const r of ins.rows) affected += (await this.insertObject(ins, r, parentCols)).affected;
+    return affected;
+  }
+
+  private async fetch(
+    tr: SelectTranslator,
+    ins: AnnInsert,
+    rows: Array<{ columns: Array<[string, Val]> }>,
+    path: PathElem[],
+  ): Promise<{ n: number; rows: string[]; vals: Array<Array<string | null>> }> {
+    const res = await this.run<{
+      n: number;
+      rows: string[];
+      vals: Array<Array<string | null>>;
+      ok: boolean;
+    }>(fetchStatement(ins.table, insertDml(tr, ins, rows)), path);
+    if (!res.ok) throw new QErr('permission-error', CHECK_FAILED, 200, path);
+    return res;
+  }
+
+  private async insertObject(
+    ins: AnnInsert,
+    row: InsertRow,
+    parentCols: Array<[string, Val]>,
+  ): Promise<{ affected: number; rowText: string | null; vals: Array<string | null> | null }> {
+    const t = ins.table;
+    let affected = 0;
+    const determined: Array<[string, Val]> = [];
+    for (const { rel, ins: relIns } of row.objRels) {
+      const res = await this.insertObject(relIns, relIns.rows[0]!, []);
+      affected += res.affected;
+      if (!res.vals) {
+        throw new QErr(
+          'not-supported',
+          `cannot proceed to insert object relation "${rel.name}" since insert to table "${tableDisplayName(relIns.table)}" affects zero rows`,
+          200,
+          relIns.path.slice(0, -1),
+        );
+      }
+      for (const [local, remote] of rel.mapping) {
+        const idx = relIns.table.pg.columns.findIndex((c) => c.name === remote);
+        const col = t.columnsByName.get(local)!;
+        determined.push([
+          local,
+          { k: 'lit', value: res.vals[idx] ?? null, pgType: col.pg.formatted },
+        ]);
+      }
+    }
+    const res = await this.fetch(
+      new SelectTranslator(),
+      ins,
+      [{ columns: [...row.columns, ...determined, ...parentCols] }],
+      row.path,
+    );
+    affected += res.n;
+    const vals = res.vals[0] ?? null;
+    if (row.arrRels.length) {
+      if (!vals) {
+        throw new QErr(
+          'not-supported',
+          `cannot proceed to insert array relations since insert to table "${tableDisplayName(t)}" affects zero rows`,
+          200,
+          row.path,
+        );
+      }
+      for (const { rel, ins: relIns } of row.arrRels) {
+        const cols: Array<[string, Val]> = rel.mapping.map(([local, remote]) => {
+          const idx = t.pg.columns.findIndex((c) => c.name === local);
+          const col = relIns.table.columnsByName.get(remote)!;
+          return [remote, { k: 'lit', value: vals[idx] ?? null, pgType: col.pg.formatted }];
+        });
+        affected += await this.insertMany(relIns, cols);
+      }
+    }
+    return { affected, rowText: res.rows[0] ?? null, vals };
+  }
+}
+
+function hasRelationships(ins: AnnInsert): boolean {
+  return ins.rows.some((r) => r.objRels.length > 0 || r.arrRels.length > 0);
+}
+
+/**
+ * Run every root field of a mutation in one transaction; returns the `data` object's text.
+ * Throws a QErr (already rolled back) on the first error.
+ */
+export async function runMutation(
+  pool: pg.Pool,
+  session: MutationSession,
+  ir: MutationIR,
+  params: ParamUse[],
+): Promise<string> {
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query('BEGIN');
+    try {
+      await client.query('SELECT set_config($1, $2, true)', [
+        'hasura.user',
+        JSON.stringify(session.variables),
+      ]);
+      const runner = new Runner(client, session, params);
+      const parts: string[] = [];
+      for (const [alias, f] of ir.root) {
+        parts.push(`${JSON.stringify(alias)}:${await runner.field(f)}`);
+      }
+      await client.query('COMMIT');
+      return `{${parts.join(',')}}`;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => {
+        broken = true;
+      });
+      throw e;
+    }
+  } finally {
+    client.release(broken);
+  }
+}
+
+export interface MutationExecOptions {
+  pool: pg.Pool;
+  maxDepth: number;
+  maxFields: number;
+  stringifyNumeric: boolean;
+}
+
+/** Validate a mutation operation against the role's schema, build its IR and run it. */
+export async function executeMutationOperation(
+  state: EngineState,
+  session: MutationSession & { isAdmin: boolean; backendOnlyPermissions?: boolean },
+  op: ResolvedOperation,
+  variables: ReturnType<typeof resolveVariables>,
+  opts: MutationExecOptions,
+): Promise<string> {
+  const schema = state.schemaFor(session.role, session.backendOnlyPermissions === true);
+  const input = { schema, variables, structural: new Set<string>() };
+  if (!schema.mutationType) throw new QErr('validation-failed', 'no mutations exist', 200);
+  const rootType = schema.types.get(schema.mutationType) as ObjectTypeDef;
+  checkDirectives(op.directives, 'MUTATION', schema, input);
+  const fields = collectFields(rootType.name, op.selections, schema, input);
+  const ctx = {
+    schema,
+    source: state.source,
+    role: session.role,
+    isAdmin: session.role === 'admin',
+    input,
+    stringifyNumeric: opts.stringifyNumeric,
+    params: [] as ParamUse[],
+    path: [] as PathElem[],
+    depth: 0,
+    maxDepth: opts.maxDepth,
+    fieldCount: fields.length,
+    maxFields: opts.maxFields,
+  };
+  const ir = buildMutationIR(ctx, rootType, fields);
+  return runMutation(opts.pool, session, ir, ctx.params);
+}
