@@ -242,7 +242,8 @@ export async function freshnessPipeline(
           ETL_BATCH_MAX_WAIT_MS: process.env.BENCH_ETL_BATCH_MAX_WAIT_MS ?? '50',
           LOG_LEVEL: 'warn',
         },
-        stdio: ['ignore', 'inherit', 'inherit'],
+        // children log to our stderr: stdout carries the JSON result
+        stdio: ['ignore', 2, 2],
       }),
     );
     await sleep(8000); // the worker joins its group
@@ -284,6 +285,8 @@ export async function freshnessPipeline(
     }
     const elapsed = (performance.now() - t0) / 1000;
     await sleep(5000);
+    if (run.latencies.event.length === 0 && run.latencies.polling.length === 0)
+      throw new Error('no produced row reached the engines (see the worker log on stderr)');
     return {
       ...result('pipeline', rate, sent / elapsed, elapsed, watchedCount, run.latencies),
       worker: {

@@ -136,7 +136,8 @@ export async function startEngineProcess(
       LOG_LEVEL: 'warn',
       ...env,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // children log to our stderr: stdout carries the JSON result
+    stdio: ['ignore', 2, 2],
   });
   const child = new Child(proc) as EngineProcess;
   child.url = `http://127.0.0.1:${port}`;
