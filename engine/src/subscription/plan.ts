@@ -531,6 +531,8 @@ class CohortTranslator extends SelectTranslator {
       const lo = sql`(${VARS}->>'lo')::pg_snapshot`;
       const hi = sql`(${VARS}->>'hi')::pg_snapshot`;
       const w1 = window([
+        // an empty window (a stream's first poll) is skipped without scanning anything
+        sql`(${VARS}->>'lo') IS DISTINCT FROM (${VARS}->>'hi')`,
         after(stateC),
         sql`${x} >= pg_snapshot_xmin(${lo})`,
         sql`${x} >= ${sql.placeholder('lomin', 'xid8')}`,
