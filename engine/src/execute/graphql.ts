@@ -318,7 +318,7 @@ async function run(plan: Plan, values: unknown[] | null, opts: ExecOptions): Pro
     } catch (e) {
       const err = e as { code?: string; message?: string };
       if (!err.code) throw e;
-      throw Object.assign(pgQueryError(err, plan.compiled.text, values ?? []), { postExec: true });
+      throw pgQueryError(err, plan.compiled.text, values ?? []);
     }
   }
   const parts: string[] = [];

@@ -253,7 +253,9 @@ export abstract class Poller {
     const err = e as { code?: string; message?: string };
     const q = err.code ? pgQueryError(err, this.plan.compiled.text, []) : toQErr(e);
     if (!err.code) this.ctx.log.error({ err: e }, 'subscription poll failed');
+    // Hasura's encodeGQResp of an execution error: `"data": null` and the errors
     const payload = JSON.stringify({
+      data: null,
       errors: [encodeGqlError(q, this.ctx.includeInternal && this.plan.role === 'admin')],
     });
     for (const c of batch) {

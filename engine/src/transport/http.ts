@@ -8,6 +8,7 @@
 import type http from 'node:http';
 import { AuthError, resolveSession } from '../auth/index.ts';
 import { runApiRequest, type Endpoint } from '../api/metadata.ts';
+import { consoleReply } from '../console/console.ts';
 import { encodeGqlError, encodeRestError, QErr, toQErr } from '../errors.ts';
 import { executeRequest, type Session } from '../execute/graphql.ts';
 import type { Engine } from '../server.ts';
@@ -16,7 +17,7 @@ export const ENGINE_VERSION = 'v2.48.10';
 
 interface Reply {
   status: number;
-  body: string;
+  body: string | Buffer;
   contentType?: string;
   headers?: Record<string, string>;
 }
@@ -164,8 +165,12 @@ async function route(
         default_naming_convention: 'hasura-default',
       });
     }
-    default:
+    default: {
+      // /console and / (redirect), when HASURA_GRAPHQL_ENABLE_CONSOLE=true
+      const c = consoleReply(engine.config.enableConsole, path);
+      if (c) return c;
       return json(404, { error: 'resource does not exist', path: '$', code: 'not-found' });
+    }
   }
 }
 

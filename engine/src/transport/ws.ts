@@ -525,8 +525,13 @@ class Connection {
         : errors;
       if (r.postExec) {
         // Hasura's postExecErr: Apollo `data` with the errors, graphql-ws `error`
+        // (Hasura's encodeGQResp of an execution error carries `"data": null`)
         if (this.protocol === Protocol.Apollo)
-          this.sendMessage({ type: 'data', id, payload: JSON.stringify({ errors: shaped }) });
+          this.sendMessage({
+            type: 'data',
+            id,
+            payload: JSON.stringify({ data: null, errors: shaped }),
+          });
         else this.sendMessage({ type: 'error', id, payload: JSON.stringify(shaped) });
       } else {
         const payloadText = this.legacy
