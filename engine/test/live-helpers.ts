@@ -81,6 +81,8 @@ export class RawClient {
     for (;;) {
       const v = pred();
       if (v) return v;
+      if (this.closed)
+        throw new Error(`the socket closed (${this.closed.code}) while waiting for ${what}`);
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, Math.max(1, deadline - Date.now()));

@@ -248,6 +248,8 @@ describe('Engine > WebSocket > graphql-transport-ws', () => {
   });
 });
 
+// The metadata-change tests close the sockets of every engine on this database (schema sync, as
+// Hasura does), so they come after the tests that hold sockets open on the other engines.
 describe('Engine > WebSocket > Lifecycle', () => {
   it('should authenticate once from connection_init headers and drop the socket at JWT exp', async () => {
     const jwt = await token({ 'x-hasura-user-id': '2' }, 3);
@@ -276,38 +278,6 @@ describe('Engine > WebSocket > Lifecycle', () => {
       type: 'connection_error',
       payload: 'Could not verify JWT: JWTExpired',
     });
-  });
-
-  it('should close every socket with 1012 when the metadata changes', async () => {
-    const a = await RawClient.open(wsUrl(open), 'graphql-ws');
-    const b = await RawClient.open(wsUrl(open), 'graphql-transport-ws');
-    await a.init();
-    await b.init();
-    await open.engine.reload();
-    for (const c of [a, b]) {
-      expect(await c.waitClosed()).toEqual({
-        code: 1012,
-        reason: 'Server state changed, restarting the server',
-      });
-    }
-  });
-
-  it('should close sockets with 1012 when the metadata API changes the metadata', async () => {
-    const c = await RawClient.open(wsUrl(open), 'graphql-transport-ws');
-    await c.init();
-    const r = await fetch(`${open.url}/v1/metadata`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ type: 'reload_metadata', args: {} }),
-    });
-    expect(r.status).toBe(200);
-    expect((await c.waitClosed()).code).toBe(1012);
-  });
-
-  it('should refuse other paths with 404', async () => {
-    await expect(RawClient.open(wsUrl(open, '/v2/graphql'), 'graphql-ws')).rejects.toThrow(
-      'HTTP 404',
-    );
   });
 
   it('should hold each connection and the engine to their subscription limits', async () => {
@@ -351,6 +321,38 @@ describe('Engine > WebSocket > Lifecycle', () => {
     ).toBe('busy');
     a.close();
     b.close();
+  });
+
+  it('should close every socket with 1012 when the metadata changes', async () => {
+    const a = await RawClient.open(wsUrl(open), 'graphql-ws');
+    const b = await RawClient.open(wsUrl(open), 'graphql-transport-ws');
+    await a.init();
+    await b.init();
+    await open.engine.reload();
+    for (const c of [a, b]) {
+      expect(await c.waitClosed()).toEqual({
+        code: 1012,
+        reason: 'Server state changed, restarting the server',
+      });
+    }
+  });
+
+  it('should close sockets with 1012 when the metadata API changes the metadata', async () => {
+    const c = await RawClient.open(wsUrl(open), 'graphql-transport-ws');
+    await c.init();
+    const r = await fetch(`${open.url}/v1/metadata`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ type: 'reload_metadata', args: {} }),
+    });
+    expect(r.status).toBe(200);
+    expect((await c.waitClosed()).code).toBe(1012);
+  });
+
+  it('should refuse other paths with 404', async () => {
+    await expect(RawClient.open(wsUrl(open, '/v2/graphql'), 'graphql-ws')).rejects.toThrow(
+      'HTTP 404',
+    );
   });
 
   it('should close open sockets with 1012 when the engine shuts down', async () => {
