@@ -355,6 +355,39 @@ describe('Engine > Schema API (run_sql)', () => {
     expect(author.select_permissions).toEqual([]);
   });
 
+  it('should check metadata only for schema-changing SQL, or as check_metadata_consistency says', async () => {
+    const version = async () => (await exported()).resource_version as number;
+    const v0 = await version();
+    await runSql(
+      engine,
+      `INSERT INTO author (name) VALUES ('Linus'); DELETE FROM author WHERE name = 'Linus'`,
+    );
+    await runSql(engine, 'CREATE TABLE scratch2 (id int)');
+    expect(await version()).toBe(v0);
+    await api(engine, '/v2/query', {
+      type: 'run_sql',
+      args: { sql: 'COMMENT ON TABLE scratch2 IS NULL', check_metadata_consistency: false },
+    });
+    expect(await version()).toBe(v0);
+    await api(engine, '/v2/query', { type: 'run_sql', args: { sql: 'DROP TABLE scratch2' } });
+    expect(await version()).toBe(v0 + 1);
+  });
+
+  it('should refuse to drop a relationship a permission goes through, unless cascade', async () => {
+    await unchanged(async () => {
+      const r = await api(engine, '/v1/metadata', {
+        type: 'pg_drop_relationship',
+        args: { table: 'article', relationship: 'author' },
+      });
+      expect(r.body).toEqual({
+        error:
+          'cannot drop due to the following dependent objects: permission article.user.select in source "default"',
+        path: '$.args',
+        code: 'dependency-error',
+      });
+    });
+  });
+
   it('should follow tables and columns renamed by SQL', async () => {
     await runSql(engine, 'ALTER TABLE article RENAME COLUMN title TO headline');
     await runSql(engine, 'ALTER TABLE article RENAME TO post');
@@ -388,6 +421,51 @@ describe('Engine > Schema API (run_sql)', () => {
     expect(md.sources[0].tables.map((t: { table: { name: string } }) => t.table.name)).toEqual([
       'author',
     ]);
+  });
+});
+
+describe('Engine > v1 DML (/v1/query, /v2/query)', () => {
+  it('should insert, select, update, count and delete rows of a tracked table', async () => {
+    const ins = await api(engine, '/v1/query', {
+      type: 'insert',
+      args: { table: 'author', objects: [{ name: 'Edsger' }, { name: 'Barbara' }] },
+    });
+    expect(ins.body).toEqual({ affected_rows: 2 });
+    const sel = await api(engine, '/v2/query', {
+      type: 'select',
+      args: {
+        table: 'author',
+        columns: ['name'],
+        where: { name: { _in: ['Edsger', 'Barbara', 'Ada'] } },
+        order_by: ['-name'],
+        limit: 2,
+      },
+    });
+    expect(sel.body).toEqual([{ name: 'Edsger' }, { name: 'Barbara' }]);
+    const upd = await api(engine, '/v2/query', {
+      type: 'bulk',
+      args: [
+        {
+          type: 'update',
+          args: { table: 'author', where: { name: 'Edsger' }, $set: { name: 'E.W.D.' } },
+        },
+        { type: 'count', args: { table: 'author', where: { name: { _like: 'E%' } } } },
+        {
+          type: 'delete',
+          args: { table: 'author', where: { name: { _in: ['E.W.D.', 'Barbara'] } } },
+        },
+      ],
+    });
+    expect(upd.body).toEqual([{ affected_rows: 1 }, { count: 1 }, { affected_rows: 2 }]);
+    const bad = await api(engine, '/v2/query', {
+      type: 'select',
+      args: { table: 'author', columns: ['nope'] },
+    });
+    expect(bad.body).toEqual({
+      error: 'column "nope" does not exist',
+      path: '$.columns[0]',
+      code: 'not-exists',
+    });
   });
 });
 

@@ -20,7 +20,8 @@ beforeAll(async () => {
   await runSql(
     engine,
     `CREATE TABLE author (id serial PRIMARY KEY, name text UNIQUE NOT NULL, bio text,
-       is_active boolean NOT NULL DEFAULT true, stats jsonb NOT NULL DEFAULT '{}', score numeric);
+       is_active boolean NOT NULL DEFAULT true, stats jsonb NOT NULL DEFAULT '{}', score numeric,
+       name_length int GENERATED ALWAYS AS (length(name)) STORED);
      CREATE TABLE article (id serial PRIMARY KEY, title text NOT NULL,
        author_id int REFERENCES author(id), published boolean NOT NULL DEFAULT false,
        views bigint NOT NULL DEFAULT 0);
@@ -420,6 +421,21 @@ describe('Engine > Mutations', () => {
       'x-hasura-use-backend-only-permissions': 'true',
     });
     expect(backend.data).toEqual({ insert_author: { affected_rows: 1 } });
+  });
+
+  it('should take no value for a generated column, and return it', async () => {
+    const t = await gql(
+      engine,
+      `{ i: __type(name: "author_insert_input") { inputFields { name } }
+         s: __type(name: "author_set_input") { inputFields { name } } }`,
+    );
+    expect(t.data!.i.inputFields.map((f: { name: string }) => f.name)).not.toContain('name_length');
+    expect(t.data!.s.inputFields.map((f: { name: string }) => f.name)).not.toContain('name_length');
+    const r = await gql(
+      engine,
+      `mutation { insert_author_one(object: {name: "Barbara"}) { name_length } }`,
+    );
+    expect(r.data).toEqual({ insert_author_one: { name_length: 7 } });
   });
 
   it("should describe the role's mutation_root in introspection", async () => {

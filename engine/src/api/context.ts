@@ -4,7 +4,7 @@
  * request sees it, and Hasura's helpers for arguments, names and errors.
  */
 import { QErr } from '../errors.ts';
-import { introspectDatabase, qualifiedKey, type DbCatalog } from '../introspection/catalog.ts';
+import { introspectDatabase, type DbCatalog } from '../introspection/catalog.ts';
 import type { Metadata, SourceMeta, TableMeta } from '../metadata/types.ts';
 import { normalizeName, sameName } from '../metadata/types.ts';
 import { buildSourceInfo, type Inconsistency, type SourceInfo } from '../schema/source.ts';
@@ -23,8 +23,6 @@ export interface OpContext {
   /** the catalog the request sees (re-read after DDL) */
   catalog: DbCatalog;
   catalogStale: boolean;
-  /** the draft came from reload_metadata: store nothing, just swap in */
-  reloaded: boolean;
 }
 
 export const bad = (code: QErr['code'], message: string, path: Array<string | number> = []) =>
@@ -123,5 +121,3 @@ export async function checkChange(
     fresh.map(asInconsistentObject),
   );
 }
-
-export const tableKeyOf = (t: TableMeta) => qualifiedKey(normalizeName(t.table));

@@ -18,7 +18,7 @@
 import { QErr } from '../errors.ts';
 import type { Engine } from '../server.ts';
 import { bad, catalogOf, type Args, type Endpoint, type OpContext } from './context.ts';
-import { v1Count, v1Insert } from './dml.ts';
+import { v1Count, v1Delete, v1Insert, v1Select, v1Update } from './dml.ts';
 import {
   addComputedField,
   createFunctionPermission,
@@ -115,6 +115,9 @@ const QUERY_V1_OPS: Record<string, Op> = {
   ...MANAGE_OPS,
   run_sql: (c, a) => runSqlOp(c, a as unknown as RunSqlArgs),
   insert: v1Insert,
+  select: v1Select,
+  update: v1Update,
+  delete: v1Delete,
   count: v1Count,
 };
 
@@ -123,6 +126,9 @@ const QUERY_V2_OPS: Record<string, Op> = {
   citus_run_sql: (c, a) => runSqlOp(c, a as unknown as RunSqlArgs),
   cockroach_run_sql: (c, a) => runSqlOp(c, a as unknown as RunSqlArgs),
   insert: v1Insert,
+  select: v1Select,
+  update: v1Update,
+  delete: v1Delete,
   count: v1Count,
 };
 
@@ -251,7 +257,6 @@ export async function runApiRequest(
       // read on first use: SQL run by earlier requests may have changed the database
       catalog: engine.state.catalog,
       catalogStale: true,
-      reloaded: false,
     };
     const rv = (body as Args).resource_version;
     if (endpoint === 'v1/metadata' && rv !== undefined && rv !== engine.state.resourceVersion) {

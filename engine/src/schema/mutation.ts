@@ -229,7 +229,8 @@ class MutationSchema {
       info: { k: 'other' },
     });
     for (const c of t.columns) {
-      if (!perm.columns.has(c.name)) continue;
+      // generated columns take no value (Hasura's column mutability)
+      if (!perm.columns.has(c.name) || c.pg.isGenerated) continue;
       fields.set(c.gqlName, this.columnInput(c));
     }
     for (const rel of [...t.objectRels, ...t.arrayRels]) {
@@ -333,7 +334,7 @@ class MutationSchema {
     const name = `${t.gqlName}_update_column`;
     if (this.b.types.has(name)) return name;
     const perm = updatePerm(t, this.role);
-    const cols = perm ? t.columns.filter((c) => perm.columns.has(c.name)) : [];
+    const cols = perm ? t.columns.filter((c) => perm.columns.has(c.name) && !c.pg.isGenerated) : [];
     this.b.types.set(name, {
       kind: 'ENUM',
       name,
@@ -390,7 +391,7 @@ class MutationSchema {
   /** The operator arguments (`_set`, `_inc`, jsonb operators) for the role's updatable columns. */
   updateOperatorArgs(t: TableInfo): InputValueDef[] {
     const perm = updatePerm(t, this.role)!;
-    const cols = t.columns.filter((c) => perm.columns.has(c.name));
+    const cols = t.columns.filter((c) => perm.columns.has(c.name) && !c.pg.isGenerated);
     const args: InputValueDef[] = [];
     for (const o of UPDATE_OPERATORS) {
       const applicable = cols.filter((c) => o.applies(c));
