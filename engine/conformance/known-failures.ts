@@ -123,7 +123,7 @@ export async function updateKnownFailures(
  */
 export function suggestReason(r: CaseResult): string {
   const why = (r.reason ?? 'fails').replace(/ \[NEW FAILURE\]$/, '');
-  if (r.dir.startsWith('subscriptions/') || r.transport !== 'http' || r.kind === 'ws-scenario') {
+  if (/websocket transport not yet served/.test(why)) {
     return 'needs subscriptions and the websocket transport (issue 6)';
   }
   if (r.dir.includes('graphql_mutation/') || /no mutations exist/.test(why))

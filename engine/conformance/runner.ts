@@ -49,6 +49,14 @@ import {
 } from './manifest.ts';
 import { pythonCheck } from './python-checks.ts';
 import { probeWebSocket, replayApollo, type ProbeResult } from './websocket.ts';
+import {
+  basicProtocolScenarios,
+  liveQueriesScenario,
+  streamingExtraScenarios,
+  streamingStepsScenario,
+  type Outcome,
+  type ScenarioEnv,
+} from './ws-scenarios.ts';
 import { loadYaml, type Json } from './yaml-load.ts';
 
 export interface RunOptions {
@@ -410,6 +418,7 @@ async function runUnit(
       return { results, report };
     }
     for (const c of group.cases) results.push(...(await runCaseFile(g, c)));
+    if (ws?.served) results.push(...(await extraScenarios(g)));
     report.teardownErrors.push(...(await directoryTeardown(g)));
     if (results.some((r) => r.status === 'fail')) report.engineLog = engine.logTail();
   } finally {
@@ -586,10 +595,8 @@ async function runCaseFile(g: GroupContext, c: ManifestCase): Promise<CaseResult
     );
   }
   if (c.kind === 'ws-scenario') {
-    const reason = g.ws?.served
-      ? 'websocket scenario not yet driven by the runner (SUBSCRIPTIONS.md)'
-      : wsNotServed(g.ws);
-    return uniform(dir, group, c, 'skip', reason);
+    if (!g.ws?.served) return uniform(dir, group, c, 'skip', wsNotServed(g.ws));
+    return runScenarioFile(g, c);
   }
   if (c.kind === 'metadata-error') return [await runMetadataError(g, c)];
 
@@ -633,6 +640,76 @@ async function runCaseFile(g: GroupContext, c: ManifestCase): Promise<CaseResult
     }
   }
   return out;
+}
+
+function scenarioEnv(g: GroupContext): ScenarioEnv {
+  return {
+    baseUrl: g.engine.url,
+    headers: adminHeaders(g.run.opts),
+    dirPath: g.dir.absPath,
+    setup: () => caseSetup(g),
+    teardown: () => caseTeardown(g),
+  };
+}
+
+/** A `ws-scenario` file of SUBSCRIPTIONS.md: one result per step. */
+async function runScenarioFile(g: GroupContext, c: ManifestCase): Promise<CaseResult[]> {
+  const started = performance.now();
+  const driver = g.dir.id.endsWith('subscriptions/live_queries')
+    ? liveQueriesScenario
+    : g.dir.id.endsWith('subscriptions/streaming')
+      ? streamingStepsScenario
+      : undefined;
+  if (!driver)
+    return uniform(g.dir, g.group, c, 'skip', 'no SUBSCRIPTIONS.md scenario for this directory');
+  let outcomes: Outcome[];
+  try {
+    outcomes = await driver(scenarioEnv(g));
+  } catch (e) {
+    return uniform(g.dir, g.group, c, 'fail', (e as Error).message);
+  }
+  const ms = Math.round((performance.now() - started) / Math.max(1, outcomes.length));
+  return outcomes.map((o, i) => scenarioResult(g, c, i, o, ms));
+}
+
+function scenarioResult(
+  g: GroupContext,
+  c: ManifestCase,
+  index: number,
+  o: Outcome,
+  durationMs: number,
+  name?: string,
+): CaseResult {
+  const r = blank(g.dir, g.group, c, index, 'http');
+  if (name !== undefined) {
+    r.id = `${g.dir.id}/SUBSCRIPTIONS.md#${name}`;
+    r.file = 'SUBSCRIPTIONS.md';
+    r.transport = 'websocket';
+    r.description = `SUBSCRIPTIONS.md scenario ${name}`;
+  }
+  r.status = o.ok ? 'pass' : 'fail';
+  r.strict = o.ok;
+  r.upstream = o.ok;
+  if (o.reason) r.reason = o.reason;
+  r.durationMs = durationMs;
+  return r;
+}
+
+/** The scenarios of SUBSCRIPTIONS.md that are not manifest cases, as extra results. */
+async function extraScenarios(g: GroupContext): Promise<CaseResult[]> {
+  const basic = g.dir.id.endsWith('subscriptions/basic');
+  const streaming = g.dir.id.endsWith('subscriptions/streaming');
+  if (!basic && !streaming) return [];
+  const started = performance.now();
+  const c: ManifestCase = { file: 'SUBSCRIPTIONS.md', kind: 'ws-scenario', n_cases: 1 };
+  const env = basic
+    ? { ...scenarioEnv(g), setup: async () => undefined, teardown: async () => undefined }
+    : scenarioEnv(g);
+  const outcomes = basic
+    ? await basicProtocolScenarios(env, g.run.opts.adminSecret !== undefined)
+    : await streamingExtraScenarios(env);
+  const ms = Math.round((performance.now() - started) / Math.max(1, outcomes.length));
+  return outcomes.map((o, i) => scenarioResult(g, c, i, o, ms, o.name));
 }
 
 function isObject(x: unknown): x is Record<string, Json> {

@@ -4,8 +4,8 @@
  * `subscriptions-transport-ws` protocol, as a query (`websocket` transport) or rewritten into a
  * subscription (`subscription` transport).
  *
- * The scenario files (`ws-scenario`: live queries, streaming, the basic protocol checks) are
- * driven elsewhere; until the runner implements them they are reported as skipped.
+ * The scenarios of SUBSCRIPTIONS.md (`ws-scenario` files and the basic protocol checks) are
+ * driven by ws-scenarios.ts with the same frame queue.
  */
 import WebSocket from 'ws';
 
@@ -20,12 +20,12 @@ export interface ProbeResult {
   reason?: string;
 }
 
-function wsUrl(baseUrl: string, endpoint: string): string {
+export function wsUrl(baseUrl: string, endpoint: string): string {
   return `${baseUrl.replace(/^http/, 'ws')}${endpoint}`;
 }
 
 /** A connection that queues incoming frames and lets the caller await them one by one. */
-class FrameQueue {
+export class FrameQueue {
   private frames: Frame[] = [];
   private waiters: Array<(f: Frame | undefined) => void> = [];
   closed: { code: number; reason: string } | undefined;
@@ -38,7 +38,13 @@ class FrameQueue {
       } catch {
         frame = { type: '<unparseable>', payload: data.toString() };
       }
-      if (frame.type === 'ka') return; // keep-alives are ignored, as upstream does
+      // keep-alives are ignored, as upstream does (Apollo `ka`, graphql-ws keep-alive pings)
+      if (frame.type === 'ka') return;
+      if (
+        frame.type === 'ping' &&
+        (frame.payload as { message?: unknown })?.message === 'keepalive'
+      )
+        return;
       const w = this.waiters.shift();
       if (w) w(frame);
       else this.frames.push(frame);
@@ -72,7 +78,7 @@ class FrameQueue {
   }
 }
 
-function open(url: string, protocol: string, timeoutMs: number): Promise<FrameQueue> {
+export function open(url: string, protocol: string, timeoutMs: number): Promise<FrameQueue> {
   return new Promise((resolve, reject) => {
     const ws = new WebSocket(url, protocol);
     const queue = new FrameQueue(ws);
@@ -96,7 +102,7 @@ function open(url: string, protocol: string, timeoutMs: number): Promise<FrameQu
   });
 }
 
-async function initApollo(
+export async function initApollo(
   q: FrameQueue,
   headers: Record<string, string>,
 ): Promise<string | undefined> {
@@ -182,6 +188,15 @@ export async function replayApollo(
           : 'no answer within 15 s',
       };
     if (first.type === 'complete') return { problem: 'got complete before any payload' };
+    if (mode === 'subscription' && first.type === 'error') {
+      // Hasura ends a request error with `complete` (preExecErr under withComplete)
+      const done = await q.next(5000);
+      if (!done || done.type !== 'complete')
+        return {
+          frame: first,
+          problem: `expected complete after the error, got ${done ? JSON.stringify(done) : 'nothing'}`,
+        };
+    }
     if (mode === 'websocket') {
       const done = await q.next(5000);
       if (!done || done.type !== 'complete') {

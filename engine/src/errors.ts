@@ -169,6 +169,11 @@ export function pgInternal(
  * statement and the Postgres error in `internal`.
  */
 export function pgQueryError(e: PgErrorLike, statement?: string, args?: unknown[]): QErr {
+  // raised while running a statement: a WebSocket sends it as an execution error (issue 6)
+  return Object.assign(pgQueryErrorOf(e, statement, args), { postExec: true });
+}
+
+function pgQueryErrorOf(e: PgErrorLike, statement?: string, args?: unknown[]): QErr {
   const state = e.code ?? '';
   const msg = e.message ?? 'postgres query error';
   if (state.startsWith('23')) {

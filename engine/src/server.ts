@@ -21,6 +21,7 @@ import { mutationSchema } from './schema/mutation.ts';
 import { EngineState } from './execute/state.ts';
 import { createHttpHandler } from './transport/http.ts';
 import { createMetrics, type EngineMetrics } from './transport/metrics.ts';
+import { startLive, streamFieldsExtension, type LiveServices } from './subscription/index.ts';
 
 export interface Engine {
   config: EngineConfig;
@@ -46,6 +47,8 @@ export interface Engine {
   onMetadataChange(listener: (change: MetadataChange) => void): () => void;
   /** Cross-process schema sync (polling + LISTEN on hdb_schema_notifications). */
   sync: MetadataSync;
+  /** WebSockets, live queries and streams (set by startEngine). */
+  live: LiveServices | null;
 }
 
 export interface MetadataChange {
@@ -90,7 +93,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     stored = { metadata: md, resourceVersion: version };
   }
   // mutation_root is always there (issue 5); callers add more roots
-  const extensions = [mutationSchema, ...(opts.extensions ?? [])];
+  const extensions = [mutationSchema, streamFieldsExtension, ...(opts.extensions ?? [])];
   const stateOpts = {
     stringifyNumeric: config.stringifyNumericTypes,
     planCacheSize: config.planCacheSize,
@@ -133,6 +136,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
       return () => listeners.delete(listener);
     },
     sync: undefined as unknown as MetadataSync,
+    live: null,
   };
   engine.sync = new MetadataSync(
     metadataPool,
@@ -165,6 +169,9 @@ export async function startEngine(
   await engine.sync.start();
   const server = http.createServer(createHttpHandler(engine));
   server.keepAliveTimeout = 65_000;
+  const live = startLive(engine);
+  engine.live = live;
+  server.on('upgrade', (req, socket, head) => live.ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
@@ -180,6 +187,7 @@ export async function startEngine(
     async close() {
       if (closed) return;
       closed = true;
+      await live.stop();
       await engine.sync.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -73,6 +73,8 @@ export interface ExecResult {
   body: string;
   isError: boolean;
   errorCodes: string[];
+  /** the error came from executing the statement, not from parsing or planning (WebSocket framing) */
+  postExec?: boolean;
 }
 
 const errorBody = (e: QErr, includeInternal: boolean): ExecResult => ({
@@ -91,7 +93,9 @@ export async function executeRequest(
     return await executeOne(state, session, req, opts);
   } catch (e) {
     const q = toQErr(e);
-    return errorBody(q, opts.includeInternal && session.isAdmin);
+    const out = errorBody(q, opts.includeInternal && session.isAdmin);
+    if ((e as { postExec?: boolean }).postExec) out.postExec = true;
+    return out;
   }
 }
 
@@ -276,7 +280,7 @@ function buildPlan(
   };
 }
 
-function collectSessionVars(ir: QueryIR, out: Set<string>): void {
+export function collectSessionVars(ir: QueryIR, out: Set<string>): void {
   // permission filters are where session variables come from; walk every select
   const visitSelect = (s: {
     permFilter: BoolExp;

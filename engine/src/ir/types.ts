@@ -142,8 +142,20 @@ export type RootField =
   | { k: 'select_one'; select: AnnSelect }
   | { k: 'agg'; agg: AggSelect }
   | { k: 'typename'; name: string }
+  /** `<t>_stream`: the rows after the cursor, in cursor order, a batch at a time (issue 6) */
+  | { k: 'stream'; select: AnnSelect; cursor: StreamCursor; batchSize: Val }
   /** answered without the database (introspection, placeholder) */
   | { k: 'static'; value: unknown };
+
+/** The one cursor column of a streaming subscription and where it starts. */
+export interface StreamCursor {
+  column: string;
+  /** the response key of the column in `cursor` values (its GraphQL name) */
+  gqlName: string;
+  pgType: string;
+  dir: 'ASC' | 'DESC';
+  initial: Val;
+}
 
 export interface QueryIR {
   root: Array<[alias: string, field: RootField]>;

@@ -78,6 +78,8 @@ export class MetadataSync {
     );
     const row = rows[0];
     if (!row || row.resource_version === this.target.currentVersion()) return;
+    // our own change, seen before this process swapped its state in: not another instance's
+    if (row.instance_id === this.instanceId) return;
     if (row.resource_version < this.target.currentVersion()) return;
     this.log.info(
       { from: this.target.currentVersion(), to: row.resource_version, by: row.instance_id },

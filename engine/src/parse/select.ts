@@ -37,6 +37,7 @@ import {
   type Leaf,
 } from './input.ts';
 import { collectFields, type CollectedField } from './operation.ts';
+import { streamCursorArg } from '../subscription/stream-args.ts';
 
 const fail = (message: string): never => {
   throw new QErr('validation-failed', message, 200);
@@ -203,6 +204,14 @@ function rootField(ctx: SelectContext, rootType: ObjectTypeDef, f: CollectedFiel
     case 'select_agg': {
       const args = fieldArgs(ctx, def, f);
       return { k: 'agg', agg: aggSelect(ctx, info.table, { k: 'table' }, args, f) };
+    }
+    case 'select_stream': {
+      const args = fieldArgs(ctx, def, f);
+      const vm = makeValueMaker(ctx);
+      const cursor = withPath(['args'], () => streamCursorArg(args.get('cursor'), info.table, vm));
+      const batchSize = vm.val(args.get('batch_size') as Leaf, 'integer');
+      const select = tableSelect(ctx, info.table, { k: 'table' }, args, f);
+      return { k: 'stream', select, cursor, batchSize };
     }
     case 'fn':
     case 'fn_agg': {

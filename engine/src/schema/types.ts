@@ -58,6 +58,8 @@ export type FieldInfo =
   | { k: 'select'; table: TableInfo }
   | { k: 'select_pk'; table: TableInfo }
   | { k: 'select_agg'; table: TableInfo }
+  /** `<t>_stream` (issue 6, subscription root only) */
+  | { k: 'select_stream'; table: TableInfo }
   | { k: 'fn'; fn: FunctionInfo }
   | { k: 'fn_agg'; fn: FunctionInfo }
   | { k: 'column'; table: TableInfo; column: string }

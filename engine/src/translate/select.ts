@@ -29,6 +29,8 @@ import { jsonText, numericText } from '../parse/numbers.ts';
 
 /** How values become SQL. The default uses parameters and placeholders. */
 export interface ValueEmitter {
+  /** A literal of the query text (default: a parameter); live queries make it a synthetic variable. */
+  literal?(value: unknown, pgType: string): SQL;
   param(key: string, pgType: string): SQL;
   session(name: string, pgType: string): SQL;
   sessionJson(): SQL;
@@ -83,7 +85,7 @@ export class SelectTranslator {
   private n = 0;
   constructor(private readonly emit: ValueEmitter = placeholderEmitter) {}
 
-  private alias(prefix: string): string {
+  protected alias(prefix: string): string {
     return `_${prefix}${this.n++}`;
   }
 
@@ -96,6 +98,7 @@ export class SelectTranslator {
           if (v.value === null) return sql.value(null, geo);
           return sql`ST_GeomFromGeoJSON(${sql.value(toPgParam(v.value, 'json'), 'text')})::${sql.type(geo)}`;
         }
+        if (this.emit.literal) return this.emit.literal(v.value, v.pgType);
         return sql.value(toPgParam(v.value, v.pgType), castName(v.pgType));
       case 'param':
         if (geo)
@@ -344,7 +347,7 @@ export class SelectTranslator {
     )})::json`;
   }
 
-  private rowJson(
+  protected rowJson(
     t: TableInfo,
     fields: Array<[string, AnnField]>,
     alias: string,

@@ -3,7 +3,7 @@
  * `/v1alpha1/graphql` (real statuses), `/v1/metadata`, `/v1/query`, `/v2/query`, `/healthz`,
  * `/v1/version`, `/v1alpha1/config`, `/metrics`; anything else 404 in Hasura's shape. Bodies are
  * size-limited and JSON errors come back as Hasura reports them. The WebSocket upgrade on
- * `/v1/graphql` belongs to issue 6 (transport/ws.ts).
+ * `/v1/graphql` is handled by transport/ws.ts (wired in server.ts).
  */
 import type http from 'node:http';
 import { AuthError, resolveSession } from '../auth/index.ts';
@@ -151,8 +151,14 @@ async function route(
         is_jwt_set: engine.auth.jwt.length > 0,
         jwt: engine.auth.jwt.map(() => ({})),
         is_allow_list_enabled: false,
-        live_queries: { batch_size: 100, refetch_delay: 1 },
-        streaming_queries: { batch_size: 100, refetch_delay: 1 },
+        live_queries: {
+          batch_size: engine.live?.options.live.batchSize ?? 100,
+          refetch_delay: (engine.live?.options.live.refetchIntervalMs ?? 1000) / 1000,
+        },
+        streaming_queries: {
+          batch_size: engine.live?.options.stream.batchSize ?? 100,
+          refetch_delay: (engine.live?.options.stream.refetchIntervalMs ?? 1000) / 1000,
+        },
         console_assets_dir: null,
         experimental_features: [],
         is_prometheus_metrics_enabled: true,

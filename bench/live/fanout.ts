@@ -1,0 +1,175 @@
+/**
+ * Fan-out: N live-query subscribers over 1,000 series (N/1,000 per series, so 1,000 cohorts), a
+ * writer changing `changesPerSec` series a second (each change one transaction, notified in event
+ * mode), and for every change and every subscriber of its series: was it delivered (a frame with
+ * that reading or a later one), and how long after the commit did its frame arrive.
+ */
+import { query, sql } from '@streamsync/database';
+import {
+  sleep,
+  startEngineProcess,
+  stats,
+  subscribeMany,
+  xactCount,
+  type BenchDb,
+  type LatencyStats,
+} from './support.ts';
+
+export interface FanoutResult {
+  subscribers: number;
+  mode: 'polling' | 'event';
+  all_first_results: boolean;
+  seconds: number;
+  changes: number;
+  deliveries_expected: number;
+  missed_changes: number;
+  delivery_latency: LatencyStats;
+  engine_cpu_cores: number;
+  engine_rss_mb: number;
+  /** transactions of the bench database a second (writer included; Postgres' own counters) */
+  postgres_xact_per_s: number;
+  /** statements the engine's pollers ran a second (each one a batch of up to 100 cohorts) */
+  engine_poll_statements_per_s: number;
+  engine_polls: number;
+}
+
+const QUERY = `subscription ($id: bigint!) {
+  sensor_readings(where: {entity_id: {_eq: $id}}, order_by: {ts: desc}, limit: 1) { ts temperature }
+}`;
+
+export async function fanout(
+  db: BenchDb,
+  subscribers: number,
+  mode: 'polling' | 'event',
+  seconds: number,
+  changesPerSec: number,
+): Promise<FanoutResult> {
+  const engine = await startEngineProcess(db.url, {
+    STREAMSYNC_ENGINE_EVENT_WAKEUPS: mode === 'event' ? 'true' : 'false',
+    STREAMSYNC_ENGINE_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '1000',
+  });
+  const series = db.series;
+  const perSeries = new Map<number, number[]>(); // entity id → subscriber indexes
+  const latest = new Float64Array(subscribers); // ms timestamp of the newest reading seen
+  const commits = new Map<string, number>(); // `${entity}@${tsMs}` → commit time (performance.now)
+  const latencies: number[] = [];
+  try {
+    const subs = await subscribeMany(
+      engine.url,
+      subscribers,
+      100,
+      (i) => {
+        const id = series[i % series.length]!;
+        let list = perSeries.get(id);
+        if (!list) perSeries.set(id, (list = []));
+        list.push(i);
+        return { query: QUERY, variables: { id } };
+      },
+      (i, data, at) => {
+        const row = (data as { sensor_readings: Array<{ ts: string }> }).sensor_readings[0];
+        if (!row) return;
+        const ts = Date.parse(row.ts);
+        if (ts <= latest[i]!) return;
+        latest[i] = ts;
+        const id = series[i % series.length]!;
+        const committed = commits.get(`${id}@${ts}`);
+        if (committed !== undefined) latencies.push(at - committed);
+      },
+    );
+    await sleep(1500); // let the first polls settle
+    const xact0 = await xactCount(db.pool);
+    const cpu0 = engine.cpuSeconds();
+    const polls0 = await pollStats(engine.url);
+    const t0 = performance.now();
+    const writes: Array<{ id: number; ts: number }> = [];
+    let next = 0;
+    let rss = engine.rssMb();
+    const tickMs = 100;
+    const perTick = Math.max(1, Math.round((changesPerSec * tickMs) / 1000));
+    while (performance.now() - t0 < seconds * 1000) {
+      const tickStart = performance.now();
+      const batch: number[] = [];
+      for (let k = 0; k < perTick; k++) batch.push(series[next++ % series.length]!);
+      // one transaction per change, as independent writers would commit them
+      await Promise.all(
+        batch.map(async (id) => {
+          const ts = Date.now();
+          const client = await db.pool.connect();
+          try {
+            await query(client, sql`BEGIN`);
+            await query(
+              client,
+              sql`INSERT INTO public.sensor_readings (entity_id, ts, temperature)
+                  VALUES (${sql.value(id)}, ${sql.value(new Date(ts).toISOString())}::timestamptz, random())`,
+            );
+            if (mode === 'event') {
+              const payload = JSON.stringify({
+                v: 1,
+                tables: ['public.sensor_readings'],
+                series: { 'public.sensor_readings': [id] },
+              });
+              await query(
+                client,
+                sql`SELECT pg_notify('streamsync_changes', ${sql.value(payload)})`,
+              );
+            }
+            // latency counts from the moment COMMIT is sent (a frame may beat its reply)
+            commits.set(`${id}@${ts}`, performance.now());
+            await query(client, sql`COMMIT`);
+            writes.push({ id, ts });
+          } finally {
+            client.release();
+          }
+        }),
+      );
+      rss = Math.max(rss, engine.rssMb());
+      const wait = tickMs - (performance.now() - tickStart);
+      if (wait > 0) await sleep(wait);
+    }
+    const elapsed = (performance.now() - t0) / 1000;
+    const cpu = engine.cpuSeconds() - cpu0;
+    await sleep(3000); // drain: the last changes reach their subscribers
+    const xact = (await xactCount(db.pool)) - xact0;
+    const polls1 = await pollStats(engine.url);
+    let expected = 0;
+    let missed = 0;
+    for (const w of writes) {
+      for (const i of perSeries.get(w.id) ?? []) {
+        expected++;
+        if (latest[i]! < w.ts) missed++;
+      }
+    }
+    subs.close();
+    return {
+      subscribers,
+      mode,
+      all_first_results: subs.firsts === subscribers,
+      seconds: Math.round(elapsed * 10) / 10,
+      changes: writes.length,
+      deliveries_expected: expected,
+      missed_changes: missed,
+      delivery_latency: stats(latencies),
+      engine_cpu_cores: Math.round((cpu / elapsed) * 100) / 100,
+      engine_rss_mb: rss,
+      // includes the writer's own transactions (one per change) and the poll statements
+      postgres_xact_per_s: Math.round(xact / (elapsed + 3)),
+      engine_poll_statements_per_s: Math.round(
+        (polls1.statements - polls0.statements) / (elapsed + 3),
+      ),
+      engine_polls: polls1.polls - polls0.polls,
+    };
+  } finally {
+    await engine.stop();
+  }
+}
+
+async function pollStats(url: string): Promise<{ polls: number; statements: number }> {
+  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+  const out = { polls: 0, statements: 0 };
+  for (const line of text.split('\n')) {
+    const v = Number(line.split(' ').pop());
+    if (line.startsWith('engine_subscription_polls_total{')) out.polls += v;
+    if (line.startsWith('engine_subscription_poll_duration_seconds_count{')) out.statements += v;
+  }
+  return out;
+}

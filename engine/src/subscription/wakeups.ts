@@ -1,0 +1,152 @@
+/**
+ * Event-driven wake-ups (beyond Hasura): one connection LISTENs on the channel the ETL worker
+ * notifies inside each batch transaction (so a notification arrives when, and only if, the batch
+ * commits):
+ *
+ *     {"v":1,"tables":["public.sensor_readings","public.rollups_1m"],"series":{"public.sensor_readings":[12,40]}}
+ *
+ * A table without a `series` entry means any series of it changed. Notifications arriving within
+ * STREAMSYNC_ENGINE_EVENT_DEBOUNCE_MS are merged, then the pollers that read those tables (only
+ * the cohorts of those series, when a poller pins the series) poll at once. An unreadable payload
+ * wakes everything. The connection reconnects with capped backoff; while it is down, and once
+ * after it is back, the interval polls carry on as the safety net (they never stop).
+ */
+import pg from 'pg';
+import type pino from 'pino';
+import { query, sql } from '@streamsync/database';
+import type { SubscriptionMetrics } from './metrics.ts';
+import type { Changes } from './state.ts';
+
+export interface WakeupOptions {
+  connectionString: string;
+  channel: string;
+  debounceMs: number;
+  log: pino.Logger;
+  metrics: SubscriptionMetrics;
+  wake(changes: Changes | null): void;
+}
+
+/** Parse a notification payload; null means "treat as: everything changed". */
+export function parseChanges(payload: string | undefined): Changes | null {
+  if (!payload) return null;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(payload);
+  } catch {
+    return null;
+  }
+  const d = doc as { v?: unknown; tables?: unknown; series?: unknown };
+  if (!d || typeof d !== 'object' || d.v !== 1 || !Array.isArray(d.tables)) return null;
+  const out: Changes = new Map();
+  const series = (d.series && typeof d.series === 'object' ? d.series : {}) as Record<
+    string,
+    unknown
+  >;
+  for (const t of d.tables) {
+    if (typeof t !== 'string') return null;
+    const ids = series[t];
+    out.set(t, Array.isArray(ids) ? new Set(ids.map((x) => String(x))) : null);
+  }
+  return out;
+}
+
+/** Merge b into a (null absorbs everything). */
+export function mergeChanges(a: Changes | null, b: Changes | null): Changes | null {
+  if (a === null || b === null) return null;
+  for (const [t, ids] of b) {
+    const prev = a.get(t);
+    if (prev === undefined) a.set(t, ids === null ? null : new Set(ids));
+    else if (prev === null || ids === null) a.set(t, null);
+    else for (const id of ids) prev.add(id);
+  }
+  return a;
+}
+
+export class WakeupListener {
+  private client: pg.Client | null = null;
+  private stopped = false;
+  private backoffMs = 100;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private pending: Changes | null | undefined = undefined;
+  /** connected and listening */
+  listening = false;
+  /** how many times the LISTEN connection was (re)established */
+  connects = 0;
+
+  constructor(private readonly opts: WakeupOptions) {}
+
+  start(): void {
+    void this.connect();
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const client = new pg.Client({
+      connectionString: this.opts.connectionString,
+      application_name: 'streamsync-engine-wakeups',
+      keepAlive: true,
+    });
+    this.client = client;
+    client.on('notification', (n) => {
+      if (n.channel !== this.opts.channel) return;
+      this.opts.metrics.notifications.inc();
+      this.enqueue(parseChanges(n.payload));
+    });
+    const lost = (e?: unknown) => {
+      if (this.client !== client) return;
+      this.client = null;
+      this.listening = false;
+      client.removeAllListeners('notification');
+      client.end().catch(() => {});
+      if (this.stopped) return;
+      this.opts.log.warn(
+        { err: e, retryInMs: this.backoffMs },
+        'wake-up connection lost; polling carries on',
+      );
+      this.retryTimer = setTimeout(() => void this.connect(), this.backoffMs);
+      this.backoffMs = Math.min(this.backoffMs * 2, 5000);
+    };
+    client.on('error', lost);
+    client.on('end', () => lost());
+    try {
+      await client.connect();
+      await query(client, sql`LISTEN ${sql.ident(this.opts.channel)}`);
+    } catch (e) {
+      lost(e);
+      return;
+    }
+    if (this.stopped) {
+      await client.end().catch(() => {});
+      return;
+    }
+    this.listening = true;
+    this.connects++;
+    this.backoffMs = 100;
+    // changes may have been missed while disconnected: poll everything once
+    this.enqueue(null);
+  }
+
+  private enqueue(changes: Changes | null): void {
+    this.pending = this.pending === undefined ? changes : mergeChanges(this.pending, changes);
+    if (this.flushTimer) return;
+    const flush = () => {
+      this.flushTimer = null;
+      const c = this.pending;
+      this.pending = undefined;
+      if (c !== undefined) this.opts.wake(c);
+    };
+    if (this.opts.debounceMs === 0) flush();
+    else this.flushTimer = setTimeout(flush, this.opts.debounceMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    const c = this.client;
+    this.client = null;
+    this.listening = false;
+    if (c) await c.end().catch(() => {});
+  }
+}
