@@ -4,6 +4,7 @@
  * start with a ConfigError naming the key.
  */
 import { ConfigError, readBool, readInt } from '@streamsync/database';
+import { parseCorsPolicy, type CorsPolicy } from './transport/cors.ts';
 
 export interface EngineConfig {
   host: string;
@@ -19,6 +20,8 @@ export interface EngineConfig {
   jwtSecret: string | undefined;
   unauthorizedRole: string | undefined;
   enableConsole: boolean;
+  /** HASURA_GRAPHQL_CORS_DOMAIN / HASURA_GRAPHQL_DISABLE_CORS. */
+  cors: CorsPolicy;
   stringifyNumericTypes: boolean;
   /** Admin errors carry `extensions.internal` (HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS, default true). */
   adminInternalErrors: boolean;
@@ -98,6 +101,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     jwtSecret: jwt,
     unauthorizedRole: readString(env, 'HASURA_GRAPHQL_UNAUTHORIZED_ROLE'),
     enableConsole: readBool(env, 'HASURA_GRAPHQL_ENABLE_CONSOLE', false),
+    cors: parseCorsPolicy(
+      readString(env, 'HASURA_GRAPHQL_CORS_DOMAIN'),
+      readBool(env, 'HASURA_GRAPHQL_DISABLE_CORS', false),
+    ),
     stringifyNumericTypes: readBool(env, 'HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES', false),
     adminInternalErrors: readBool(env, 'HASURA_GRAPHQL_ADMIN_INTERNAL_ERRORS', true),
     devMode: readBool(env, 'HASURA_GRAPHQL_DEV_MODE', false),

@@ -9,6 +9,7 @@ import type http from 'node:http';
 import { AuthError, resolveSession } from '../auth/index.ts';
 import { runApiRequest, type Endpoint } from '../api/metadata.ts';
 import { consoleReply } from '../console/console.ts';
+import { corsHeaders, preflight } from './cors.ts';
 import { encodeGqlError, encodeRestError, QErr, toQErr } from '../errors.ts';
 import { executeRequest, type Session } from '../execute/graphql.ts';
 import type { Engine } from '../server.ts';
@@ -59,6 +60,12 @@ export function createHttpHandler(engine: Engine): http.RequestListener {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://x');
     const path = url.pathname.replace(/\/+$/, '') || '/';
+    const pre = preflight(engine.config.cors, req);
+    if (pre) {
+      res.writeHead(pre.status, pre.headers);
+      res.end();
+      return;
+    }
     route(engine, req, path, url)
       .catch((e) => {
         const q = toQErr(e);
@@ -75,6 +82,7 @@ export function createHttpHandler(engine: Engine): http.RequestListener {
         res.writeHead(reply.status, {
           'content-type': reply.contentType ?? 'application/json; charset=utf-8',
           ...(reply.headers ?? {}),
+          ...corsHeaders(engine.config.cors, req),
         });
         res.end(reply.body);
       })
