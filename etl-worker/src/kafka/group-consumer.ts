@@ -1,0 +1,324 @@
+/**
+ * The consumer group side of the worker: kafkajs `eachBatch` over every topic a pipeline reads.
+ *
+ * - Postgres decides where to resume. On every assignment the partitions are moved to the offsets
+ *   stored with the rows (or to the log start when none is stored); a batch that starts past the
+ *   stored offset is refused and the partition moved back. Kafka's own committed offsets are only
+ *   advanced after the Postgres commit, as a courtesy to lag tooling.
+ * - A fetched batch is written in chunks of at most `batchMaxRows` messages, one transaction each,
+ *   heartbeating all along so a slow database never looks like a dead member (no rebalance storm).
+ * - Transient failures (Postgres away, the broker restarting) pause the partition and retry with
+ *   capped backoff; nothing is resolved until it is committed, so nothing is lost. A target table
+ *   that is broken pauses only its own topic's partitions and retries later; other topics go on.
+ */
+import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
+import type pino from 'pino';
+import { isTransientPgError } from '@streamsync/database';
+import type { DeadLetterPublisher } from './dead-letters.ts';
+import { TableBrokenError, type BatchWriter, type Chunk } from '../load/batch-writer.ts';
+import { prepareChunk } from '../load/prepare.ts';
+import type { LoadedPipeline } from '../load/registry.ts';
+import type { WorkerMetrics } from '../ops/metrics.ts';
+
+export interface GroupConsumerOptions {
+  kafka: Kafka;
+  groupId: string;
+  batchMaxRows: number;
+  batchMaxWaitMs: number;
+  maxMessageBytes: number;
+  maxFutureMs: number;
+  partitionsConcurrency: number;
+  sessionTimeoutMs: number;
+  retryMaxMs: number;
+  writer: BatchWriter;
+  deadLetters: DeadLetterPublisher;
+  metrics: WorkerMetrics;
+  log: pino.Logger;
+  /** the pipelines a topic feeds right now */
+  pipelinesFor(topic: string): LoadedPipeline[];
+  /** a pipeline's table failed (or recovered: error null) */
+  onTableState(pipeline: string, error: Error | null): void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class GroupConsumer {
+  private consumer: Consumer | null = null;
+  private topics: string[] = [];
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | null = null;
+  /** partitions paused by us, "topic:partition" → why */
+  readonly paused = new Map<string, string>();
+  /** in the group with an assignment (or nothing to consume) */
+  joined = false;
+  crashed: Error | null = null;
+
+  constructor(private readonly o: GroupConsumerOptions) {}
+
+  /** (Re)start consuming these topics; an empty list leaves the group. */
+  async run(topics: string[]): Promise<void> {
+    await this.shutdownConsumer();
+    this.topics = [...topics].sort();
+    this.crashed = null;
+    if (this.topics.length === 0 || this.stopping) {
+      this.joined = this.topics.length === 0;
+      return;
+    }
+    const consumer = this.o.kafka.consumer({
+      groupId: this.o.groupId,
+      sessionTimeout: this.o.sessionTimeoutMs,
+      rebalanceTimeout: Math.max(60_000, this.o.sessionTimeoutMs * 2),
+      heartbeatInterval: Math.min(3000, Math.floor(this.o.sessionTimeoutMs / 5)),
+      maxWaitTimeInMs: this.o.batchMaxWaitMs,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      maxBytes: 32 * 1024 * 1024,
+      retry: { retries: 10, initialRetryTime: 300, maxRetryTime: this.o.retryMaxMs },
+    });
+    this.consumer = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      void this.onAssignment(consumer, e.payload.memberAssignment);
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      const { error, restart } = e.payload as { error: Error; restart: boolean };
+      this.o.log.error({ err: error, restart }, 'consumer crashed');
+      this.joined = false;
+      if (!restart) {
+        this.crashed = error;
+        this.scheduleRestart();
+      }
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      autoCommit: true,
+      autoCommitInterval: 5000,
+      partitionsConsumedConcurrently: this.o.partitionsConcurrency,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+    this.o.log.info({ topics: this.topics, group: this.o.groupId }, 'consuming');
+  }
+
+  private scheduleRestart(): void {
+    if (this.stopping || this.restartTimer) return;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      this.o.metrics.retries.inc({ kind: 'kafka' });
+      this.run(this.topics).catch((err: Error) => {
+        this.o.log.error({ err }, 'consumer restart failed');
+        this.crashed = err;
+        this.scheduleRestart();
+      });
+    }, this.o.retryMaxMs);
+  }
+
+  /** Move every assigned partition to where Postgres says it is. */
+  private async onAssignment(
+    consumer: Consumer,
+    assignment: Record<string, number[]>,
+  ): Promise<void> {
+    this.joined = true;
+    this.paused.clear();
+    this.o.metrics.paused.set(0);
+    const topics = Object.keys(assignment);
+    this.o.log.info({ assignment }, 'partitions assigned');
+    if (topics.length === 0) return;
+    for (let attempt = 0; !this.stopping && consumer === this.consumer; attempt++) {
+      try {
+        const stored = await this.o.writer.storedOffsets(topics);
+        const admin = this.o.kafka.admin();
+        await admin.connect();
+        try {
+          for (const topic of topics) {
+            const low = new Map(
+              (await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.low)]),
+            );
+            for (const partition of assignment[topic]!) {
+              const offset = stored.get(`${topic}:${partition}`) ?? low.get(partition) ?? 0;
+              consumer.seek({ topic, partition, offset: String(offset) });
+            }
+          }
+        } finally {
+          await admin.disconnect();
+        }
+        return;
+      } catch (err) {
+        // the fence still protects every write; this only saves refetching
+        this.o.log.warn({ err, attempt }, 'could not read stored offsets at assignment; retrying');
+        await sleep(Math.min(this.o.retryMaxMs, 200 * 2 ** attempt));
+      }
+    }
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } =
+      payload;
+    const { topic, partition } = batch;
+    const log = this.o.log.child({ topic, partition });
+    const pipelines = this.o.pipelinesFor(topic);
+    // no longer declared: leave the messages unresolved; the subscription changes next
+    if (pipelines.length === 0 || batch.messages.length === 0) return;
+    const highWatermark = Number(batch.highWatermark);
+    const keepAlive = setInterval(() => void heartbeat().catch(() => {}), 1000);
+    try {
+      for (let i = 0; i < batch.messages.length; i += this.o.batchMaxRows) {
+        if (!isRunning() || isStale() || this.stopping) return;
+        const messages = batch.messages.slice(i, i + this.o.batchMaxRows);
+        const done = await this.writeChunk(payload, messages, highWatermark, pipelines, log);
+        if (!done) return;
+        resolveOffset(messages[messages.length - 1]!.offset);
+        await heartbeat();
+      }
+      await commitOffsetsIfNecessary().catch((err: Error) =>
+        log.debug({ err }, 'kafka offset commit deferred'),
+      );
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /** Write one chunk, retrying transient failures; false when the partition must stop here. */
+  private async writeChunk(
+    payload: EachBatchPayload,
+    messages: KafkaMessage[],
+    highWatermark: number,
+    pipelines: LoadedPipeline[],
+    log: pino.Logger,
+  ): Promise<boolean> {
+    const { batch, isRunning, isStale, pause } = payload;
+    const { topic, partition } = batch;
+    const started = performance.now();
+    const { chunk, skipped } = prepareChunk(topic, partition, messages, highWatermark, pipelines, {
+      maxMessageBytes: this.o.maxMessageBytes,
+      maxFutureMs: this.o.maxFutureMs,
+    });
+    const where = {
+      firstOffset: chunk.firstOffset,
+      lastOffset: chunk.lastOffset,
+      messages: messages.length,
+    };
+    let backoff = 100;
+    let resume: (() => void) | null = null;
+    const key = `${topic}:${partition}`;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        if (!isRunning() || isStale() || this.stopping) return false;
+        try {
+          await this.o.writer.preparePartitions(chunk);
+          const outcome = await this.o.writer.write(chunk, (dls) =>
+            this.o.deadLetters.publish(topic, partition, dls),
+          );
+          if (outcome.status === 'gap') {
+            log.warn(
+              { ...where, expected: outcome.expected },
+              'batch starts past the stored offset; seeking back',
+            );
+            this.consumer?.seek({ topic, partition, offset: String(outcome.expected) });
+            return false;
+          }
+          this.record(chunk, outcome, skipped, highWatermark, started);
+          if (outcome.deadLetters.length > 0) {
+            log.info(
+              { ...where, deadLetters: outcome.deadLetters.length },
+              'dead letters published',
+            );
+          }
+          for (const p of pipelines) this.o.onTableState(p.pipeline.name, null);
+          return true;
+        } catch (err) {
+          if (err instanceof TableBrokenError) {
+            // this topic waits for its table; the others are not held up
+            this.o.onTableState(err.pipeline, err);
+            this.o.metrics.retries.inc({ kind: 'table' });
+            log.error(
+              { ...where, err: err.cause, pipeline: err.pipeline },
+              'target table unusable; partition paused',
+            );
+            this.pauseFor(
+              payload,
+              key,
+              `table of ${err.pipeline}: ${err.cause.message}`,
+              this.o.retryMaxMs,
+            );
+            return false;
+          }
+          const kafkaErr = (err as { name?: string }).name?.startsWith('Kafka') ?? false;
+          if (!isTransientPgError(err) && !kafkaErr) throw err;
+          this.o.metrics.retries.inc({ kind: kafkaErr ? 'kafka' : 'postgres' });
+          if (attempt === 0 || attempt % 10 === 0) {
+            log.warn({ ...where, err, attempt }, 'transient failure; retrying');
+          }
+          if (!resume) {
+            // back-pressure: fetch nothing more for this partition until the write goes through
+            resume = pause();
+            this.paused.set(key, 'waiting for postgres');
+            this.o.metrics.paused.set(this.paused.size);
+          }
+          if (kafkaErr) this.o.writer.partitions.reset();
+          await sleep(backoff);
+          backoff = Math.min(backoff * 2, this.o.retryMaxMs);
+        }
+      }
+    } finally {
+      if (resume) {
+        this.paused.delete(key);
+        this.o.metrics.paused.set(this.paused.size);
+        resume();
+      }
+    }
+  }
+
+  private pauseFor(payload: EachBatchPayload, key: string, why: string, ms: number): void {
+    const resume = payload.pause();
+    this.paused.set(key, why);
+    this.o.metrics.paused.set(this.paused.size);
+    setTimeout(() => {
+      this.paused.delete(key);
+      this.o.metrics.paused.set(this.paused.size);
+      resume();
+    }, ms).unref();
+  }
+
+  private record(
+    chunk: Chunk,
+    outcome: Extract<Awaited<ReturnType<BatchWriter['write']>>, { status: 'written' }>,
+    skipped: Map<string, Map<string, number>>,
+    highWatermark: number,
+    started: number,
+  ): void {
+    const m = this.o.metrics;
+    for (const [pipeline, n] of outcome.rows) m.loaded(pipeline, n);
+    for (const d of outcome.deadLetters)
+      m.deadLetters.inc({ pipeline: d.pipeline ?? '', code: d.code });
+    for (const [pipeline, reasons] of skipped) {
+      for (const [reason, n] of reasons)
+        m.skipped.inc({ pipeline, reason: reason.slice(0, 60) }, n);
+    }
+    m.messages.inc({ topic: chunk.topic }, chunk.messageOffsets.length - outcome.alreadyLoaded);
+    if (outcome.alreadyLoaded > 0)
+      m.alreadyLoaded.inc({ topic: chunk.topic }, outcome.alreadyLoaded);
+    m.batchSeconds.observe({ topic: chunk.topic }, (performance.now() - started) / 1000);
+    m.batchRows.observe(chunk.messageOffsets.length);
+    if (Number.isFinite(highWatermark)) {
+      m.lag.set(
+        { topic: chunk.topic, partition: String(chunk.partition) },
+        Math.max(0, highWatermark - chunk.lastOffset - 1),
+      );
+    }
+  }
+
+  private async shutdownConsumer(): Promise<void> {
+    const c = this.consumer;
+    this.consumer = null;
+    this.joined = false;
+    if (c)
+      await c.disconnect().catch((err: Error) => this.o.log.warn({ err }, 'disconnect failed'));
+  }
+
+  /** Finish (or abandon) the batch in flight, leave the group. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    await this.shutdownConsumer();
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * The set-based statements a batch runs per target table: one INSERT … SELECT FROM unnest(…) of
+ * every row (values travel as one array parameter per column), with the per-minute and per-hour
+ * rollups of the rows actually inserted maintained in the same statement, so a redelivered point
+ * that the key already holds is neither stored nor counted twice.
+ */
+import { sql, type SQL } from '@streamsync/database';
+import type { CompiledPipeline } from '../pipeline/types.ts';
+
+/** The column arrays of one pipeline's rows in a batch. */
+export interface RowArrays {
+  /** entities.id per row (null when the pipeline has no entity) */
+  entityIds: number[] | null;
+  /** µs since the epoch per row */
+  tsUs: number[];
+  /** one array per CompiledPipeline.columns entry */
+  columns: Array<Array<number | string | boolean | null>>;
+}
+
+const ORIGIN = sql`timestamptz '2000-01-01 00:00:00+00'`;
+
+/** Columns in the order of the unnest() arguments. */
+function sourceColumns(p: CompiledPipeline, rows: RowArrays): Array<{ name: string; arg: SQL }> {
+  const out: Array<{ name: string; arg: SQL }> = [];
+  if (p.entityKind) out.push({ name: 'entity_id', arg: sql.value(rows.entityIds, 'int8[]') });
+  out.push({ name: p.timeColumn, arg: sql.value(rows.tsUs, 'int8[]') });
+  p.columns.forEach((c, i) =>
+    out.push({ name: c.name, arg: sql.value(rows.columns[i], `${c.sqlType}[]`) }),
+  );
+  return out;
+}
+
+function conflictClause(p: CompiledPipeline): SQL {
+  const keys = sql.join(
+    p.keyColumns.map((k) => sql.ident(k)),
+    ', ',
+  );
+  const keySet = new Set(p.keyColumns);
+  const updatable = p.columns.filter((c) => !keySet.has(c.name));
+  if (p.onDuplicate === 'ignore' || updatable.length === 0) {
+    return sql`ON CONFLICT (${keys}) DO NOTHING`;
+  }
+  return sql`ON CONFLICT (${keys}) DO UPDATE SET ${sql.join(
+    updatable.map((c) => sql`${sql.ident(c.name)} = EXCLUDED.${sql.ident(c.name)}`),
+    ', ',
+  )}`;
+}
+
+/** SELECT list turning the unnest() columns into the table's: the time column from µs. */
+function insertSelect(p: CompiledPipeline, cols: Array<{ name: string }>): SQL {
+  return sql.join(
+    cols.map((c, i) =>
+      c.name === p.timeColumn
+        ? sql`timestamptz 'epoch' + ${sql.ident(`c${i}`)} * interval '1 microsecond'`
+        : sql.ident(`c${i}`),
+    ),
+    ', ',
+  );
+}
+
+function rollupInsert(
+  table: 'rollups_1m' | 'rollups_1h',
+  width: string,
+  stream: string,
+  points: SQL,
+): SQL {
+  return sql`INSERT INTO ${sql.ident('public', table)} AS r
+      (stream, entity_id, metric, bucket, count, min, max, sum, last, last_ts)
+    SELECT ${sql.value(stream)}, entity_id, metric,
+           date_bin(${sql.value(width)}::interval, ts, ${ORIGIN}) AS bucket,
+           count(*), min(value), max(value), sum(value),
+           (array_agg(value ORDER BY ts DESC))[1], max(ts)
+      FROM ${points} GROUP BY 2, 3, 4
+    ON CONFLICT (stream, entity_id, metric, bucket) DO UPDATE SET
+      count = r.count + EXCLUDED.count,
+      min = least(r.min, EXCLUDED.min),
+      max = greatest(r.max, EXCLUDED.max),
+      sum = r.sum + EXCLUDED.sum,
+      last = CASE WHEN EXCLUDED.last_ts >= r.last_ts THEN EXCLUDED.last ELSE r.last END,
+      last_ts = greatest(r.last_ts, EXCLUDED.last_ts)`;
+}
+
+/**
+ * Insert the rows; with rollup columns and on_duplicate = ignore, also add the inserted rows to the
+ * rollups. Returns one row: `inserted` (rows written) and, when `returnKeys`, the (entity_id, ts)
+ * pairs touched (for recomputing rollups after updates).
+ */
+export function insertRows(p: CompiledPipeline, rows: RowArrays): SQL {
+  const cols = sourceColumns(p, rows);
+  const target = sql.ident(p.schema, p.table);
+  const names = sql.join(
+    cols.map((c) => sql.ident(c.name)),
+    ', ',
+  );
+  const aliases = sql.join(
+    cols.map((_, i) => sql.ident(`c${i}`)),
+    ', ',
+  );
+  const src = sql`unnest(${sql.join(
+    cols.map((c) => c.arg),
+    ', ',
+  )}) AS s(${aliases})`;
+  const insert = sql`INSERT INTO ${target} (${names})
+    SELECT ${insertSelect(p, cols)} FROM ${src}
+    ${conflictClause(p)}`;
+
+  const incremental = p.entityKind !== null && p.rollupColumns.length > 0 && p.onDuplicate === 'ignore';
+  if (!incremental) {
+    const returning =
+      p.entityKind !== null && p.rollupColumns.length > 0
+        ? sql`RETURNING entity_id, ${sql.ident(p.timeColumn)} AS ts`
+        : sql`RETURNING 1`;
+    return sql`WITH ins AS (${insert} ${returning})
+      SELECT count(*)::int AS inserted,
+             ${p.entityKind !== null && p.rollupColumns.length > 0 ? sql`array_agg(entity_id::text) AS entity_ids, array_agg(ts::text) AS ts` : sql`NULL AS entity_ids, NULL AS ts`}
+        FROM ins`;
+  }
+  const metrics = sql.join(
+    p.rollupColumns.map((c, i) => sql`${sql.ident(c)}::float8 AS ${sql.ident(`m${i}`)}`),
+    ', ',
+  );
+  const unpivot = sql.join(
+    p.rollupColumns.map((c, i) => sql`(${sql.value(c)}, i.${sql.ident(`m${i}`)})`),
+    ', ',
+  );
+  return sql`WITH ins AS (
+      ${insert}
+      RETURNING entity_id, ${sql.ident(p.timeColumn)} AS ts, ${metrics}
+    ), pts AS (
+      SELECT i.entity_id, i.ts, m.metric, m.value
+        FROM ins i CROSS JOIN LATERAL (VALUES ${unpivot}) AS m(metric, value)
+       WHERE m.value IS NOT NULL
+    ), r1m AS (
+      ${rollupInsert('rollups_1m', '1 minute', p.table, sql`pts`)}
+      RETURNING 1
+    ), r1h AS (
+      ${rollupInsert('rollups_1h', '1 hour', p.table, sql`pts`)}
+      RETURNING 1
+    )
+    SELECT (SELECT count(*)::int FROM ins) AS inserted, NULL AS entity_ids, NULL AS ts,
+           (SELECT count(*) FROM r1m) + (SELECT count(*) FROM r1h) AS buckets`;
+}
+
+/**
+ * After an upsert (on_duplicate = update) the rollups of the touched buckets are recomputed from
+ * the stored points: an updated value cannot be subtracted from a min or a max.
+ */
+export function recomputeRollups(p: CompiledPipeline, entityIds: string[], ts: string[]): SQL[] {
+  const target = sql.ident(p.schema, p.table);
+  const unpivot = sql.join(
+    p.rollupColumns.map((c) => sql`(${sql.value(c)}, t.${sql.ident(c)}::float8)`),
+    ', ',
+  );
+  return (
+    [
+      ['rollups_1m', '1 minute'],
+      ['rollups_1h', '1 hour'],
+    ] as const
+  ).map(
+    ([table, width]) => sql`WITH touched AS (
+        SELECT DISTINCT e AS entity_id, date_bin(${sql.value(width)}::interval, t, ${ORIGIN}) AS bucket
+          FROM unnest(${sql.value(entityIds, 'int8[]')}, ${sql.value(ts, 'timestamptz[]')}) AS u(e, t)
+      ), pts AS (
+        SELECT t.entity_id, t.${sql.ident(p.timeColumn)} AS ts, m.metric, m.value
+          FROM touched b
+          JOIN ${target} t ON t.entity_id = b.entity_id
+                          AND t.${sql.ident(p.timeColumn)} >= b.bucket
+                          AND t.${sql.ident(p.timeColumn)} < b.bucket + ${sql.value(width)}::interval
+          CROSS JOIN LATERAL (VALUES ${unpivot}) AS m(metric, value)
+         WHERE m.value IS NOT NULL
+      )
+      INSERT INTO ${sql.ident('public', table)} AS r
+        (stream, entity_id, metric, bucket, count, min, max, sum, last, last_ts)
+      SELECT ${sql.value(p.table)}, entity_id, metric,
+             date_bin(${sql.value(width)}::interval, ts, ${ORIGIN}),
+             count(*), min(value), max(value), sum(value),
+             (array_agg(value ORDER BY ts DESC))[1], max(ts)
+        FROM pts GROUP BY 2, 3, 4
+      ON CONFLICT (stream, entity_id, metric, bucket) DO UPDATE SET
+        count = EXCLUDED.count, min = EXCLUDED.min, max = EXCLUDED.max, sum = EXCLUDED.sum,
+        last = EXCLUDED.last, last_ts = EXCLUDED.last_ts`,
+  );
+}

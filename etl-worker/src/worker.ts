@@ -1,0 +1,177 @@
+/**
+ * The worker, assembled: pipeline registry → group consumer → batch writer, with the dead-letter
+ * publisher and the operational endpoints. `startWorker` returns once the HTTP endpoints listen and
+ * the first set of pipelines is consuming; `stop` leaves the group cleanly.
+ */
+import { Kafka } from 'kafkajs';
+import type pino from 'pino';
+import { createPool, isTransientPgError, query, sql } from '@streamsync/database';
+import type { WorkerConfig } from './config.ts';
+import { DeadLetterPublisher } from './kafka/dead-letters.ts';
+import { GroupConsumer } from './kafka/group-consumer.ts';
+import { ensureTopics } from './kafka/topics.ts';
+import { BatchWriter } from './load/batch-writer.ts';
+import { PipelineRegistry, type LoadedPipeline, type PipelineSet } from './load/registry.ts';
+import { startOpsServer } from './ops/http.ts';
+import { kafkaLogCreator } from './ops/log.ts';
+import { WorkerMetrics } from './ops/metrics.ts';
+
+export interface Worker {
+  /** the port of /healthz, /readyz, /metrics */
+  httpPort: number;
+  metrics: WorkerMetrics;
+  stop(): Promise<void>;
+}
+
+export async function startWorker(config: WorkerConfig, log: pino.Logger): Promise<Worker> {
+  const metrics = new WorkerMetrics();
+  const pool = createPool({
+    connectionString: config.databaseUrl,
+    applicationName: 'streamsync-etl',
+    max: Math.max(config.poolMax, config.partitionsConcurrency + 2),
+    statementTimeoutMs: config.statementTimeoutMs,
+  });
+  const kafka = new Kafka({
+    clientId: config.clientId,
+    brokers: config.brokers,
+    logCreator: kafkaLogCreator(log),
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: config.retryMaxMs },
+  });
+  const writer = new BatchWriter({
+    pool,
+    groupId: config.groupId,
+    notifyChannel: config.notifyChannel,
+  });
+  const deadLetters = new DeadLetterPublisher(kafka, config.deadLetterTopic);
+  const tableErrors = new Map<string, string>();
+  let pipelines: PipelineSet | null = null;
+  let pgOk = false;
+
+  const consumer = new GroupConsumer({
+    kafka,
+    groupId: config.groupId,
+    batchMaxRows: config.batchMaxRows,
+    batchMaxWaitMs: config.batchMaxWaitMs,
+    maxMessageBytes: config.maxMessageBytes,
+    maxFutureMs: config.maxFutureMs,
+    partitionsConcurrency: config.partitionsConcurrency,
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    retryMaxMs: config.retryMaxMs,
+    writer,
+    deadLetters,
+    metrics,
+    log,
+    pipelinesFor: (topic): LoadedPipeline[] => pipelines?.byTopic.get(topic) ?? [],
+    onTableState: (pipeline, error) => {
+      if (error) tableErrors.set(pipeline, error.message);
+      else tableErrors.delete(pipeline);
+      updatePipelineGauge();
+    },
+  });
+
+  const updatePipelineGauge = () => {
+    const set = pipelines;
+    metrics.pipelines.set({ state: 'running' }, set ? set.pipelines.size - tableErrors.size : 0);
+    metrics.pipelines.set({ state: 'waiting' }, tableErrors.size);
+    metrics.pipelines.set({ state: 'rejected' }, set?.errors.length ?? 0);
+    metrics.pipelines.set({ state: 'disabled' }, set?.disabled.length ?? 0);
+  };
+
+  // subscription changes are applied one at a time, in order
+  let applying: Promise<void> = Promise.resolve();
+  let subscribed = '';
+  const apply = (set: PipelineSet) => {
+    pipelines = set;
+    for (const name of [...tableErrors.keys()]) if (!set.pipelines.has(name)) tableErrors.delete(name);
+    updatePipelineGauge();
+    const topics = [...set.byTopic.keys()].sort();
+    applying = applying.then(async () => {
+      if (topics.join('\n') === subscribed) return;
+      try {
+        await ensureTopics(kafka, topics, config.topicPartitions);
+        await consumer.run(topics);
+        subscribed = topics.join('\n');
+      } catch (err) {
+        log.error({ err, topics }, 'could not subscribe; retrying');
+        setTimeout(() => apply(pipelines!), config.retryMaxMs).unref();
+      }
+    });
+    return applying;
+  };
+
+  const registry = new PipelineRegistry({
+    pool,
+    connectionString: config.databaseUrl,
+    pollMs: config.pipelinePollMs,
+    log,
+    onChange: (set) => void apply(set),
+  });
+
+  const ops = await startOpsServer({
+    host: config.httpHost,
+    port: config.httpPort,
+    metrics,
+    readiness: () => ({
+      ready: pgOk && consumer.joined && !consumer.crashed,
+      detail: {
+        postgres: pgOk ? 'ok' : 'unreachable',
+        consumer: consumer.crashed
+          ? `crashed: ${consumer.crashed.message}`
+          : consumer.joined
+            ? 'in group'
+            : 'joining',
+        pipelines: pipelines ? [...pipelines.pipelines.keys()] : [],
+        disabled: pipelines?.disabled ?? [],
+        rejected: (pipelines?.errors ?? []).map((e) => ({
+          pipeline: e.pipeline,
+          key: e.key,
+          reason: e.reason,
+        })),
+        waiting: Object.fromEntries(tableErrors),
+        paused: Object.fromEntries(consumer.paused),
+      },
+    }),
+  });
+
+  // Postgres reachability for /readyz, probed independently of traffic
+  const probe = setInterval(() => {
+    query(pool, sql`SELECT 1`).then(
+      () => (pgOk = true),
+      () => (pgOk = false),
+    );
+  }, 2000);
+  probe.unref();
+
+  // the first load waits for Postgres (it may still be starting)
+  let first: PipelineSet | undefined;
+  for (let backoff = 200; !first; backoff = Math.min(backoff * 2, config.retryMaxMs)) {
+    try {
+      first = await registry.start();
+      pgOk = true;
+    } catch (err) {
+      if (!isTransientPgError(err)) {
+        await Promise.all([ops.close(), pool.end()]);
+        clearInterval(probe);
+        throw err;
+      }
+      log.warn({ err }, 'postgres not reachable yet; retrying');
+      await new Promise((r) => setTimeout(r, backoff));
+    }
+  }
+  await ensureTopics(kafka, [config.deadLetterTopic], config.topicPartitions);
+  await deadLetters.connect();
+  await applying;
+
+  return {
+    httpPort: ops.port,
+    metrics,
+    async stop() {
+      clearInterval(probe);
+      await registry.stop();
+      await consumer.stop();
+      await deadLetters.disconnect();
+      await ops.close();
+      await pool.end();
+    },
+  };
+}
