@@ -1,6 +1,7 @@
 # One image for StreamSync's Node services (docker-compose.yml picks the command per service).
-#   target `node`: the worker and the demo producer (TypeScript run with tsx)
-#   target `web`:  the Next.js dashboard, built
+#   target `node`: the worker and the demo producer (TypeScript run with tsx; no curl in the image,
+#                  so healthchecks use node's fetch)
+#   target `web`:  the Next.js dashboard, built once; every setting is read at run time
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 ENV NEXT_TELEMETRY_DISABLED=1
@@ -25,6 +26,8 @@ RUN npm run build -w web
 
 FROM web-build AS web
 ENV NODE_ENV=production
+# next start writes its cache under .next/cache: the only place the node user needs to write
+RUN mkdir -p /app/web/.next/cache && chown -R node:node /app/web/.next/cache
 USER node
 WORKDIR /app/web
 EXPOSE 3000
