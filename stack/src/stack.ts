@@ -92,6 +92,14 @@ function pick(env: NodeJS.ProcessEnv, keys: string[]): Record<string, string> {
   return out;
 }
 
+/** The settings under a prefix (ETL_*, PRODUCER_*): a service's own knobs pass straight through. */
+function withPrefix(env: NodeJS.ProcessEnv, prefix: string): Record<string, string> {
+  return pick(
+    env,
+    Object.keys(env).filter((k) => k.startsWith(prefix)),
+  );
+}
+
 /** How each service is run, given where Postgres and Kafka are. */
 function serviceSpec(
   name: ServiceName,
@@ -139,8 +147,11 @@ function serviceSpec(
         cwd: REPO_ROOT,
         env: {
           ...common,
+          ...withPrefix(ctx.env, 'ETL_'),
+          ...pick(ctx.env, ['PG_POOL_MAX', 'PG_STATEMENT_TIMEOUT_MS']),
           DATABASE_URL: ctx.postgresUrl,
           KAFKA_BROKERS: ctx.brokers.join(','),
+          ETL_HTTP_HOST: '127.0.0.1',
           ETL_HTTP_PORT: String(ports.worker),
         },
         healthUrl: `http://127.0.0.1:${ports.worker}/healthz`,
@@ -156,7 +167,10 @@ function serviceSpec(
         cwd: REPO_ROOT,
         env: {
           ...common,
+          ...withPrefix(ctx.env, 'PRODUCER_'),
+          ...pick(ctx.env, ['ETL_TOPIC_PARTITIONS']),
           KAFKA_BROKERS: ctx.brokers.join(','),
+          PRODUCER_HTTP_HOST: '127.0.0.1',
           PRODUCER_HTTP_PORT: String(ports.producer),
         },
         healthUrl: `http://127.0.0.1:${ports.producer}/healthz`,
