@@ -10,7 +10,14 @@ import type pg from 'pg';
 import { query, sql, transaction } from '@streamsync/database';
 import type { DeadLetterCode, DecodedRow } from '../pipeline/types.ts';
 import { EntityCache, resolveEntities } from './entities.ts';
-import { insertRows, recomputeRollups, type RowArrays } from './insert-sql.ts';
+import {
+  addRollups,
+  insertRows,
+  plainInsert,
+  recomputeRollups,
+  type RowArrays,
+} from './insert-sql.ts';
+import { aggregateRollups } from './rollups.ts';
 import { PartitionKeeper } from './partitions.ts';
 import type { LoadedPipeline } from './registry.ts';
 
@@ -295,6 +302,19 @@ export class BatchWriter {
     ids: Map<string, number> | null,
   ): Promise<number> {
     const arrays = toArrays(pl, rows, ids);
+    if (pl.entityKind !== null && pl.rollupColumns.length > 0 && pl.onDuplicate === 'ignore') {
+      // fast path: insert, and when no row was already there add the buckets aggregated here;
+      // otherwise undo and let Postgres roll up exactly the rows its RETURNING says went in
+      await client.query('SAVEPOINT fast_rows');
+      const plain = await query(client, plainInsert(pl, arrays));
+      if (plain.rowCount === arrays.tsUs.length) {
+        const { minute, hour } = aggregateRollups(pl, arrays);
+        if (minute.counts.length > 0) await query(client, addRollups(pl.table, minute, hour));
+        await client.query('RELEASE SAVEPOINT fast_rows');
+        return arrays.tsUs.length;
+      }
+      await client.query('ROLLBACK TO SAVEPOINT fast_rows');
+    }
     const res = await query<{ inserted: number; entity_ids: string[] | null; ts: string[] | null }>(
       client,
       insertRows(pl, arrays),
@@ -401,7 +421,11 @@ function dropLoaded(chunk: Chunk, stored: number): Chunk {
     pipelines: chunk.pipelines.map((pr) => {
       const keep: number[] = [];
       pr.offsets.forEach((o, i) => o >= stored && keep.push(i));
-      return { ...pr, offsets: keep.map((i) => pr.offsets[i]!), rows: keep.map((i) => pr.rows[i]!) };
+      return {
+        ...pr,
+        offsets: keep.map((i) => pr.offsets[i]!),
+        rows: keep.map((i) => pr.rows[i]!),
+      };
     }),
   };
 }

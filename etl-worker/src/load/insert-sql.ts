@@ -19,13 +19,37 @@ export interface RowArrays {
 
 const ORIGIN = sql`timestamptz '2000-01-01 00:00:00+00'`;
 
+/**
+ * An array parameter. Arrays of numbers (and nulls) are written as Postgres array text here, which
+ * costs a join instead of node-postgres' per-element escaping (a tenth of the worker's CPU in
+ * bench/ingest); anything else is left to node-postgres. Still one parameter, never inlined.
+ */
+export function arrayParam(values: ReadonlyArray<unknown>, elementType: string): SQL {
+  let numeric = true;
+  for (const v of values) {
+    if (v !== null && typeof v !== 'number') {
+      numeric = false;
+      break;
+    }
+  }
+  if (!numeric) return sql.value(values, `${elementType}[]`);
+  let text = '{';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i] as number | null;
+    if (i > 0) text += ',';
+    // a number's shortest round-trip form is exact for float8, and digits for int8
+    text += v === null ? 'NULL' : Number.isFinite(v) ? String(v) : 'NULL';
+  }
+  return sql.value(`${text}}`, `${elementType}[]`);
+}
+
 /** Columns in the order of the unnest() arguments. */
 function sourceColumns(p: CompiledPipeline, rows: RowArrays): Array<{ name: string; arg: SQL }> {
   const out: Array<{ name: string; arg: SQL }> = [];
-  if (p.entityKind) out.push({ name: 'entity_id', arg: sql.value(rows.entityIds, 'int8[]') });
-  out.push({ name: p.timeColumn, arg: sql.value(rows.tsUs, 'int8[]') });
+  if (p.entityKind) out.push({ name: 'entity_id', arg: arrayParam(rows.entityIds!, 'int8') });
+  out.push({ name: p.timeColumn, arg: arrayParam(rows.tsUs, 'int8') });
   p.columns.forEach((c, i) =>
-    out.push({ name: c.name, arg: sql.value(rows.columns[i], `${c.sqlType}[]`) }),
+    out.push({ name: c.name, arg: arrayParam(rows.columns[i]!, c.sqlType) }),
   );
   return out;
 }
@@ -58,6 +82,10 @@ function insertSelect(p: CompiledPipeline, cols: Array<{ name: string }>): SQL {
   );
 }
 
+// Fix (seen in dead-letters.test.ts: "deadlock detected" on rollups_1m): the transactions of two
+// partitions that touch the same buckets upserted them in different orders and deadlocked (both
+// stall for deadlock_timeout, then one is retried). Both rollup statements now upsert in key order
+// (ORDER BY 2, 3, 4), so concurrent batches take the bucket row locks in the same order.
 function rollupInsert(
   table: 'rollups_1m' | 'rollups_1h',
   width: string,
@@ -71,6 +99,7 @@ function rollupInsert(
            count(*), min(value), max(value), sum(value),
            (array_agg(value ORDER BY ts DESC))[1], max(ts)
       FROM ${points} GROUP BY 2, 3, 4
+      ORDER BY 2, 3, 4
     ON CONFLICT (stream, entity_id, metric, bucket) DO UPDATE SET
       count = r.count + EXCLUDED.count,
       min = least(r.min, EXCLUDED.min),
@@ -80,14 +109,9 @@ function rollupInsert(
       last_ts = greatest(r.last_ts, EXCLUDED.last_ts)`;
 }
 
-/**
- * Insert the rows; with rollup columns and on_duplicate = ignore, also add the inserted rows to the
- * rollups. Returns one row: `inserted` (rows written) and, when `returnKeys`, the (entity_id, ts)
- * pairs touched (for recomputing rollups after updates).
- */
-export function insertRows(p: CompiledPipeline, rows: RowArrays): SQL {
+/** The INSERT … SELECT FROM unnest(…) of the rows, with the pipeline's conflict clause. */
+export function plainInsert(p: CompiledPipeline, rows: RowArrays): SQL {
   const cols = sourceColumns(p, rows);
-  const target = sql.ident(p.schema, p.table);
   const names = sql.join(
     cols.map((c) => sql.ident(c.name)),
     ', ',
@@ -100,11 +124,63 @@ export function insertRows(p: CompiledPipeline, rows: RowArrays): SQL {
     cols.map((c) => c.arg),
     ', ',
   )}) AS s(${aliases})`;
-  const insert = sql`INSERT INTO ${target} (${names})
+  return sql`INSERT INTO ${sql.ident(p.schema, p.table)} (${names})
     SELECT ${insertSelect(p, cols)} FROM ${src}
     ${conflictClause(p)}`;
+}
 
-  const incremental = p.entityKind !== null && p.rollupColumns.length > 0 && p.onDuplicate === 'ignore';
+/** Rollup buckets aggregated by the worker, one array per field (see rollups.ts). */
+export interface BucketArrays {
+  entityIds: number[];
+  metrics: string[];
+  /** bucket start, ms since the epoch */
+  bucketMs: number[];
+  counts: number[];
+  mins: number[];
+  maxs: number[];
+  sums: number[];
+  lasts: number[];
+  /** time of the newest point, µs since the epoch */
+  lastTsUs: number[];
+}
+
+function mergeBuckets(table: 'rollups_1m' | 'rollups_1h', stream: string, b: BucketArrays): SQL {
+  return sql`INSERT INTO ${sql.ident('public', table)} AS r
+      (stream, entity_id, metric, bucket, count, min, max, sum, last, last_ts)
+    SELECT ${sql.value(stream)}, e, m, timestamptz 'epoch' + bk * interval '1 millisecond',
+           c, mn, mx, s, l, timestamptz 'epoch' + lt * interval '1 microsecond'
+      FROM unnest(${arrayParam(b.entityIds, 'int8')}, ${sql.value(b.metrics, 'text[]')},
+                  ${arrayParam(b.bucketMs, 'int8')}, ${arrayParam(b.counts, 'int8')},
+                  ${arrayParam(b.mins, 'float8')}, ${arrayParam(b.maxs, 'float8')},
+                  ${arrayParam(b.sums, 'float8')}, ${arrayParam(b.lasts, 'float8')},
+                  ${arrayParam(b.lastTsUs, 'int8')}) AS u(e, m, bk, c, mn, mx, s, l, lt)
+     -- in key order, so two transactions touching the same buckets lock them in the same order
+     ORDER BY 2, 3, 4
+    ON CONFLICT (stream, entity_id, metric, bucket) DO UPDATE SET
+      count = r.count + EXCLUDED.count,
+      min = least(r.min, EXCLUDED.min),
+      max = greatest(r.max, EXCLUDED.max),
+      sum = r.sum + EXCLUDED.sum,
+      last = CASE WHEN EXCLUDED.last_ts >= r.last_ts THEN EXCLUDED.last ELSE r.last END,
+      last_ts = greatest(r.last_ts, EXCLUDED.last_ts)`;
+}
+
+/** Add buckets the worker aggregated to both rollup tables, in one statement. */
+export function addRollups(stream: string, minute: BucketArrays, hour: BucketArrays): SQL {
+  return sql`WITH m AS (${mergeBuckets('rollups_1m', stream, minute)} RETURNING 1)
+    ${mergeBuckets('rollups_1h', stream, hour)}`;
+}
+
+/**
+ * Insert the rows; with rollup columns and on_duplicate = ignore, also add the inserted rows to the
+ * rollups. Returns one row: `inserted` (rows written) and, when `returnKeys`, the (entity_id, ts)
+ * pairs touched (for recomputing rollups after updates).
+ */
+export function insertRows(p: CompiledPipeline, rows: RowArrays): SQL {
+  const insert = plainInsert(p, rows);
+
+  const incremental =
+    p.entityKind !== null && p.rollupColumns.length > 0 && p.onDuplicate === 'ignore';
   if (!incremental) {
     const returning =
       p.entityKind !== null && p.rollupColumns.length > 0
@@ -176,6 +252,7 @@ export function recomputeRollups(p: CompiledPipeline, entityIds: string[], ts: s
              count(*), min(value), max(value), sum(value),
              (array_agg(value ORDER BY ts DESC))[1], max(ts)
         FROM pts GROUP BY 2, 3, 4
+        ORDER BY 2, 3, 4
       ON CONFLICT (stream, entity_id, metric, bucket) DO UPDATE SET
         count = EXCLUDED.count, min = EXCLUDED.min, max = EXCLUDED.max, sum = EXCLUDED.sum,
         last = EXCLUDED.last, last_ts = EXCLUDED.last_ts`,

@@ -47,7 +47,12 @@ async function describeTable(
   schema: string,
   table: string,
 ): Promise<TargetTable | null> {
-  const cols = await query<{ name: string; sql_type: string; not_null: boolean; has_default: boolean }>(
+  const cols = await query<{
+    name: string;
+    sql_type: string;
+    not_null: boolean;
+    has_default: boolean;
+  }>(
     db,
     sql`SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS sql_type,
                a.attnotnull AS not_null,
