@@ -1,199 +1,238 @@
 /**
- * bench/query: p50 / p99 latency and throughput of representative dashboard queries through the
- * engine, beside the same SQL run directly with pg, in one run. Prints one JSON document to
- * stdout and writes it to bench/results/query-<timestamp>.json.
+ * bench/query: p50 / p99 latency and throughput of the dashboard's queries through the engine,
+ * beside the same SQL run directly with pg, in one run.
  *
- *   npm run bench:query [-- --seconds 5 --concurrency 8]
+ *   npm run query --workspace bench [-- --seconds 3 --rounds 4 --warmup 2 --concurrency 8
+ *        --role viewer|user|admin --hours 24 --interval 10 --engine-dir <dir> --cpu-prof <dir>
+ *        --label <text>]
  *
- * Uses DATABASE_URL (a server where it may create a throwaway database) or the system Postgres at
- * 127.0.0.1:5432; the database is migrated and seeded from hasura/, filled with synthetic points,
- * and dropped at the end.
+ * - The engine runs as its own process (engine/src/main.ts, as the stack runs it), with a pool of
+ *   `concurrency` connections; pg gets a pool of the same size. Both are driven by the same
+ *   closed loop of `concurrency` workers from this process.
+ * - Data: every seeded sensor (50) with a point every 10 s over 24 h, rollups filled.
+ * - Auth as the dashboard: an HS256 role token (`viewer` by default), or the admin secret.
+ * - The direct SQL is the engine's own statement and arguments, from its explain endpoint, and
+ *   checked (same response, same text in pg_stat_activity, same plan): see sql-check.ts.
+ * - A warm-up per case and side, then `rounds` rounds; in each, every case runs on both sides,
+ *   which side goes first alternating by round, so machine noise falls on both alike.
+ *
+ * Progress goes to stderr. The last stdout line is one JSON object: per case the engine's and pg's
+ * p50/p99 ms and req/s (and the engine's CPU ms per request), the ratios (engine ÷ pg for
+ * latency, pg ÷ engine for throughput) and the SQL checks. bench/results/query-<time>.json holds
+ * the same plus each statement and its plan.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { applySeeds, createPool, migrateUp, query, REPO_ROOT, sql } from '@streamsync/database';
-import { loadConfig } from '../../engine/src/config.ts';
-import { startEngine } from '../../engine/src/server.ts';
+import type pg from 'pg';
+import { createPool, REPO_ROOT } from '@streamsync/database';
+import { credentials, dashboardCases, type Role } from './cases.ts';
+import { createDataset } from './dataset.ts';
+import { startEngineProcess } from './engine-process.ts';
+import { closedLoop, httpClient, roundP50s, summarize, type Segment } from './load.ts';
+import { captureStatement, checkStatement, type SqlCheck } from './sql-check.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: number) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : def;
+const argv = process.argv.slice(2);
+const opt = (name: string, def: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? (argv[i + 1] ?? def) : def;
 };
-const SECONDS = arg('seconds', 5);
-const CONCURRENCY = arg('concurrency', 8);
+const SECONDS = Number(opt('seconds', '3'));
+const ROUNDS = Number(opt('rounds', '4'));
+const WARMUP = Number(opt('warmup', '2'));
+const CONCURRENCY = Number(opt('concurrency', '8'));
+const ROLE = opt('role', 'viewer') as Role;
+const HOURS = Number(opt('hours', '24'));
+const INTERVAL = Number(opt('interval', '10'));
+const ENGINE_DIR = path.resolve(opt('engine-dir', path.join(REPO_ROOT, 'engine')));
+const CPU_PROF = opt('cpu-prof', '');
+const LABEL = opt('label', '');
+const USER_ID = '1';
 
-interface Stats {
-  requests: number;
-  errors: number;
-  p50_ms: number;
-  p99_ms: number;
-  mean_ms: number;
-  throughput_rps: number;
-}
-
-async function measure(fn: () => Promise<void>): Promise<Stats> {
-  for (let i = 0; i < 20; i++) await fn(); // warm up: plan cache, prepared statements
-  const lat: number[] = [];
-  let errors = 0;
-  const until = Date.now() + SECONDS * 1000;
-  const started = process.hrtime.bigint();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (Date.now() < until) {
-        const t = process.hrtime.bigint();
-        try {
-          await fn();
-        } catch {
-          errors++;
-        }
-        lat.push(Number(process.hrtime.bigint() - t) / 1e6);
-      }
-    }),
-  );
-  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  lat.sort((a, b) => a - b);
-  const pct = (p: number) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? 0;
-  const round = (x: number) => Math.round(x * 1000) / 1000;
-  return {
-    requests: lat.length,
-    errors,
-    p50_ms: round(pct(0.5)),
-    p99_ms: round(pct(0.99)),
-    mean_ms: round(lat.reduce((a, b) => a + b, 0) / Math.max(1, lat.length)),
-    throughput_rps: round(lat.length / elapsed),
-  };
-}
+const log = (line: string) => console.error(`[bench/query] ${line}`);
+const round2 = (x: number) => Math.round(x * 100) / 100;
 
 async function main(): Promise<void> {
-  const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const dbName = `bench_query_${randomBytes(4).toString('hex')}`;
-  const admin = createPool({ connectionString: adminUrl, applicationName: 'bench-query', max: 1 });
-  await query(admin, sql`CREATE DATABASE ${sql.ident(dbName)}`);
-  const u = new URL(adminUrl);
-  u.pathname = `/${dbName}`;
-  const url = u.toString();
-  const pool = createPool({
-    connectionString: url,
-    applicationName: 'bench-query',
-    max: CONCURRENCY,
-  });
-  let engine: Awaited<ReturnType<typeof startEngine>> | undefined;
+  if (!['viewer', 'user', 'admin'].includes(ROLE)) throw new Error(`--role: ${ROLE}`);
+  const started = new Date();
+  const loadAtStart = os.loadavg();
+  const secrets = { adminSecret: 'bench-admin-secret', jwtKey: 'bench-jwt-key-'.padEnd(40, 'x') };
+  const data = await createDataset({ hours: HOURS, intervalSeconds: INTERVAL, log });
+  let engine: Awaited<ReturnType<typeof startEngineProcess>> | undefined;
+  let direct: pg.Pool | undefined;
+  let http: ReturnType<typeof httpClient> | undefined;
   try {
-    await migrateUp(pool);
-    await applySeeds(pool);
-    // 50 sensors × 2 days of minute readings; hourly rollups for the same window
-    await query(
-      pool,
-      sql`SELECT timeseries.ensure_partitions(t, now() - interval '3 days', now())
-            FROM unnest(ARRAY['public.sensor_readings', 'public.rollups_1h']::regclass[]) AS t`,
-    );
-    await query(
-      pool,
-      sql`INSERT INTO public.sensor_readings (entity_id, ts, temperature, humidity, pressure)
-          SELECT e.id, date_trunc('minute', now()) - make_interval(mins => g), 20 + random() * 5, 50, 1000
-            FROM public.entities e, generate_series(0, 2879) g WHERE e.kind = 'sensor'`,
-    );
-    await query(
-      pool,
-      sql`INSERT INTO public.rollups_1h (stream, entity_id, metric, bucket, count, min, max, sum, last, last_ts)
-          SELECT 'sensor_readings', entity_id, 'temperature', date_trunc('hour', ts), count(*), min(temperature),
-                 max(temperature), sum(temperature), max(temperature), max(ts)
-            FROM public.sensor_readings GROUP BY entity_id, date_trunc('hour', ts)`,
-    );
-    await query(pool, sql`ANALYZE`);
-    engine = await startEngine(
-      loadConfig({
-        HASURA_GRAPHQL_METADATA_DATABASE_URL: url,
-        PG_DATABASE_URL: url,
-        HASURA_GRAPHQL_SERVER_PORT: '0',
-        HASURA_GRAPHQL_METADATA_DIR: path.join(REPO_ROOT, 'hasura', 'metadata'),
-        HASURA_GRAPHQL_PG_CONNECTIONS: String(CONCURRENCY),
-        LOG_LEVEL: 'silent',
-      }),
-    );
-    const { rows } = await query<{ id: string }>(
-      pool,
-      sql`SELECT id::text FROM public.entities WHERE key = 'sensor-0007'`,
-    );
-    const entityId = Number(rows[0]!.id);
-    const cases: Array<{
-      name: string;
-      graphql: string;
-      variables: Record<string, unknown>;
-      sql: { text: string; values: unknown[] };
-    }> = [
-      {
-        name: 'latest_100_points_of_a_series',
-        graphql: `query ($e: bigint!) { sensor_readings(where: {entity_id: {_eq: $e}}, order_by: {ts: desc}, limit: 100) { ts temperature humidity } }`,
-        variables: { e: entityId },
-        sql: {
-          text: `SELECT coalesce(json_agg(json_build_object('ts', ts, 'temperature', temperature, 'humidity', humidity) ORDER BY ts DESC), '[]')::text
-                   FROM (SELECT ts, temperature, humidity FROM public.sensor_readings WHERE entity_id = $1 ORDER BY ts DESC LIMIT 100) s`,
-          values: [entityId],
-        },
-      },
-      {
-        name: 'last_24h_from_hourly_rollup',
-        graphql: `query ($e: bigint!, $from: timestamptz!) { rollups_1h(where: {entity_id: {_eq: $e}, metric: {_eq: "temperature"}, bucket: {_gte: $from}}, order_by: {bucket: asc}) { bucket min max avg count } }`,
-        variables: { e: entityId, from: new Date(Date.now() - 24 * 3600_000).toISOString() },
-        sql: {
-          text: `SELECT coalesce(json_agg(json_build_object('bucket', bucket, 'min', min, 'max', max, 'avg', public.rollups_1h_avg(r), 'count', count) ORDER BY bucket), '[]')::text
-                   FROM public.rollups_1h r WHERE entity_id = $1 AND metric = 'temperature' AND bucket >= $2`,
-          values: [entityId, new Date(Date.now() - 24 * 3600_000).toISOString()],
-        },
-      },
-      {
-        name: 'aggregate_over_a_window',
-        graphql: `query ($e: bigint!, $from: timestamptz!) { sensor_readings_aggregate(where: {entity_id: {_eq: $e}, ts: {_gte: $from}}) { aggregate { count avg { temperature } max { temperature } min { temperature } } } }`,
-        variables: { e: entityId, from: new Date(Date.now() - 6 * 3600_000).toISOString() },
-        sql: {
-          text: `SELECT json_build_object('count', count(*), 'avg', avg(temperature), 'max', max(temperature), 'min', min(temperature))::text
-                   FROM public.sensor_readings WHERE entity_id = $1 AND ts >= $2`,
-          values: [entityId, new Date(Date.now() - 6 * 3600_000).toISOString()],
-        },
-      },
-    ];
-    const client = new pg.Pool({ connectionString: url, max: CONCURRENCY });
-    const results: Record<string, { engine: Stats; direct_sql: Stats }> = {};
+    log(`engine: ${ENGINE_DIR}`);
+    engine = await startEngineProcess({
+      dbUrl: data.url,
+      engineDir: ENGINE_DIR,
+      ...secrets,
+      poolSize: CONCURRENCY,
+      nodeArgs: CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [],
+    });
+    http = httpClient(engine.url, CONCURRENCY);
+    const client = http;
+    direct = createPool({
+      connectionString: data.url,
+      applicationName: 'bench-query-direct',
+      max: CONCURRENCY,
+    });
+    const observer = data.pool;
+    const cases = dashboardCases(started);
+    const creds = credentials(ROLE, secrets, USER_ID);
+    const entities = data.sensors
+      .filter((s) => ROLE !== 'user' || s.owner === USER_ID)
+      .map((s) => s.id);
+    const pick = (i: number) => entities[i % entities.length]!;
+
+    const prepared = [];
     for (const c of cases) {
-      const body = JSON.stringify({ query: c.graphql, variables: c.variables });
-      const viaEngine = await measure(async () => {
-        const r = await fetch(`${engine!.url}/v1/graphql`, {
-          method: 'POST',
-          body,
-          headers: { 'content-type': 'application/json' },
+      const captured = await captureStatement(
+        client,
+        secrets.adminSecret,
+        c,
+        entities,
+        creds.explainUser,
+      );
+      const bodies = new Map(
+        entities.map((e) => [
+          e,
+          Buffer.from(
+            JSON.stringify({
+              query: c.query,
+              operationName: c.operationName,
+              variables: c.variables(e),
+            }),
+          ),
+        ]),
+      );
+      const viaEngine = async (entity: number): Promise<string> => {
+        const text = await client.post('/v1/graphql', bodies.get(entity)!, creds.headers);
+        if (!text.startsWith('{"data"')) throw new Error(text.slice(0, 300));
+        return text;
+      };
+      const statementName = `bench_${c.name}`;
+      const viaPg = async (entity: number): Promise<void> => {
+        const r = await direct!.query({
+          name: statementName,
+          text: captured.text,
+          values: captured.args.get(entity)!,
         });
-        const text = await r.text();
-        if (!text.startsWith('{"data"')) throw new Error(text);
-      });
-      const stmtName = `bench_${c.name}`;
-      const direct = await measure(async () => {
-        await client.query({ name: stmtName, text: c.sql.text, values: c.sql.values });
-      });
-      results[c.name] = { engine: viaEngine, direct_sql: direct };
+        if (r.rows.length !== 1) throw new Error(`${r.rows.length} rows`);
+      };
+      const check: SqlCheck = await checkStatement(captured, pick(0), viaEngine, direct, observer);
+      log(
+        `${c.name}: same result ${check.same_result}, executed by engine ${check.executed_by_engine}, same plan ${check.same_plan}`,
+      );
+      prepared.push({ c, captured, check, viaEngine, viaPg });
     }
-    await client.end();
+
+    log(`warm-up: ${WARMUP} s per case and side`);
+    for (const p of prepared) {
+      await closedLoop(WARMUP, CONCURRENCY, (i) => p.viaEngine(pick(i)).then(() => {}));
+      await closedLoop(WARMUP, CONCURRENCY, (i) => p.viaPg(pick(i)));
+    }
+
+    const segs = new Map(
+      prepared.map((p) => [
+        p.c.name,
+        { engine: [] as Segment[], pg: [] as Segment[], engineCpuS: 0 },
+      ]),
+    );
+    for (let r = 0; r < ROUNDS; r++) {
+      log(`round ${r + 1}/${ROUNDS}`);
+      for (const p of prepared) {
+        const s = segs.get(p.c.name)!;
+        const runEngine = async () => {
+          const cpu0 = engine!.cpuSeconds();
+          s.engine.push(
+            await closedLoop(SECONDS, CONCURRENCY, (i) => p.viaEngine(pick(i)).then(() => {})),
+          );
+          s.engineCpuS += engine!.cpuSeconds() - cpu0;
+        };
+        const runPg = async () => {
+          s.pg.push(await closedLoop(SECONDS, CONCURRENCY, (i) => p.viaPg(pick(i))));
+        };
+        if (r % 2 === 0) {
+          await runEngine();
+          await runPg();
+        } else {
+          await runPg();
+          await runEngine();
+        }
+      }
+    }
+
+    const results: Record<string, unknown> = {};
+    const statements: Record<string, unknown> = {};
+    for (const p of prepared) {
+      const s = segs.get(p.c.name)!;
+      const e = summarize(s.engine);
+      const d = summarize(s.pg);
+      const firstError = [...s.engine, ...s.pg].find((x) => x.firstError)?.firstError;
+      results[p.c.name] = {
+        engine: {
+          ...e,
+          cpu_ms_per_req: e.requests ? round2((s.engineCpuS * 1000) / e.requests) : null,
+          round_p50_ms: roundP50s(s.engine),
+        },
+        pg: { ...d, round_p50_ms: roundP50s(s.pg) },
+        ratio: {
+          p50: round2(e.p50_ms / d.p50_ms),
+          p99: round2(e.p99_ms / d.p99_ms),
+          req_per_s: round2(d.req_per_s / e.req_per_s),
+        },
+        sql: {
+          same_result: p.check.same_result,
+          executed_by_engine: p.check.executed_by_engine,
+          same_plan: p.check.same_plan,
+        },
+        ...(firstError ? { first_error: firstError } : {}),
+      };
+      statements[p.c.name] = { text: p.captured.text, plan: p.check.plan };
+    }
     const out = {
       bench: 'query',
-      at: new Date().toISOString(),
-      seconds_per_case: SECONDS,
-      concurrency: CONCURRENCY,
-      rows: { sensor_readings: 50 * 2880 },
+      label: LABEL || undefined,
+      at: started.toISOString(),
+      machine: {
+        cpus: os.cpus().length,
+        load_average_at_start: loadAtStart.map(round2),
+        load_average_at_end: os.loadavg().map(round2),
+      },
+      settings: {
+        engine: 'own process',
+        engine_dir: path.relative(REPO_ROOT, ENGINE_DIR) || '.',
+        role: ROLE,
+        auth: ROLE === 'admin' ? 'admin secret' : 'HS256 JWT',
+        concurrency: CONCURRENCY,
+        engine_pool: CONCURRENCY,
+        pg_pool: CONCURRENCY,
+        seconds_per_segment: SECONDS,
+        rounds: ROUNDS,
+        warmup_seconds: WARMUP,
+        series: entities.length,
+        points_every_s: INTERVAL,
+        hours: HOURS,
+        rows: data.rows,
+        prepared_statements: 'both sides (named statements)',
+        cpu_profile_dir: CPU_PROF ? path.resolve(CPU_PROF) : undefined,
+      },
+      note: "pg runs the engine's own statement and arguments (from its /v1/graphql/explain); sql.same_result: the engine's body is exactly that statement's JSON; sql.executed_by_engine: pg_stat_activity shows it as the engine connections' last statement; sql.same_plan: EXPLAIN of it directly matches the engine's explain. Latency ratio engine/pg, throughput ratio pg/engine.",
       results,
     };
-    const text = JSON.stringify(out, null, 2);
-    console.log(text);
     const dir = path.join(REPO_ROOT, 'bench', 'results');
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `query-${out.at.replace(/[:.]/g, '-')}.json`), text);
+    fs.writeFileSync(
+      path.join(dir, `query-${out.at.replace(/[:.]/g, '-')}.json`),
+      JSON.stringify({ ...out, statements }, null, 2),
+    );
+    console.log(JSON.stringify(out));
   } finally {
-    await engine?.close();
-    await pool.end();
-    await query(admin, sql`DROP DATABASE IF EXISTS ${sql.ident(dbName)} WITH (FORCE)`);
-    await admin.end();
+    http?.close();
+    await engine?.stop();
+    await direct?.end();
+    await data.drop();
   }
 }
 

@@ -16,6 +16,7 @@ import { compactVerify } from 'jose';
 import { encodeJsonPath, executeJsonPath } from './json-path.ts';
 import { err400, invalidJwt } from './errors.ts';
 import type { ClaimsMapValue, JwtConfig, JwtTokenLocation } from './config.ts';
+import { LruCache } from '../execute/plan-cache.ts';
 
 const ALLOWED_ROLES = 'x-hasura-allowed-roles';
 const DEFAULT_ROLE = 'x-hasura-default-role';
@@ -59,7 +60,8 @@ export async function processJwt(
         }
         token = parts[1] as string;
       }
-      const tokenIss = unverifiedIssuer(token);
+      // the unverified issuer only matters to a configuration that names one
+      const tokenIss = config.issuer !== undefined ? unverifiedIssuer(token) : undefined;
       if (config.issuer !== undefined && tokenIss !== undefined && tokenIss !== config.issuer) {
         issuerMismatch = true;
       } else {
@@ -175,7 +177,37 @@ function unverifiedIssuer(token: string): string | undefined {
 
 type Claims = Record<string, unknown>;
 
+/**
+ * Tokens whose signature, encoding and claim types a static key (`key`, not `jwk_url`) has
+ * verified, with their decoded claims. That verification depends on nothing but the key and the
+ * token's text, so a client sending the same token again (a dashboard does, every request until
+ * it renews it) skips the HMAC / RSA work; exp, nbf, iss and aud are still checked on every
+ * request. Only successes are kept; a JWK set is never cached here, since its keys rotate.
+ */
+const VERIFIED_TOKENS_PER_KEY = 4096;
+const verifiedTokens = new WeakMap<JwtConfig, LruCache<string, Claims>>();
+
 async function verifyToken(config: JwtConfig, token: string, now: Date): Promise<Claims> {
+  let claims: Claims | undefined;
+  let cache: LruCache<string, Claims> | undefined;
+  if (typeof config.key !== 'function') {
+    cache = verifiedTokens.get(config);
+    if (!cache) {
+      cache = new LruCache(VERIFIED_TOKENS_PER_KEY);
+      verifiedTokens.set(config, cache);
+    }
+    claims = cache.get(token);
+  }
+  if (!claims) {
+    claims = await verifySignature(config, token);
+    cache?.set(token, claims);
+  }
+  checkClaimsAt(config, claims, now);
+  return claims;
+}
+
+/** Signature, then the payload's JSON and registered claim types: what depends on the token only. */
+async function verifySignature(config: JwtConfig, token: string): Promise<Claims> {
   const parts = token.split('.');
   if (parts.length !== 3) {
     throw invalidJwt(
@@ -223,8 +255,11 @@ async function verifyToken(config: JwtConfig, token: string, now: Date): Promise
   }
   const claims = payload as Claims;
   checkRegisteredClaimTypes(claims);
+  return claims;
+}
 
-  // hs-jose validateClaimsSet: exp, (iat unchecked by default), nbf, iss, aud
+/** hs-jose validateClaimsSet: exp, (iat unchecked by default), nbf, iss, aud. */
+function checkClaimsAt(config: JwtConfig, claims: Claims, now: Date): void {
   const t = now.getTime() / 1000;
   const skew = config.allowedSkewSeconds;
   if (typeof claims.exp === 'number' && !(t < claims.exp + skew)) throw invalidJwt('JWTExpired');
@@ -242,7 +277,6 @@ async function verifyToken(config: JwtConfig, token: string, now: Date): Promise
     const ok = auds.some((a) => config.audience === undefined || config.audience.includes(a));
     if (!ok) throw invalidJwt('JWTNotInAudience');
   }
-  return claims;
 }
 
 function checkRegisteredClaimTypes(claims: Claims): void {

@@ -244,6 +244,51 @@ describe('Auth > JWT (HS256)', () => {
     );
   });
 
+  it('should check a token it verified before again at every use: expiry, tampering, roles', async () => {
+    const exp = now() + 60;
+    const token = await sign({ [NS]: hasuraClaims() }, { exp });
+    expect((await resolveSession(bearer(token), config)).role).toBe('user');
+    // the same text again (verified once): still checked against the clock of this request
+    const later = { now: new Date((exp + 1) * 1000) };
+    await expect(resolveSession(bearer(token), config, later)).rejects.toMatchObject({
+      code: 'invalid-jwt',
+      message: 'Could not verify JWT: JWTExpired',
+    });
+    expect((await resolveSession(bearer(token), config)).variables['x-hasura-user-id']).toBe('42');
+    // and for the role it asks for
+    expectError(
+      await failure({ ...bearer(token), 'x-hasura-role': 'admin' }, config),
+      'access-denied',
+      'Your requested role is not in allowed roles',
+    );
+    // a token that differs in its payload or signature is verified on its own
+    const [h, p, sig] = token.split('.') as [string, string, string];
+    const forged = Buffer.from(
+      JSON.stringify({ [NS]: hasuraClaims({ 'x-hasura-user-id': '1' }), exp }),
+    ).toString('base64url');
+    expectError(
+      await failure(bearer(`${h}.${forged}.${sig}`), config),
+      'invalid-jwt',
+      'Could not verify JWT: JWSError JWSInvalidSignature',
+    );
+    const flipped = (sig.startsWith('A') ? 'B' : 'A') + sig.slice(1); // the first byte's top bits
+    expectError(
+      await failure(bearer(`${h}.${p}.${flipped}`), config),
+      'invalid-jwt',
+      'Could not verify JWT: JWSError JWSInvalidSignature',
+    );
+    // another key (another configuration) never sees what this one verified
+    const other = parseAuthConfig({
+      HASURA_GRAPHQL_ADMIN_SECRET: SECRET,
+      HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: 'x'.repeat(40) }),
+    });
+    expectError(
+      await failure(bearer(token), other),
+      'invalid-jwt',
+      'Could not verify JWT: JWSError JWSInvalidSignature',
+    );
+  });
+
   it('should refuse an expired token', async () => {
     const token = await sign({ [NS]: hasuraClaims() }, { exp: now() - 60 });
     expectError(

@@ -1,8 +1,13 @@
 /**
- * One GraphQL request, from JSON body to response text. Plans are cached per (role, operation
- * text, operationName) and, within that, per value of the variables that shape the plan; the
- * variables used only as scalar values are placeholders bound per request, so one compiled
- * statement (a pg prepared statement) serves every value. One round trip per operation.
+ * One GraphQL request, from JSON body to response text. Plans are cached per (role, scenario,
+ * operationName, operation text) in the state's LRU (a metadata change starts a new state, so
+ * no plan outlives the metadata it was made from) and, within that, per variant: the values of
+ * the variables that shaped a plan, and for every other variable whether it is absent, null or a
+ * value. Variables used only as scalar values are placeholders, and session variables too: bound
+ * per request, so one compiled statement (a pg prepared statement) serves every value and every
+ * user of a role. A repeated operation skips parsing, validation and translation; it only checks
+ * and binds its values. One round trip per operation; Postgres builds the response JSON and it is
+ * spliced into the body as text.
  */
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
@@ -21,6 +26,7 @@ import { buildQueryIR, type ParamUse } from '../parse/select.ts';
 import { sessionVarsOf } from '../parse/bool-exp.ts';
 import type { ObjectTypeDef } from '../schema/types.ts';
 import { SelectTranslator, toPgParam } from '../translate/select.ts';
+import { PlanVariants } from './plan-cache.ts';
 import type { EngineState } from './state.ts';
 import { executeMutationOperation } from './mutation.ts';
 import type { AggSelect, AnnField, BoolExp, QueryIR } from '../ir/types.ts';
@@ -48,25 +54,29 @@ export interface ExecOptions {
   maxDepth: number;
   maxFields: number;
   stringifyNumeric: boolean;
+  /** counted once per query: answered from a cached plan, or planned */
+  planCacheMetrics?: { hits: { inc(): void }; misses: { inc(): void } };
 }
 
 /** A compiled plan for one shape of an operation. */
 export interface Plan {
   compiled: Compiled | null;
   name: string | null;
-  /** response key → { column index } or { static JSON text } */
-  layout: Array<[string, { col: number } | { json: string }]>;
+  /** `"<response key>":` and where its value comes from: a result column or static JSON text */
+  layout: Array<{ prefix: string; col: string } | { prefix: string; json: string }>;
   params: ParamUse[];
+  /** `v:<param key>` → its use */
+  paramsByKey: Map<string, ParamUse>;
   sessionVars: string[];
   ir: QueryIR;
 }
 
 export interface CachedOperation {
   op: ResolvedOperation;
-  /** variables whose values shape the plan, known after the first compile */
-  structural: string[];
-  variants: Map<string, Plan>;
+  variants: PlanVariants<Plan>;
 }
+
+const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 
 export interface ExecResult {
   /** JSON text of the response body */
@@ -99,7 +109,7 @@ export async function executeRequest(
   }
 }
 
-function checkRequestShape(req: unknown): GraphQLRequest {
+export function checkRequestShape(req: unknown): GraphQLRequest {
   if (!req || typeof req !== 'object' || Array.isArray(req)) {
     throw new QErr(
       'parse-failed',
@@ -164,20 +174,18 @@ async function executeOne(
     req.variables && typeof req.variables === 'object' ? req.variables : {}
   ) as Record<string, unknown>;
 
-  let plan: Plan | undefined;
-  if (cached) {
-    const variantKey = JSON.stringify(cached.structural.map((v) => values[v] ?? null));
-    plan = cached.variants.get(variantKey);
-  }
-  if (!plan) {
+  let plan: Plan | undefined = cached?.variants.get(values);
+  if (plan) opts.planCacheMetrics?.hits.inc();
+  else {
     const built = buildPlan(state, session, op, variables, opts);
+    opts.planCacheMetrics?.misses.inc();
     plan = built.plan;
     if (!cached) {
-      cached = { op, structural: built.structural, variants: new Map() };
+      const names = (op.variableDefs ?? []).map((d) => d.variable.name.value);
+      cached = { op, variants: new PlanVariants(names) };
       state.plans.set(key, cached);
     }
-    const variantKey = JSON.stringify(cached.structural.map((v) => values[v] ?? null));
-    if (cached.variants.size < 64) cached.variants.set(variantKey, plan);
+    cached.variants.add(values, built.structural, plan);
   }
   // bind this request's values; a value that fails its check is re-parsed uncached for the exact error
   let bound: unknown[] | null = null;
@@ -200,15 +208,22 @@ function bind(plan: Plan, values: Record<string, unknown>, session: Session): un
       throw new QErr('not-found', `missing session variable: "${name}"`, 200);
   }
   if (!plan.compiled) return null;
-  const byKey = new Map(plan.params.map((p) => [`v:${p.key}`, p]));
-  return bindPlaceholders(plan.compiled, (k) => {
+  return bindPlaceholders(plan.compiled, placeholderLookup(plan, values, session));
+}
+
+/** The value of each placeholder key of a plan's statements, for this request. */
+export function placeholderLookup(
+  plan: Plan,
+  values: Record<string, unknown>,
+  session: Session,
+): (key: string) => unknown {
+  return (k) => {
     if (k === 'session') return JSON.stringify(session.variables);
     if (k.startsWith('s:')) return session.variables[k.slice(2)] ?? null;
-    const p = byKey.get(k);
+    const p = plan.paramsByKey.get(k);
     if (!p) return undefined;
-    const raw = Object.prototype.hasOwnProperty.call(values, p.variable)
-      ? values[p.variable]
-      : p.leaf.json;
+    // absent: the variant was planned with the variable absent too, so this is its default
+    const raw = hasOwn(values, p.variable) ? values[p.variable] : p.leaf.json;
     let v: unknown;
     try {
       v = raw === null && p.leaf.use.acceptsNull ? null : parseScalarJson(raw, p.leaf.use);
@@ -216,10 +231,10 @@ function bind(plan: Plan, values: Record<string, unknown>, session: Session): un
       throw new RecheckFailed();
     }
     return toPgParam(v, p.pgType);
-  });
+  };
 }
 
-function buildPlan(
+export function buildPlan(
   state: EngineState,
   session: Session,
   op: ResolvedOperation,
@@ -260,13 +275,13 @@ function buildPlan(
   const ir = buildQueryIR(ctx, rootType, fields);
   const tr = new SelectTranslator();
   const { statement, columns } = tr.query(ir);
-  const layout: Plan['layout'] = [];
-  let col = 0;
-  for (const [alias, f] of ir.root) {
-    if (f.k === 'static') layout.push([alias, { json: JSON.stringify(f.value) }]);
-    else if (f.k === 'typename') layout.push([alias, { json: JSON.stringify(f.name) }]);
-    else layout.push([alias, { col: col++ }]);
-  }
+  // the translator names the column of root field i `c<i>`
+  const layout: Plan['layout'] = ir.root.map(([alias, f], i) => {
+    const prefix = `${JSON.stringify(alias)}:`;
+    if (f.k === 'static') return { prefix, json: JSON.stringify(f.value) };
+    if (f.k === 'typename') return { prefix, json: JSON.stringify(f.name) };
+    return { prefix, col: `c${i}` };
+  });
   const compiled = columns.length ? compile(statement) : null;
   const sessionVars = new Set<string>();
   collectSessionVars(ir, sessionVars);
@@ -275,7 +290,15 @@ function buildPlan(
       ? `ss_${createHash('sha1').update(compiled.text).digest('hex').slice(0, 24)}`
       : null;
   return {
-    plan: { compiled, name, layout, params: ctx.params, sessionVars: [...sessionVars], ir },
+    plan: {
+      compiled,
+      name,
+      layout,
+      params: ctx.params,
+      paramsByKey: new Map(ctx.params.map((p) => [`v:${p.key}`, p])),
+      sessionVars: [...sessionVars],
+      ir,
+    },
     structural: [...input.structural],
   };
 }
@@ -321,10 +344,11 @@ async function run(plan: Plan, values: unknown[] | null, opts: ExecOptions): Pro
       throw pgQueryError(err, plan.compiled.text, values ?? []);
     }
   }
-  const parts: string[] = [];
-  for (const [alias, slot] of plan.layout) {
-    const text = 'json' in slot ? slot.json : (row[`c${slot.col}`] ?? 'null');
-    parts.push(`${JSON.stringify(alias)}:${text}`);
-  }
-  return { body: `{"data":{${parts.join(',')}}}`, isError: false, errorCodes: [] };
+  // Postgres built each field's JSON: splice the texts, never parse them
+  let body = '{"data":{';
+  plan.layout.forEach((slot, i) => {
+    if (i > 0) body += ',';
+    body += slot.prefix + ('json' in slot ? slot.json : (row[slot.col] ?? 'null'));
+  });
+  return { body: `${body}}}`, isError: false, errorCodes: [] };
 }

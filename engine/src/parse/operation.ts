@@ -18,7 +18,7 @@ import {
   type ValueNode,
 } from 'graphql';
 import { QErr, withPath } from '../errors.ts';
-import type { RoleSchema } from '../schema/types.ts';
+import type { RoleSchema, TypeRef } from '../schema/types.ts';
 import {
   coerceArgs,
   isLeaf,
@@ -211,13 +211,14 @@ export function resolveVariables(op: ResolvedOperation, given: unknown): Map<str
   const values = (
     given && typeof given === 'object' && !Array.isArray(given) ? given : {}
   ) as Record<string, unknown>;
+  const shape = variableShape(op);
   const out = new Map<string, VariableInfo>();
   const seen = new Set<string>();
-  for (const d of op.variableDefs ?? []) {
+  for (const [i, d] of (op.variableDefs ?? []).entries()) {
     const name = d.variable.name.value;
     if (seen.has(name)) fail(`multiple definitions for variable ${q(name)}`, 'parse-failed');
     seen.add(name);
-    const type = typeFromAst(d.type);
+    const type = shape.types[i]!;
     const provided = Object.prototype.hasOwnProperty.call(values, name);
     const value = provided ? values[name] : undefined;
     if (provided && value === null && type.kind === 'NON_NULL') {
@@ -228,10 +229,28 @@ export function resolveVariables(op: ResolvedOperation, given: unknown): Map<str
     }
     out.set(name, { name, type, value, provided, defaultValue: d.defaultValue });
   }
-  const used = usedVariables(op);
+  const used = shape.used;
   const unexpected = Object.keys(values).filter((k) => !used.has(k));
   if (unexpected.length) fail(`unexpected variables in variableValues: ${unexpected.join(', ')}`);
   return out;
+}
+
+/**
+ * What resolveVariables needs from the document alone, once per operation: a cached operation
+ * (execute/graphql.ts keeps them) then only checks the values of each request.
+ */
+const shapes = new WeakMap<ResolvedOperation, { types: TypeRef[]; used: Set<string> }>();
+
+function variableShape(op: ResolvedOperation): { types: TypeRef[]; used: Set<string> } {
+  let shape = shapes.get(op);
+  if (!shape) {
+    shape = {
+      types: (op.variableDefs ?? []).map((d) => typeFromAst(d.type)),
+      used: usedVariables(op),
+    };
+    shapes.set(op, shape);
+  }
+  return shape;
 }
 
 function showAst(

@@ -82,6 +82,7 @@ import { compile, sql, type Compiled, type SQL } from '@streamsync/database';
 import { QErr } from '../errors.ts';
 import { collectSessionVars, type Session } from '../execute/graphql.ts';
 import type { EngineState } from '../execute/state.ts';
+import { PlanVariants } from '../execute/plan-cache.ts';
 import type { AnnSelect, BoolExp, QueryIR, RootField, StreamCursor, Val } from '../ir/types.ts';
 import { parseScalarJson, type InputContext } from '../parse/input.ts';
 import {
@@ -144,8 +145,8 @@ const VARS = sql.ident('_subs', 'result_vars');
 
 interface CachedSubscription {
   op: ResolvedOperation;
-  structural: string[];
-  variants: Map<string, SubscriptionPlan>;
+  /** per variant of the variables, as for queries (execute/plan-cache.ts) */
+  variants: PlanVariants<SubscriptionPlan>;
 }
 
 export interface PlanContext {
@@ -196,19 +197,17 @@ export function planSubscription(
     string,
     unknown
   >;
-  let plan: SubscriptionPlan | undefined;
-  const variantOf = (c: CachedSubscription) =>
-    JSON.stringify(c.structural.map((v) => values[v] ?? null));
-  if (cached) plan = cached.variants.get(variantOf(cached));
+  let plan: SubscriptionPlan | undefined = cached?.variants.get(values);
   if (!plan) {
     const built = buildPlan(state, session, op, variables, ctx);
     plan = built.plan;
     if (!cached) {
-      cached = { op, structural: built.structural, variants: new Map() };
+      const names = (op.variableDefs ?? []).map((d) => d.variable.name.value);
+      cached = { op, variants: new PlanVariants(names) };
       if (cache.size > 4096) cache.clear();
       cache.set(key, cached);
     }
-    if (cached.variants.size < 64) cached.variants.set(variantOf(cached), plan);
+    cached.variants.add(values, built.structural, plan);
   }
   for (const name of plan.sessionVars) {
     if (!(name in session.variables))

@@ -1,9 +1,10 @@
 /**
  * HTTP routes, as Hasura's App.hs serves them: `/v1/graphql` (errors always 200, batching),
- * `/v1alpha1/graphql` (real statuses), `/v1/metadata`, `/v1/query`, `/v2/query`, `/healthz`,
- * `/v1/version`, `/v1alpha1/config`, `/metrics`; anything else 404 in Hasura's shape. Bodies are
- * size-limited and JSON errors come back as Hasura reports them. The WebSocket upgrade on
- * `/v1/graphql` is handled by transport/ws.ts (wired in server.ts).
+ * `/v1alpha1/graphql` (real statuses), `/v1/graphql/explain` (admin), `/v1/metadata`,
+ * `/v1/query`, `/v2/query`, `/healthz`, `/v1/version`, `/v1alpha1/config`, `/metrics`; anything
+ * else 404 in Hasura's shape. Bodies are size-limited, answers carry a Content-Length, and JSON
+ * errors come back as Hasura reports them. The WebSocket upgrade on `/v1/graphql` is handled by
+ * transport/ws.ts (wired in server.ts).
  */
 import type http from 'node:http';
 import { AuthError, resolveSession } from '../auth/index.ts';
@@ -11,7 +12,8 @@ import { runApiRequest, type Endpoint } from '../api/metadata.ts';
 import { consoleReply } from '../console/console.ts';
 import { corsHeaders, preflight } from './cors.ts';
 import { encodeGqlError, encodeRestError, QErr, toQErr } from '../errors.ts';
-import { executeRequest, type Session } from '../execute/graphql.ts';
+import { executeRequest, type ExecOptions, type Session } from '../execute/graphql.ts';
+import { explainRequest } from '../execute/explain.ts';
 import type { Engine } from '../server.ts';
 
 export const ENGINE_VERSION = 'v2.48.10';
@@ -55,18 +57,31 @@ function parseJsonBody(buf: Buffer): unknown {
   }
 }
 
+/** Paths a request can name exactly as they are (no query, no dot segments, no escapes). */
+const PLAIN_PATHS = new Set(['/v1/graphql', '/v1alpha1/graphql']);
+const NO_QUERY = new URLSearchParams();
+
 export function createHttpHandler(engine: Engine): http.RequestListener {
   return (req, res) => {
     const started = process.hrtime.bigint();
-    const url = new URL(req.url ?? '/', 'http://x');
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const raw = req.url ?? '/';
+    let path: string;
+    let params: URLSearchParams;
+    if (PLAIN_PATHS.has(raw)) {
+      path = raw;
+      params = NO_QUERY;
+    } else {
+      const url = new URL(raw, 'http://x');
+      path = url.pathname.replace(/\/+$/, '') || '/';
+      params = url.searchParams;
+    }
     const pre = preflight(engine.config.cors, req);
     if (pre) {
       res.writeHead(pre.status, pre.headers);
       res.end();
       return;
     }
-    route(engine, req, path, url)
+    route(engine, req, path, params)
       .catch((e) => {
         const q = toQErr(e);
         if (q.status >= 500) engine.log.error({ err: e }, 'request failed');
@@ -79,12 +94,14 @@ export function createHttpHandler(engine: Engine): http.RequestListener {
           { endpoint },
           Number(process.hrtime.bigint() - started) / 1e9,
         );
+        const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
         res.writeHead(reply.status, {
           'content-type': reply.contentType ?? 'application/json; charset=utf-8',
+          'content-length': String(body.length),
           ...(reply.headers ?? {}),
           ...corsHeaders(engine.config.cors, req),
         });
-        res.end(reply.body);
+        res.end(body);
       })
       .catch(() => res.destroy());
   };
@@ -93,6 +110,8 @@ export function createHttpHandler(engine: Engine): http.RequestListener {
 const ENDPOINTS = new Set([
   '/v1/graphql',
   '/v1alpha1/graphql',
+  '/v1/graphql/explain',
+  '/v1alpha1/graphql/explain',
   '/v1/metadata',
   '/v1/query',
   '/v2/query',
@@ -106,14 +125,14 @@ async function route(
   engine: Engine,
   req: http.IncomingMessage,
   path: string,
-  url: URL,
+  params: URLSearchParams,
 ): Promise<Reply> {
   const method = req.method ?? 'GET';
   switch (path) {
     case '/healthz':
     case '/hasura/healthz': {
       const inconsistent = engine.state.source.inconsistencies.length > 0;
-      if (inconsistent && url.searchParams.get('strict') === 'true') {
+      if (inconsistent && params.get('strict') === 'true') {
         return {
           status: 500,
           body: 'ERROR: inconsistent objects in schema',
@@ -136,6 +155,10 @@ async function route(
     case '/v1alpha1/graphql':
       if (method !== 'POST') return methodNotAllowed();
       return graphql(engine, req, path === '/v1/graphql');
+    case '/v1/graphql/explain':
+    case '/v1alpha1/graphql/explain':
+      if (method !== 'POST') return methodNotAllowed();
+      return explain(engine, req, path);
     case '/v1/metadata':
     case '/v1/query':
     case '/v2/query':
@@ -224,6 +247,49 @@ async function restApi(
   }
 }
 
+function execOptions(engine: Engine): ExecOptions {
+  return {
+    pool: engine.pool,
+    includeInternal: engine.config.adminInternalErrors || engine.config.devMode,
+    preparedStatements: engine.config.preparedStatements,
+    maxDepth: engine.config.maxQueryDepth,
+    maxFields: engine.config.maxQueryFields,
+    stringifyNumeric: engine.config.stringifyNumericTypes,
+    planCacheMetrics: engine.metrics.planCache,
+  };
+}
+
+/** `/v1/graphql/explain`: admin only; errors in the REST shape, as Hasura's explain API. */
+async function explain(
+  engine: Engine,
+  req: http.IncomingMessage,
+  endpoint: string,
+): Promise<Reply> {
+  let buf: Buffer;
+  try {
+    buf = await readBody(req, engine.config.maxBodyBytes);
+  } catch (e) {
+    if (e instanceof BodyTooLarge)
+      return json(413, { error: 'request body too large', path: '$', code: 'bad-request' });
+    throw e;
+  }
+  const session = await restSession(engine, req);
+  if ('status' in session) return session;
+  if (!session.isAdmin)
+    return json(400, { error: 'restricted access : admin only', path: '$', code: 'access-denied' });
+  try {
+    const body = parseJsonBody(buf);
+    return json(200, await explainRequest(engine.state, body, execOptions(engine)));
+  } catch (e) {
+    const q = toQErr(e);
+    engine.metrics.errors.inc({ endpoint, code: q.code });
+    if (q.status >= 500) engine.log.error({ err: e }, 'explain failed');
+    // planning errors carry GraphQL's status 200; the explain API answers them with 400
+    const status = q.status === 200 ? 400 : q.status;
+    return json(status, encodeRestError(q, engine.config.adminInternalErrors));
+  }
+}
+
 async function graphql(
   engine: Engine,
   req: http.IncomingMessage,
@@ -259,14 +325,7 @@ async function graphql(
     return gqlError(e as QErr);
   }
   const state = engine.state;
-  const opts = {
-    pool: engine.pool,
-    includeInternal: engine.config.adminInternalErrors || engine.config.devMode,
-    preparedStatements: engine.config.preparedStatements,
-    maxDepth: engine.config.maxQueryDepth,
-    maxFields: engine.config.maxQueryFields,
-    stringifyNumeric: engine.config.stringifyNumericTypes,
-  };
+  const opts = execOptions(engine);
   if (Array.isArray(body)) {
     if (body.length > engine.config.maxBatchSize) {
       return gqlError(

@@ -1,4 +1,4 @@
-/** Prometheus metrics of the engine: requests, latency and errors by code. */
+/** Prometheus metrics of the engine: requests, latency, errors by code, the plan cache. */
 import client from 'prom-client';
 
 export interface EngineMetrics {
@@ -6,6 +6,8 @@ export interface EngineMetrics {
   requests: client.Counter<'endpoint' | 'status'>;
   latency: client.Histogram<'endpoint'>;
   errors: client.Counter<'endpoint' | 'code'>;
+  /** GraphQL queries answered from a cached plan, and those that had to be planned */
+  planCache: { hits: client.Counter; misses: client.Counter };
 }
 
 export function createMetrics(): EngineMetrics {
@@ -32,5 +34,17 @@ export function createMetrics(): EngineMetrics {
       labelNames: ['endpoint', 'code'],
       registers: [registry],
     }),
+    planCache: {
+      hits: new client.Counter({
+        name: 'engine_plan_cache_hits_total',
+        help: 'GraphQL queries answered from a cached plan (no parsing, validation or translation)',
+        registers: [registry],
+      }),
+      misses: new client.Counter({
+        name: 'engine_plan_cache_misses_total',
+        help: 'GraphQL queries that had to be planned (first of their operation, role and variant)',
+        registers: [registry],
+      }),
+    },
   };
 }

@@ -505,6 +505,7 @@ class Connection {
       maxDepth: engine.config.maxQueryDepth,
       maxFields: engine.config.maxQueryFields,
       stringifyNumeric: engine.config.stringifyNumericTypes,
+      planCacheMetrics: engine.metrics.planCache,
     };
     const r = await executeRequest(engine.state, session, payload, opts);
     if (this.closed) return;
