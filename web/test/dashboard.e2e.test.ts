@@ -216,7 +216,11 @@ describe('Web > Dashboard in Chromium', () => {
     );
     await page.getByTestId('latest-rows').waitFor();
     // a long window switches to the rollups and still draws
-    await page.getByRole('radio', { name: '24 h' }).check();
+    // the radio is visually hidden inside its label (a segmented control): click what a user sees
+    const radio = page.getByRole('radio', { name: '24 h' });
+    await expect.poll(() => radio.isEnabled(), { timeout: 30_000 }).toBe(true);
+    await page.locator('label').filter({ has: radio }).click();
+    await expect.poll(() => radio.isChecked()).toBe(true);
     await page.waitForURL(/window=24h/);
     await waitFor(
       'the rollup chart',
@@ -225,78 +229,75 @@ describe('Web > Dashboard in Chromium', () => {
     await page.close();
   });
 
-  it(
-    'should resume after the engine restarts without gaps or duplicates, and renew its token without blanking',
-    async () => {
-      const device = `sensor-e2e-${randomBytes(3).toString('hex')}`;
-      const t0 = Date.now() - 60_000;
-      await produceReading(device, new Date(t0), 0);
-      const id = await entityId('sensor', device);
-      const page = await openPage(
-        `/streams/sensor_readings?entity=${id}&metrics=temperature&window=5m`,
-      );
-      await waitFor('the chart', async () => (await chartData(page, 'temperature')).x.length === 1);
-      await waitFor(
-        'live connection',
-        async () =>
-          (await page.getByTestId('connection-status').getAttribute('data-status')) === 'connected',
-      );
+  it('should resume after the engine restarts without gaps or duplicates, and renew its token without blanking', async () => {
+    const device = `sensor-e2e-${randomBytes(3).toString('hex')}`;
+    const t0 = Date.now() - 60_000;
+    await produceReading(device, new Date(t0), 0);
+    const id = await entityId('sensor', device);
+    const page = await openPage(
+      `/streams/sensor_readings?entity=${id}&metrics=temperature&window=5m`,
+    );
+    await waitFor('the chart', async () => (await chartData(page, 'temperature')).x.length === 1);
+    await waitFor(
+      'live connection',
+      async () =>
+        (await page.getByTestId('connection-status').getAttribute('data-status')) === 'connected',
+    );
 
-      // one point a second apart in event time, 1..40; the engine restarts in the middle
-      const counts: number[] = [];
-      const watch = setInterval(
-        () =>
-          void chartData(page, 'temperature')
-            .then((d) => counts.push(d.x.length))
-            .catch(() => {}),
-        200,
-      );
-      for (let i = 1; i <= 40; i++) {
-        await produceReading(device, new Date(t0 + i * 1000), i);
-        if (i === 15) {
-          await stack.restart('engine');
-        }
-        await new Promise((r) => setTimeout(r, 150));
+    // one point a second apart in event time, 1..40; the engine restarts in the middle
+    const counts: number[] = [];
+    const watch = setInterval(
+      () =>
+        void chartData(page, 'temperature')
+          .then((d) => counts.push(d.x.length))
+          .catch(() => {}),
+      200,
+    );
+    for (let i = 1; i <= 40; i++) {
+      await produceReading(device, new Date(t0 + i * 1000), i);
+      if (i === 15) {
+        await stack.restart('engine');
       }
-      const statuses = new Set<string>();
-      const data = await waitFor(
-        'all 41 points after the restart',
-        async () => {
-          statuses.add(
-            (await page.getByTestId('connection-status').getAttribute('data-status')) ?? '',
-          );
-          const d = await chartData(page, 'temperature');
-          return d.x.length >= 41 ? d : undefined;
-        },
-        90_000,
-      );
-      // exactly the produced values, in order: nothing missed, nothing doubled
-      expect(data.y).toEqual(Array.from({ length: 41 }, (_, i) => expect.closeTo(i, 6)));
-      expect(new Set(data.x).size).toBe(41);
+      await new Promise((r) => setTimeout(r, 150));
+    }
+    const statuses = new Set<string>();
+    const data = await waitFor(
+      'all 41 points after the restart',
+      async () => {
+        statuses.add(
+          (await page.getByTestId('connection-status').getAttribute('data-status')) ?? '',
+        );
+        const d = await chartData(page, 'temperature');
+        return d.x.length >= 41 ? d : undefined;
+      },
+      90_000,
+    );
+    // exactly the produced values, in order: nothing missed, nothing doubled
+    expect(data.y).toEqual(Array.from({ length: 41 }, (_, i) => expect.closeTo(i, 6)));
+    expect(new Set(data.x).size).toBe(41);
 
-      // the token lives TOKEN_TTL_S seconds: by now it was renewed at least once, the socket handed
-      // over, and the chart never lost a point on the way
-      await waitFor(
-        'a token renewal',
-        async () =>
-          Number(await page.getByTestId('connection-status').getAttribute('data-renewals')) >= 1,
-        (TOKEN_TTL_S + 10) * 1000,
-      );
-      await produceReading(device, new Date(t0 + 41_000), 41);
-      await waitFor(
-        'a point after the renewal',
-        async () => (await chartData(page, 'temperature')).x.length === 42,
-        30_000,
-      );
-      clearInterval(watch);
-      for (let i = 1; i < counts.length; i++)
-        expect(counts[i]!).toBeGreaterThanOrEqual(counts[i - 1]!);
-      expect(await page.getByTestId('connection-status').getAttribute('data-status')).toBe(
-        'connected',
-      );
-      await page.close();
-    },
-  );
+    // the token lives TOKEN_TTL_S seconds: by now it was renewed at least once, the socket handed
+    // over, and the chart never lost a point on the way
+    await waitFor(
+      'a token renewal',
+      async () =>
+        Number(await page.getByTestId('connection-status').getAttribute('data-renewals')) >= 1,
+      (TOKEN_TTL_S + 10) * 1000,
+    );
+    await produceReading(device, new Date(t0 + 41_000), 41);
+    await waitFor(
+      'a point after the renewal',
+      async () => (await chartData(page, 'temperature')).x.length === 42,
+      30_000,
+    );
+    clearInterval(watch);
+    for (let i = 1; i < counts.length; i++)
+      expect(counts[i]!).toBeGreaterThanOrEqual(counts[i - 1]!);
+    expect(await page.getByTestId('connection-status').getAttribute('data-status')).toBe(
+      'connected',
+    );
+    await page.close();
+  });
 
   it('should show a stream declared at run time without a rebuild', async () => {
     const suffix = randomBytes(3).toString('hex');
@@ -334,8 +335,8 @@ describe('Web > Dashboard in Chromium', () => {
       permission: { columns: '*', filter: {}, allow_aggregations: true },
     });
     await db.query(
-      `INSERT INTO etl.pipelines (name, topics, target_table, entity, mapping, time_field, time_format, key_columns)
-       VALUES ($1, $2, $3, '{"kind": "station", "key": "$.station"}', '{"speed": {"path": "$.speed", "type": "float8"}, "gust": {"path": "$.gust", "type": "float8"}}', '$.time', 'iso8601', ARRAY['entity_id', 'ts'])`,
+      `INSERT INTO etl.pipelines (name, topics, target_table, entity, mapping, time_field, time_format, key_columns, rollup_columns)
+       VALUES ($1, $2, $3, '{"kind": "station", "key": "$.station"}', '{"speed": {"path": "$.speed", "type": "float8"}, "gust": {"path": "$.gust", "type": "float8"}}', '$.time', 'iso8601', ARRAY['entity_id', 'ts'], ARRAY['speed', 'gust'])`,
       [table, [topic], table],
     );
     const page = await openPage('/');
@@ -352,6 +353,11 @@ describe('Web > Dashboard in Chromium', () => {
           }),
         },
       ],
+    });
+    // the worker picks the declaration up without a restart and loads the point
+    await waitFor('the point in its table', async () => {
+      const { rows } = await db.query(`SELECT speed FROM public.${table}`);
+      return rows.some((r: { speed: number }) => r.speed === 7.5);
     });
     // the overview notices the new declaration by itself (live query on the pipelines)
     await page.getByTestId(`stream-card-${table}`).waitFor({ timeout: 60_000 });
