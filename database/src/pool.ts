@@ -29,6 +29,11 @@ export function createPool(opts: PoolOptions): pg.Pool {
   // An idle client that loses its server (Postgres restarted) emits 'error' on the pool; without a
   // listener that would crash the process. The next checkout simply reconnects.
   pool.on('error', () => {});
+  // pg-pool listens only on idle clients: a checked-out client whose server goes away (Postgres
+  // stopped mid-transaction) emits 'error' with no listener and kills the process. The statement in
+  // flight already fails with that error and the broken client is discarded on release, so the
+  // event itself can be ignored (found by etl-worker/test/restarts.test.ts).
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

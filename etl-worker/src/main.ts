@@ -5,7 +5,7 @@
 import { ConfigError } from '@streamsync/database';
 import { readWorkerConfig } from './config.ts';
 import { createLogger } from './ops/log.ts';
-import { startWorker } from './worker.ts';
+import { startWorker, type Worker } from './worker.ts';
 
 let config;
 try {
@@ -19,16 +19,21 @@ try {
 }
 
 const log = createLogger(config.logLevel);
-const worker = await startWorker(config, log).catch((err: Error) => {
-  log.fatal({ err }, 'etl-worker could not start');
-  process.exit(1);
-});
-log.info({ port: worker.httpPort, group: config.groupId }, 'etl-worker ready');
 
+// Fix (test: config.test.ts): the signal handlers used to be installed only once startWorker()
+// resolved, and startWorker() waits for Postgres as long as it takes; a SIGTERM meanwhile killed
+// the process by the signal instead of exiting 0. Installed first now: before the worker is up,
+// nothing has been committed by this process and any batch in flight is abandoned uncommitted, so
+// exiting at once is safe.
+let worker: Worker | undefined = undefined;
 let stopping = false;
 const shutdown = (signal: string) => {
   if (stopping) return;
   stopping = true;
+  if (!worker) {
+    log.info({ signal }, 'stopping before the start completed');
+    process.exit(0);
+  }
   log.info({ signal }, 'stopping: leaving the consumer group');
   // a batch that cannot finish in time is abandoned: its transaction never commits, so it is
   // simply consumed again by whoever gets the partition
@@ -47,3 +52,9 @@ const shutdown = (signal: string) => {
 };
 process.on('SIGTERM', () => shutdown('SIGTERM'));
 process.on('SIGINT', () => shutdown('SIGINT'));
+
+worker = await startWorker(config, log).catch((err: Error) => {
+  log.fatal({ err }, 'etl-worker could not start');
+  process.exit(1);
+});
+log.info({ port: worker.httpPort, group: config.groupId }, 'etl-worker ready');

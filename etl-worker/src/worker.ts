@@ -82,7 +82,8 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
   let subscribed = '';
   const apply = (set: PipelineSet) => {
     pipelines = set;
-    for (const name of [...tableErrors.keys()]) if (!set.pipelines.has(name)) tableErrors.delete(name);
+    for (const name of [...tableErrors.keys()])
+      if (!set.pipelines.has(name)) tableErrors.delete(name);
     updatePipelineGauge();
     const topics = [...set.byTopic.keys()].sort();
     applying = applying.then(async () => {

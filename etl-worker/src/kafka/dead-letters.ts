@@ -5,7 +5,7 @@
  * reader it is the same one) but never lose it. The idempotent producer keeps a retry from doubling
  * it within a session.
  */
-import type { Kafka, Producer } from 'kafkajs';
+import type { Kafka, Message, Producer } from 'kafkajs';
 import type { DeadLetter } from '../load/batch-writer.ts';
 
 export const DLQ_HEADERS = {
@@ -16,7 +16,32 @@ export const DLQ_HEADERS = {
   code: 'x-streamsync-error-code',
   reason: 'x-streamsync-reason',
   failedAt: 'x-streamsync-failed-at',
+  truncated: 'x-streamsync-truncated-from',
 } as const;
+
+/**
+ * Fix (test: dead-letters.test.ts, several large messages in a row): kafkajs puts every message of
+ * one send() for one partition into a single record batch, and the broker refuses a batch larger
+ * than its message.max.bytes (1 MiB by default) with MESSAGE_TOO_LARGE. The dead letters of a
+ * chunk were published in one send(), so a few large bad messages (each well within the limit)
+ * made the publish fail on every retry and stopped their partition for good. They are now sent in
+ * consecutive requests of at most this many bytes (one letter alone when it is bigger).
+ */
+const MAX_SEND_BYTES = 512 * 1024;
+
+/**
+ * A dead letter's value is cut to this many bytes in the topic (the broker's default message limit is
+ * about 1 MB, and a message that big can still be on a source topic with a larger limit); the
+ * header `x-streamsync-truncated-from` then gives the original size, and etl.dead_letters keeps
+ * the whole value. Otherwise a send the broker can never accept would stall the partition.
+ */
+const MAX_DLQ_VALUE_BYTES = 768 * 1024;
+
+function approximateSize(m: Message): number {
+  let n = 64 + (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + String(v).length;
+  return n;
+}
 
 export class DeadLetterPublisher {
   private readonly producer: Producer;
@@ -38,24 +63,40 @@ export class DeadLetterPublisher {
     if (letters.length === 0) return;
     if (!this.connected) await this.connect();
     const failedAt = new Date().toISOString();
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: letters.map((d) => ({
-        key: d.key,
-        value: d.value,
-        headers: {
-          ...d.headers,
-          [DLQ_HEADERS.sourceTopic]: sourceTopic,
-          [DLQ_HEADERS.sourcePartition]: String(partition),
-          [DLQ_HEADERS.sourceOffset]: String(d.offset),
-          [DLQ_HEADERS.pipeline]: d.pipeline ?? '',
-          [DLQ_HEADERS.code]: d.code,
-          [DLQ_HEADERS.reason]: d.reason,
-          [DLQ_HEADERS.failedAt]: failedAt,
-        },
-      })),
-    });
+    const messages: Message[] = letters.map((d) => ({
+      key: d.key,
+      value:
+        d.value && d.value.length > MAX_DLQ_VALUE_BYTES
+          ? d.value.subarray(0, MAX_DLQ_VALUE_BYTES)
+          : d.value,
+      headers: {
+        ...d.headers,
+        ...(d.value && d.value.length > MAX_DLQ_VALUE_BYTES
+          ? { [DLQ_HEADERS.truncated]: String(d.value.length) }
+          : {}),
+        [DLQ_HEADERS.sourceTopic]: sourceTopic,
+        [DLQ_HEADERS.sourcePartition]: String(partition),
+        [DLQ_HEADERS.sourceOffset]: String(d.offset),
+        [DLQ_HEADERS.pipeline]: d.pipeline ?? '',
+        [DLQ_HEADERS.code]: d.code,
+        [DLQ_HEADERS.reason]: d.reason,
+        [DLQ_HEADERS.failedAt]: failedAt,
+      },
+    }));
+    let batch: Message[] = [];
+    let bytes = 0;
+    for (const m of messages) {
+      const size = approximateSize(m);
+      if (batch.length > 0 && bytes + size > MAX_SEND_BYTES) {
+        await this.producer.send({ topic: this.topic, acks: -1, messages: batch });
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(m);
+      bytes += size;
+    }
+    if (batch.length > 0)
+      await this.producer.send({ topic: this.topic, acks: -1, messages: batch });
   }
 
   async disconnect(): Promise<void> {
