@@ -137,12 +137,21 @@ export async function runWorker(opts: WorkerRunOptions): Promise<WorkerResult> {
   const client = new pg.Client({ connectionString: opts.postgresUrl, application_name: 'bench' });
   await client.connect();
   const spawned = performance.now();
-  const child = spawn(process.execPath, [...(process.env.BENCH_INGEST_NODE_ARGS ?? '').split(' ').filter(Boolean), '--import', 'tsx', WORKER_ENTRY], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    // the worker logs to our stderr: stdout carries the JSON result
-    stdio: ['ignore', 2, 2],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.BENCH_INGEST_NODE_ARGS ?? '').split(' ').filter(Boolean),
+      '--import',
+      'tsx',
+      WORKER_ENTRY,
+    ],
+    {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      // the worker logs to our stderr: stdout carries the JSON result
+      stdio: ['ignore', 2, 2],
+    },
+  );
   let exited: string | undefined;
   child.once('exit', (code, signal) => (exited = `exited early (${signal ?? `code ${code}`})`));
   const cpu = () => ({
