@@ -217,11 +217,8 @@ async function restSession(engine: Engine, req: http.IncomingMessage): Promise<S
   }
 }
 
-async function restApi(
-  engine: Engine,
-  req: http.IncomingMessage,
-  endpoint: Endpoint,
-): Promise<Reply> {
+/** The body of an admin-only REST request, or the reply that refuses it (too large, not admin). */
+async function adminBody(engine: Engine, req: http.IncomingMessage): Promise<Buffer | Reply> {
   let buf: Buffer;
   try {
     buf = await readBody(req, engine.config.maxBodyBytes);
@@ -234,6 +231,16 @@ async function restApi(
   if ('status' in session) return session;
   if (!session.isAdmin)
     return json(400, { error: 'restricted access : admin only', path: '$', code: 'access-denied' });
+  return buf;
+}
+
+async function restApi(
+  engine: Engine,
+  req: http.IncomingMessage,
+  endpoint: Endpoint,
+): Promise<Reply> {
+  const buf = await adminBody(engine, req);
+  if (!Buffer.isBuffer(buf)) return buf;
   let body: unknown;
   try {
     body = parseJsonBody(buf);
@@ -265,18 +272,8 @@ async function explain(
   req: http.IncomingMessage,
   endpoint: string,
 ): Promise<Reply> {
-  let buf: Buffer;
-  try {
-    buf = await readBody(req, engine.config.maxBodyBytes);
-  } catch (e) {
-    if (e instanceof BodyTooLarge)
-      return json(413, { error: 'request body too large', path: '$', code: 'bad-request' });
-    throw e;
-  }
-  const session = await restSession(engine, req);
-  if ('status' in session) return session;
-  if (!session.isAdmin)
-    return json(400, { error: 'restricted access : admin only', path: '$', code: 'access-denied' });
+  const buf = await adminBody(engine, req);
+  if (!Buffer.isBuffer(buf)) return buf;
   try {
     const body = parseJsonBody(buf);
     return json(200, await explainRequest(engine.state, body, execOptions(engine)));

@@ -19,6 +19,15 @@ export interface RowArrays {
 
 const ORIGIN = sql`timestamptz '2000-01-01 00:00:00+00'`;
 
+/** Adding a batch's bucket to the stored one (`r`): counts and sums add, extremes widen, newest wins. */
+const MERGE_INTO_BUCKET = sql`ON CONFLICT (stream, entity_id, metric, bucket) DO UPDATE SET
+      count = r.count + EXCLUDED.count,
+      min = least(r.min, EXCLUDED.min),
+      max = greatest(r.max, EXCLUDED.max),
+      sum = r.sum + EXCLUDED.sum,
+      last = CASE WHEN EXCLUDED.last_ts >= r.last_ts THEN EXCLUDED.last ELSE r.last END,
+      last_ts = greatest(r.last_ts, EXCLUDED.last_ts)`;
+
 /**
  * An array parameter. Arrays of numbers (and nulls) are written as Postgres array text here, which
  * costs a join instead of node-postgres' per-element escaping (a tenth of the worker's CPU in
@@ -100,13 +109,7 @@ function rollupInsert(
            (array_agg(value ORDER BY ts DESC))[1], max(ts)
       FROM ${points} GROUP BY 2, 3, 4
       ORDER BY 2, 3, 4
-    ON CONFLICT (stream, entity_id, metric, bucket) DO UPDATE SET
-      count = r.count + EXCLUDED.count,
-      min = least(r.min, EXCLUDED.min),
-      max = greatest(r.max, EXCLUDED.max),
-      sum = r.sum + EXCLUDED.sum,
-      last = CASE WHEN EXCLUDED.last_ts >= r.last_ts THEN EXCLUDED.last ELSE r.last END,
-      last_ts = greatest(r.last_ts, EXCLUDED.last_ts)`;
+    ${MERGE_INTO_BUCKET}`;
 }
 
 /** The INSERT … SELECT FROM unnest(…) of the rows, with the pipeline's conflict clause. */
@@ -156,13 +159,7 @@ function mergeBuckets(table: 'rollups_1m' | 'rollups_1h', stream: string, b: Buc
                   ${arrayParam(b.lastTsUs, 'int8')}) AS u(e, m, bk, c, mn, mx, s, l, lt)
      -- in key order, so two transactions touching the same buckets lock them in the same order
      ORDER BY 2, 3, 4
-    ON CONFLICT (stream, entity_id, metric, bucket) DO UPDATE SET
-      count = r.count + EXCLUDED.count,
-      min = least(r.min, EXCLUDED.min),
-      max = greatest(r.max, EXCLUDED.max),
-      sum = r.sum + EXCLUDED.sum,
-      last = CASE WHEN EXCLUDED.last_ts >= r.last_ts THEN EXCLUDED.last ELSE r.last END,
-      last_ts = greatest(r.last_ts, EXCLUDED.last_ts)`;
+    ${MERGE_INTO_BUCKET}`;
 }
 
 /** Add buckets the worker aggregated to both rollup tables, in one statement. */
