@@ -122,9 +122,11 @@ export interface EngineProcess extends Child {
 export async function startEngineProcess(
   dbUrl: string,
   env: Record<string, string>,
+  opts: { entry?: string; nodeArgs?: string[] } = {},
 ): Promise<EngineProcess> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'engine/src/main.ts'], {
+  const entry = opts.entry ?? 'engine/src/main.ts';
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', entry], {
     cwd: REPO_ROOT,
     env: {
       PATH: process.env.PATH ?? '',

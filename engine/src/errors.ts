@@ -48,6 +48,20 @@ export type ErrorCode =
 
 export type PathElem = string | number;
 
+/** How Hasura (aeson) names a JSON value's kind in "expected Object, but encountered Array". */
+export const jsonKind = (v: unknown): string =>
+  v === null
+    ? 'Null'
+    : Array.isArray(v)
+      ? 'Array'
+      : typeof v === 'object'
+        ? 'Object'
+        : typeof v === 'string'
+          ? 'String'
+          : typeof v === 'number'
+            ? 'Number'
+            : 'Boolean';
+
 export class QErr extends Error {
   /** JSON path segments below `$`, outermost first. */
   path: PathElem[];

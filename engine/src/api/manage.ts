@@ -5,7 +5,7 @@
  * `set_catalog_state`, stored in hdb_catalog.hdb_version).
  */
 import { getCatalogState, setCatalogState } from '@streamsync/database';
-import { QErr } from '../errors.ts';
+import { jsonKind, QErr } from '../errors.ts';
 import type { FunctionMeta, Metadata, TableMeta } from '../metadata/types.ts';
 import { emptyMetadata, normalizeName } from '../metadata/types.ts';
 import {
@@ -23,23 +23,10 @@ export function exportMetadata(ctx: OpContext, version: number): unknown {
   return ctx.draft;
 }
 
-const kind = (v: unknown) =>
-  v === null
-    ? 'Null'
-    : Array.isArray(v)
-      ? 'Array'
-      : typeof v === 'object'
-        ? 'Object'
-        : typeof v === 'string'
-          ? 'String'
-          : typeof v === 'number'
-            ? 'Number'
-            : 'Boolean';
-
 /** Metadata as given to replace_metadata, checked for shape and brought to the v3 form. */
 export function parseMetadata(md: unknown, path: Array<string | number>): Metadata {
   if (!md || typeof md !== 'object' || Array.isArray(md))
-    throw bad('parse-failed', `expected Object, but encountered ${kind(md)}`, path);
+    throw bad('parse-failed', `expected Object, but encountered ${jsonKind(md)}`, path);
   const m = md as Record<string, unknown>;
   if (!Array.isArray(m.sources)) {
     // v2-style (version 2, flat `tables`): put it into the default source
@@ -66,7 +53,7 @@ export function parseMetadata(md: unknown, path: Array<string | number>): Metada
     version: 3,
     sources: m.sources.map((s, i) => {
       if (!s || typeof s !== 'object')
-        throw bad('parse-failed', `expected Object, but encountered ${kind(s)}`, [
+        throw bad('parse-failed', `expected Object, but encountered ${jsonKind(s)}`, [
           ...path,
           'sources',
           i,

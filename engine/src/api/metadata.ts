@@ -15,7 +15,7 @@
  * instances notified, WebSockets closed) only when the whole request succeeded. SQL run by
  * `run_sql` / `insert` commits per operation, as in Hasura.
  */
-import { QErr } from '../errors.ts';
+import { jsonKind, QErr } from '../errors.ts';
 import type { Engine } from '../server.ts';
 import { bad, catalogOf, type Args, type Endpoint, type OpContext } from './context.ts';
 import { v1Count, v1Delete, v1Insert, v1Select, v1Update } from './dml.ts';
@@ -171,19 +171,6 @@ function resolveOp(endpoint: Endpoint, type: string): Op {
   return op;
 }
 
-const kindOf = (v: unknown) =>
-  v === null
-    ? 'Null'
-    : Array.isArray(v)
-      ? 'Array'
-      : typeof v === 'object'
-        ? 'Object'
-        : typeof v === 'string'
-          ? 'String'
-          : typeof v === 'number'
-            ? 'Number'
-            : 'Boolean';
-
 async function runOp(
   ctx: OpContext,
   body: unknown,
@@ -195,14 +182,14 @@ async function runOp(
     throw e;
   };
   if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw new QErr('parse-failed', `expected Object, but encountered ${kindOf(body)}`, 400, path);
+    throw new QErr('parse-failed', `expected Object, but encountered ${jsonKind(body)}`, 400, path);
   const b = body as Args;
   if (typeof b.type !== 'string') throw new QErr('parse-failed', 'key "type" not found', 400, path);
   const type = b.type;
   const version = b.version === 2 ? 2 : 1;
   if (type === 'bulk' || type === 'concurrent_bulk') {
     if (!Array.isArray(b.args))
-      throw new QErr('parse-failed', `expected Array, but encountered ${kindOf(b.args)}`, 400, [
+      throw new QErr('parse-failed', `expected Array, but encountered ${jsonKind(b.args)}`, 400, [
         ...path,
         'args',
       ]);
@@ -247,7 +234,7 @@ export async function runApiRequest(
   body: unknown,
 ): Promise<unknown> {
   if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw bad('parse-failed', `expected Object, but encountered ${kindOf(body)}`);
+    throw bad('parse-failed', `expected Object, but encountered ${jsonKind(body)}`);
   return serialised(engine, async () => {
     const ctx: OpContext = {
       engine,

@@ -22,7 +22,7 @@ import {
   selectOperation,
   type ResolvedOperation,
 } from '../parse/operation.ts';
-import { buildQueryIR, type ParamUse } from '../parse/select.ts';
+import { buildQueryIR, selectContext, type ParamUse } from '../parse/select.ts';
 import { sessionVarsOf } from '../parse/bool-exp.ts';
 import type { ObjectTypeDef } from '../schema/types.ts';
 import { SelectTranslator, toPgParam } from '../translate/select.ts';
@@ -258,20 +258,18 @@ export function buildPlan(
     throw new QErr('not-supported', 'mutations are not supported by this engine yet', 200);
   }
   const fields = collectFields(rootName, op.selections, schema, input);
-  const ctx = {
-    schema,
-    source: state.source,
-    role: session.role,
-    isAdmin: session.role === 'admin',
-    input,
-    stringifyNumeric: opts.stringifyNumeric,
-    params: [] as ParamUse[],
-    path: [] as Array<string | number>,
-    depth: 0,
-    maxDepth: opts.maxDepth,
-    fieldCount: fields.length,
-    maxFields: opts.maxFields,
-  };
+  const ctx = selectContext(
+    {
+      schema,
+      source: state.source,
+      role: session.role,
+      input,
+      stringifyNumeric: opts.stringifyNumeric,
+      maxDepth: opts.maxDepth,
+      maxFields: opts.maxFields,
+    },
+    fields.length,
+  );
   const ir = buildQueryIR(ctx, rootType, fields);
   const tr = new SelectTranslator();
   const { statement, columns } = tr.query(ir);

@@ -19,7 +19,7 @@ import { pgQueryError, QErr, type PathElem } from '../errors.ts';
 import type { AnnInsert, InsertRow, MutationField, MutationIR } from '../ir/mutation.ts';
 import type { Val } from '../ir/types.ts';
 import { outputReadsTables } from '../parse/mutation.ts';
-import type { ParamUse } from '../parse/select.ts';
+import { selectContext, type ParamUse } from '../parse/select.ts';
 import { insertDml } from '../translate/insert.ts';
 import {
   answerFromRows,
@@ -323,20 +323,18 @@ export async function executeMutationOperation(
   const rootType = schema.types.get(schema.mutationType) as ObjectTypeDef;
   checkDirectives(op.directives, 'MUTATION', schema, input);
   const fields = collectFields(rootType.name, op.selections, schema, input);
-  const ctx = {
-    schema,
-    source: state.source,
-    role: session.role,
-    isAdmin: session.role === 'admin',
-    input,
-    stringifyNumeric: opts.stringifyNumeric,
-    params: [] as ParamUse[],
-    path: [] as PathElem[],
-    depth: 0,
-    maxDepth: opts.maxDepth,
-    fieldCount: fields.length,
-    maxFields: opts.maxFields,
-  };
+  const ctx = selectContext(
+    {
+      schema,
+      source: state.source,
+      role: session.role,
+      input,
+      stringifyNumeric: opts.stringifyNumeric,
+      maxDepth: opts.maxDepth,
+      maxFields: opts.maxFields,
+    },
+    fields.length,
+  );
   const ir = buildMutationIR(ctx, rootType, fields);
   return runMutation(opts.pool, session, ir, ctx.params);
 }

@@ -68,6 +68,24 @@ export interface SelectContext {
   maxFields: number;
 }
 
+/** A fresh context for one operation's root fields (queries, mutations and subscriptions alike). */
+export function selectContext(
+  base: Pick<SelectContext, 'schema' | 'source' | 'role' | 'input' | 'stringifyNumeric'> & {
+    maxDepth: number;
+    maxFields: number;
+  },
+  fieldCount: number,
+): SelectContext {
+  return {
+    ...base,
+    isAdmin: base.role === 'admin',
+    params: [],
+    path: [],
+    depth: 0,
+    fieldCount,
+  };
+}
+
 export function makeValueMaker(ctx: SelectContext): ValueMaker {
   return {
     val(leaf: Leaf, pgType: string): Val {

@@ -93,7 +93,7 @@ import {
   selectOperation,
   type ResolvedOperation,
 } from '../parse/operation.ts';
-import { buildQueryIR, type ParamUse } from '../parse/select.ts';
+import { buildQueryIR, selectContext, type ParamUse } from '../parse/select.ts';
 import type { ObjectTypeDef } from '../schema/types.ts';
 import type { TableInfo } from '../schema/source.ts';
 import { castName, SelectTranslator, toPgParam, type ValueEmitter } from '../translate/select.ts';
@@ -304,20 +304,18 @@ function buildPlan(
   if (fields.length === 0) throw new QErr('unexpected', 'empty selset for subscription', 500);
   if (fields.length > 1 && !multiple)
     throw new QErr('validation-failed', 'subscriptions must select one top level field', 200);
-  const selectCtx = {
-    schema,
-    source: state.source,
-    role: session.role,
-    isAdmin: session.role === 'admin',
-    input,
-    stringifyNumeric: ctx.stringifyNumeric,
-    params: [] as ParamUse[],
-    path: [] as Array<string | number>,
-    depth: 0,
-    maxDepth: ctx.maxDepth,
-    maxFields: ctx.maxFields,
-    fieldCount: fields.length,
-  };
+  const selectCtx = selectContext(
+    {
+      schema,
+      source: state.source,
+      role: session.role,
+      input,
+      stringifyNumeric: ctx.stringifyNumeric,
+      maxDepth: ctx.maxDepth,
+      maxFields: ctx.maxFields,
+    },
+    fields.length,
+  );
   const ir = buildQueryIR(selectCtx, rootType, fields);
   const streams = ir.root.filter(([, f]) => f.k === 'stream');
   if (streams.length > 0 && ir.root.length > 1)

@@ -11,6 +11,7 @@
  * `{"server_error_msg":"<code>: <message>"}`, cut to fit a control frame.
  */
 import { CloseCode } from 'graphql-ws';
+import { jsonKind } from '../errors.ts';
 
 export { CloseCode };
 
@@ -82,19 +83,6 @@ export const KEEPALIVE_PAYLOAD = { message: 'keepalive' };
 
 export class ClientMessageError extends Error {}
 
-const describe = (v: unknown): string =>
-  v === null
-    ? 'Null'
-    : Array.isArray(v)
-      ? 'Array'
-      : typeof v === 'object'
-        ? 'Object'
-        : typeof v === 'string'
-          ? 'String'
-          : typeof v === 'number'
-            ? 'Number'
-            : 'Boolean';
-
 /** Parse a client frame, with Aeson-style messages as Hasura reports them (`Error in $: …`). */
 export function parseClientMessage(text: string): ClientMessage {
   let doc: unknown;
@@ -105,21 +93,21 @@ export function parseClientMessage(text: string): ClientMessage {
   }
   if (!doc || typeof doc !== 'object' || Array.isArray(doc)) {
     throw new ClientMessageError(
-      `Error in $: parsing ClientMessage failed, expected Object, but encountered ${describe(doc)}`,
+      `Error in $: parsing ClientMessage failed, expected Object, but encountered ${jsonKind(doc)}`,
     );
   }
   const o = doc as Record<string, unknown>;
   if (!('type' in o)) throw new ClientMessageError(`Error in $: key "type" not found`);
   if (typeof o.type !== 'string')
     throw new ClientMessageError(
-      `Error in $.type: parsing String failed, expected String, but encountered ${describe(o.type)}`,
+      `Error in $.type: parsing String failed, expected String, but encountered ${jsonKind(o.type)}`,
     );
   const id = (what: string): string => {
     if (!('id' in o))
       throw new ClientMessageError(`Error in $: parsing ${what} failed, key "id" not found`);
     if (typeof o.id !== 'string')
       throw new ClientMessageError(
-        `Error in $.id: parsing Text failed, expected String, but encountered ${describe(o.id)}`,
+        `Error in $.id: parsing Text failed, expected String, but encountered ${jsonKind(o.id)}`,
       );
     return o.id;
   };
@@ -136,7 +124,7 @@ export function parseClientMessage(text: string): ClientMessage {
         );
       if (!p || typeof p !== 'object' || Array.isArray(p))
         throw new ClientMessageError(
-          `Error in $.payload: parsing GQLReq failed, expected Object, but encountered ${describe(p)}`,
+          `Error in $.payload: parsing GQLReq failed, expected Object, but encountered ${jsonKind(p)}`,
         );
       return { type: 'start', id: opId, payload: p as GraphQLRequestPayload };
     }
@@ -158,19 +146,19 @@ function connParams(p: unknown): { headers: Record<string, string> } | null {
   if (p === undefined || p === null) return null;
   if (typeof p !== 'object' || Array.isArray(p))
     throw new ClientMessageError(
-      `Error in $.payload: parsing ConnParams failed, expected Object, but encountered ${describe(p)}`,
+      `Error in $.payload: parsing ConnParams failed, expected Object, but encountered ${jsonKind(p)}`,
     );
   const h = (p as { headers?: unknown }).headers;
   if (h === undefined || h === null) return { headers: {} };
   if (typeof h !== 'object' || Array.isArray(h))
     throw new ClientMessageError(
-      `Error in $.payload.headers: parsing HashMap failed, expected Object, but encountered ${describe(h)}`,
+      `Error in $.payload.headers: parsing HashMap failed, expected Object, but encountered ${jsonKind(h)}`,
     );
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(h as Record<string, unknown>)) {
     if (typeof v !== 'string')
       throw new ClientMessageError(
-        `Error in $.payload.headers['${k}']: parsing Text failed, expected String, but encountered ${describe(v)}`,
+        `Error in $.payload.headers['${k}']: parsing Text failed, expected String, but encountered ${jsonKind(v)}`,
       );
     headers[k] = v;
   }

@@ -1,28 +1,10 @@
 'use client';
 
-import { ErrorNote } from '@/components/ui/error-note';
+import { SegmentError } from '@/components/ui/segment-error';
 
-export default function PipelinesError({
-  error,
-  reset,
-}: {
+export default function PipelinesError(props: {
   error: Error & { digest?: string };
   reset: () => void;
 }) {
-  return (
-    <div className="space-y-3">
-      <ErrorNote
-        title="Pipeline health could not be loaded"
-        message={error.message}
-        hint="The GraphQL server may be restarting; the page retries when you ask."
-      />
-      <button
-        type="button"
-        onClick={reset}
-        className="rounded bg-blue-700 px-3 py-1.5 text-sm text-white hover:bg-blue-800 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-blue-600"
-      >
-        Try again
-      </button>
-    </div>
-  );
+  return <SegmentError title="Pipeline health could not be loaded" {...props} />;
 }

@@ -15,3 +15,19 @@ export function LoadingNote({ label }: { label: string }) {
     </p>
   );
 }
+
+/** The placeholder of a page segment while its server data loads. */
+export function PageSkeleton({ label }: { label: string }) {
+  return (
+    <div className="space-y-4">
+      <LoadingNote label={label} />
+      <Skeleton className="h-4 w-32" />
+      <Skeleton className="h-7 w-64" />
+      <Skeleton className="h-24 w-full" />
+      <div className="grid gap-3 lg:grid-cols-2">
+        <Skeleton className="h-56 w-full" />
+        <Skeleton className="h-56 w-full" />
+      </div>
+    </div>
+  );
+}
