@@ -9,10 +9,10 @@ import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '@streamsync/database';
-import { loadConfig } from './config.ts';
-import { startProducerService } from './service.ts';
-import type { SensorReading } from './sensors.ts';
-import type { Trade } from './trades.ts';
+import { loadConfig } from '../src/producer/config.ts';
+import { startProducerService } from '../src/producer/service.ts';
+import type { SensorReading } from '../src/producer/sensors.ts';
+import type { Trade } from '../src/producer/trades.ts';
 
 const MAIN = path.join(REPO_ROOT, 'etl-worker', 'src', 'producer', 'main.ts');
 const brokers = inject('kafkaBrokers');
