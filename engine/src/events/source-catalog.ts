@@ -153,7 +153,10 @@ const DDL = [
             EXECUTE format('SELECT %s IS DISTINCT FROM %s FROM %s AS "new" WHERE false',
                            v_new_row, v_new_row, p_table);
           EXCEPTION WHEN undefined_function THEN
+            -- as records: between row constructors *<> would be applied column by column
             v_cmp := '*<>';
+            v_old_row := v_old_row || '::record';
+            v_new_row := v_new_row || '::record';
           END;
         END IF;
         EXECUTE format(
@@ -174,17 +177,16 @@ const DDL = [
       $fn$`,
 ];
 
+/** Pools whose source catalog this process has brought up to date. */
+const ready = new WeakSet<pg.Pool>();
+
 /**
- * Create the source catalog when it is missing (idempotent; several engines may race). Cheap when
- * it exists: one catalog look-up.
+ * Create the source catalog when it is missing, and bring this engine's functions up to date
+ * (idempotent; several engines may race: an advisory lock serialises them). Done once per
+ * process and source.
  */
 export async function ensureSourceCatalog(pool: pg.Pool): Promise<void> {
-  const { rows } = await query<{ ready: boolean }>(
-    pool,
-    sql`SELECT to_regclass('hdb_catalog.event_log') IS NOT NULL
-          AND to_regprocedure('hdb_catalog.streamsync_define_event_trigger(text,text,regclass,text[],text[],boolean)') IS NOT NULL AS ready`,
-  );
-  if (rows[0]?.ready) return;
+  if (ready.has(pool)) return;
   await transaction(pool, async (client) => {
     await query(
       client,
@@ -198,6 +200,7 @@ export async function ensureSourceCatalog(pool: pg.Pool): Promise<void> {
           ON CONFLICT ((version IS NOT NULL)) DO NOTHING`,
     );
   });
+  ready.add(pool);
 }
 
 /** Is there an event log in this source (any event trigger ever made)? */
