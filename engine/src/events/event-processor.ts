@@ -8,6 +8,7 @@
  * so another engine (or this one, restarted) takes it up — at least once.
  */
 import type pg from 'pg';
+import { setMaxListeners } from 'node:events';
 import type pino from 'pino';
 import { query, sql, transaction } from '@streamsync/database';
 import type { Metadata } from '../metadata/types.ts';
@@ -58,7 +59,10 @@ export class EventProcessor {
   private heartbeat: NodeJS.Timeout | null = null;
   private catalogSeen = false;
 
-  constructor(private readonly deps: DeliveryDeps) {}
+  constructor(private readonly deps: DeliveryDeps) {
+    // every call in flight listens for shutdown
+    setMaxListeners(0, this.abort.signal);
+  }
 
   start(): void {
     if (this.loopDone) return;

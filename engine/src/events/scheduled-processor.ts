@@ -12,6 +12,7 @@
  * advisory lock nobody holds is put back to `scheduled` by the next pass of any engine.
  */
 import pg from 'pg';
+import { setMaxListeners } from 'node:events';
 import type pino from 'pino';
 import { query, sql, transaction } from '@streamsync/database';
 import type { Metadata } from '../metadata/types.ts';
@@ -106,7 +107,10 @@ export class ScheduledProcessor {
   private readonly abort = new AbortController();
   private lastGenerated = 0;
 
-  constructor(private readonly deps: SchedulerDeps) {}
+  constructor(private readonly deps: SchedulerDeps) {
+    // every call in flight listens for shutdown
+    setMaxListeners(0, this.abort.signal);
+  }
 
   start(): void {
     if (this.loopDone) return;

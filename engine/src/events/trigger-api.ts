@@ -214,8 +214,8 @@ export async function getEventLogs(ctx: OpContext, args: Args): Promise<unknown>
         : sql.empty;
   const { rows } = await query(
     ctx.engine.pool,
-    sql`SELECT ${EVENT_COLUMNS} FROM hdb_catalog.event_log WHERE trigger_name = ${sql.value(args.name)}${filter}
-         ORDER BY created_at DESC LIMIT ${sql.value(limit)} OFFSET ${sql.value(offset)}`,
+    sql`SELECT ${EVENT_COLUMNS} FROM hdb_catalog.event_log l WHERE trigger_name = ${sql.value(args.name)}${filter}
+         ORDER BY l.created_at DESC LIMIT ${sql.value(limit)} OFFSET ${sql.value(offset)}`,
   );
   return rows;
 }
@@ -228,9 +228,9 @@ export async function getEventInvocationLogs(ctx: OpContext, args: Args): Promis
   if (!(await hasSourceCatalog(ctx.engine.pool))) return [];
   const { rows } = await query(
     ctx.engine.pool,
-    sql`SELECT ${INVOCATION_COLUMNS} FROM hdb_catalog.event_invocation_logs
+    sql`SELECT ${INVOCATION_COLUMNS} FROM hdb_catalog.event_invocation_logs i
          WHERE trigger_name = ${sql.value(args.name)}
-         ORDER BY created_at DESC LIMIT ${sql.value(limit)} OFFSET ${sql.value(offset)}`,
+         ORDER BY i.created_at DESC LIMIT ${sql.value(limit)} OFFSET ${sql.value(offset)}`,
   );
   return rows;
 }
@@ -247,9 +247,9 @@ export async function getEventById(ctx: OpContext, args: Args): Promise<unknown>
   if (!rows[0]) throw missing();
   const inv = await query(
     ctx.engine.pool,
-    sql`SELECT ${INVOCATION_COLUMNS} FROM hdb_catalog.event_invocation_logs
+    sql`SELECT ${INVOCATION_COLUMNS} FROM hdb_catalog.event_invocation_logs i
          WHERE event_id = ${sql.value(args.event_id)}
-         ORDER BY created_at DESC LIMIT ${sql.value(limit.limit)} OFFSET ${sql.value(limit.offset)}`,
+         ORDER BY i.created_at DESC LIMIT ${sql.value(limit.limit)} OFFSET ${sql.value(limit.offset)}`,
   );
   return { event: rows[0], invocations: inv.rows };
 }
