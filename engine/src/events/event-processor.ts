@@ -10,7 +10,7 @@
 import type pg from 'pg';
 import { setMaxListeners } from 'node:events';
 import type pino from 'pino';
-import { query, sql, transaction } from '@streamsync/database';
+import { query, sql } from '@streamsync/database';
 import type { Metadata } from '../metadata/types.ts';
 import type { WebhookClient } from '../webhook/client.ts';
 import { callWebhook, invocationRecord, type CallResult } from '../webhook/call.ts';
@@ -19,6 +19,7 @@ import type { Json } from '../webhook/kriti.ts';
 import type { EventsConfig } from './config.ts';
 import { effectiveTimeoutSec, eventTriggersOf, type TriggerRef } from './definitions.ts';
 import type { EventMetrics } from './metrics.ts';
+import { OutcomeWriter } from './outcome-writer.ts';
 import { hasSourceCatalog } from './source-catalog.ts';
 
 export interface DeliveryDeps {
@@ -58,8 +59,10 @@ export class EventProcessor {
   private capacityWaiters: Array<() => void> = [];
   private heartbeat: NodeJS.Timeout | null = null;
   private catalogSeen = false;
+  private readonly outcomes: OutcomeWriter;
 
   constructor(private readonly deps: DeliveryDeps) {
+    this.outcomes = new OutcomeWriter(deps.pool);
     // every call in flight listens for shutdown
     setMaxListeners(0, this.abort.signal);
   }
@@ -299,34 +302,14 @@ export class EventProcessor {
     const retryAfter = result.kind === 'response' ? result.retryAfterSeconds : null;
     const exhausted = ev.tries >= conf.retry_conf.num_retries && retryAfter === null;
     const record = invocationRecord(result, '2');
-    await transaction(this.deps.pool, async (client) => {
-      await query(
-        client,
-        sql`INSERT INTO hdb_catalog.event_invocation_logs (event_id, trigger_name, status, request, response)
-            VALUES (${sql.value(ev.id)}, ${sql.value(conf.name)}, ${sql.value(record.status)},
-                    ${sql.value(JSON.stringify(record.request), 'json')}, ${sql.value(JSON.stringify(record.response), 'json')})`,
-      );
-      if (ok) {
-        await query(
-          client,
-          sql`UPDATE hdb_catalog.event_log SET tries = tries + 1, delivered = 't', next_retry_at = NULL, locked = NULL
-               WHERE id = ${sql.value(ev.id)}`,
-        );
-      } else if (exhausted) {
-        await query(
-          client,
-          sql`UPDATE hdb_catalog.event_log SET tries = tries + 1, error = 't', next_retry_at = NULL, locked = NULL
-               WHERE id = ${sql.value(ev.id)}`,
-        );
-      } else {
-        const delay = retryAfter ?? conf.retry_conf.interval_sec;
-        await query(
-          client,
-          sql`UPDATE hdb_catalog.event_log SET tries = tries + 1, locked = NULL,
-                 next_retry_at = (now() + make_interval(secs => ${sql.value(delay)}))::timestamp
-               WHERE id = ${sql.value(ev.id)}`,
-        );
-      }
+    await this.outcomes.write({
+      eventId: ev.id,
+      trigger: conf.name,
+      status: record.status,
+      request: record.request,
+      response: record.response,
+      result: ok ? 'delivered' : exhausted ? 'failed' : 'retry',
+      retryInSeconds: retryAfter ?? conf.retry_conf.interval_sec,
     });
     if (ok || exhausted) {
       metrics.processed.inc({ ...label, status: ok ? 'success' : 'failed' });

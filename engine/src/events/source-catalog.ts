@@ -94,6 +94,8 @@ const DDL = [
         v_fn text := 'notify_hasura_' || p_trigger || '_' || p_op;
         v_old text;
         v_new text;
+        -- the same columns over a statement's transition table (alias tr)
+        v_tr text;
         v_old_row text;
         v_new_row text;
         v_cmp text := 'IS DISTINCT FROM';
@@ -106,27 +108,25 @@ const DDL = [
           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = p_table;
         -- the payload: the chosen columns of OLD / NEW, as Hasura renders them (big numbers as
         -- text when stringified, geometries as GeoJSON with their CRS)
-        FOR i IN 1..2 LOOP
-          SELECT 'row_to_json((SELECT r FROM (SELECT ' || string_agg(
+        FOR i IN 1..3 LOOP
+          SELECT string_agg(
                    CASE
                      WHEN coalesce(bt.typname, t.typname) IN ('geometry', 'geography')
                        THEN format('ST_AsGeoJSON(%s.%I, 15, 4)::json AS %I', q.v, a.attname, a.attname)
                      WHEN p_stringify AND coalesce(bt.typname, t.typname) IN ('int8', 'numeric', 'float8', 'money')
                        THEN format('%s.%I::text AS %I', q.v, a.attname, a.attname)
                      ELSE format('%s.%I AS %I', q.v, a.attname, a.attname)
-                   END, ', ' ORDER BY a.attnum) || ') AS r))'
+                   END, ', ' ORDER BY a.attnum)
             INTO v_body
-            FROM (SELECT CASE i WHEN 1 THEN 'OLD' ELSE 'NEW' END AS v) q,
+            FROM (SELECT CASE i WHEN 1 THEN 'OLD' WHEN 2 THEN 'NEW' ELSE 'tr' END AS v) q,
                  pg_attribute a
                  JOIN pg_type t ON t.oid = a.atttypid
                  LEFT JOIN pg_type bt ON t.typtype = 'd' AND bt.oid = t.typbasetype
            WHERE a.attrelid = p_table AND a.attnum > 0 AND NOT a.attisdropped
              AND (p_payload IS NULL OR a.attname = ANY (p_payload))
            GROUP BY q.v;
-          IF i = 1 THEN v_old := v_body; ELSE v_new := v_body; END IF;
+          IF i = 1 THEN v_old := v_body; ELSIF i = 2 THEN v_new := v_body; ELSE v_tr := v_body; END IF;
         END LOOP;
-        IF p_op = 'INSERT' THEN v_old := 'NULL'; END IF;
-        IF p_op = 'DELETE' THEN v_new := 'NULL'; END IF;
         IF p_op = 'UPDATE' THEN
           -- the columns listened to: an update that leaves them all as they were is no event
           FOR i IN 1..2 LOOP
@@ -159,20 +159,39 @@ const DDL = [
             v_new_row := v_new_row || '::record';
           END;
         END IF;
-        EXECUTE format(
-          'CREATE OR REPLACE FUNCTION hdb_catalog.%I() RETURNS trigger LANGUAGE plpgsql AS %L',
-          v_fn,
-          CASE WHEN p_op = 'UPDATE' THEN format(
-            'BEGIN IF %s %s %s THEN PERFORM hdb_catalog.insert_event_log(%L, %L, %L, TG_OP, json_build_object(''old'', %s, ''new'', %s)); END IF; RETURN NULL; END',
-            v_old_row, v_cmp, v_new_row, v_schema, v_table, p_trigger, v_old, v_new)
-          ELSE format(
-            'BEGIN PERFORM hdb_catalog.insert_event_log(%L, %L, %L, TG_OP, json_build_object(''old'', %s, ''new'', %s)); RETURN NULL; END',
-            v_schema, v_table, p_trigger, v_old, v_new)
-          END);
-        EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', v_fn, p_table);
-        EXECUTE format(
-          'CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW EXECUTE PROCEDURE hdb_catalog.%I()',
-          v_fn, p_op, p_table, v_fn);
+        IF p_op = 'UPDATE' THEN
+          -- per row: an update pairs each old row with its new one
+          EXECUTE format(
+            'CREATE OR REPLACE FUNCTION hdb_catalog.%I() RETURNS trigger LANGUAGE plpgsql AS %L',
+            v_fn,
+            format(
+              'BEGIN IF %s %s %s THEN PERFORM hdb_catalog.insert_event_log(%L, %L, %L, TG_OP, json_build_object(''old'', row_to_json((SELECT r FROM (SELECT %s) AS r)), ''new'', row_to_json((SELECT r FROM (SELECT %s) AS r)))); END IF; RETURN NULL; END',
+              v_old_row, v_cmp, v_new_row, v_schema, v_table, p_trigger, v_old, v_new));
+          EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', v_fn, p_table);
+          EXECUTE format(
+            'CREATE TRIGGER %I AFTER UPDATE ON %s FOR EACH ROW EXECUTE PROCEDURE hdb_catalog.%I()',
+            v_fn, p_table, v_fn);
+        ELSE
+          -- per statement, over its transition table: one INSERT … SELECT writes the events of
+          -- all the rows a statement inserted (or deleted), the same rows insert_event_log would
+          EXECUTE format(
+            'CREATE OR REPLACE FUNCTION hdb_catalog.%I() RETURNS trigger LANGUAGE plpgsql AS %L',
+            v_fn,
+            format(
+              'BEGIN INSERT INTO hdb_catalog.event_log (schema_name, table_name, trigger_name, payload) SELECT %L, %L, %L, jsonb_build_object(''op'', TG_OP, ''data'', jsonb_build_object(''old'', %s, ''new'', %s), ''session_variables'', nullif(current_setting(''hasura.user'', true), '''')::jsonb, ''trace_context'', nullif(current_setting(''hasura.tracecontext'', true), '''')::jsonb) FROM (SELECT %s FROM %s) AS r; RETURN NULL; END',
+              v_schema, v_table, p_trigger,
+              CASE WHEN p_op = 'DELETE' THEN 'to_jsonb(r)' ELSE 'NULL' END,
+              CASE WHEN p_op = 'INSERT' THEN 'to_jsonb(r)' ELSE 'NULL' END,
+              v_tr,
+              CASE WHEN p_op = 'INSERT' THEN 'hasura_new_rows AS tr' ELSE 'hasura_old_rows AS tr' END));
+          EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', v_fn, p_table);
+          EXECUTE format(
+            'CREATE TRIGGER %I AFTER %s ON %s REFERENCING %s TABLE AS %I FOR EACH STATEMENT EXECUTE PROCEDURE hdb_catalog.%I()',
+            v_fn, p_op, p_table,
+            CASE WHEN p_op = 'INSERT' THEN 'NEW' ELSE 'OLD' END,
+            CASE WHEN p_op = 'INSERT' THEN 'hasura_new_rows' ELSE 'hasura_old_rows' END,
+            v_fn);
+        END IF;
       END
       $fn$`,
 ];
