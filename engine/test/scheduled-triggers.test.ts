@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
+import { query, sql } from '@streamsync/database';
 import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
 import type { RunningEngine } from '../src/server.ts';
 import { spawnEngine } from './engine-process.ts';
@@ -20,10 +21,11 @@ let engine: RunningEngine | undefined;
 const FAST = { STREAMSYNC_SCHEDULED_EVENTS_FETCH_INTERVAL: '300' };
 
 async function status(table: string, id: string): Promise<{ status: string; tries: number }> {
-  const r = await client.query(`SELECT status, tries FROM hdb_catalog.${table} WHERE id = $1`, [
-    id,
-  ]);
-  return r.rows[0] as { status: string; tries: number };
+  const r = await query<{ status: string; tries: number }>(
+    client,
+    sql`SELECT status, tries FROM ${sql.ident('hdb_catalog', table)} WHERE id = ${sql.value(id)}`,
+  );
+  return r.rows[0]!;
 }
 
 async function waitFor(f: () => Promise<boolean>, ms = 20_000): Promise<void> {
@@ -126,10 +128,10 @@ describe('Engine > Scheduled triggers', () => {
         retry_conf: { tolerance_seconds: 3600 },
       },
     });
-    const gen = await client.query(
-      `SELECT count(*)::int AS n FROM hdb_catalog.hdb_cron_events WHERE trigger_name = 'hourly' AND scheduled_time > now()`,
-    );
-    expect(gen.rows[0].n).toBe(100);
+    const future = sql`SELECT count(*)::int AS n FROM hdb_catalog.hdb_cron_events
+                        WHERE trigger_name = 'hourly' AND scheduled_time > now()`;
+    const gen = await query<{ n: number }>(client, future);
+    expect(gen.rows[0]!.n).toBe(100);
     const dup = await api(engine!, '/v1/metadata', {
       type: 'create_cron_trigger',
       args: {
@@ -154,10 +156,11 @@ describe('Engine > Scheduled triggers', () => {
     // the engine is down across two scheduled times: one within the tolerance, one beyond it
     await engine!.close();
     engine = undefined;
-    const past = await client.query(
-      `INSERT INTO hdb_catalog.hdb_cron_events (trigger_name, scheduled_time)
-       VALUES ('hourly', now() - interval '10 minutes'), ('hourly', now() - interval '2 hours')
-       RETURNING id, scheduled_time`,
+    const past = await query(
+      client,
+      sql`INSERT INTO hdb_catalog.hdb_cron_events (trigger_name, scheduled_time)
+          VALUES ('hourly', now() - interval '10 minutes'), ('hourly', now() - interval '2 hours')
+          RETURNING id, scheduled_time`,
     );
     const [recent, stale] = past.rows as Array<{ id: string }>;
     engine = await startTestEngine(db.url, FAST);
@@ -185,10 +188,8 @@ describe('Engine > Scheduled triggers', () => {
       },
     ]);
     await metadata(engine, { type: 'delete_cron_trigger', args: { name: 'hourly' } });
-    const left = await client.query(
-      `SELECT count(*)::int AS n FROM hdb_catalog.hdb_cron_events WHERE trigger_name = 'hourly' AND scheduled_time > now()`,
-    );
-    expect(left.rows[0].n).toBe(0);
+    const left = await query<{ n: number }>(client, future);
+    expect(left.rows[0]!.n).toBe(0);
     await engine.close();
     engine = undefined;
   });

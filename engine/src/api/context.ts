@@ -3,6 +3,7 @@
  * the request changes (stored only if the whole request succeeds), the database catalog as the
  * request sees it, and Hasura's helpers for arguments, names and errors.
  */
+import type { PoolClient } from 'pg';
 import { QErr } from '../errors.ts';
 import { introspectDatabase, type DbCatalog } from '../introspection/catalog.ts';
 import type { Metadata, SourceMeta, TableMeta } from '../metadata/types.ts';
@@ -30,10 +31,7 @@ export interface OpContext {
 }
 
 /** Set `hasura.user` for the transaction, as Hasura does before every write it runs. */
-export async function setSessionVariables(
-  client: import('pg').PoolClient,
-  ctx: OpContext,
-): Promise<void> {
+export async function setSessionVariables(client: PoolClient, ctx: OpContext): Promise<void> {
   const vars = ctx.session?.variables ?? { 'x-hasura-role': 'admin' };
   await client.query('SELECT set_config($1, $2, true)', ['hasura.user', JSON.stringify(vars)]);
 }
