@@ -266,6 +266,13 @@ class Parser {
       e = this.expr();
       this.expect(')');
     } else if (this.src[this.i] === '"') e = this.string();
+    else if (this.src[this.i] === "'") {
+      // a single-quoted key, as in $body['field']: no interpolation
+      const end = this.src.indexOf("'", this.i + 1);
+      if (end < 0) this.fail('unterminated string');
+      e = { k: 'lit', v: this.src.slice(this.i + 1, end) };
+      this.i = end + 1;
+    }
     else if (this.src[this.i] === '[' || this.src[this.i] === '{') e = this.value();
     else {
       const save = this.i;
