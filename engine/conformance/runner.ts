@@ -545,15 +545,19 @@ async function directoryTeardown(g: GroupContext): Promise<string[]> {
   return errors;
 }
 
+/** POST files to /v1/query in order, stopping at the first that fails. */
+async function postFiles(g: GroupContext, files: string[]): Promise<string | undefined> {
+  for (const f of files) {
+    const problem = await postFile(g, f, '/v1/query');
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
 async function caseSetup(g: GroupContext): Promise<string | undefined> {
   const override = g.dir.manifest.setup_override?.setup;
-  if (override && (g.dir.style === 'per_case' || g.dir.style === 'custom')) {
-    for (const f of override) {
-      const problem = await postFile(g, f, '/v1/query');
-      if (problem) return problem;
-    }
-    return undefined;
-  }
+  if (override && (g.dir.style === 'per_case' || g.dir.style === 'custom'))
+    return postFiles(g, override);
   if (g.dir.style === 'per_case' && exists(g, 'setup.yaml'))
     return postFile(g, 'setup.yaml', '/v1/query');
   if (g.dir.style === 'mutation' && exists(g, 'values_setup.yaml')) {
@@ -564,13 +568,8 @@ async function caseSetup(g: GroupContext): Promise<string | undefined> {
 
 async function caseTeardown(g: GroupContext): Promise<string | undefined> {
   const override = g.dir.manifest.setup_override?.teardown;
-  if (override && (g.dir.style === 'per_case' || g.dir.style === 'custom')) {
-    for (const f of override) {
-      const problem = await postFile(g, f, '/v1/query');
-      if (problem) return problem;
-    }
-    return undefined;
-  }
+  if (override && (g.dir.style === 'per_case' || g.dir.style === 'custom'))
+    return postFiles(g, override);
   if (g.dir.style === 'per_case' && exists(g, 'teardown.yaml'))
     return postFile(g, 'teardown.yaml', '/v1/query');
   if (g.dir.style === 'mutation' && exists(g, 'values_teardown.yaml')) {

@@ -13,13 +13,14 @@ import type pino from 'pino';
 import { query, sql } from '@streamsync/database';
 import type { Metadata } from '../metadata/types.ts';
 import type { WebhookClient } from '../webhook/client.ts';
-import { callWebhook, invocationRecord, type CallResult } from '../webhook/call.ts';
+import { callWebhook, invocationRecord, outcomeFields, type CallResult } from '../webhook/call.ts';
 import type { Env } from '../webhook/env-template.ts';
 import type { Json } from '../webhook/kriti.ts';
 import type { EventsConfig } from './config.ts';
 import { effectiveTimeoutSec, eventTriggersOf, type TriggerRef } from './definitions.ts';
 import type { EventMetrics } from './metrics.ts';
-import { OutcomeWriter } from './outcome-writer.ts';
+import { logAttempt, OutcomeWriter } from './outcome-writer.ts';
+import { Pause } from './pause.ts';
 import { hasSourceCatalog } from './source-catalog.ts';
 
 export interface DeliveryDeps {
@@ -52,7 +53,7 @@ const MAX_PROCESSING_MS = 30 * 60 * 1000;
 export class EventProcessor {
   private stopping = false;
   private loopDone: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly pause = new Pause();
   private readonly held = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
@@ -79,7 +80,7 @@ export class EventProcessor {
 
   /** Wake the loop now (a change was just made and the caller wants it delivered soon). */
   poke(): void {
-    this.wake?.();
+    this.pause.wake();
   }
 
   /**
@@ -88,7 +89,7 @@ export class EventProcessor {
    */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.pause.wake();
     for (const w of this.capacityWaiters.splice(0)) w();
     await this.loopDone;
     const deadline = this.deps.config.shutdownTimeoutSeconds * 1000;
@@ -108,7 +109,7 @@ export class EventProcessor {
     let batch = await this.fetchSafely();
     while (!this.stopping) {
       if (batch.length === 0) {
-        await this.sleep(this.deps.config.fetchIntervalMs);
+        await this.pause.sleep(this.deps.config.fetchIntervalMs);
         if (this.stopping) break;
       }
       // the next batch is fetched while this one is handed to the HTTP workers
@@ -120,20 +121,6 @@ export class EventProcessor {
       }
       batch = (await next) ?? (this.stopping ? [] : await this.fetchSafely());
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        resolve();
-      }
-      this.wake = () => {
-        this.wake = null;
-        done();
-      };
-    });
   }
 
   private freeWorker(): Promise<void> {
@@ -315,21 +302,12 @@ export class EventProcessor {
       metrics.processed.inc({ ...label, status: ok ? 'success' : 'failed' });
       metrics.processingSeconds.observe(label, Math.max(0, Date.now() - ev.due_ms) / 1000);
     }
-    const logFields = {
+    logAttempt(log, 'event', ok, exhausted, {
       event_id: ev.id,
       trigger: conf.name,
       try: ev.tries,
       url_template: conf.webhook ?? `{{${conf.webhook_from_env}}}`,
-      ms: result.durationMs,
-      ...(result.kind === 'response'
-        ? { status: result.status }
-        : { failure: result.reason, message: result.message }),
-    };
-    if (ok) log.debug(logFields, 'event delivered');
-    else
-      log.warn(
-        { ...logFields, final: exhausted },
-        exhausted ? 'event failed for good' : 'event delivery failed, will retry',
-      );
+      ...outcomeFields(result),
+    });
   }
 }

@@ -6,6 +6,7 @@
  * committed; an engine that dies before that leaves the event undelivered, to be sent again.
  */
 import type pg from 'pg';
+import type pino from 'pino';
 import { query, sql, transaction } from '@streamsync/database';
 
 export interface EventOutcome {
@@ -109,4 +110,20 @@ export class OutcomeWriter {
       for (const p of batch) p.reject(e);
     }
   }
+}
+
+/** One log line per attempt: debug when delivered, warn when it failed (and whether for good). */
+export function logAttempt(
+  log: pino.Logger,
+  what: 'event' | 'scheduled event',
+  ok: boolean,
+  final: boolean,
+  fields: Record<string, unknown>,
+): void {
+  if (ok) log.debug(fields, `${what} delivered`);
+  else
+    log.warn(
+      { ...fields, final },
+      final ? `${what} failed for good` : `${what} failed, will retry`,
+    );
 }

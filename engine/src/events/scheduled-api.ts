@@ -10,20 +10,11 @@ import { bad, success, type Args, type OpContext } from '../api/context.ts';
 import {
   cronTriggerForApi,
   cronTriggersOf,
-  DefinitionError,
   parseCronTrigger,
   parseScheduledEvent,
 } from './definitions.ts';
 import { dropFutureCronEvents, insertCronEvents } from './scheduled-processor.ts';
-
-function parsed<T>(f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof DefinitionError) throw bad('parse-failed', e.message, e.path);
-    throw e;
-  }
-}
+import { parsed } from './trigger-api.ts';
 
 const nameOf = (x: unknown) => (x as { name?: unknown }).name;
 

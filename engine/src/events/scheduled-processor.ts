@@ -17,7 +17,7 @@ import type pino from 'pino';
 import { query, sql, transaction } from '@streamsync/database';
 import type { Metadata } from '../metadata/types.ts';
 import type { WebhookClient } from '../webhook/client.ts';
-import { callWebhook, invocationRecord } from '../webhook/call.ts';
+import { callWebhook, invocationRecord, outcomeFields } from '../webhook/call.ts';
 import type { Env, HeaderConf } from '../webhook/env-template.ts';
 import type { Json } from '../webhook/kriti.ts';
 import type { EventsConfig } from './config.ts';
@@ -29,6 +29,8 @@ import {
   type STRetryConf,
 } from './definitions.ts';
 import type { EventMetrics } from './metrics.ts';
+import { logAttempt } from './outcome-writer.ts';
+import { Pause } from './pause.ts';
 
 /** Advisory lock namespace of scheduled events (the key is hashtext(id)). */
 const LOCK_NS = 7_361_421;
@@ -101,7 +103,7 @@ export async function dropFutureCronEvents(
 export class ScheduledProcessor {
   private stopping = false;
   private loopDone: Promise<void> | null = null;
-  private wake: (() => void) | null = null;
+  private readonly pause = new Pause();
   private lockClient: pg.Client | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly abort = new AbortController();
@@ -122,12 +124,12 @@ export class ScheduledProcessor {
   /** Look now (a one-off event was just created, or the cron triggers changed). */
   poke(regenerate = false): void {
     if (regenerate) this.lastGenerated = 0;
-    this.wake?.();
+    this.pause.wake();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
-    this.wake?.();
+    this.pause.wake();
     await this.loopDone;
     if (this.inFlight.size) {
       await Promise.race([
@@ -152,17 +154,7 @@ export class ScheduledProcessor {
         this.lockClient = null;
       }
       if (this.stopping) break;
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(done, this.deps.config.scheduledFetchIntervalMs);
-        function done() {
-          clearTimeout(t);
-          resolve();
-        }
-        this.wake = () => {
-          this.wake = null;
-          done();
-        };
-      });
+      await this.pause.sleep(this.deps.config.scheduledFetchIntervalMs);
     }
   }
 
@@ -366,21 +358,12 @@ export class ScheduledProcessor {
     });
     if (ok || exhausted)
       metrics.scheduledProcessed.inc({ type: ev.kind, status: ok ? 'delivered' : 'error' });
-    const fields = {
+    logAttempt(log, 'scheduled event', ok, exhausted, {
       event_id: ev.id,
       type: ev.kind,
       trigger: ev.trigger_name,
       try: ev.tries,
-      ms: result.durationMs,
-      ...(result.kind === 'response'
-        ? { status: result.status }
-        : { failure: result.reason, message: result.message }),
-    };
-    if (ok) log.debug(fields, 'scheduled event delivered');
-    else
-      log.warn(
-        { ...fields, final: exhausted },
-        exhausted ? 'scheduled event failed for good' : 'scheduled event failed, will retry',
-      );
+      ...outcomeFields(result),
+    });
   }
 }

@@ -36,7 +36,8 @@ import {
 import { cleanupEventLogs } from './log-cleanup.ts';
 import { ensureSourceCatalog, hasSourceCatalog } from './source-catalog.ts';
 
-function parsed<T>(f: () => T): T {
+/** Run a definition parser, its errors as Hasura's parse-failed. */
+export function parsed<T>(f: () => T): T {
   try {
     return f();
   } catch (e) {

@@ -232,3 +232,11 @@ export function invocationRecord(r: CallResult, version: '1' | '2') {
     response: { type: 'client_error', data: { message }, version },
   };
 }
+
+/** A call's outcome for a log line: how long it took and the status, or what went wrong. */
+export function outcomeFields(r: CallResult): Record<string, unknown> {
+  return {
+    ms: r.durationMs,
+    ...(r.kind === 'response' ? { status: r.status } : { failure: r.reason, message: r.message }),
+  };
+}

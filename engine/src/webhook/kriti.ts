@@ -272,8 +272,7 @@ class Parser {
       if (end < 0) this.fail('unterminated string');
       e = { k: 'lit', v: this.src.slice(this.i + 1, end) };
       this.i = end + 1;
-    }
-    else if (this.src[this.i] === '[' || this.src[this.i] === '{') e = this.value();
+    } else if (this.src[this.i] === '[' || this.src[this.i] === '{') e = this.value();
     else {
       const save = this.i;
       const w = this.word();
