@@ -5,7 +5,10 @@ export function expiringToken(key: string, role: string, seconds: number): strin
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
   const iat = Math.floor(Date.now() / 1000);
   const payload = {
-    'https://hasura.io/jwt/claims': { 'x-hasura-allowed-roles': [role], 'x-hasura-default-role': role },
+    'https://hasura.io/jwt/claims': {
+      'x-hasura-allowed-roles': [role],
+      'x-hasura-default-role': role,
+    },
     iat,
     exp: iat + seconds,
     iss: 'streamsync-web',

@@ -77,7 +77,10 @@ class Sock {
 
   static open(url: string, proto: Proto, headers: Record<string, string> = {}): Promise<Sock> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/graphql`, proto, { headers, maxPayload: 64 * 1024 * 1024 });
+      const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/v1/graphql`, proto, {
+        headers,
+        maxPayload: 64 * 1024 * 1024,
+      });
       const s = new Sock(ws, proto);
       ws.once('open', () => resolve(s));
       ws.once('error', reject);
@@ -92,7 +95,11 @@ class Sock {
   }
 
   start(id: string, query: string, variables?: unknown): void {
-    this.send({ id, type: this.proto === 'graphql-ws' ? 'start' : 'subscribe', payload: { query, variables } });
+    this.send({
+      id,
+      type: this.proto === 'graphql-ws' ? 'start' : 'subscribe',
+      payload: { query, variables },
+    });
   }
 
   init(headers: Record<string, string>): void {
@@ -127,7 +134,8 @@ class Sock {
 
 function fanout(levels: number): string {
   let q = `subscription { entities(limit: 1) { ...F${levels} } }\nfragment F0 on entities { id }\n`;
-  for (let i = 1; i <= levels; i++) q += `fragment F${i} on entities { ...F${i - 1} ...F${i - 1} }\n`;
+  for (let i = 1; i <= levels; i++)
+    q += `fragment F${i} on entities { ...F${i - 1} ...F${i - 1} }\n`;
   return q;
 }
 
@@ -197,16 +205,23 @@ export async function runWsCampaign(o: WsCampaignOptions): Promise<WsCampaignRes
     'oversized-frame': async (p) => {
       const s = await Sock.open(o.url, p);
       s.init(o.good);
-      s.send(JSON.stringify({ id: 'big', type: 'subscribe', payload: { query: `{ ${'x'.repeat(11 * 1024 * 1024)} }` } }));
+      s.send(
+        JSON.stringify({
+          id: 'big',
+          type: 'subscribe',
+          payload: { query: `{ ${'x'.repeat(11 * 1024 * 1024)} }` },
+        }),
+      );
       const closed = await s.until(() => s.closed !== null, 10_000);
-      if (!closed || s.closed?.code !== 1009) unexpected('oversized-frame', `${p}: closed ${JSON.stringify(s.closed)}`);
+      if (!closed || s.closed?.code !== 1009)
+        unexpected('oversized-frame', `${p}: closed ${JSON.stringify(s.closed)}`);
       tally(s);
       await s.close();
     },
     'idle-sockets': async (p) => {
-      const socks = (await Promise.allSettled(Array.from({ length: o.idleSockets }, () => Sock.open(o.url, p)))).flatMap((x) =>
-        x.status === 'fulfilled' ? [x.value] : [],
-      );
+      const socks = (
+        await Promise.allSettled(Array.from({ length: o.idleSockets }, () => Sock.open(o.url, p)))
+      ).flatMap((x) => (x.status === 'fulfilled' ? [x.value] : []));
       res.transport_failures += o.idleSockets - socks.length;
       // half of them authenticate and then say nothing
       socks.forEach((s, i) => i % 2 === 0 && s.init(o.good));
@@ -246,7 +261,11 @@ export async function runWsCampaign(o: WsCampaignOptions): Promise<WsCampaignRes
         { id: 'dup', type: 'subscribe', payload: { query: LIVE } },
         { id: 'dup', type: 'subscribe', payload: { query: LIVE } },
         { id: 'v', type: 'subscribe', payload: { query: QUERY, variables: 'x' } },
-        { id: 'e', type: 'subscribe', payload: { extensions: { persistedQuery: { version: 1, sha256Hash: 'x' } } } },
+        {
+          id: 'e',
+          type: 'subscribe',
+          payload: { extensions: { persistedQuery: { version: 1, sha256Hash: 'x' } } },
+        },
         { type: 'connection_init', payload: { headers: { authorization: 'Bearer \u0000' } } },
       ];
       for (const j of junk) s.send(j);
@@ -262,7 +281,10 @@ export async function runWsCampaign(o: WsCampaignOptions): Promise<WsCampaignRes
       s.send(
         `{"id":"deep","type":"${p === 'graphql-ws' ? 'start' : 'subscribe'}","payload":{"query":"subscription ($w: entities_bool_exp) { entities(where: $w) { id } }","variables":{"w":${'{"_and":['.repeat(n)}{}${']}'.repeat(n)}}}}`,
       );
-      const answered = await s.until(() => s.closed !== null || (s.has('error', 'fan') && s.has('error', 'deep')), 10_000);
+      const answered = await s.until(
+        () => s.closed !== null || (s.has('error', 'fan') && s.has('error', 'deep')),
+        10_000,
+      );
       if (!answered) unexpected('hostile-document', `${p}: no error for fan-out or deep where`);
       tally(s);
       await s.close();
@@ -271,13 +293,25 @@ export async function runWsCampaign(o: WsCampaignOptions): Promise<WsCampaignRes
       const s = await Sock.open(o.url, p);
       s.init(o.good);
       for (let i = 0; i < 250; i++) s.start(`s${i}`, LIVE);
-      await s.until(() => s.closed !== null || s.frames.filter((f) => f.type === 'error').length > 0, 10_000);
+      await s.until(
+        () => s.closed !== null || s.frames.filter((f) => f.type === 'error').length > 0,
+        10_000,
+      );
       tally(s);
       await s.close();
     },
     'init-garbage-headers': async (p) => {
       const s = await Sock.open(o.url, p);
-      s.send({ type: 'connection_init', payload: pick([{ headers: { 'x-hasura-role': 'x'.repeat(100_000) } }, { headers: 'str' }, { headers: { authorization: 7 } }, 'payload', null]) });
+      s.send({
+        type: 'connection_init',
+        payload: pick([
+          { headers: { 'x-hasura-role': 'x'.repeat(100_000) } },
+          { headers: 'str' },
+          { headers: { authorization: 7 } },
+          'payload',
+          null,
+        ]),
+      });
       s.start('1', QUERY);
       await s.until(() => s.closed !== null || s.frames.length > 1, 3000);
       tally(s);
@@ -319,7 +353,8 @@ export async function runWsCampaign(o: WsCampaignOptions): Promise<WsCampaignRes
       const i = issued++;
       // one idle-sockets episode per worker round at most: it holds hundreds of sockets
       let name = names[i % names.length]!;
-      if (name === 'idle-sockets' && i >= names.length * 2) name = pick(names.filter((n) => n !== 'idle-sockets'));
+      if (name === 'idle-sockets' && i >= names.length * 2)
+        name = pick(names.filter((n) => n !== 'idle-sockets'));
       const proto = pick(PROTOCOLS);
       res.by_scenario[name] = (res.by_scenario[name] ?? 0) + 1;
       try {

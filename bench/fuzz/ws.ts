@@ -96,9 +96,16 @@ async function main(): Promise<void> {
         seed,
         concurrency,
         idle_sockets: idleSockets,
-        load_average: { start: loadAtStart.map((x) => Math.round(x * 100) / 100), end: os.loadavg().map((x) => Math.round(x * 100) / 100) },
+        load_average: {
+          start: loadAtStart.map((x) => Math.round(x * 100) / 100),
+          end: os.loadavg().map((x) => Math.round(x * 100) / 100),
+        },
         engine_exited: engine.proc.exitCode !== null,
-        engine_rss_mb: { before: rssBefore, after: engine.rssMb(), peak: peakRssMb(engine.proc.pid) },
+        engine_rss_mb: {
+          before: rssBefore,
+          after: engine.rssMb(),
+          peak: peakRssMb(engine.proc.pid),
+        },
         ...result,
       }),
     );
