@@ -543,7 +543,12 @@ export async function send(url: string, req: FuzzRequest, timeoutMs: number): Pr
         req.method === 'GET'
           ? req.client.headers
           : { 'content-type': 'application/json', ...req.client.headers },
-      body: req.method === 'GET' ? undefined : req.body,
+      body:
+        req.method === 'GET'
+          ? undefined
+          : typeof req.body === 'string'
+            ? req.body
+            : new Uint8Array(req.body),
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await r.text();

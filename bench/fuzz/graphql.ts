@@ -13,13 +13,8 @@
  * by family, result and shape, the first requests of each bad kind, the engine's RSS before and
  * after (and its peak), and the good client's latency alone and beside the fuzzer.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { REPO_ROOT } from '@streamsync/database';
 import { roleToken } from '../query/cases.ts';
-import { createDataset } from '../query/dataset.ts';
-import { startEngineProcess } from '../query/engine-process.ts';
+import { FUZZ_SECRETS, loadAverage, options, startFuzzRun } from './engine.ts';
 import { runGraphqlCampaign } from './graphql-campaign.ts';
 import { loadRoleSchema, type FuzzClient } from './graphql-cases.ts';
 
@@ -32,45 +27,16 @@ const HELP = `usage: npm run bench:fuzz-graphql -- [options]
   --engine-dir <dir>  the engine to run (default: this repository's engine/)
 Prints progress on stderr and one JSON object (the counts) as the last stdout line.`;
 
-const argv = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? (argv[i + 1] ?? def) : def;
-};
-
 const log = (line: string) => console.error(`[bench/fuzz-graphql] ${line}`);
 
-function peakRssMb(pid: number | undefined): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : 0;
-  } catch {
-    return 0;
-  }
-}
-
 async function main(): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(HELP);
-    return;
-  }
+  const opt = options(process.argv.slice(2), HELP);
   const requests = Number(opt('requests', '100000'));
   const concurrency = Number(opt('concurrency', '8'));
-  const seed = Number(opt('seed', String(Math.floor(Math.random() * 2 ** 31))));
   const scale = opt('scale', 'bench') as 'bench' | 'test';
   const slowMs = Number(opt('slow-ms', '10000'));
-  const engineDir = path.resolve(opt('engine-dir', path.join(REPO_ROOT, 'engine')));
-  const loadAtStart = os.loadavg();
-  const secrets = { adminSecret: 'fuzz-admin-secret', jwtKey: 'fuzz-jwt-key-'.padEnd(40, 'x') };
-  const data = await createDataset({ hours: 2, intervalSeconds: 60, log });
-  const engine = await startEngineProcess({
-    dbUrl: data.url,
-    engineDir,
-    adminSecret: secrets.adminSecret,
-    jwtKey: secrets.jwtKey,
-    poolSize: 10,
-    nodeArgs: [],
-  });
+  const secrets = FUZZ_SECRETS;
+  const { seed, loadAtStart, data, engine } = await startFuzzRun(opt, 2, log);
   try {
     const token = (role: string, uid?: string) => ({
       authorization: `Bearer ${roleToken(secrets.jwtKey, role, uid)}`,
@@ -103,14 +69,7 @@ async function main(): Promise<void> {
       scale,
       slowMs,
       baselineMs: 3000,
-      alive: async () => {
-        if (engine.proc.exitCode !== null) return false;
-        try {
-          return (await fetch(`${engine.url}/healthz`, { signal: AbortSignal.timeout(5000) })).ok;
-        } catch {
-          return false;
-        }
-      },
+      alive: () => engine.alive(),
       progress: (n) => log(`${n} requests, rss ${engine.rssMb()} MB`),
     });
     const out = {
@@ -120,12 +79,9 @@ async function main(): Promise<void> {
       scale,
       concurrency,
       slow_ms: slowMs,
-      load_average: {
-        start: loadAtStart.map((x) => Math.round(x * 100) / 100),
-        end: os.loadavg().map((x) => Math.round(x * 100) / 100),
-      },
+      load_average: { start: loadAtStart, end: loadAverage() },
       engine_exited: engine.proc.exitCode !== null,
-      engine_rss_mb: { before: rssBefore, after: engine.rssMb(), peak: peakRssMb(engine.proc.pid) },
+      engine_rss_mb: { before: rssBefore, after: engine.rssMb(), peak: engine.peakRssMb() },
       ...result,
     };
     console.log(JSON.stringify(out));

@@ -13,15 +13,10 @@
  * expected answer did not come, sockets and subscriptions still open at the end, the engine's RSS
  * before, after and at peak, and the good client's latency and failures.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { REPO_ROOT } from '@streamsync/database';
 import { roleToken } from '../query/cases.ts';
-import { createDataset } from '../query/dataset.ts';
-import { startEngineProcess } from '../query/engine-process.ts';
-import { runWsCampaign } from './ws-campaign.ts';
+import { FUZZ_SECRETS, loadAverage, options, startFuzzRun } from './engine.ts';
 import { expiringToken } from './tokens.ts';
+import { runWsCampaign } from './ws-campaign.ts';
 
 const HELP = `usage: npm run bench:fuzz-ws -- [options]
   --episodes <n>       fuzz episodes (default 300)
@@ -31,43 +26,15 @@ const HELP = `usage: npm run bench:fuzz-ws -- [options]
   --engine-dir <dir>   the engine to run (default: this repository's engine/)
 Prints progress on stderr and one JSON object (the counts) as the last stdout line.`;
 
-const argv = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? (argv[i + 1] ?? def) : def;
-};
 const log = (line: string) => console.error(`[bench/fuzz-ws] ${line}`);
 
-function peakRssMb(pid: number | undefined): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : 0;
-  } catch {
-    return 0;
-  }
-}
-
 async function main(): Promise<void> {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(HELP);
-    return;
-  }
+  const opt = options(process.argv.slice(2), HELP);
   const episodes = Number(opt('episodes', '300'));
   const concurrency = Number(opt('concurrency', '4'));
   const idleSockets = Number(opt('idle-sockets', '300'));
-  const seed = Number(opt('seed', String(Math.floor(Math.random() * 2 ** 31))));
-  const engineDir = path.resolve(opt('engine-dir', path.join(REPO_ROOT, 'engine')));
-  const loadAtStart = os.loadavg();
-  const secrets = { adminSecret: 'fuzz-admin-secret', jwtKey: 'fuzz-jwt-key-'.padEnd(40, 'x') };
-  const data = await createDataset({ hours: 1, intervalSeconds: 60, log });
-  const engine = await startEngineProcess({
-    dbUrl: data.url,
-    engineDir,
-    adminSecret: secrets.adminSecret,
-    jwtKey: secrets.jwtKey,
-    poolSize: 10,
-    nodeArgs: [],
-  });
+  const secrets = FUZZ_SECRETS;
+  const { seed, loadAtStart, data, engine } = await startFuzzRun(opt, 1, log);
   try {
     const rssBefore = engine.rssMb();
     log(`engine ${engine.url}, rss ${rssBefore} MB, seed ${seed}, ${episodes} episodes`);
@@ -79,14 +46,7 @@ async function main(): Promise<void> {
       concurrency,
       seed,
       idleSockets,
-      alive: async () => {
-        if (engine.proc.exitCode !== null) return false;
-        try {
-          return (await fetch(`${engine.url}/healthz`, { signal: AbortSignal.timeout(5000) })).ok;
-        } catch {
-          return false;
-        }
-      },
+      alive: () => engine.alive(),
       progress: (n) => log(`${n} episodes, rss ${engine.rssMb()} MB`),
     });
     console.log(
@@ -96,15 +56,12 @@ async function main(): Promise<void> {
         seed,
         concurrency,
         idle_sockets: idleSockets,
-        load_average: {
-          start: loadAtStart.map((x) => Math.round(x * 100) / 100),
-          end: os.loadavg().map((x) => Math.round(x * 100) / 100),
-        },
+        load_average: { start: loadAtStart, end: loadAverage() },
         engine_exited: engine.proc.exitCode !== null,
         engine_rss_mb: {
           before: rssBefore,
           after: engine.rssMb(),
-          peak: peakRssMb(engine.proc.pid),
+          peak: engine.peakRssMb(),
         },
         ...result,
       }),

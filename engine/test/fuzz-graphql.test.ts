@@ -7,29 +7,21 @@
  * the engine, answer 5xx or "internal error", take longer than the time limit or leave a good
  * client beside it unserved.
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '@streamsync/database';
 import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
 import { runGraphqlCampaign } from '../../bench/fuzz/graphql-campaign.ts';
 import { loadRoleSchema, type FuzzClient } from '../../bench/fuzz/graphql-cases.ts';
-import { startEngineProcess, type EngineProcess } from '../../bench/live/support.ts';
+import { FUZZ_SECRETS, startFuzzEngine, type FuzzEngine } from '../../bench/fuzz/engine.ts';
 import { roleToken } from '../../bench/query/cases.ts';
 
-const ADMIN_SECRET = 'fuzz-test-admin';
-const JWT_KEY = 'fuzz-test-jwt-key-'.padEnd(40, 'k');
+const { adminSecret: ADMIN_SECRET, jwtKey: JWT_KEY } = FUZZ_SECRETS;
 
 let db: TestDatabase;
-let engine: EngineProcess;
+let engine: FuzzEngine;
 
 beforeAll(async () => {
   db = await createTestDatabase({ prefix: 'engine_fuzz_gql' });
-  engine = await startEngineProcess(db.url, {
-    HASURA_GRAPHQL_ADMIN_SECRET: ADMIN_SECRET,
-    HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: JWT_KEY }),
-    HASURA_GRAPHQL_METADATA_DIR: path.join(REPO_ROOT, 'hasura', 'metadata'),
-    LOG_LEVEL: 'fatal',
-  });
+  engine = await startFuzzEngine(db.url, { logLevel: 'fatal' });
 }, 120_000);
 
 afterAll(async () => {
@@ -65,7 +57,7 @@ describe('Engine > Fuzz > GraphQL', () => {
       scale: 'test',
       slowMs: 10_000,
       baselineMs: 500,
-      alive: async () => engine.proc.exitCode === null,
+      alive: () => engine.alive(),
     });
     const bad = result.findings.map(
       (f) => `${f.kind} ${f.shape} (${f.role}): ${f.result} ${f.body}`,

@@ -6,28 +6,21 @@
  * stays up, answers each as it should, leaves no socket or subscription behind, and serves a good
  * client throughout.
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '@streamsync/database';
 import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
 import { expiringToken } from '../../bench/fuzz/tokens.ts';
 import { runWsCampaign } from '../../bench/fuzz/ws-campaign.ts';
-import { startEngineProcess, type EngineProcess } from '../../bench/live/support.ts';
+import { FUZZ_SECRETS, startFuzzEngine, type FuzzEngine } from '../../bench/fuzz/engine.ts';
 import { roleToken } from '../../bench/query/cases.ts';
 
-const JWT_KEY = 'fuzz-ws-test-jwt-key-'.padEnd(40, 'k');
+const { jwtKey: JWT_KEY } = FUZZ_SECRETS;
 
 let db: TestDatabase;
-let engine: EngineProcess;
+let engine: FuzzEngine;
 
 beforeAll(async () => {
   db = await createTestDatabase({ prefix: 'engine_fuzz_ws' });
-  engine = await startEngineProcess(db.url, {
-    HASURA_GRAPHQL_ADMIN_SECRET: 'fuzz-ws-admin',
-    HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: JWT_KEY }),
-    HASURA_GRAPHQL_METADATA_DIR: path.join(REPO_ROOT, 'hasura', 'metadata'),
-    LOG_LEVEL: 'fatal',
-  });
+  engine = await startFuzzEngine(db.url, { logLevel: 'fatal' });
 }, 120_000);
 
 afterAll(async () => {
@@ -45,7 +38,7 @@ describe('Engine > Fuzz > WebSocket', () => {
       concurrency: 3,
       seed: 20261207,
       idleSockets: 100,
-      alive: async () => engine.proc.exitCode === null,
+      alive: () => engine.alive(),
     });
     expect(result.unexpected).toEqual([]);
     expect(result).toMatchObject({ episodes: 40, crashes: 0, transport_failures: 0 });

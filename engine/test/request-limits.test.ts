@@ -18,7 +18,7 @@ import { metric, RawClient, wsUrl } from './live-helpers.ts';
 let db: TestDatabase;
 let engine: RunningEngine;
 
-const viewer = { 'x-hasura-role': 'viewer' };
+const viewer: Record<string, string> = { 'x-hasura-role': 'viewer' };
 
 async function post(
   body: string | unknown,
