@@ -98,3 +98,12 @@ export async function startFuzzRun(
     throw e;
   }
 }
+
+/** Print a runner's result as the last stdout line and keep it in bench/results/<name>-<time>.json. */
+export function report(name: string, out: Record<string, unknown>): void {
+  const dir = path.join(REPO_ROOT, 'bench', 'results');
+  fs.mkdirSync(dir, { recursive: true });
+  const at = new Date().toISOString().replace(/[:.]/g, '-');
+  fs.writeFileSync(path.join(dir, `${name}-${at}.json`), JSON.stringify(out, null, 2));
+  console.log(JSON.stringify(out));
+}

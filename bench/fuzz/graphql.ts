@@ -14,7 +14,7 @@
  * after (and its peak), and the good client's latency alone and beside the fuzzer.
  */
 import { roleToken } from '../query/cases.ts';
-import { FUZZ_SECRETS, loadAverage, options, startFuzzRun } from './engine.ts';
+import { FUZZ_SECRETS, loadAverage, options, report, startFuzzRun } from './engine.ts';
 import { runGraphqlCampaign } from './graphql-campaign.ts';
 import { loadRoleSchema, type FuzzClient } from './graphql-cases.ts';
 
@@ -84,7 +84,7 @@ async function main(): Promise<void> {
       engine_rss_mb: { before: rssBefore, after: engine.rssMb(), peak: engine.peakRssMb() },
       ...result,
     };
-    console.log(JSON.stringify(out));
+    report('fuzz-graphql', out);
   } finally {
     await engine.stop();
     await data.drop();

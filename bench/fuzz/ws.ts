@@ -14,7 +14,7 @@
  * before, after and at peak, and the good client's latency and failures.
  */
 import { roleToken } from '../query/cases.ts';
-import { FUZZ_SECRETS, loadAverage, options, startFuzzRun } from './engine.ts';
+import { FUZZ_SECRETS, loadAverage, options, report, startFuzzRun } from './engine.ts';
 import { expiringToken } from './tokens.ts';
 import { runWsCampaign } from './ws-campaign.ts';
 
@@ -49,23 +49,21 @@ async function main(): Promise<void> {
       alive: () => engine.alive(),
       progress: (n) => log(`${n} episodes, rss ${engine.rssMb()} MB`),
     });
-    console.log(
-      JSON.stringify({
-        bench: 'fuzz-ws',
-        started: new Date().toISOString(),
-        seed,
-        concurrency,
-        idle_sockets: idleSockets,
-        load_average: { start: loadAtStart, end: loadAverage() },
-        engine_exited: engine.proc.exitCode !== null,
-        engine_rss_mb: {
-          before: rssBefore,
-          after: engine.rssMb(),
-          peak: engine.peakRssMb(),
-        },
-        ...result,
-      }),
-    );
+    report('fuzz-ws', {
+      bench: 'fuzz-ws',
+      started: new Date().toISOString(),
+      seed,
+      concurrency,
+      idle_sockets: idleSockets,
+      load_average: { start: loadAtStart, end: loadAverage() },
+      engine_exited: engine.proc.exitCode !== null,
+      engine_rss_mb: {
+        before: rssBefore,
+        after: engine.rssMb(),
+        peak: engine.peakRssMb(),
+      },
+      ...result,
+    });
   } finally {
     await engine.stop();
     await data.drop();
