@@ -13,7 +13,7 @@
  * by family, result and shape, the first requests of each bad kind, the engine's RSS before and
  * after (and its peak), and the good client's latency alone and beside the fuzzer.
  */
-import { roleToken } from '../query/cases.ts';
+import { CAMPAIGN_TOKEN_SECONDS, expiringToken } from './tokens.ts';
 import { FUZZ_SECRETS, loadAverage, options, report, startFuzzRun } from './engine.ts';
 import { runGraphqlCampaign } from './graphql-campaign.ts';
 import { loadRoleSchema, type FuzzClient } from './graphql-cases.ts';
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
   const { seed, loadAtStart, data, engine } = await startFuzzRun(opt, 2, log);
   try {
     const token = (role: string, uid?: string) => ({
-      authorization: `Bearer ${roleToken(secrets.jwtKey, role, uid)}`,
+      authorization: `Bearer ${expiringToken(secrets.jwtKey, role, CAMPAIGN_TOKEN_SECONDS, uid)}`,
     });
     const owner = data.sensors[0]!.owner;
     const clients: FuzzClient[] = [
@@ -50,7 +50,9 @@ async function main(): Promise<void> {
     const strangers: FuzzClient[] = [
       {
         role: 'forged',
-        headers: { authorization: `Bearer ${roleToken('not-the-key'.padEnd(40, 'y'), 'admin')}` },
+        headers: {
+          authorization: `Bearer ${expiringToken('not-the-key'.padEnd(40, 'y'), 'admin', CAMPAIGN_TOKEN_SECONDS)}`,
+        },
       },
       { role: 'none', headers: {} },
       { role: 'wrong-secret', headers: { 'x-hasura-admin-secret': 'nope' } },

@@ -13,9 +13,8 @@
  * expected answer did not come, sockets and subscriptions still open at the end, the engine's RSS
  * before, after and at peak, and the good client's latency and failures.
  */
-import { roleToken } from '../query/cases.ts';
 import { FUZZ_SECRETS, loadAverage, options, report, startFuzzRun } from './engine.ts';
-import { expiringToken } from './tokens.ts';
+import { CAMPAIGN_TOKEN_SECONDS, expiringToken } from './tokens.ts';
 import { runWsCampaign } from './ws-campaign.ts';
 
 const HELP = `usage: npm run bench:fuzz-ws -- [options]
@@ -40,7 +39,9 @@ async function main(): Promise<void> {
     log(`engine ${engine.url}, rss ${rssBefore} MB, seed ${seed}, ${episodes} episodes`);
     const result = await runWsCampaign({
       url: engine.url,
-      good: { authorization: `Bearer ${roleToken(secrets.jwtKey, 'viewer')}` },
+      good: {
+        authorization: `Bearer ${expiringToken(secrets.jwtKey, 'viewer', CAMPAIGN_TOKEN_SECONDS)}`,
+      },
       expiringToken: (s) => expiringToken(secrets.jwtKey, 'viewer', s),
       episodes,
       concurrency,
