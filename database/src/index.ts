@@ -31,3 +31,12 @@ export {
   DEFAULT_SEEDS_DIR,
 } from './migrate.ts';
 export type { Migration, MigrationStatus, MigrateOptions } from './migrate.ts';
+export {
+  CHANGE_NOTICE_VERSION,
+  DEFAULT_CHANGE_CHANNEL,
+  ChangeNoticeError,
+  decodeChangeNotice,
+  encodeChangeNotice,
+  isChangeChannelName,
+} from './change-notice.ts';
+export type { ChangeNotice } from './change-notice.ts';

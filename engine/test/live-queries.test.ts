@@ -9,7 +9,7 @@ import { createClient as createWsClient, type Client as WsClient } from 'graphql
 import apollo from 'subscriptions-transport-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { query, sql } from '@streamsync/database';
+import { DEFAULT_CHANGE_CHANNEL, encodeChangeNotice, query, sql } from '@streamsync/database';
 import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
 import type { RunningEngine } from '../src/server.ts';
 import { eventually, metric, RawClient, startTestEngine, wsUrl } from './live-helpers.ts';
@@ -38,12 +38,14 @@ async function reading(entityId: number, temperature: number, notify = false): P
 }
 
 async function changed(series: number[] | null, table = 'public.sensor_readings'): Promise<void> {
-  const payload = JSON.stringify({
-    v: 1,
+  const payload = encodeChangeNotice({
     tables: [table],
     series: series ? { [table]: series } : {},
   });
-  await query(db.pool, sql`SELECT pg_notify('streamsync_changes', ${sql.value(payload)})`);
+  await query(
+    db.pool,
+    sql`SELECT pg_notify(${sql.value(DEFAULT_CHANGE_CHANNEL)}, ${sql.value(payload)})`,
+  );
 }
 
 beforeAll(async () => {

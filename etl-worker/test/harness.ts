@@ -34,8 +34,6 @@ import { freePort } from '../../stack/src/ports.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const WORKER_ENTRY = path.join(REPO_ROOT, 'etl-worker', 'src', 'main.ts');
-/** the notification channel the worker publishes changes on (its default) */
-export const CHANGES_CHANNEL = 'streamsync_changes';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
