@@ -4,9 +4,9 @@
  * mode), and for every change and every subscriber of its series: was it delivered (a frame with
  * that reading or a later one), and how long after the commit did its frame arrive.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_CHANGE_CHANNEL, encodeChangeNotice, query, sql } from '@streamsync/database';
 import {
-  sleep,
   startEngineProcess,
   stats,
   subscribeMany,

@@ -14,6 +14,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DEFAULT_CHANGE_CHANNEL,
   encodeChangeNotice,
@@ -24,7 +25,6 @@ import {
 import {
   Child,
   freePort,
-  sleep,
   startEngineProcess,
   stats,
   subscribeMany,
@@ -214,7 +214,7 @@ export async function freshnessPipeline(
   seconds: number,
   watchedCount: number,
 ): Promise<FreshnessResult> {
-  const { resolveKafka } = await import('../../stack/src/kafka.ts');
+  const { resolveKafka } = await import('@streamsync/stack/kafka');
   const { Kafka, logLevel } = await import('kafkajs');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-live-kafka-'));
   const kafka = await resolveKafka({ dataDir });

@@ -2,9 +2,11 @@
  * The worker against the real broker and Postgres: a plain load (values converted, derived fields,
  * entities, rollups, the change notification), then exactly once across repeated `kill -9`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { decodeChangeNotice, DEFAULT_CHANGE_CHANNEL, query, sql } from '@streamsync/database';
+import { waitFor } from '@streamsync/testing';
 import {
   consumedCount,
   copyPipeline,
@@ -29,7 +31,6 @@ import {
   storedOffsets,
   uid,
   useWorkerCleanup,
-  waitFor,
   waitForConsumed,
   type SensorSetup,
   type WorkerProcess,
@@ -169,7 +170,7 @@ describe('ETL worker > exactly once', () => {
           abort: () => (w.exit ? `worker ${w.exitDescription()}` : undefined),
         },
       );
-      await new Promise((r) => setTimeout(r, random() * 100));
+      await sleep(random() * 100);
       const exit = await worker.kill('SIGKILL');
       expect(exit.signal).toBe('SIGKILL');
       const at = await consumedCount(s.db.pool, s.group, s.topic);

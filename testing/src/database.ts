@@ -1,11 +1,21 @@
 /**
- * Test fixtures: a private database per test file, cloned from the migrated and seeded template
- * that the global setup prepared, on the real Postgres the setup started.
+ * A private database per test file, cloned from the migrated and seeded template that the
+ * integration lane's global setup (stack/test/global-setup.ts) prepared on the run's Postgres.
  */
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { inject } from 'vitest';
-import { createPool, query, sql } from '../src/index.ts';
+import { createPool, query, sql, withDatabase } from '@streamsync/database';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Connection URL of a maintenance database on the test server (for CREATE DATABASE). */
+    pgAdminUrl: string;
+    /** Name of the migrated and seeded template database. */
+    pgTemplateDb: string;
+    kafkaBrokers: string[];
+  }
+}
 
 export interface TestDatabase {
   name: string;
@@ -13,12 +23,6 @@ export interface TestDatabase {
   pool: pg.Pool;
   /** Close the pool and drop the database. */
   drop(): Promise<void>;
-}
-
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 /** A fresh database: a clone of the template (`empty: true` gives one with nothing in it). */
