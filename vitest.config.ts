@@ -18,7 +18,12 @@ const webAliases = {
 // Projects do not `extend` this file: an inherited global setup would run once per project.
 const PACKAGES = ['database', 'testing', 'stack', 'engine', 'etl-worker'];
 const ignored = ['**/node_modules/**', 'web/.next/**'];
-const UNIT = { sequence: { groupOrder: 0 }, pool: 'forks' as const, testTimeout: 60_000 };
+const UNIT = {
+  sequence: { groupOrder: 0 },
+  pool: 'forks' as const,
+  testTimeout: 60_000,
+  setupFiles: ['./testing/src/require-assertions.ts'],
+};
 const INTEGRATION = { ...UNIT, sequence: { groupOrder: 1 }, hookTimeout: 180_000 };
 
 export default defineConfig({

@@ -14,7 +14,7 @@ import { DEFAULT_CHANGE_CHANNEL, encodeChangeNotice, query, sql } from '@streams
 import { createTestDatabase, waitFor, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
 import { PROJECT_METADATA, startTestEngine } from './helpers.ts';
-import { metric, RawClient, wsUrl } from './live-helpers.ts';
+import { metric, RawClient, wsUrl, type Frame } from './live-helpers.ts';
 
 const { SubscriptionClient } = apollo;
 
@@ -332,14 +332,31 @@ describe('Engine > Live queries > Event wake-ups', () => {
           'subscription { entities(where: {id: {_eq: 14}}) { id sensor_readings: sensor_readings_aggregate { aggregate { count } } } }',
       },
     });
-    await c.until(() => c.of('r').length === 1, 'first message');
+    const first = await c.until(() => c.of('r')[0], 'first message');
+    const count = (f: Frame) =>
+      (
+        f.payload as {
+          data: { entities: Array<{ sensor_readings: { aggregate: { count: number } } }> };
+        }
+      ).data.entities[0]!.sensor_readings.aggregate.count;
     const polls = () =>
       metric(evented, 'engine_subscription_polls_total', { kind: 'live', trigger: 'wakeup' });
-    const before = await polls();
+    const wakeups = (outcome: 'matched' | 'none') =>
+      metric(evented, 'engine_subscription_wakeups_total', { outcome });
+    const pollsBefore = await polls();
+    const ignoredBefore = await wakeups('none');
+    // a new reading of entity 14, not announced: only a poll can show it
+    await reading(14, 1);
+    // a table the subscription does not read: the notice matches no poller and polls nothing
     await changed(null, 'public.market_trades');
+    await waitFor('the market_trades notice', async () => (await wakeups('none')) > ignoredBefore);
+    expect(await polls()).toBe(pollsBefore);
+    expect(c.of('r')).toHaveLength(1);
+    // the table read through the relationship: the poller wakes and sends the new count
     await changed(null, 'public.sensor_readings');
-    await waitFor('a wake-up poll', async () => (await polls()) > before);
-    void c;
+    const next = await c.until(() => c.of('r')[1], 'the change through the relationship');
+    expect(count(next)).toBe(count(first) + 1);
+    expect(await polls()).toBeGreaterThan(pollsBefore);
     c.close();
   });
 });
@@ -354,12 +371,17 @@ describe('Engine > Live queries > Wake-up connection', () => {
            WHERE application_name = 'streamsync-engine-wakeups' AND datname = current_database()`,
     );
     await waitFor('a reconnect', async () => wakeups.connects > before && wakeups.listening);
+    expect(wakeups.connects).toBe(before + 1);
     const c = await RawClient.open(wsUrl(evented), 'graphql-transport-ws');
     await c.init();
     c.send({ id: 'w', type: 'subscribe', payload: { query: LATEST, variables: { id: 15 } } });
     await c.until(() => c.of('w').length === 1, 'first message');
     await reading(15, 15, true);
-    await c.until(() => c.of('w').length === 2, 'the notified change');
+    // the refetch interval is 10 minutes: the new connection delivered the notification
+    const next = await c.until(() => c.of('w')[1], 'the notified change');
+    expect(next.payload).toEqual({
+      data: { sensor_readings: [{ entity_id: 15, temperature: 15 }] },
+    });
     c.close();
   });
 });

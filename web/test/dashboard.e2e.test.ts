@@ -165,13 +165,17 @@ describe('Web > Dashboard in Chromium', () => {
         (await page.getByTestId('connection-status').getAttribute('data-status')) === 'connected',
     );
     // the demo producer feeds both streams: a rate and a last value show up
-    await waitFor('a last value', async () => {
+    const last = await waitFor('a last value', async () => {
       const text = await page
         .getByTestId('stream-card-sensor_readings')
         .getByTestId('stream-last-value')
         .textContent();
-      return text && /\d/.test(text);
+      return text && /\d/.test(text) ? text : undefined;
     });
+    expect(last).toMatch(/\d/);
+    expect(await page.getByTestId('connection-status').getAttribute('data-status')).toBe(
+      'connected',
+    );
     await page.close();
   });
 
@@ -362,6 +366,8 @@ describe('Web > Dashboard in Chromium', () => {
     const page = await openPage('/pipelines');
     await page.getByTestId('partitions').waitFor({ timeout: 30_000 });
     await page.getByTestId('dead-letters').getByText(/json/i).first().waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('dead-letters').textContent()).toMatch(/json/i);
+    expect(await page.getByTestId('partitions').isVisible()).toBe(true);
     await page.close();
   });
 
