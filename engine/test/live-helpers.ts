@@ -74,11 +74,6 @@ export class RawClient {
     }
   }
 
-  /** The n-th frame (0-based) of any type. */
-  nth(n: number, ms?: number): Promise<Frame> {
-    return this.until(() => this.frames[n], `frame #${n}`, ms);
-  }
-
   /** Frames for an operation id. */
   of(id: string): Frame[] {
     return this.frames.filter((f) => f.id === id);

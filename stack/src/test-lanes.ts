@@ -18,7 +18,7 @@ export interface Counts {
 }
 
 /** vitest's project filter: `*` matches anything, a leading `!` negates, case-insensitive. */
-export function matchesProjectFilter(filter: string, name: string): boolean {
+function matchesProjectFilter(filter: string, name: string): boolean {
   const negated = filter.startsWith('!');
   const body = (negated ? filter.slice(1) : filter)
     .split('*')
