@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { inject } from 'vitest';
-import { createPool, query, sql, withDatabase } from '@streamsync/database';
+import { createPool, query, sql, withDatabase, type SQL } from '@streamsync/database';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -32,16 +32,7 @@ export async function createTestDatabase(
   const adminUrl = inject('pgAdminUrl');
   const template = opts.empty ? 'template0' : inject('pgTemplateDb');
   const name = `${opts.prefix ?? 't'}_${randomBytes(5).toString('hex')}`;
-  const admin = createPool({
-    connectionString: adminUrl,
-    applicationName: 'streamsync-test',
-    max: 1,
-  });
-  try {
-    await query(admin, sql`CREATE DATABASE ${sql.ident(name)} TEMPLATE ${sql.ident(template)}`);
-  } finally {
-    await admin.end();
-  }
+  await onServer(adminUrl, sql`CREATE DATABASE ${sql.ident(name)} TEMPLATE ${sql.ident(template)}`);
   const url = withDatabase(adminUrl, name);
   const pool = createPool({ connectionString: url, applicationName: 'streamsync-test', max: 5 });
   return {
@@ -50,16 +41,21 @@ export async function createTestDatabase(
     pool,
     drop: async () => {
       if (!pool.ended) await pool.end();
-      const a = createPool({
-        connectionString: adminUrl,
-        applicationName: 'streamsync-test',
-        max: 1,
-      });
-      try {
-        await query(a, sql`DROP DATABASE IF EXISTS ${sql.ident(name)} WITH (FORCE)`);
-      } finally {
-        await a.end();
-      }
+      await onServer(adminUrl, sql`DROP DATABASE IF EXISTS ${sql.ident(name)} WITH (FORCE)`);
     },
   };
+}
+
+/** One statement on a short-lived connection to the server's maintenance database. */
+async function onServer(adminUrl: string, statement: SQL): Promise<void> {
+  const admin = createPool({
+    connectionString: adminUrl,
+    applicationName: 'streamsync-test',
+    max: 1,
+  });
+  try {
+    await query(admin, statement);
+  } finally {
+    await admin.end();
+  }
 }
