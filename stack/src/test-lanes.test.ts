@@ -10,7 +10,7 @@ function report(r: Partial<JsonReport>): JsonReport {
     numFailedTests: 0,
     numPendingTests: 0,
     numTodoTests: 0,
-    numFailedTestSuites: 0,
+    testResults: [],
     ...r,
   };
 }
@@ -58,8 +58,13 @@ describe('Stack > npm test > Lanes', () => {
   });
 
   it('should count a lane that failed without a failed test as failed', () => {
-    // a file that does not even load: no failed test, a failed suite
-    expect(laneCounts(report({ numPassedTests: 5, numFailedTestSuites: 1 }), 1).failed).toBe(1);
+    // a file that does not even load: no failed test in it, beside a file with one
+    const broken = { status: 'failed', assertionResults: [] };
+    const failing = { status: 'failed', assertionResults: [{ status: 'failed' }] };
+    expect(laneCounts(report({ numPassedTests: 5, testResults: [broken] }), 1).failed).toBe(1);
+    expect(
+      laneCounts(report({ numFailedTests: 1, testResults: [broken, failing] }), 1).failed,
+    ).toBe(2);
     // vitest stopped before writing its report (a global setup that threw)
     expect(laneCounts(undefined, 1)).toEqual({ passed: 0, failed: 1, skipped: 0 });
     // an error outside any test (an unhandled rejection) fails the run with everything passed

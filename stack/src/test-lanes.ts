@@ -8,7 +8,8 @@ export interface JsonReport {
   numFailedTests: number;
   numPendingTests: number;
   numTodoTests: number;
-  numFailedTestSuites: number;
+  /** per test file */
+  testResults: Array<{ status: string; assertionResults: Array<{ status: string }> }>;
 }
 
 export interface Counts {
@@ -49,9 +50,12 @@ export function splitProjectArgs(args: string[]): { filters: string[]; rest: str
 /** What a lane counts: its JSON report (undefined: vitest did not get to write one) and exit code. */
 export function laneCounts(r: JsonReport | undefined, code: number): Counts {
   if (!r) return { passed: 0, failed: 1, skipped: 0 };
-  // a suite that failed to load (an error in setup, an import that throws) has no failed test but
-  // must still count against the run
-  let failed = r.numFailedTests + (r.numFailedTests === 0 ? r.numFailedTestSuites : 0);
+  // a file that failed without a failed test (an import that throws, a failing hook) must still
+  // count against the run
+  const brokenFiles = r.testResults.filter(
+    (f) => f.status === 'failed' && !f.assertionResults.some((a) => a.status === 'failed'),
+  ).length;
+  let failed = r.numFailedTests + brokenFiles;
   if (code !== 0 && failed === 0) failed = 1;
   return { passed: r.numPassedTests, failed, skipped: r.numPendingTests + r.numTodoTests };
 }
