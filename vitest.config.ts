@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from 'vitest/config';
 
@@ -48,9 +49,11 @@ export default defineConfig({
           exclude: [...ignored, 'web/test/**'],
         },
       },
-      ...PACKAGES.map((name) => ({
-        test: { ...INTEGRATION, name, include: [`${name}/test/**/*.test.ts`], exclude: ignored },
-      })),
+      ...PACKAGES.filter((name) => existsSync(path.join(import.meta.dirname, name, 'test'))).map(
+        (name) => ({
+          test: { ...INTEGRATION, name, include: [`${name}/test/**/*.test.ts`], exclude: ignored },
+        }),
+      ),
       {
         // the dashboard in a real Chromium against the real stack; the production build is made
         // once per run, in this project's setup
