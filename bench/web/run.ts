@@ -13,9 +13,9 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../stack/src/ports.ts';
-import { waitForHealth } from '../../stack/src/services.ts';
-import { buildIsFresh, buildWeb } from '../../web/test/build-once.ts';
+import { freePort } from '@streamsync/stack/ports';
+import { waitForHealth } from '@streamsync/stack/services';
+import { buildIsFresh, buildWeb } from '@streamsync/stack/web-build';
 import { CHROMIUM, launchChromium } from '@streamsync/stack/chromium';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -6,23 +6,19 @@
  * its text, and sends every later operation as a plain request. The real @apollo/client package.
  */
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { createPersistedQueryLink } from '@apollo/client/link/persisted-queries';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '@streamsync/database';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
-import { startTestEngine } from './helpers.ts';
+import { PROJECT_METADATA, startTestEngine } from './helpers.ts';
 
 let db: TestDatabase;
 let engine: RunningEngine;
 
 beforeAll(async () => {
   db = await createTestDatabase({ prefix: 'engine_apq' });
-  engine = await startTestEngine(db.url, {
-    HASURA_GRAPHQL_METADATA_DIR: path.join(REPO_ROOT, 'hasura', 'metadata'),
-  });
+  engine = await startTestEngine(db, PROJECT_METADATA);
 });
 
 afterAll(async () => {

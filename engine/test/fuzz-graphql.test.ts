@@ -8,11 +8,11 @@
  * client beside it unserved.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
-import { runGraphqlCampaign } from '../../bench/fuzz/graphql-campaign.ts';
-import { loadRoleSchema, type FuzzClient } from '../../bench/fuzz/graphql-cases.ts';
-import { FUZZ_SECRETS, startFuzzEngine, type FuzzEngine } from '../../bench/fuzz/engine.ts';
-import { roleToken } from '../../bench/query/cases.ts';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
+import { runGraphqlCampaign } from '@streamsync/bench/fuzz/graphql-campaign.ts';
+import { loadRoleSchema, type FuzzClient } from '@streamsync/bench/fuzz/graphql-cases.ts';
+import { FUZZ_SECRETS, startFuzzEngine, type FuzzEngine } from '@streamsync/bench/fuzz/engine.ts';
+import { CAMPAIGN_TOKEN_SECONDS, expiringToken } from '@streamsync/bench/fuzz/tokens.ts';
 
 const { adminSecret: ADMIN_SECRET, jwtKey: JWT_KEY } = FUZZ_SECRETS;
 
@@ -32,7 +32,7 @@ afterAll(async () => {
 describe('Engine > Fuzz > GraphQL', () => {
   it('should answer every generated request without a crash, a 5xx or an internal error', async () => {
     const bearer = (role: string, uid?: string) => ({
-      authorization: `Bearer ${roleToken(JWT_KEY, role, uid)}`,
+      authorization: `Bearer ${expiringToken(JWT_KEY, role, CAMPAIGN_TOKEN_SECONDS, uid)}`,
     });
     const clients: FuzzClient[] = [
       { role: 'admin', headers: { 'x-hasura-admin-secret': ADMIN_SECRET } },
@@ -46,7 +46,9 @@ describe('Engine > Fuzz > GraphQL', () => {
       strangers: [
         {
           role: 'forged',
-          headers: { authorization: `Bearer ${roleToken('x'.repeat(40), 'admin')}` },
+          headers: {
+            authorization: `Bearer ${expiringToken('x'.repeat(40), 'admin', CAMPAIGN_TOKEN_SECONDS)}`,
+          },
         },
         { role: 'none', headers: {} },
       ],

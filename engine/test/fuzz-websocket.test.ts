@@ -7,11 +7,10 @@
  * client throughout.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
-import { expiringToken } from '../../bench/fuzz/tokens.ts';
-import { runWsCampaign } from '../../bench/fuzz/ws-campaign.ts';
-import { FUZZ_SECRETS, startFuzzEngine, type FuzzEngine } from '../../bench/fuzz/engine.ts';
-import { roleToken } from '../../bench/query/cases.ts';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
+import { expiringToken } from '@streamsync/bench/fuzz/tokens.ts';
+import { runWsCampaign } from '@streamsync/bench/fuzz/ws-campaign.ts';
+import { FUZZ_SECRETS, startFuzzEngine, type FuzzEngine } from '@streamsync/bench/fuzz/engine.ts';
 
 const { jwtKey: JWT_KEY } = FUZZ_SECRETS;
 
@@ -32,7 +31,7 @@ describe('Engine > Fuzz > WebSocket', () => {
   it('should stay up, answer every hostile socket and serve a good client beside them', async () => {
     const result = await runWsCampaign({
       url: engine.url,
-      good: { authorization: `Bearer ${roleToken(JWT_KEY, 'viewer')}` },
+      good: { authorization: `Bearer ${expiringToken(JWT_KEY, 'viewer', 3600)}` },
       expiringToken: (s) => expiringToken(JWT_KEY, 'viewer', s),
       episodes: 40,
       concurrency: 3,

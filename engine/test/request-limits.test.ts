@@ -7,12 +7,10 @@
  * is stored, exported and enforced over HTTP and WebSocket; time_limit cancels the statement in
  * Postgres. Admin is held only to the engine's caps.
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '@streamsync/database';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
-import { api, startTestEngine } from './helpers.ts';
+import { api, PROJECT_METADATA, startTestEngine } from './helpers.ts';
 import { metric, RawClient, wsUrl } from './live-helpers.ts';
 
 let db: TestDatabase;
@@ -57,9 +55,7 @@ const good = async () => (await gql('{ entities(limit: 1, order_by: {key: asc}) 
 
 beforeAll(async () => {
   db = await createTestDatabase({ prefix: 'engine_limits' });
-  engine = await startTestEngine(db.url, {
-    HASURA_GRAPHQL_METADATA_DIR: path.join(REPO_ROOT, 'hasura', 'metadata'),
-  });
+  engine = await startTestEngine(db, PROJECT_METADATA);
 });
 
 afterAll(async () => {

@@ -26,7 +26,6 @@ export interface WindowAggregate {
 
 export class RollupMerger {
   private readonly buckets = new Map<number, Map<string, RollupRow>>();
-  version = 0;
 
   constructor(readonly metrics: readonly string[]) {}
 
@@ -38,7 +37,6 @@ export class RollupMerger {
       if (!m) this.buckets.set(t, (m = new Map()));
       m.set(r.metric, r);
     }
-    if (rows.length) this.version++;
   }
 
   trimBefore(ms: number): void {

@@ -50,7 +50,6 @@ export class StreamBuffer {
   /** Keys of rows recent enough to be sent again by a resume, with their times. */
   private readonly seen = new Map<string, number>();
   private newest = Number.NEGATIVE_INFINITY;
-  private newestRaw: string | undefined;
   /** Rows accepted so far (not kept: the caller stores them). */
   accepted = 0;
   duplicates = 0;
@@ -74,10 +73,7 @@ export class StreamBuffer {
       // anything older than the resume horizon cannot come back, so it need not be remembered
       if (t >= this.newest - this.overlapMs * 2) this.seen.set(key, t);
       fresh.push({ row, t });
-      if (t > this.newest) {
-        this.newest = t;
-        this.newestRaw = row[this.timeField] as string;
-      }
+      if (t > this.newest) this.newest = t;
     }
     this.prune();
     this.accepted += fresh.length;
@@ -94,10 +90,6 @@ export class StreamBuffer {
   /** Newest time received (ms), or undefined before the first row. */
   get newestTime(): number | undefined {
     return Number.isFinite(this.newest) ? this.newest : undefined;
-  }
-
-  get newestValue(): string | undefined {
-    return this.newestRaw;
   }
 
   /** Where a (re)subscription should start: the initial cursor until a row came, then newest − overlap. */
