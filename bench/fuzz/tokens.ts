@@ -1,6 +1,6 @@
 /**
- * Role tokens for the fuzz campaigns, signed as bench/query/cases.ts signs them, with a lifetime
- * of the caller's choosing: a campaign can outlast the dashboard's one-hour token.
+ * Role tokens as the web app signs them (HS256, Hasura's claims, iss streamsync-web), with a
+ * lifetime of the caller's choosing: a fuzz campaign can outlast the dashboard's one-hour token.
  */
 import { createHmac } from 'node:crypto';
 
