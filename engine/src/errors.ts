@@ -179,8 +179,10 @@ export function pgInternal(
  * statement and the Postgres error in `internal`.
  */
 export function pgQueryError(e: PgErrorLike, statement?: string, args?: unknown[]): QErr {
-  // raised while running a statement: a WebSocket sends it as an execution error (issue 6)
-  return Object.assign(pgQueryErrorOf(e, statement, args), { postExec: true });
+  // raised while running a statement: a WebSocket sends it as an execution error (issue 6);
+  // already ours (a statement the time limit cancelled): as it is
+  const q = e instanceof QErr ? e : pgQueryErrorOf(e, statement, args);
+  return Object.assign(q, { postExec: true });
 }
 
 function pgQueryErrorOf(e: PgErrorLike, statement?: string, args?: unknown[]): QErr {

@@ -22,6 +22,7 @@ import { EngineState } from './execute/state.ts';
 import { createHttpHandler } from './transport/http.ts';
 import { createMetrics, type EngineMetrics } from './transport/metrics.ts';
 import { startLive, streamFieldsExtension, type LiveServices } from './subscription/index.ts';
+import { EngineLimits } from './limits/index.ts';
 
 export interface Engine {
   config: EngineConfig;
@@ -33,6 +34,8 @@ export interface Engine {
   state: EngineState;
   auth: AuthConfig;
   metrics: EngineMetrics;
+  /** request limits: caps, api_limits, rate counts (limits/) */
+  limits: EngineLimits;
   log: pino.Logger;
   extensions: SchemaExtension[];
   /** Store (when `persist`) and swap in new metadata, checked against `catalog`. */
@@ -99,6 +102,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     planCacheSize: config.planCacheSize,
     extensions,
   };
+  const metrics = createMetrics();
   const listeners = new Set<(change: MetadataChange) => void>();
   const changed = (cause: MetadataChange['cause']) => {
     const change = { resourceVersion: engine.state.resourceVersion, cause };
@@ -118,7 +122,8 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     auth,
     log,
     extensions,
-    metrics: createMetrics(),
+    metrics,
+    limits: new EngineLimits(config.limits, (kind) => metrics.limitRefusals.inc({ kind })),
     state: await EngineState.build(pool, stored.metadata, stored.resourceVersion, stateOpts),
     async applyMetadata(metadata, catalog, persist = true) {
       const cat = catalog ?? (await introspectDatabase(pool));

@@ -8,6 +8,7 @@ import { getCatalogState, setCatalogState } from '@streamsync/database';
 import { jsonKind, QErr } from '../errors.ts';
 import type { FunctionMeta, Metadata, TableMeta } from '../metadata/types.ts';
 import { emptyMetadata, normalizeName } from '../metadata/types.ts';
+import { parseApiLimits } from '../limits/index.ts';
 import {
   asInconsistentObject,
   bad,
@@ -102,6 +103,8 @@ export async function replaceMetadata(
 ): Promise<unknown> {
   const v2 = version === 2;
   const md = parseMetadata(v2 ? args.metadata : args, v2 ? ['metadata'] : []);
+  if (md.api_limits !== undefined)
+    md.api_limits = parseApiLimits(md.api_limits, [...(v2 ? ['metadata'] : []), 'api_limits']);
   ctx.draft = md;
   ctx.changed = true;
   const info = await draftInfo(ctx);
