@@ -4,7 +4,7 @@
  * Builds the live connection and the urql client once per page load and provides them. Nothing
  * about the server is known at build time: the session route tells the endpoints and the token.
  */
-import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { Provider } from 'urql';
 import { LiveConnection } from '@/lib/live/live-connection';
 import { createUrqlClient } from '@/lib/live/urql-client';
@@ -25,6 +25,24 @@ export function useLiveConnection(): LiveConnection {
   const live = useContext(LiveContext);
   if (!live) throw new Error('useLiveConnection outside GraphQLProvider');
   return live;
+}
+
+/** The current session (token excluded), once fetched: who the page acts for. */
+export function useSession(): Pick<SessionInfo, 'role' | 'userId'> | null {
+  const live = useLiveConnection();
+  const state = useSyncExternalStore(live.subscribeState, live.getState, () => null);
+  const [session, setSession] = useState<Pick<SessionInfo, 'role' | 'userId'> | null>(null);
+  useEffect(() => {
+    let on = true;
+    live.currentSession().then(
+      (s) => on && setSession({ role: s.role, userId: s.userId }),
+      () => {},
+    );
+    return () => {
+      on = false;
+    };
+  }, [live, state?.tokenExpiresAt]);
+  return session;
 }
 
 export function GraphQLProvider({ children }: { children: ReactNode }) {
