@@ -28,7 +28,7 @@ import {
 import type { DiscoveredStream } from '@/lib/graphql/schema-discovery';
 import { pointsComparable } from '@/lib/series/agg';
 import { SeriesSet, type HistoryBucket } from '@/lib/series/series-set';
-import { toNumber } from '@/lib/stream/series-store';
+import { toNumber } from '@/lib/series/agg';
 import { parseTime, type Row } from '@/lib/stream/stream-buffer';
 import { bucketStart, chooseResolution, intervalOf, type Resolution } from '@/lib/time/buckets';
 import { resolveRange, type TimeRange } from '@/lib/time/range';
@@ -73,7 +73,9 @@ export interface PanelDataOptions {
 function planOf(opts: PanelDataOptions, nowMs: number) {
   const { stream, panel } = opts;
   const r = resolveRange(opts.range, nowMs);
-  const rolled = stream.pipeline ? panel.metrics.every((m) => stream.pipeline!.rollupColumns.includes(m)) : true;
+  const rolled = stream.pipeline
+    ? panel.metrics.every((m) => stream.pipeline!.rollupColumns.includes(m))
+    : true;
   const fromRollups = rolled && opts.canBuckets && stream.entityField !== undefined;
   let resolution = chooseResolution(panel.bucket, r.toMs - r.fromMs, fromRollups);
   if (resolution.kind === 'raw' && panel.visualization === 'heatmap') {
@@ -85,7 +87,9 @@ function planOf(opts: PanelDataOptions, nowMs: number) {
     : resolution.kind === 'bucket' &&
         fromRollups &&
         opts.canMinutes &&
-        (!pointsComparable(panel.aggregate) || series > MAX_STREAMED_SERIES || panel.visualization === 'heatmap')
+        (!pointsComparable(panel.aggregate) ||
+          series > MAX_STREAMED_SERIES ||
+          panel.visualization === 'heatmap')
       ? 'minutes'
       : 'points';
   return { ...r, resolution, fromRollups, edge };
@@ -95,7 +99,15 @@ export function usePanelData(opts: PanelDataOptions): PanelData {
   const client = useClient();
   const { stream, panel, entityIds, range } = opts;
   // the plan is fixed per key: a new range, selection or setting starts over
-  const key = JSON.stringify([stream.name, panel.metrics, panel.bucket, panel.aggregate, panel.visualization, entityIds, range]);
+  const key = JSON.stringify([
+    stream.name,
+    panel.metrics,
+    panel.bucket,
+    panel.aggregate,
+    panel.visualization,
+    entityIds,
+    range,
+  ]);
   const fresh = (): PanelData => {
     const plan = planOf(opts, Date.now());
     return {
@@ -104,7 +116,9 @@ export function usePanelData(opts: PanelDataOptions): PanelData {
         metrics: panel.metrics,
         timeField: stream.timeField,
         entityField: stream.entityField,
-        keyFields: panelFields(stream, []).filter((f) => f !== stream.timeField && f !== stream.entityField),
+        keyFields: panelFields(stream, []).filter(
+          (f) => f !== stream.timeField && f !== stream.entityField,
+        ),
         widthMs: plan.resolution.kind === 'bucket' ? plan.resolution.ms : null,
         aggregate: panel.aggregate,
       }),
@@ -147,11 +161,17 @@ export function usePanelData(opts: PanelDataOptions): PanelData {
       if (frame) cancelAnimationFrame(frame);
       frame = requestAnimationFrame(() => {
         frame = 0;
-        if (!cancelled) setState((s) => (s.set === set ? { ...s, ...patch, version: set.version } : s));
+        if (!cancelled)
+          setState((s) => (s.set === set ? { ...s, ...patch, version: set.version } : s));
       });
     };
     const fail = (error: string) => {
-      if (!cancelled) setState((s) => (s.set === set ? { ...s, status: 'error', error: error.replace(/^\[(GraphQL|Network)\] /, '') } : s));
+      if (!cancelled)
+        setState((s) =>
+          s.set === set
+            ? { ...s, status: 'error', error: error.replace(/^\[(GraphQL|Network)\] /, '') }
+            : s,
+        );
     };
     const w = plan.resolution.kind === 'bucket' ? plan.resolution.ms : null;
     const spanMs = plan.toMs - plan.fromMs;
@@ -176,7 +196,8 @@ export function usePanelData(opts: PanelDataOptions): PanelData {
       return [...(res.data?.rows ?? [])].reverse();
     };
     const series: SeriesRef[] = [];
-    for (const e of ids ?? ['']) for (const m of metrics) series.push({ alias: `s${series.length}`, entity: e, metric: m });
+    for (const e of ids ?? [''])
+      for (const m of metrics) series.push({ alias: `s${series.length}`, entity: e, metric: m });
     const readBuckets = async (fromMs: number, toMs: number): Promise<HistoryBucket[]> => {
       if (w === null || !plan.fromRollups) return [];
       const res = await client
@@ -192,7 +213,12 @@ export function usePanelData(opts: PanelDataOptions): PanelData {
       const out: HistoryBucket[] = [];
       for (const s of series) {
         for (const b of res.data?.[s.alias] ?? []) {
-          out.push({ entity: s.entity, metric: s.metric, bucketMs: parseTime(b.bucket), agg: aggOf(b, parseTime(b.bucket) + w - 1) });
+          out.push({
+            entity: s.entity,
+            metric: s.metric,
+            bucketMs: parseTime(b.bucket),
+            agg: aggOf(b, parseTime(b.bucket) + w - 1),
+          });
         }
       }
       return out;
@@ -240,7 +266,9 @@ export function usePanelData(opts: PanelDataOptions): PanelData {
           });
         cleanups.push(() => sub.unsubscribe());
       } else {
-        const initialCursor = new Date(Number.isFinite(newest) ? newest : Math.max(boundary, plan.fromMs)).toISOString();
+        const initialCursor = new Date(
+          Number.isFinite(newest) ? newest : Math.max(boundary, plan.fromMs),
+        ).toISOString();
         const startVars = { cursor: initialCursor, batch: STREAM_BATCH, ...entityVars };
         const live = stream.canStream
           ? client.subscription<{ rows: Row[] }>(streamQuery(stream, fields, filtered), startVars, {

@@ -102,11 +102,17 @@ export function readConfig(env: Env = process.env): WebConfig {
   }
   const userHeader = env.STREAMSYNC_WEB_USER_HEADER?.trim().toLowerCase() || undefined;
   if (userHeader !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(userHeader)) {
-    throw new ConfigError('STREAMSYNC_WEB_USER_HEADER', `not a header name: ${JSON.stringify(userHeader)}`);
+    throw new ConfigError(
+      'STREAMSYNC_WEB_USER_HEADER',
+      `not a header name: ${JSON.stringify(userHeader)}`,
+    );
   }
   const userId = env.STREAMSYNC_WEB_USER_ID?.trim() || undefined;
   if (userId !== undefined && !USER_ID.test(userId)) {
-    throw new ConfigError('STREAMSYNC_WEB_USER_ID', `not a usable user id: ${JSON.stringify(userId)}`);
+    throw new ConfigError(
+      'STREAMSYNC_WEB_USER_ID',
+      `not a usable user id: ${JSON.stringify(userId)}`,
+    );
   }
   return {
     graphqlUrl,

@@ -5,7 +5,7 @@
  * the first metric (a sequential scale from the lowest to the highest value shown), on a canvas so
  * it exports as PNG like the charts.
  */
-import { useEffect, useRef } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { formatNumber } from '@/lib/format';
 import type { SeriesSet } from '@/lib/series/series-set';
 
@@ -54,7 +54,7 @@ export function HeatmapViz({
   const metric = set.metrics[0]!;
   const rows = entities.slice(0, 60);
   const height = AXIS_H + Math.max(1, rows.length) * ROW_H + 4;
-  const stats = useRef({ min: 0, max: 0 });
+  const [stats, setStats] = useState({ min: Number.NaN, max: Number.NaN });
 
   useEffect(() => {
     const draw = () => {
@@ -78,8 +78,14 @@ export function HeatmapViz({
       const series = rows.map((e) => set.chart(e, metric, x0, x0 + span));
       let min = Infinity;
       let max = -Infinity;
-      for (const s of series) for (const v of s.y) if (v !== null) (min = Math.min(min, v)), (max = Math.max(max, v));
-      stats.current = { min, max };
+      for (const s of series) {
+        for (const v of s.y) {
+          if (v === null) continue;
+          min = Math.min(min, v);
+          max = Math.max(max, v);
+        }
+      }
+      setStats((old) => (old.min === min && old.max === max ? old : { min, max }));
       const w = set.widthMs ?? 60_000;
       const cellW = Math.max(1, (w / span) * plotW);
       series.forEach((s, r) => {
@@ -99,7 +105,10 @@ export function HeatmapViz({
       ctx.fillStyle = dark ? '#cbd5e1' : '#334155';
       for (let k = 0; k <= 4; k++) {
         const t = x0 + (span * k) / 4;
-        const label = new Date(t).toISOString().slice(span > 2 * 86_400_000 ? 5 : 11, span > 2 * 86_400_000 ? 16 : 16).replace('T', ' ');
+        const label = new Date(t)
+          .toISOString()
+          .slice(span > 2 * 86_400_000 ? 5 : 11, span > 2 * 86_400_000 ? 16 : 16)
+          .replace('T', ' ');
         ctx.fillText(label, Math.min(width - 60, LABEL_W + (plotW * k) / 4), 12);
       }
     };
@@ -123,10 +132,20 @@ export function HeatmapViz({
         aria-label={`${title}: heatmap of ${metric} (${set.aggregate} per bucket) across ${rows.length} entities`}
       />
       <figcaption className="mt-1 flex items-center gap-2 text-xs text-slate-600 dark:text-slate-400">
-        <span>{formatNumber(Number.isFinite(stats.current.min) ? stats.current.min : null)}</span>
-        <span aria-hidden="true" className="h-2 w-24 rounded" style={{ background: `linear-gradient(to right, ${colour(0)}, ${colour(0.5)}, ${colour(1)})` }} />
-        <span>{formatNumber(Number.isFinite(stats.current.max) ? stats.current.max : null)}</span>
-        {entities.length > rows.length ? <span>· first {rows.length} of {entities.length} entities</span> : null}
+        <span>{formatNumber(Number.isFinite(stats.min) ? stats.min : null)}</span>
+        <span
+          aria-hidden="true"
+          className="h-2 w-24 rounded"
+          style={{
+            background: `linear-gradient(to right, ${colour(0)}, ${colour(0.5)}, ${colour(1)})`,
+          }}
+        />
+        <span>{formatNumber(Number.isFinite(stats.max) ? stats.max : null)}</span>
+        {entities.length > rows.length ? (
+          <span>
+            · first {rows.length} of {entities.length} entities
+          </span>
+        ) : null}
       </figcaption>
     </figure>
   );

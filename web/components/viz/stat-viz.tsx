@@ -25,21 +25,31 @@ export function StatViz({
   const cells = entities.flatMap((e) => set.metrics.map((m) => ({ e, m })));
   if (cells.length === 0) return <p className="py-6 text-center text-sm">No series selected.</p>;
   return (
-    <ul className="grid grid-cols-[repeat(auto-fit,minmax(9rem,1fr))] gap-2" data-testid="stat-values">
+    <ul
+      className="grid grid-cols-[repeat(auto-fit,minmax(9rem,1fr))] gap-2"
+      data-testid="stat-values"
+    >
       {cells.slice(0, 12).map(({ e, m }) => {
         const value = aggValue(set.summary(e, m, fromMs, toMs), set.aggregate);
         const spark = set.chart(e, m, fromMs, toMs).y.filter((v): v is number => v !== null);
         const hot = firing(e, m);
         const label = `${labelOf(e)}${set.metrics.length > 1 ? ` · ${m}` : ''}`;
         return (
-          <li key={`${e}/${m}`} className={`rounded border p-2 ${hot ? 'border-red-500 bg-red-50 dark:bg-red-950' : 'border-slate-200 dark:border-slate-700'}`}>
+          <li
+            key={`${e}/${m}`}
+            className={`rounded border p-2 ${hot ? 'border-red-500 bg-red-50 dark:bg-red-950' : 'border-slate-200 dark:border-slate-700'}`}
+          >
             <p className="truncate text-xs text-slate-600 dark:text-slate-400" title={label}>
               {label}
             </p>
             <p className="text-2xl font-semibold tabular-nums" data-testid="stat-value">
               {formatNumber(value)}
             </p>
-            <Sparkline values={spark.slice(-120)} label={`${label}, ${set.aggregate} over the range`} className="h-6 w-full text-slate-500" />
+            <Sparkline
+              values={spark.slice(-120)}
+              label={`${label}, ${set.aggregate} over the range`}
+              className="h-6 w-full text-slate-500"
+            />
           </li>
         );
       })}

@@ -24,7 +24,12 @@ export function TableViz({
   firing: (entity: string, metric: string) => boolean;
 }) {
   return (
-    <div className="max-h-96 max-w-full overflow-auto" tabIndex={0} role="region" aria-label={`${title}, scrollable table`}>
+    <div
+      className="max-h-96 max-w-full overflow-auto"
+      tabIndex={0}
+      role="region"
+      aria-label={`${title}, scrollable table`}
+    >
       <table className="w-full text-sm tabular-nums" data-testid="panel-table">
         <thead className="sticky top-0 bg-white dark:bg-slate-900">
           <tr className="border-b border-slate-200 text-left dark:border-slate-700">
@@ -46,14 +51,21 @@ export function TableViz({
             let lastTs = 0;
             return (
               <tr key={e} className="border-b border-slate-100 dark:border-slate-800">
-                <th scope="row" className="max-w-48 truncate py-1 pr-3 text-left font-normal" title={labelOf(e)}>
+                <th
+                  scope="row"
+                  className="max-w-48 truncate py-1 pr-3 text-left font-normal"
+                  title={labelOf(e)}
+                >
                   {labelOf(e)}
                 </th>
                 {set.metrics.map((m) => {
                   const s = set.summary(e, m, fromMs, toMs);
                   if (s && s.lastTs > lastTs) lastTs = s.lastTs;
                   return (
-                    <td key={m} className={`py-1 pr-3 text-right ${firing(e, m) ? 'font-semibold text-red-700 dark:text-red-300' : ''}`}>
+                    <td
+                      key={m}
+                      className={`py-1 pr-3 text-right ${firing(e, m) ? 'font-semibold text-red-700 dark:text-red-300' : ''}`}
+                    >
                       {formatNumber(aggValue(s, set.aggregate))}
                     </td>
                   );

@@ -36,7 +36,15 @@ export interface TimeSeriesVizProps {
 declare global {
   interface Window {
     /** What each chart draws, for the browser tests and the benchmark: per series x (s) and y. */
-    __streamsyncCharts?: Record<string, () => { series: Array<{ label: string; x: number[]; y: Array<number | null> }>; min: number; max: number; drawnAt: number }>;
+    __streamsyncCharts?: Record<
+      string,
+      () => {
+        series: Array<{ label: string; x: number[]; y: Array<number | null> }>;
+        min: number;
+        max: number;
+        drawnAt: number;
+      }
+    >;
   }
 }
 
@@ -60,7 +68,10 @@ function build(p: TimeSeriesVizProps): Built {
   for (const e of p.entities) {
     for (const m of p.set.metrics) {
       const c = p.set.chart(e, m, p.fromMs, p.toMs);
-      const label = [multiEntity || !multiMetric ? p.labelOf(e) : '', multiMetric ? m : ''].filter(Boolean).join(' · ') || m;
+      const label =
+        [multiEntity || !multiMetric ? p.labelOf(e) : '', multiMetric ? m : '']
+          .filter(Boolean)
+          .join(' · ') || m;
       raw.push({ label, x: c.x, y: c.y });
     }
   }
@@ -167,7 +178,8 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
               const ctx = uu.ctx;
               for (const t of propsRef.current.thresholds) {
                 const y = uu.valToPos(t.value, 'y', true);
-                if (!Number.isFinite(y) || y < uu.bbox.top || y > uu.bbox.top + uu.bbox.height) continue;
+                if (!Number.isFinite(y) || y < uu.bbox.top || y > uu.bbox.top + uu.bbox.height)
+                  continue;
                 ctx.save();
                 ctx.strokeStyle = t.firing ? '#dc2626' : cssVar('--chart-axis', '#64748b');
                 ctx.setLineDash([6, 4]);
@@ -190,7 +202,8 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
     const onDbl = () => propsRef.current.onZoomOut?.();
     el.addEventListener('dblclick', onDbl);
     const resize = new ResizeObserver(() => {
-      if (u && el.clientWidth > 0 && Math.abs(u.width - el.clientWidth) > 1) u.setSize({ width: el.clientWidth, height });
+      if (u && el.clientWidth > 0 && Math.abs(u.width - el.clientWidth) > 1)
+        u.setSize({ width: el.clientWidth, height });
     });
     resize.observe(el);
     const theme = new MutationObserver(create);
@@ -198,7 +211,12 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
     window.__streamsyncCharts ??= {};
     window.__streamsyncCharts[id] = () => {
       const r = range();
-      return { series: built.current?.raw.map((s) => ({ ...s, x: [...s.x], y: [...s.y] })) ?? [], min: r[0], max: r[1], drawnAt: drawnAt.current };
+      return {
+        series: built.current?.raw.map((s) => ({ ...s, x: [...s.x], y: [...s.y] })) ?? [],
+        min: r[0],
+        max: r[1],
+        drawnAt: drawnAt.current,
+      };
     };
     return () => {
       el.removeEventListener('dblclick', onDbl);
@@ -239,18 +257,11 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
     return () => clearInterval(t);
   }, [props.following]);
 
-  const last = (() => {
-    const b = built.current;
-    return b?.raw.map((s) => {
-      for (let i = s.y.length - 1; i >= 0; i--) if (s.y[i] !== null) return `${s.label} ${s.y[i]!.toPrecision(4)}`;
-      return `${s.label} no data`;
-    });
-  })();
   return (
     <div
       ref={box}
       role="img"
-      aria-label={`${props.title}: ${props.kind} chart of ${seriesCount} series${last?.length ? `; latest ${last.slice(0, 4).join(', ')}` : ''}. Drag across it to zoom, double-click to zoom out.`}
+      aria-label={`${props.title}: ${props.kind} chart of ${seriesCount} series. Drag across it to zoom, double-click to zoom out; the CSV button gives its values.`}
       data-testid={`chart-${id}`}
       className="w-full overflow-hidden"
       style={{ minHeight: height + 40 }}

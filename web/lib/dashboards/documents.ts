@@ -1,8 +1,10 @@
 /** GraphQL documents of the dashboard's own tables (dashboards, panels, alert rules, alerts). */
 
-const PANEL_FIELDS = 'id dashboard_id position title stream metrics entities bucket aggregate visualization width';
+const PANEL_FIELDS =
+  'id dashboard_id position title stream metrics entities bucket aggregate visualization width';
 const DASHBOARD_FIELDS = 'id owner_id title description shared stream time_from time_to version';
-const RULE_FIELDS = 'id panel_id owner_id name stream metric op threshold for_seconds entity_ids enabled';
+const RULE_FIELDS =
+  'id panel_id owner_id name stream metric op threshold for_seconds entity_ids enabled';
 const ALERT_FIELDS =
   'id rule_id rule_name stream metric op threshold entity_id state started_at fired_at fired_value resolved_at resolved_value resolved_reason';
 

@@ -8,7 +8,16 @@ import type { BucketSetting } from '@/lib/time/buckets';
 
 export const VISUALIZATIONS = ['line', 'area', 'bar', 'stat', 'table', 'heatmap'] as const;
 export type Visualization = (typeof VISUALIZATIONS)[number];
-export const BUCKETS: readonly BucketSetting[] = ['auto', 'raw', '1m', '5m', '15m', '1h', '6h', '1d'];
+export const BUCKETS: readonly BucketSetting[] = [
+  'auto',
+  'raw',
+  '1m',
+  '5m',
+  '15m',
+  '1h',
+  '6h',
+  '1d',
+];
 export const WIDTHS = [3, 4, 6, 8, 12] as const;
 /** Most series one panel draws (entities × metrics). */
 export const MAX_SERIES = 40;
@@ -88,7 +97,9 @@ export function parseEntities(value: unknown): EntitySelection {
     case 'ids':
       return {
         mode: 'ids',
-        ids: (Array.isArray(v.ids) ? v.ids : []).map(Number).filter((n) => Number.isSafeInteger(n) && n > 0),
+        ids: (Array.isArray(v.ids) ? v.ids : [])
+          .map(Number)
+          .filter((n) => Number.isSafeInteger(n) && n > 0),
       };
     case 'match': {
       const match: Record<string, string> = {};
@@ -102,11 +113,15 @@ export function parseEntities(value: unknown): EntitySelection {
 }
 
 /** A panel row as the page can draw it, or an error naming what is wrong with it. */
-export function parsePanel(row: Record<string, unknown>): PanelSpec | { id: string; error: string } {
+export function parsePanel(
+  row: Record<string, unknown>,
+): PanelSpec | { id: string; error: string } {
   const id = String(row.id);
   const metrics = Array.isArray(row.metrics) ? row.metrics.map(String) : [];
-  if (!NAME.test(String(row.stream))) return { id, error: `not a stream name: ${String(row.stream)}` };
-  if (metrics.length === 0 || !metrics.every((m) => NAME.test(m))) return { id, error: 'no usable metrics' };
+  if (!NAME.test(String(row.stream)))
+    return { id, error: `not a stream name: ${String(row.stream)}` };
+  if (metrics.length === 0 || !metrics.every((m) => NAME.test(m)))
+    return { id, error: 'no usable metrics' };
   const visualization = VISUALIZATIONS.includes(row.visualization as Visualization)
     ? (row.visualization as Visualization)
     : 'line';
@@ -119,13 +134,18 @@ export function parsePanel(row: Record<string, unknown>): PanelSpec | { id: stri
     metrics,
     entities: parseEntities(row.entities),
     bucket: BUCKETS.includes(row.bucket as BucketSetting) ? (row.bucket as BucketSetting) : 'auto',
-    aggregate: AGGREGATES.includes(row.aggregate as Aggregate) ? (row.aggregate as Aggregate) : 'avg',
+    aggregate: AGGREGATES.includes(row.aggregate as Aggregate)
+      ? (row.aggregate as Aggregate)
+      : 'avg',
     visualization,
     width: (WIDTHS as readonly number[]).includes(Number(row.width)) ? Number(row.width) : 6,
   };
 }
 
-export function parseDashboard(row: Record<string, unknown>): { dashboard: Dashboard; broken: Array<{ id: string; error: string }> } {
+export function parseDashboard(row: Record<string, unknown>): {
+  dashboard: Dashboard;
+  broken: Array<{ id: string; error: string }>;
+} {
   const broken: Array<{ id: string; error: string }> = [];
   const panels: PanelSpec[] = [];
   for (const p of (row.panels as Array<Record<string, unknown>> | undefined) ?? []) {

@@ -3,11 +3,14 @@ import { fileName, toCsv } from './csv';
 
 describe('Web > Export > CSV', () => {
   it('should quote what needs quoting and defuse spreadsheet formulas', () => {
-    const csv = toCsv(['time', 'entity', 'value'], [
-      ['2026-01-01T00:00:00.000Z', 'Sensor "A", roof', 1.5],
-      ['2026-01-01T00:01:00.000Z', '=HYPERLINK("x")', null],
-      ['2026-01-01T00:02:00.000Z', 'line\nbreak', Number.NaN],
-    ]);
+    const csv = toCsv(
+      ['time', 'entity', 'value'],
+      [
+        ['2026-01-01T00:00:00.000Z', 'Sensor "A", roof', 1.5],
+        ['2026-01-01T00:01:00.000Z', '=HYPERLINK("x")', null],
+        ['2026-01-01T00:02:00.000Z', 'line\nbreak', Number.NaN],
+      ],
+    );
     expect(csv).toBe(
       'time,entity,value\r\n' +
         '2026-01-01T00:00:00.000Z,"Sensor ""A"", roof",1.5\r\n' +

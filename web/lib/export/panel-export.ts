@@ -24,7 +24,10 @@ export function seriesCsv(
     }
   }
   rows.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
-  return toCsv(['time', 'entity_id', 'entity', 'metric', bucketed ? `${set.aggregate}_per_bucket` : 'value'], rows);
+  return toCsv(
+    ['time', 'entity_id', 'entity', 'metric', bucketed ? `${set.aggregate}_per_bucket` : 'value'],
+    rows,
+  );
 }
 
 export function summaryCsv(
@@ -38,7 +41,14 @@ export function summaryCsv(
   for (const e of entities) {
     for (const m of set.metrics) {
       const s = set.summary(e, m, fromMs, toMs);
-      rows.push([e, labelOf(e), m, aggValue(s, set.aggregate), s?.count ?? 0, s ? new Date(s.lastTs).toISOString() : '']);
+      rows.push([
+        e,
+        labelOf(e),
+        m,
+        aggValue(s, set.aggregate),
+        s?.count ?? 0,
+        s ? new Date(s.lastTs).toISOString() : '',
+      ]);
     }
   }
   return toCsv(['entity_id', 'entity', 'metric', set.aggregate, 'points', 'last_point'], rows);
@@ -68,6 +78,9 @@ export async function panelPng(root: HTMLElement, title: string, dark: boolean):
     y += c.height;
   }
   return new Promise((resolve, reject) =>
-    out.toBlob((b) => (b ? resolve(b) : reject(new Error('could not encode the PNG'))), 'image/png'),
+    out.toBlob(
+      (b) => (b ? resolve(b) : reject(new Error('could not encode the PNG'))),
+      'image/png',
+    ),
   );
 }

@@ -13,13 +13,25 @@ function sel(fields: readonly string[]): string {
 /** Fields a panel reads of a row: time, entity, key columns, metrics. */
 export function panelFields(stream: DiscoveredStream, metrics: readonly string[]): string[] {
   const keys = (stream.pipeline?.keyColumns ?? []).filter(
-    (k) => k !== stream.timeField && k !== stream.entityField && stream.otherFields.some((f) => f.name === k),
+    (k) =>
+      k !== stream.timeField &&
+      k !== stream.entityField &&
+      stream.otherFields.some((f) => f.name === k),
   );
-  return [...new Set([stream.timeField, ...(stream.entityField ? [stream.entityField] : []), ...keys, ...metrics])];
+  return [
+    ...new Set([
+      stream.timeField,
+      ...(stream.entityField ? [stream.entityField] : []),
+      ...keys,
+      ...metrics,
+    ]),
+  ];
 }
 
 function entityVar(stream: DiscoveredStream, filtered: boolean): string {
-  return filtered && stream.entityField ? `, $entities: [${name(stream.entityScalar ?? 'bigint')}!]!` : '';
+  return filtered && stream.entityField
+    ? `, $entities: [${name(stream.entityScalar ?? 'bigint')}!]!`
+    : '';
 }
 
 function entityWhere(stream: DiscoveredStream, filtered: boolean): string {
@@ -27,16 +39,26 @@ function entityWhere(stream: DiscoveredStream, filtered: boolean): string {
 }
 
 /** Raw points in [$from, $to], newest first (the caller reverses), at most $limit. */
-export function rawRangeQuery(stream: DiscoveredStream, fields: readonly string[], filtered: boolean): string {
+export function rawRangeQuery(
+  stream: DiscoveredStream,
+  fields: readonly string[],
+  filtered: boolean,
+): string {
   const t = name(stream.timeField);
-  const where = [`${t}: { _gte: $from, _lte: $to }`, entityWhere(stream, filtered)].filter(Boolean).join(', ');
+  const where = [`${t}: { _gte: $from, _lte: $to }`, entityWhere(stream, filtered)]
+    .filter(Boolean)
+    .join(', ');
   return `query PanelRaw($from: ${name(stream.timeScalar)}!, $to: ${name(stream.timeScalar)}!, $limit: Int!${entityVar(stream, filtered)}) {
   rows: ${name(stream.name)}(where: { ${where} }, order_by: { ${t}: desc }, limit: $limit) { ${sel(fields)} }
 }`;
 }
 
 /** New points from $cursor on, in time order (a `<t>_stream` subscription). */
-export function streamQuery(stream: DiscoveredStream, fields: readonly string[], filtered: boolean): string {
+export function streamQuery(
+  stream: DiscoveredStream,
+  fields: readonly string[],
+  filtered: boolean,
+): string {
   const where = entityWhere(stream, filtered);
   return `subscription PanelStream($cursor: ${name(stream.timeScalar)}!, $batch: Int!${entityVar(stream, filtered)}) {
   rows: ${name(stream.name)}_stream(batch_size: $batch, cursor: { initial_value: { ${name(stream.timeField)}: $cursor }, ordering: ASC }${where ? `, where: { ${where} }` : ''}) { ${sel(fields)} }
@@ -44,7 +66,11 @@ export function streamQuery(stream: DiscoveredStream, fields: readonly string[],
 }
 
 /** Without streaming permission: the newest rows as a live query. */
-export function newestRowsSubscription(stream: DiscoveredStream, fields: readonly string[], filtered: boolean): string {
+export function newestRowsSubscription(
+  stream: DiscoveredStream,
+  fields: readonly string[],
+  filtered: boolean,
+): string {
   const where = entityWhere(stream, filtered);
   return `subscription PanelNewest($batch: Int!${entityVar(stream, filtered)}) {
   rows: ${name(stream.name)}(${where ? `where: { ${where} }, ` : ''}order_by: { ${name(stream.timeField)}: desc }, limit: $batch) { ${sel(fields)} }

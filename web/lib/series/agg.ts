@@ -69,3 +69,10 @@ export function aggValue(a: Agg | undefined, aggregate: Aggregate): number | nul
 export function pointsComparable(aggregate: Aggregate): boolean {
   return aggregate === 'avg' || aggregate === 'min' || aggregate === 'max' || aggregate === 'last';
 }
+
+/** A number from a GraphQL value (numbers may come as strings: bigint, numeric), or null. */
+export function toNumber(value: unknown): number | null {
+  if (value === null || value === undefined || value === '') return null;
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isFinite(n) ? n : null;
+}

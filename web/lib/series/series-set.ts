@@ -15,9 +15,16 @@
  * With no bucket width (raw resolution) every point is kept, trimmed to the range.
  */
 import { parseTime, type Row } from '@/lib/stream/stream-buffer';
-import { toNumber } from '@/lib/stream/series-store';
 import { bucketStart } from '@/lib/time/buckets';
-import { addPoint, aggValue, combine, pointsComparable, type Agg, type Aggregate } from './agg';
+import {
+  addPoint,
+  aggValue,
+  combine,
+  pointsComparable,
+  toNumber,
+  type Agg,
+  type Aggregate,
+} from './agg';
 
 export interface SeriesSetOptions {
   metrics: readonly string[];
