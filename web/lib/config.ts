@@ -13,7 +13,6 @@
  * | STREAMSYNC_WEB_USER_ID | (none) | x-hasura-user-id in the tokens: the user whose dashboards these are |
  * | STREAMSYNC_WEB_USER_HEADER | (none) | request header naming the user, set by a trusted auth proxy |
  * | STREAMSYNC_JWT_CLAIMS_NAMESPACE | https://hasura.io/jwt/claims | where the Hasura claims go |
- * | STREAMSYNC_BENCH_PAGES | (off) | `1` serves /bench/charts (synthetic data only) |
  *
  * The admin secret is deliberately not among them: nothing in web/ reads it.
  */
@@ -40,7 +39,6 @@ export interface WebConfig {
   /** lower-cased header naming the user per request (an auth proxy in front sets it) */
   userHeader: string | undefined;
   claimsNamespace: string;
-  benchPages: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -124,7 +122,6 @@ export function readConfig(env: Env = process.env): WebConfig {
     userId,
     userHeader,
     claimsNamespace: env.STREAMSYNC_JWT_CLAIMS_NAMESPACE?.trim() || 'https://hasura.io/jwt/claims',
-    benchPages: env.STREAMSYNC_BENCH_PAGES === '1',
   };
 }
 
@@ -142,7 +139,6 @@ export function config(): WebConfig {
     'STREAMSYNC_WEB_USER_ID',
     'STREAMSYNC_WEB_USER_HEADER',
     'STREAMSYNC_JWT_CLAIMS_NAMESPACE',
-    'STREAMSYNC_BENCH_PAGES',
   ]
     .map((k) => process.env[k] ?? '')
     .join('\0');
