@@ -18,6 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { query, sql } from '@streamsync/database';
 import pino from 'pino';
 import type { Page } from 'playwright-core';
 import { ensureTopics } from '../../etl-worker/src/kafka/topics.ts';
@@ -130,30 +131,26 @@ async function main(): Promise<void> {
     });
     const db = new pg.Pool({ connectionString: stack.postgresUrl, max: 2 });
     // the sensors of the panels, named by the seeds; the worker creates the others as they come
-    const { rows: sensors } = await db.query<{ id: string }>(
-      "SELECT id::text FROM public.entities WHERE kind = 'sensor' ORDER BY key LIMIT 36",
+    const { rows: sensors } = await query<{ id: string }>(
+      db,
+      sql`SELECT id::text FROM public.entities WHERE kind = 'sensor' ORDER BY key LIMIT 36`,
     );
     const ids = sensors.map((s) => s.id);
-    const { rows: d } = await db.query<{ id: string }>(
-      "INSERT INTO public.dashboards (owner_id, title, shared, time_from, time_to) VALUES ('bench', 'Bench: 12 panels', true, 'now-15m', 'now') RETURNING id",
+    const { rows: d } = await query<{ id: string }>(
+      db,
+      sql`INSERT INTO public.dashboards (owner_id, title, shared, time_from, time_to)
+          VALUES ('bench', 'Bench: 12 panels', true, 'now-15m', 'now') RETURNING id`,
     );
     const dashboardId = d[0]!.id;
     for (const p of panels(ids)) {
-      await db.query(
-        `INSERT INTO public.panels (dashboard_id, position, title, stream, metrics, entities, bucket, aggregate, visualization, width)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [
-          dashboardId,
-          p.position,
-          p.title,
-          p.stream,
-          JSON.stringify(p.metrics),
-          JSON.stringify(p.entities),
-          p.bucket,
-          p.aggregate,
-          p.visualization,
-          p.width,
-        ],
+      await query(
+        db,
+        sql`INSERT INTO public.panels (dashboard_id, position, title, stream, metrics, entities,
+                                       bucket, aggregate, visualization, width)
+            VALUES (${sql.value(dashboardId)}::uuid, ${sql.value(p.position)}, ${sql.value(p.title)},
+                    ${sql.value(p.stream)}, ${sql.value(JSON.stringify(p.metrics))}::jsonb,
+                    ${sql.value(JSON.stringify(p.entities))}::jsonb, ${sql.value(p.bucket)},
+                    ${sql.value(p.aggregate)}, ${sql.value(p.visualization)}, ${sql.value(p.width)})`,
       );
     }
 
@@ -224,8 +221,10 @@ async function main(): Promise<void> {
     for (let s = 10; s <= SECONDS; s += 10) {
       await page.waitForTimeout(10_000);
       samples.push({ s, heapMb: round(await heapMb(false)) });
-      const { rows } = await db.query<{ lag: string }>(
-        "SELECT coalesce(sum(high_watermark - next_offset), 0) AS lag FROM etl.consumer_offsets WHERE topic = 'sensor-readings'",
+      const { rows } = await query<{ lag: string }>(
+        db,
+        sql`SELECT coalesce(sum(high_watermark - next_offset), 0) AS lag
+              FROM etl.consumer_offsets WHERE topic = 'sensor-readings'`,
       );
       lag.push({ s, lag: Number(rows[0]!.lag) });
       if (s % 60 === 0)
