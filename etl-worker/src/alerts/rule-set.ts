@@ -5,9 +5,10 @@
  * lost notification (a rule applies to the points loaded after the worker learns of it: within
  * milliseconds normally, at most the poll interval).
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type pino from 'pino';
 import { query, sql } from '@streamsync/database';
+import { listenForever } from '../ops/listen.ts';
 
 export const ALERT_RULES_CHANNEL = 'streamsync_alert_rules';
 
@@ -21,9 +22,8 @@ export interface AlertRuleSetOptions {
 export class AlertRuleSet {
   /** target table → metrics some enabled rule watches */
   private watched = new Map<string, Set<string>>();
-  private listener: pg.Client | null = null;
+  private stopListening: (() => Promise<void>) | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private stopped = false;
   private started = false;
 
   constructor(private readonly opts: AlertRuleSetOptions) {}
@@ -58,7 +58,13 @@ export class AlertRuleSet {
     await this.reload();
     if (this.started) return;
     this.started = true;
-    void this.listen();
+    this.stopListening = listenForever({
+      connectionString: this.opts.connectionString,
+      channel: ALERT_RULES_CHANNEL,
+      applicationName: 'streamsync-etl-alert-rules',
+      onNotify: () => void this.reloadQuietly(),
+      onListening: () => void this.reloadQuietly(),
+    });
     if (this.opts.pollMs > 0) {
       this.timer = setInterval(() => void this.reloadQuietly(), this.opts.pollMs);
       this.timer.unref();
@@ -73,40 +79,8 @@ export class AlertRuleSet {
     }
   }
 
-  private async listen(): Promise<void> {
-    let backoff = 200;
-    while (!this.stopped) {
-      const client = new pg.Client({
-        connectionString: this.opts.connectionString,
-        application_name: 'streamsync-etl-alert-rules',
-      });
-      try {
-        await client.connect();
-        const closed = new Promise<void>((resolve) => {
-          client.on('error', () => resolve());
-          client.on('end', () => resolve());
-        });
-        client.on('notification', () => void this.reloadQuietly());
-        await query(client, sql`LISTEN ${sql.ident(ALERT_RULES_CHANNEL)}`);
-        this.listener = client;
-        backoff = 200;
-        void this.reloadQuietly(); // a change made while we were not listening
-        await closed;
-      } catch {
-        // Postgres is away: the poll carries on
-      } finally {
-        this.listener = null;
-        await client.end().catch(() => {});
-      }
-      if (this.stopped) break;
-      await new Promise((r) => setTimeout(r, backoff).unref());
-      backoff = Math.min(backoff * 2, 10_000);
-    }
-  }
-
   async stop(): Promise<void> {
-    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.listener?.end().catch(() => {});
+    await this.stopListening?.();
   }
 }
