@@ -107,6 +107,8 @@ async function main(): Promise<void> {
     buildS = (await buildWeb((l) => process.stderr.write(l))) / 1000;
   }
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'streamsync-bench-web-'));
+  // the embedded Postgres runs as its own user, which must reach its data folder
+  await fs.chmod(dataDir, 0o755);
   const [engine, worker, producerPort, web, pgPort] = await freePorts(5);
   let stack: Stack | undefined;
   let stopFeed: (() => Promise<void>) | undefined;

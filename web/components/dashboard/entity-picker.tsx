@@ -28,10 +28,7 @@ export function EntityPicker({
   const names = selected.map((s) => options.find((o) => o.id === s)?.label ?? `#${s}`);
   return (
     <details className="relative" data-testid="entity-picker">
-      <summary
-        className={`${BUTTON} cursor-pointer list-none`}
-        aria-label={`${label}: ${names.join(', ') || 'none'}`}
-      >
+      <summary className={`${BUTTON} cursor-pointer list-none`} title={names.join(', ')}>
         {label}:{' '}
         {names.length === 0
           ? 'none'

@@ -65,9 +65,13 @@ function build(p: TimeSeriesVizProps): Built {
   const raw: Built['raw'] = [];
   const multiMetric = p.set.metrics.length > 1;
   const multiEntity = p.entities.length > 1;
+  // a range that follows the clock ends now, not where it ended when the panel opened
+  const span = p.toMs - p.fromMs;
+  const toMs = p.following ? Date.now() + 60_000 : p.toMs;
+  const fromMs = p.following ? Date.now() - span : p.fromMs;
   for (const e of p.entities) {
     for (const m of p.set.metrics) {
-      const c = p.set.chart(e, m, p.fromMs, p.toMs);
+      const c = p.set.chart(e, m, fromMs, toMs);
       const label =
         [multiEntity || !multiMetric ? p.labelOf(e) : '', multiMetric ? m : '']
           .filter(Boolean)

@@ -25,9 +25,9 @@ export default async function DashboardPage({ params }: Props) {
   // unknown, or not readable by this user: the same answer, a 404
   if (!found) notFound();
   const { dashboard, broken } = found;
-  const used = discovered.streams.filter((s) => dashboard.panels.some((p) => p.stream === s.name));
   const [entityOptions, rules] = await Promise.all([
-    entityOptionsOf(used, discovered.health.entities),
+    // every stream's: the editor may put any of them on a panel
+    entityOptionsOf(discovered.streams, discovered.health.entities),
     discovered.app.alertRules
       ? fetchRules(dashboard.panels.map((p) => p.id)).catch(() => [])
       : Promise.resolve([]),
