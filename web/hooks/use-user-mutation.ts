@@ -2,20 +2,17 @@
 
 /**
  * Mutations and reads of the dashboard's own tables, as the `user` role (the session's token may
- * act as it when it names a user). Without a user they run as the session's role, which the
- * permissions keep read-only.
+ * act as it when it names a user; pages offer these actions only then — a token without a user
+ * is refused the role, and the page shows that error).
  */
-import { useCallback, useMemo } from 'react';
+import { useCallback } from 'react';
 import { useClient } from 'urql';
-import { useSession } from '@/components/providers/graphql-provider';
 
 export const USER_CONTEXT = { fetchOptions: { headers: { 'x-hasura-role': 'user' } } };
 
 export function useUserGraphQL() {
   const client = useClient();
-  const session = useSession();
-  const asUser = !!session?.userId && session.role !== 'user';
-  const context = useMemo(() => (asUser ? USER_CONTEXT : {}), [asUser]);
+  const context = USER_CONTEXT;
   const mutate = useCallback(
     async <T>(document: string, variables: Record<string, unknown>): Promise<T> => {
       const res = await client.mutation<T>(document, variables, context).toPromise();
@@ -34,5 +31,5 @@ export function useUserGraphQL() {
     },
     [client, context],
   );
-  return { mutate, read, userId: session?.userId ?? null };
+  return { mutate, read };
 }

@@ -34,24 +34,6 @@ export function useLiveConnection(): LiveConnection {
   return live;
 }
 
-/** The current session (token excluded), once fetched: who the page acts for. */
-export function useSession(): Pick<SessionInfo, 'role' | 'userId'> | null {
-  const live = useLiveConnection();
-  const state = useSyncExternalStore(live.subscribeState, live.getState, () => null);
-  const [session, setSession] = useState<Pick<SessionInfo, 'role' | 'userId'> | null>(null);
-  useEffect(() => {
-    let on = true;
-    live.currentSession().then(
-      (s) => on && setSession({ role: s.role, userId: s.userId }),
-      () => {},
-    );
-    return () => {
-      on = false;
-    };
-  }, [live, state?.tokenExpiresAt]);
-  return session;
-}
-
 export function GraphQLProvider({ children }: { children: ReactNode }) {
   const [live] = useState(
     () =>

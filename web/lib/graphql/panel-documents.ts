@@ -112,8 +112,3 @@ export function bucketsVariables(series: readonly SeriesRef[]): Record<string, u
 export const EDGE_MINUTES = `subscription PanelEdge($stream: String!, $entities: [bigint!]!, $metrics: [String!]!, $from: timestamptz!) {
   rows: rollups_1m(where: { stream: { _eq: $stream }, entity_id: { _in: $entities }, metric: { _in: $metrics }, bucket: { _gte: $from } }, order_by: { bucket: asc }, limit: 5000) { entity_id metric bucket count min max sum last last_ts }
 }`;
-
-/** Entities of a kind whose attributes contain $match (a panel's "by attribute" selection). */
-export const ENTITIES_MATCHING = `query EntitiesMatching($kind: String!, $match: jsonb!) {
-  entities(where: { kind: { _eq: $kind }, attributes: { _contains: $match } }, order_by: { id: asc }, limit: 200) { id key name attributes }
-}`;
