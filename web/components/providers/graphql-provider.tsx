@@ -4,14 +4,7 @@
  * Builds the live connection and the urql client once per page load and provides them. Nothing
  * about the server is known at build time: the session route tells the endpoints and the token.
  */
-import {
-  createContext,
-  useContext,
-  useEffect,
-  useState,
-  useSyncExternalStore,
-  type ReactNode,
-} from 'react';
+import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { Provider } from 'urql';
 import { LiveConnection } from '@/lib/live/live-connection';
 import { createUrqlClient } from '@/lib/live/urql-client';
