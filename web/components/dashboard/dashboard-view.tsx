@@ -238,11 +238,18 @@ export function DashboardView(props: DashboardViewProps) {
       }
       router.push(`/d/${created.id}?${params.toString()}`);
     });
-  const setShared = (shared: boolean) =>
-    run(async () => {
-      await mutate(UPDATE_DASHBOARD, { id: dashboard.id, set: { shared } });
-      setDashboard((d) => ({ ...d, shared }));
+  // the box follows the click at once; the mutation confirms it, or the box goes back
+  const setShared = (shared: boolean) => {
+    setDashboard((d) => ({ ...d, shared }));
+    return run(async () => {
+      try {
+        await mutate(UPDATE_DASHBOARD, { id: dashboard.id, set: { shared } });
+      } catch (err) {
+        setDashboard((d) => ({ ...d, shared: !shared }));
+        throw err;
+      }
     });
+  };
   const rename = (title: string, description: string) =>
     run(async () => {
       await mutate(UPDATE_DASHBOARD, { id: dashboard.id, set: { title, description } });
