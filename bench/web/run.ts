@@ -201,11 +201,30 @@ async function main(): Promise<void> {
     };
 
     // first load: navigation to every panel drawn with its data
+    const lagNow = async () => {
+      const { rows } = await query<{ lag: string }>(
+        db,
+        sql`SELECT coalesce(sum(high_watermark - next_offset), 0) AS lag
+              FROM etl.consumer_offsets WHERE topic = 'sensor-readings'`,
+      );
+      return Number(rows[0]!.lag);
+    };
+    log(`worker lag before the page opens: ${await lagNow()} messages`);
     const url = `http://127.0.0.1:${web}/d/${dashboardId}?from=now-15m&to=now`;
     const t0 = Date.now();
     const nav = await page.goto(url, { waitUntil: 'commit' });
-    await waitIn(page, ALL_DRAWN, 120_000);
-    const firstLoadMs = Date.now() - t0;
+    let firstLoadMs: number | null = null;
+    try {
+      await waitIn(page, ALL_DRAWN, 120_000);
+      firstLoadMs = Date.now() - t0;
+    } catch {
+      const state = await page.evaluate<unknown>(`(() => ({
+        bodies: [...document.querySelectorAll('[data-testid=panel-body]')].map((b) => b.getAttribute('data-status')),
+        charts: Object.entries(window.__streamsyncCharts ?? {}).map(([k, c]) => [k, c().series.map((s) => s.y.filter((v) => v !== null).length)]),
+        alerts: [...document.querySelectorAll('[role=alert]')].map((a) => a.textContent),
+      }))()`);
+      log(`the panels did not all draw within 120 s: ${JSON.stringify(state)}`);
+    }
     const timing = await page.evaluate<{ ttfb: number; dcl: number; load: number }>(`(() => {
       const n = performance.getEntriesByType('navigation')[0];
       return { ttfb: n.responseStart, dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd };
@@ -223,12 +242,7 @@ async function main(): Promise<void> {
     for (let s = 10; s <= SECONDS; s += 10) {
       await page.waitForTimeout(10_000);
       samples.push({ s, heapMb: round(await heapMb(false)) });
-      const { rows } = await query<{ lag: string }>(
-        db,
-        sql`SELECT coalesce(sum(high_watermark - next_offset), 0) AS lag
-              FROM etl.consumer_offsets WHERE topic = 'sensor-readings'`,
-      );
-      lag.push({ s, lag: Number(rows[0]!.lag) });
+      lag.push({ s, lag: await lagNow() });
       if (s % 60 === 0)
         log(
           `${s} s: heap ${samples[samples.length - 1]!.heapMb} MB, worker lag ${lag[lag.length - 1]!.lag} messages`,
@@ -248,35 +262,39 @@ async function main(): Promise<void> {
       const charts = Object.values(window.__streamsyncCharts ?? {});
       return charts.length === 8 && charts.every((c) => { const d = c(); return Math.abs(d.min * 1000 - ${fromMs}) < 2000 && d.drawnAt >= window.__stats.lastInput && d.series.some((s) => s.y.some((v) => v !== null)); });
     })()`;
+    const zoomErrors: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const box = (await firstChart.boundingBox())!;
-      await page.mouse.move(box.x + box.width * 0.55, box.y + box.height / 2);
-      await page.mouse.down();
-      await page.mouse.move(box.x + box.width * 0.85, box.y + box.height / 2, { steps: 5 });
-      await page.mouse.up();
-      await page.waitForURL(/from=\d{13}/);
-      const from = Number(new URL(page.url()).searchParams.get('from'));
-      await page.waitForFunction(answered(from), null, { timeout: 30_000, polling: 5 });
-      zooms.push(
-        await page.evaluate<number>(
-          'Math.max(...Object.values(window.__streamsyncCharts).map((c) => c().drawnAt)) - window.__stats.lastInput',
-        ),
-      );
-      // and back to a preset range: a range change
-      await page.getByTestId('time-preset').selectOption(i % 2 ? 'now-15m' : 'now-1h');
-      const span = i % 2 ? 15 * 60_000 : 3_600_000;
-      await page.waitForFunction(
-        `(() => { const c = Object.values(window.__streamsyncCharts ?? {}); return c.length === 8 && c.every((f) => { const d = f(); return Math.abs((d.max - d.min) * 1000 - ${span}) < 2000 && d.drawnAt >= window.__stats.lastInput && d.series.some((s) => s.y.some((v) => v !== null)); }); })()`,
-        null,
-        { timeout: 30_000, polling: 5 },
-      );
-      ranges.push(
-        await page.evaluate<number>(
-          'Math.max(...Object.values(window.__streamsyncCharts).map((c) => c().drawnAt)) - window.__stats.lastInput',
-        ),
-      );
+      try {
+        const box = (await firstChart.boundingBox())!;
+        await page.mouse.move(box.x + box.width * 0.55, box.y + box.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width * 0.85, box.y + box.height / 2, { steps: 5 });
+        await page.mouse.up();
+        await page.waitForURL(/from=\d{13}/);
+        const from = Number(new URL(page.url()).searchParams.get('from'));
+        await page.waitForFunction(answered(from), null, { timeout: 30_000, polling: 5 });
+        zooms.push(
+          await page.evaluate<number>(
+            'Math.max(...Object.values(window.__streamsyncCharts).map((c) => c().drawnAt)) - window.__stats.lastInput',
+          ),
+        );
+        // and back to a preset range: a range change
+        await page.getByTestId('time-preset').selectOption(i % 2 ? 'now-15m' : 'now-1h');
+        const span = i % 2 ? 15 * 60_000 : 3_600_000;
+        await page.waitForFunction(
+          `(() => { const c = Object.values(window.__streamsyncCharts ?? {}); return c.length === 8 && c.every((f) => { const d = f(); return Math.abs((d.max - d.min) * 1000 - ${span}) < 2000 && d.drawnAt >= window.__stats.lastInput && d.series.some((s) => s.y.some((v) => v !== null)); }); })()`,
+          null,
+          { timeout: 30_000, polling: 5 },
+        );
+        ranges.push(
+          await page.evaluate<number>(
+            'Math.max(...Object.values(window.__streamsyncCharts).map((c) => c().drawnAt)) - window.__stats.lastInput',
+          ),
+        );
+      } catch (err) {
+        zoomErrors.push((err as Error).message.split('\n')[0]!);
+      }
     }
-
     const over50 = longTasks.filter((t) => t > 50);
     const half = samples.filter((x) => x.s >= SECONDS / 2).map((x) => x.heapMb);
     const result = {
@@ -301,10 +319,11 @@ async function main(): Promise<void> {
       build: buildS === null ? { reused: true } : { seconds: round(buildS) },
       firstLoad: {
         ms: firstLoadMs,
+        drawnWithin120s: firstLoadMs !== null,
         goalMs: GOALS.firstLoadMs,
         ttfbMs: round(timing.ttfb),
         domContentLoadedMs: round(timing.dcl),
-        pass: firstLoadMs < GOALS.firstLoadMs,
+        pass: firstLoadMs !== null && firstLoadMs < GOALS.firstLoadMs,
       },
       longTasks: {
         over50ms: over50.length,
@@ -323,18 +342,19 @@ async function main(): Promise<void> {
         pass: endHeap - startHeap < 5,
       },
       zoom: {
+        errors: zoomErrors,
         medianMs: median(zooms),
-        maxMs: Math.max(...zooms),
+        maxMs: zooms.length ? Math.max(...zooms) : null,
         samples: zooms,
         goalMs: GOALS.zoomMs,
-        pass: Math.max(...zooms) <= GOALS.zoomMs,
+        pass: zooms.length === 5 && Math.max(...zooms) <= GOALS.zoomMs,
       },
       rangeChange: {
         medianMs: median(ranges),
-        maxMs: Math.max(...ranges),
+        maxMs: ranges.length ? Math.max(...ranges) : null,
         samples: ranges,
         goalMs: GOALS.rangeChangeMs,
-        pass: Math.max(...ranges) <= GOALS.rangeChangeMs,
+        pass: ranges.length === 5 && Math.max(...ranges) <= GOALS.rangeChangeMs,
       },
       feed: {
         rowsPerS: round(sentRate),
