@@ -7,8 +7,9 @@
  *
  * Measured, each beside its goal: first load on the production server (navigation to every panel
  * drawn with data), long tasks over 50 ms and the JS heap over BENCH_SECONDS (600), the latency of
- * a drag-to-zoom and of a range change (input to every chart redrawn with the new range's data),
- * and what the pipeline kept up with. JSON on stdout (the last line) and in bench/results/.
+ * a drag-to-zoom and of a range change (input to every chart redrawn on the new range with what
+ * the server holds for it, every panel past loading), and what the pipeline kept up with (a worker
+ * that falls behind leaves the newest minutes empty: the feed's rate and the lag are reported). JSON on stdout (the last line) and in bench/results/.
  *
  *   npm run bench:web        (BENCH_SECONDS, BENCH_WEB_RATE to change; progress on stderr)
  */
@@ -260,7 +261,8 @@ async function main(): Promise<void> {
     const firstChart = page.locator('[data-testid^="chart-"] .u-over').first();
     const answered = (fromMs: number) => `(() => {
       const charts = Object.values(window.__streamsyncCharts ?? {});
-      return charts.length === 8 && charts.every((c) => { const d = c(); return Math.abs(d.min * 1000 - ${fromMs}) < 2000 && d.drawnAt >= window.__stats.lastInput && d.series.some((s) => s.y.some((v) => v !== null)); });
+      const bodies = [...document.querySelectorAll('[data-testid=panel-body]')];
+      return charts.length === 8 && bodies.every((b) => b.getAttribute('data-status') !== 'loading') && charts.every((c) => { const d = c(); return Math.abs(d.min * 1000 - ${fromMs}) < 2000 && d.drawnAt >= window.__stats.lastInput; });
     })()`;
     const zoomErrors: string[] = [];
     for (let i = 0; i < 5; i++) {
@@ -282,7 +284,7 @@ async function main(): Promise<void> {
         await page.getByTestId('time-preset').selectOption(i % 2 ? 'now-15m' : 'now-1h');
         const span = i % 2 ? 15 * 60_000 : 3_600_000;
         await page.waitForFunction(
-          `(() => { const c = Object.values(window.__streamsyncCharts ?? {}); return c.length === 8 && c.every((f) => { const d = f(); return Math.abs((d.max - d.min) * 1000 - ${span}) < 2000 && d.drawnAt >= window.__stats.lastInput && d.series.some((s) => s.y.some((v) => v !== null)); }); })()`,
+          `(() => { const c = Object.values(window.__streamsyncCharts ?? {}); const b = [...document.querySelectorAll('[data-testid=panel-body]')]; return c.length === 8 && b.every((x) => x.getAttribute('data-status') !== 'loading') && c.every((f) => { const d = f(); return Math.abs((d.max - d.min) * 1000 - ${span}) < 2000 && d.drawnAt >= window.__stats.lastInput; }); })()`,
           null,
           { timeout: 30_000, polling: 5 },
         );
