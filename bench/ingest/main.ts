@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { ConfigError, query, readInt, REPO_ROOT, sql } from '@streamsync/database';
-import { sensorKey } from '../../etl-worker/src/producer/sensors.ts';
+import { sensorKey } from '@streamsync/etl-worker/producer';
 import { copyFromFile, COPY_TABLE, type CopyResult } from './copy.ts';
 import { preload } from './preload.ts';
 import { postmasterPid } from './proc.ts';

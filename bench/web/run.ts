@@ -22,15 +22,18 @@ import pg from 'pg';
 import { query, sql } from '@streamsync/database';
 import pino from 'pino';
 import type { Page } from 'playwright-core';
-import { ensureTopics } from '../../etl-worker/src/kafka/topics.ts';
-import { createKafka } from '../../etl-worker/src/producer/kafka-client.ts';
-import { startLive } from '../../etl-worker/src/producer/live.ts';
-import { createMetrics } from '../../etl-worker/src/producer/metrics.ts';
-import { createRng } from '../../etl-worker/src/producer/random.ts';
-import { createStream, STREAM_TOPICS } from '../../etl-worker/src/producer/streams.ts';
-import { freePorts } from '../../stack/src/ports.ts';
-import { startStack, type Stack } from '../../stack/src/stack.ts';
-import { buildIsFresh, buildWeb } from '../../web/test/build-once.ts';
+import {
+  createKafka,
+  createMetrics,
+  createRng,
+  createStream,
+  ensureTopics,
+  startLive,
+  STREAM_TOPICS,
+} from '@streamsync/etl-worker/producer';
+import { startStack, type Stack } from '@streamsync/stack';
+import { freePorts } from '@streamsync/stack/ports';
+import { buildIsFresh, buildWeb } from '@streamsync/stack/web-build';
 import { CHROMIUM, launchChromium } from '@streamsync/stack/chromium';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

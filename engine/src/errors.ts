@@ -84,10 +84,6 @@ export class QErr extends Error {
   }
 }
 
-export const err400 = (code: ErrorCode, message: string, path: PathElem[] = []) =>
-  new QErr(code, message, 400, path);
-export const err401 = (message: string) => new QErr('access-denied', message, 401);
-export const err404 = (message: string) => new QErr('not-found', message, 404);
 export const err500 = (message: string, internal?: unknown) =>
   new QErr('unexpected', message, 500, [], internal);
 

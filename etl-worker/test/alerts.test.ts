@@ -6,13 +6,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { query, sql } from '@streamsync/database';
+import { waitFor } from '@streamsync/testing';
 import {
   producer,
   sensorSetup,
   startWorker,
   uid,
   useWorkerCleanup,
-  waitFor,
   waitForConsumed,
   type SensorSetup,
 } from './harness.ts';

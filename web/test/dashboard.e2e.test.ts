@@ -16,13 +16,14 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../database/test/fixtures.ts';
-import { freePorts } from '../../stack/src/ports.ts';
-import { startStack, type Stack } from '../../stack/src/stack.ts';
+import { createTestDatabase, waitFor, type TestDatabase } from '@streamsync/testing';
+import { freePorts } from '@streamsync/stack/ports';
+import { startStack, type Stack } from '@streamsync/stack';
 import { launchChromium } from '@streamsync/stack/chromium';
 import { checkAccessibility } from './accessibility.ts';
 
@@ -47,25 +48,6 @@ const consoleErrors: string[] = [];
 
 function log(line: string): void {
   if (process.env.STREAMSYNC_TEST_VERBOSE) console.log(line);
-}
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | null | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 /** A sensor reading as the demo producer sends it (°F, mV); the worker stores °C and V. */
@@ -197,13 +179,17 @@ describe('Web > Dashboard in Chromium', () => {
         (await page.getByTestId('connection-status').getAttribute('data-status')) === 'connected',
     );
     // the demo producer feeds both streams: a rate and a last value show up
-    await waitFor('a last value', async () => {
+    const last = await waitFor('a last value', async () => {
       const text = await page
         .getByTestId('stream-card-sensor_readings')
         .getByTestId('stream-last-value')
         .textContent();
-      return text && /\d/.test(text);
+      return text && /\d/.test(text) ? text : undefined;
     });
+    expect(last).toMatch(/\d/);
+    expect(await page.getByTestId('connection-status').getAttribute('data-status')).toBe(
+      'connected',
+    );
     await page.close();
   });
 
@@ -226,7 +212,7 @@ describe('Web > Dashboard in Chromium', () => {
         const { y } = await chartData(page, 'temperature');
         return y.some((v) => v !== null && Math.abs(v - 23.25) < 1e-6);
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     await page.getByTestId('latest-rows').waitFor();
     // a long range switches to rollup buckets and still draws, joined to the live points
@@ -270,7 +256,7 @@ describe('Web > Dashboard in Chromium', () => {
       if (i === 15) {
         await stack.restart('engine');
       }
-      await new Promise((r) => setTimeout(r, 150));
+      await sleep(150);
     }
     const statuses = new Set<string>();
     const data = await waitFor(
@@ -282,7 +268,7 @@ describe('Web > Dashboard in Chromium', () => {
         const d = await chartData(page, 'temperature');
         return d.x.length >= 41 ? d : undefined;
       },
-      90_000,
+      { timeoutMs: 90_000 },
     );
     // exactly the produced values, in order: nothing missed, nothing doubled
     expect(data.y).toEqual(Array.from({ length: 41 }, (_, i) => expect.closeTo(i, 6)));
@@ -294,13 +280,13 @@ describe('Web > Dashboard in Chromium', () => {
       'a token renewal',
       async () =>
         Number(await page.getByTestId('connection-status').getAttribute('data-renewals')) >= 1,
-      (TOKEN_TTL_S + 10) * 1000,
+      { timeoutMs: (TOKEN_TTL_S + 10) * 1000 },
     );
     await produceReading(device, new Date(t0 + 41_000), 41);
     await waitFor(
       'a point after the renewal',
       async () => (await chartData(page, 'temperature')).x.length === 42,
-      30_000,
+      { timeoutMs: 30_000 },
     );
     clearInterval(watch);
     for (let i = 1; i < counts.length; i++)

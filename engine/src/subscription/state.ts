@@ -184,10 +184,6 @@ export class SubscriptionsState {
     return out;
   }
 
-  get pollerCount(): number {
-    return this.pollers.size;
-  }
-
   /** Stop every poller (the sockets are closed by the transport). */
   shutdown(): void {
     for (const p of this.pollers.values()) p.stop();

@@ -832,8 +832,9 @@ describe('Compose > start order and volumes', () => {
   });
 
   it('should seed with psql from hasura/seeds/default, stopping at the first error', () => {
-    const seed = compose.services['seed'];
-    if (!seed) return;
+    // the demo data is part of this compose file (SERVICES lists what every deployment needs)
+    expect(compose.services['seed'], 'docker-compose.yml has a seed service').toBeDefined();
+    const seed = compose.services['seed']!;
     const cmd = commandArgs(seed).join(' ');
     expect(cmd).toMatch(/psql .*-v ON_ERROR_STOP=1/);
     const target = mounts(seed).find((m) => m.source === './hasura/seeds/default')?.target;

@@ -16,10 +16,14 @@ import {
   defaultCasesDir,
   defaultDatabaseUrl,
   REPO_ROOT,
-} from './defaults.ts';
-import { diffKnownFailures, loadKnownFailures, UNCLASSIFIED } from './known-failures.ts';
-import { caseLine, summaryLines } from './report.ts';
-import { runConformance } from './runner.ts';
+} from '../conformance/defaults.ts';
+import {
+  diffKnownFailures,
+  loadKnownFailures,
+  UNCLASSIFIED,
+} from '../conformance/known-failures.ts';
+import { caseLine, summaryLines } from '../conformance/report.ts';
+import { runConformance } from '../conformance/runner.ts';
 
 describe('Conformance > Hasura test cases', () => {
   it(
