@@ -9,6 +9,8 @@
 import type pg from 'pg';
 import { encodeChangeNotice, query, sql, transaction } from '@streamsync/database';
 import type { DeadLetterCode, DecodedRow } from '../pipeline/types.ts';
+import { evaluateAlerts, type AlertInput } from '../alerts/evaluate.ts';
+import type { AlertRuleSet } from '../alerts/rule-set.ts';
 import { EntityCache, resolveEntities } from './entities.ts';
 import {
   addRollups,
@@ -89,6 +91,8 @@ export interface WriterOptions {
   pool: pg.Pool;
   groupId: string;
   notifyChannel: string;
+  /** the alert rules to evaluate the loaded points against (none: no evaluation) */
+  alertRules?: AlertRuleSet;
 }
 
 export class BatchWriter {
@@ -169,6 +173,7 @@ export class BatchWriter {
       const rowCounts = new Map<string, number>();
       const series = new Map<string, Set<number>>();
       const deadLetters = [...work.deadLetters];
+      const alertInputs: AlertInput[] = [];
       for (const pr of work.pipelines) {
         if (pr.rows.length === 0) continue;
         const pl = pr.loaded.pipeline;
@@ -196,6 +201,14 @@ export class BatchWriter {
             reason: r.reason,
           });
         }
+        alertInputs.push({
+          table: pl.table,
+          columns: pl.columns,
+          rows: pr.rows,
+          offsets: pr.offsets,
+          ids,
+          rejected: new Set(rejected.map((r) => r.offset)),
+        });
         rowCounts.set(pl.name, (rowCounts.get(pl.name) ?? 0) + inserted);
         if (ids) {
           const set = series.get(`${pl.schema}.${pl.table}`) ?? new Set<number>();
@@ -203,6 +216,9 @@ export class BatchWriter {
           series.set(`${pl.schema}.${pl.table}`, set);
         }
       }
+
+      // alerts commit with the points that fire them
+      if (this.opts.alertRules) await evaluateAlerts(client, this.opts.alertRules, alertInputs);
 
       if (deadLetters.length > 0) {
         await beforeCommit(deadLetters);
