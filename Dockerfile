@@ -8,6 +8,7 @@ ENV NEXT_TELEMETRY_DISABLED=1
 # package manifests first, so the dependency layer is cached until they change
 COPY package.json package-lock.json ./
 COPY database/package.json database/
+COPY testing/package.json testing/
 COPY stack/package.json stack/
 COPY engine/package.json engine/
 COPY etl-worker/package.json etl-worker/

@@ -1,6 +1,8 @@
-// One lint configuration for the whole repository (web/ adds its Next.js rules in its own config).
+// One lint configuration for the whole repository but web/, which has its own (Next.js rules) and
+// is linted by npm run check:web. Both hold every file to the import boundaries between packages.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { importBoundaries } from '@streamsync/stack/import-boundaries';
 
 export default tseslint.config(
   {
@@ -50,4 +52,5 @@ export default tseslint.config(
       ],
     },
   },
+  ...importBoundaries(import.meta.dirname),
 );

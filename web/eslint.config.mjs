@@ -1,7 +1,10 @@
-// web/ lint: Next's core-web-vitals + TypeScript rules (the root config ignores web/).
+// web/ lint: Next's core-web-vitals + TypeScript rules (the root config ignores web/), and the
+// import boundaries every package keeps (@streamsync/stack/import-boundaries).
+import path from 'node:path';
 import { defineConfig, globalIgnores } from 'eslint/config';
 import nextVitals from 'eslint-config-next/core-web-vitals';
 import nextTs from 'eslint-config-next/typescript';
+import { importBoundaries } from '@streamsync/stack/import-boundaries';
 
 export default defineConfig([
   ...nextVitals,
@@ -17,4 +20,5 @@ export default defineConfig([
       eqeqeq: ['error', 'always', { null: 'ignore' }],
     },
   },
+  ...importBoundaries(path.resolve(import.meta.dirname, '..'), import.meta.dirname),
 ]);

@@ -25,7 +25,9 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createPool, query, REPO_ROOT, sql } from '@streamsync/database';
-import { startEngineProcess, stats, sleep, type EngineProcess } from '../live/support.ts';
+import { startEngineProcess, stats, type EngineProcess } from '../live/support.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string): string => {

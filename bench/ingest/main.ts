@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { ConfigError, query, readInt, REPO_ROOT, sql } from '@streamsync/database';
-import { sensorKey } from '../../etl-worker/src/producer/sensors.ts';
+import { sensorKey } from '@streamsync/etl-worker/producer';
 import { copyFromFile, COPY_TABLE, type CopyResult } from './copy.ts';
 import { preload } from './preload.ts';
 import { postmasterPid } from './proc.ts';
@@ -33,6 +33,8 @@ interface Settings {
   sensors: number;
   stallS: number;
   keep: boolean;
+  /** BENCH_INGEST_ALERT_RULE=1: one alert rule watching every point (its cost on the write path) */
+  alertRule: boolean;
   dataDir: string;
   /** ETL_* and PG_* settings from our environment, passed on to the worker */
   workerEnv: Record<string, string>;
@@ -49,6 +51,7 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     sensors: readInt(env, 'BENCH_INGEST_SENSORS', 50, 1, 100_000),
     stallS: readInt(env, 'BENCH_INGEST_STALL_S', 120, 5, 3600),
     keep: env.BENCH_INGEST_KEEP === '1',
+    alertRule: env.BENCH_INGEST_ALERT_RULE === '1',
     dataDir: path.resolve(
       env.BENCH_INGEST_DATA_DIR || path.join(REPO_ROOT, '.data', 'bench', 'ingest'),
     ),
@@ -146,6 +149,14 @@ async function main(): Promise<number> {
                  topics = CASE WHEN name = 'sensor_readings' THEN ARRAY[${sql.value(topic)}] ELSE topics END`,
     );
     const entityIds = await sensorEntities(client, settings.sensors);
+    if (settings.alertRule) {
+      // the worst case for alert evaluation: a rule that watches every point of the stream
+      await query(
+        client,
+        sql`INSERT INTO public.alert_rules (name, stream, metric, op, threshold, for_seconds)
+            VALUES ('bench', 'sensor_readings', 'temperature', 'above', 25, 60)`,
+      );
+    }
 
     log(`preloading ${n} messages into ${topic} (${PARTITIONS} partitions)`);
     const csvPath = path.join(settings.dataDir, 'sensor_readings.csv');

@@ -5,8 +5,8 @@
  */
 import fs from 'node:fs';
 import { Kafka, logLevel } from 'kafkajs';
-import { produceBulk, type BulkResult } from '../../etl-worker/src/producer/bulk.ts';
-import type { SensorReading } from '../../etl-worker/src/producer/sensors.ts';
+import { produceBulk, type BulkResult } from '@streamsync/etl-worker/producer';
+import type { SensorReading } from '@streamsync/etl-worker/producer';
 
 /** CSV lines are written in chunks of this many (one write() each) */
 const CSV_CHUNK = 20_000;

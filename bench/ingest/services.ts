@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createPool, query, REPO_ROOT, sql } from '@streamsync/database';
 import { startEmbeddedPostgres } from '@streamsync/database/embedded';
-import { resolveKafka } from '../../stack/src/kafka.ts';
-import { freePort } from '../../stack/src/ports.ts';
-import { prepareDatabase } from '../../stack/src/postgres.ts';
+import { resolveKafka } from '@streamsync/stack/kafka';
+import { freePort } from '@streamsync/stack/ports';
+import { prepareDatabase } from '@streamsync/stack/postgres';
 
 export interface BenchServices {
   dataDir: string;

@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import pg from 'pg';
 import { query, REPO_ROOT, sql } from '@streamsync/database';
-import { freePort } from '../../stack/src/ports.ts';
+import { freePort } from '@streamsync/stack/ports';
 import { cpuSeconds, treeCpuSeconds } from './proc.ts';
 
 export const WORKER_ENTRY = path.join(REPO_ROOT, 'etl-worker', 'src', 'main.ts');

@@ -4,9 +4,9 @@
  * mode), and for every change and every subscriber of its series: was it delivered (a frame with
  * that reading or a later one), and how long after the commit did its frame arrive.
  */
-import { query, sql } from '@streamsync/database';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { DEFAULT_CHANGE_CHANNEL, encodeChangeNotice, query, sql } from '@streamsync/database';
 import {
-  sleep,
   startEngineProcess,
   stats,
   subscribeMany,
@@ -103,14 +103,13 @@ export async function fanout(
                   VALUES (${sql.value(id)}, ${sql.value(new Date(ts).toISOString())}::timestamptz, random())`,
             );
             if (mode === 'event') {
-              const payload = JSON.stringify({
-                v: 1,
+              const payload = encodeChangeNotice({
                 tables: ['public.sensor_readings'],
                 series: { 'public.sensor_readings': [id] },
               });
               await query(
                 client,
-                sql`SELECT pg_notify('streamsync_changes', ${sql.value(payload)})`,
+                sql`SELECT pg_notify(${sql.value(DEFAULT_CHANGE_CHANNEL)}, ${sql.value(payload)})`,
               );
             }
             // latency counts from the moment COMMIT is sent (a frame may beat its reply)

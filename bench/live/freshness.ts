@@ -14,11 +14,17 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { query, REPO_ROOT, sql } from '@streamsync/database';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DEFAULT_CHANGE_CHANNEL,
+  encodeChangeNotice,
+  query,
+  REPO_ROOT,
+  sql,
+} from '@streamsync/database';
 import {
   Child,
   freePort,
-  sleep,
   startEngineProcess,
   stats,
   subscribeMany,
@@ -138,8 +144,7 @@ export async function freshnessPostgres(
       }
       lastTs = ts;
       const produced = ids.map((id, k) => [id, Date.parse(stamps[k]!)] as const);
-      const payload = JSON.stringify({
-        v: 1,
+      const payload = encodeChangeNotice({
         tables: ['public.sensor_readings', 'public.rollups_1m', 'public.rollups_1h'],
         series: { 'public.sensor_readings': [...new Set(ids)].slice(0, 800) },
       });
@@ -152,7 +157,10 @@ export async function freshnessPostgres(
               SELECT * FROM unnest(${sql.value(ids, 'bigint[]')}, ${sql.value(stamps, 'timestamptz[]')}, array_fill(1.0::float8, ARRAY[${sql.value(ids.length)}::int]))
               ON CONFLICT DO NOTHING`,
         );
-        await query(client, sql`SELECT pg_notify('streamsync_changes', ${sql.value(payload)})`);
+        await query(
+          client,
+          sql`SELECT pg_notify(${sql.value(DEFAULT_CHANGE_CHANNEL)}, ${sql.value(payload)})`,
+        );
         for (const [id, t] of produced) run.produced(id, t);
         await query(client, sql`COMMIT`);
       } finally {
@@ -206,7 +214,7 @@ export async function freshnessPipeline(
   seconds: number,
   watchedCount: number,
 ): Promise<FreshnessResult> {
-  const { resolveKafka } = await import('../../stack/src/kafka.ts');
+  const { resolveKafka } = await import('@streamsync/stack/kafka');
   const { Kafka, logLevel } = await import('kafkajs');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-live-kafka-'));
   const kafka = await resolveKafka({ dataDir });

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import WebSocket from 'ws';
 import { applySeeds, createPool, migrateUp, query, REPO_ROOT, sql } from '@streamsync/database';
@@ -155,7 +156,7 @@ export async function startEngineProcess(
       await child.stop();
       throw new Error('engine not healthy within 60 s');
     }
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 }
 
@@ -211,7 +212,7 @@ export async function subscribeMany(
   }
   await Promise.all(opened);
   const deadline = Date.now() + 120_000;
-  while (firsts < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (firsts < count && Date.now() < deadline) await sleep(50);
   return {
     firsts,
     close() {
@@ -251,5 +252,3 @@ export async function xactCount(pool: pg.Pool): Promise<number> {
   );
   return Number(rows[0]?.n ?? 0);
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

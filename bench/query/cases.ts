@@ -5,7 +5,7 @@
  * a dashboard sends: a short-lived HS256 role token in Hasura's claims format (as
  * web/lib/session/token.ts issues), or the admin secret.
  */
-import { createHmac } from 'node:crypto';
+import { expiringToken } from '../fuzz/tokens.ts';
 
 export interface QueryCase {
   name: string;
@@ -55,23 +55,7 @@ export type Role = 'viewer' | 'user' | 'admin';
 
 /** An HS256 JWT with Hasura's claims, as the web app signs them (iss streamsync-web, 1 h). */
 export function roleToken(key: string, role: string, userId?: string): string {
-  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
-  const iat = Math.floor(Date.now() / 1000);
-  const claims: Record<string, unknown> = {
-    'x-hasura-allowed-roles': [role],
-    'x-hasura-default-role': role,
-  };
-  if (userId) claims['x-hasura-user-id'] = userId;
-  const payload: Record<string, unknown> = {
-    'https://hasura.io/jwt/claims': claims,
-    iat,
-    exp: iat + 3600,
-    iss: 'streamsync-web',
-  };
-  if (userId) payload.sub = userId;
-  const signingInput = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(payload)}`;
-  const sig = createHmac('sha256', key).update(signingInput).digest('base64url');
-  return `${signingInput}.${sig}`;
+  return expiringToken(key, role, 3600, userId);
 }
 
 /** The headers a client in `role` sends, and the session `user` object for /v1/graphql/explain. */

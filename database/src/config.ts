@@ -78,6 +78,13 @@ export function readUrl(
   return raw;
 }
 
+/** The same server and credentials, another database (for the throwaway databases of tests and tools). */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
 export function databaseSettings(env: NodeJS.ProcessEnv = process.env): DatabaseSettings {
   const database = env.STREAMSYNC_PG_DATABASE || 'streamsync';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(database)) {

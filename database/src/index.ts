@@ -2,7 +2,15 @@ export { sql, compile, bindPlaceholders, quoteIdent, UnsafeSqlError, isSql } fro
 export type { SQL, Compiled, Placeholder } from './sql.ts';
 export { createPool, query, transaction, withClient } from './pool.ts';
 export type { Queryable, PoolOptions, IsolationLevel, TransactionOptions } from './pool.ts';
-export { databaseSettings, ConfigError, readInt, readBool, readUrl, REPO_ROOT } from './config.ts';
+export {
+  databaseSettings,
+  ConfigError,
+  readInt,
+  readBool,
+  readUrl,
+  withDatabase,
+  REPO_ROOT,
+} from './config.ts';
 export type { DatabaseSettings } from './config.ts';
 export {
   isTransientPgError,
@@ -31,3 +39,12 @@ export {
   DEFAULT_SEEDS_DIR,
 } from './migrate.ts';
 export type { Migration, MigrationStatus, MigrateOptions } from './migrate.ts';
+export {
+  CHANGE_NOTICE_VERSION,
+  DEFAULT_CHANGE_CHANNEL,
+  ChangeNoticeError,
+  decodeChangeNotice,
+  encodeChangeNotice,
+  isChangeChannelName,
+} from './change-notice.ts';
+export type { ChangeNotice } from './change-notice.ts';

@@ -14,7 +14,7 @@ import {
   query,
   sql,
 } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase } from './fixtures.ts';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 
 /** Every user-visible object in the database, outside Hasura's catalog: what a migration changes. */
 async function schemaSnapshot(pool: pg.Pool): Promise<string[]> {

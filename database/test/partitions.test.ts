@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query, sql } from '../src/index.ts';
-import { createTestDatabase, type TestDatabase } from './fixtures.ts';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 
 describe('Database > Time partitions', () => {
   let db: TestDatabase;

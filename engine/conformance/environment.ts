@@ -11,7 +11,7 @@
  */
 import crypto from 'node:crypto';
 import type pg from 'pg';
-import { createPool, query, sql } from '@streamsync/database';
+import { createPool, query, sql, withDatabase } from '@streamsync/database';
 
 const PREFIX = 'hge_conformance_';
 const BASE_EXTENSIONS = ['citext', 'ltree', 'pgcrypto'];
@@ -33,12 +33,6 @@ export interface CaseDatabase {
   name: string;
   url: string;
   drop(): Promise<void>;
-}
-
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 function adminPool(url: string): pg.Pool {

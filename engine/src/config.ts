@@ -6,6 +6,7 @@
 import { ConfigError, readBool, readInt } from '@streamsync/database';
 import { parseCorsPolicy, type CorsPolicy } from './transport/cors.ts';
 import { loadEventsConfig, type EventsConfig } from './events/config.ts';
+import type { LimitSettings } from './limits/index.ts';
 
 export interface EngineConfig {
   host: string;
@@ -36,6 +37,8 @@ export interface EngineConfig {
   maxQueryFields: number;
   /** Most requests in one batch. */
   maxBatchSize: number;
+  /** Request limits: caps for every role, and the defaults of non-admin roles (limits/). */
+  limits: LimitSettings;
   /** Pool size for the `default` source. */
   poolMax: number;
   /** Compiled plans kept per engine. */
@@ -93,6 +96,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     }
   }
   const host = readString(env, 'HASURA_GRAPHQL_SERVER_HOST') ?? '127.0.0.1';
+  // the planner recurses per level: these maxima keep every setting within the stack
+  const maxQueryDepth = readInt(env, 'STREAMSYNC_ENGINE_MAX_QUERY_DEPTH', 30, 1, 100);
+  const maxQueryFields = readInt(env, 'STREAMSYNC_ENGINE_MAX_QUERY_FIELDS', 2000, 1, 1_000_000);
+  const maxBatchSize = readInt(env, 'STREAMSYNC_ENGINE_MAX_BATCH_SIZE', 100, 1, 10_000);
   return {
     host: host === '*' ? '0.0.0.0' : host,
     port: readInt(env, 'HASURA_GRAPHQL_SERVER_PORT', 8080, 0, 65535),
@@ -113,9 +120,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     devMode: readBool(env, 'HASURA_GRAPHQL_DEV_MODE', false),
     enabledApis: new Set(apis),
     maxBodyBytes: readInt(env, 'STREAMSYNC_ENGINE_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024),
-    maxQueryDepth: readInt(env, 'STREAMSYNC_ENGINE_MAX_QUERY_DEPTH', 30, 1, 1000),
-    maxQueryFields: readInt(env, 'STREAMSYNC_ENGINE_MAX_QUERY_FIELDS', 2000, 1, 1_000_000),
-    maxBatchSize: readInt(env, 'STREAMSYNC_ENGINE_MAX_BATCH_SIZE', 100, 1, 10_000),
+    maxQueryDepth,
+    maxQueryFields,
+    maxBatchSize,
+    limits: loadLimitSettings(env, maxQueryDepth, maxQueryFields, maxBatchSize),
     poolMax: readInt(env, 'HASURA_GRAPHQL_PG_CONNECTIONS', 50, 1, 10_000),
     planCacheSize: readInt(env, 'STREAMSYNC_ENGINE_PLAN_CACHE_SIZE', 4096, 0, 1_000_000),
     preparedStatements: readBool(env, 'STREAMSYNC_ENGINE_PREPARED_STATEMENTS', true),
@@ -129,5 +137,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     events: loadEventsConfig(env),
     env,
     logLevel: readString(env, 'LOG_LEVEL') ?? 'info',
+  };
+}
+
+/** 0 in a default-limit setting means "no default of that kind". */
+const orNull = (n: number): number | null => (n === 0 ? null : n);
+
+function loadLimitSettings(
+  env: NodeJS.ProcessEnv,
+  maxDepth: number,
+  maxNodes: number,
+  maxBatch: number,
+): LimitSettings {
+  const rate = readInt(env, 'STREAMSYNC_ENGINE_DEFAULT_RATE_LIMIT', 0, 0, 1_000_000_000);
+  return {
+    caps: {
+      maxNesting: readInt(env, 'STREAMSYNC_ENGINE_MAX_QUERY_NESTING', 256, 8, 512),
+      maxTokens: readInt(env, 'STREAMSYNC_ENGINE_MAX_QUERY_TOKENS', 100_000, 100, 10_000_000),
+      maxDepth,
+      maxNodes,
+      maxBatch,
+      maxInputDepth: readInt(env, 'STREAMSYNC_ENGINE_MAX_INPUT_DEPTH', 32, 2, 100),
+      maxListLength: readInt(env, 'STREAMSYNC_ENGINE_MAX_LIST_LENGTH', 10_000, 1, 10_000_000),
+      maxInputValues: readInt(env, 'STREAMSYNC_ENGINE_MAX_INPUT_VALUES', 100_000, 1, 100_000_000),
+    },
+    defaults: {
+      depth: orNull(readInt(env, 'STREAMSYNC_ENGINE_DEFAULT_DEPTH_LIMIT', 12, 0, 100)),
+      nodes: orNull(readInt(env, 'STREAMSYNC_ENGINE_DEFAULT_NODE_LIMIT', 1000, 0, 1_000_000)),
+      batch: orNull(readInt(env, 'STREAMSYNC_ENGINE_DEFAULT_BATCH_LIMIT', 20, 0, 10_000)),
+      time: orNull(readInt(env, 'STREAMSYNC_ENGINE_DEFAULT_TIME_LIMIT', 10, 0, 86_400)),
+      rate: rate ? { max_reqs_per_min: rate, unique_params: 'IP' } : null,
+    },
   };
 }

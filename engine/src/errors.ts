@@ -84,10 +84,6 @@ export class QErr extends Error {
   }
 }
 
-export const err400 = (code: ErrorCode, message: string, path: PathElem[] = []) =>
-  new QErr(code, message, 400, path);
-export const err401 = (message: string) => new QErr('access-denied', message, 401);
-export const err404 = (message: string) => new QErr('not-found', message, 404);
 export const err500 = (message: string, internal?: unknown) =>
   new QErr('unexpected', message, 500, [], internal);
 
@@ -183,8 +179,10 @@ export function pgInternal(
  * statement and the Postgres error in `internal`.
  */
 export function pgQueryError(e: PgErrorLike, statement?: string, args?: unknown[]): QErr {
-  // raised while running a statement: a WebSocket sends it as an execution error (issue 6)
-  return Object.assign(pgQueryErrorOf(e, statement, args), { postExec: true });
+  // raised while running a statement: a WebSocket sends it as an execution error (issue 6);
+  // already ours (a statement the time limit cancelled): as it is
+  const q = e instanceof QErr ? e : pgQueryErrorOf(e, statement, args);
+  return Object.assign(q, { postExec: true });
 }
 
 function pgQueryErrorOf(e: PgErrorLike, statement?: string, args?: unknown[]): QErr {

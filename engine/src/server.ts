@@ -23,6 +23,7 @@ import { createHttpHandler } from './transport/http.ts';
 import { createMetrics, type EngineMetrics } from './transport/metrics.ts';
 import { startLive, streamFieldsExtension, type LiveServices } from './subscription/index.ts';
 import { EventsService } from './events/service.ts';
+import { EngineLimits } from './limits/index.ts';
 
 export interface Engine {
   config: EngineConfig;
@@ -34,6 +35,8 @@ export interface Engine {
   state: EngineState;
   auth: AuthConfig;
   metrics: EngineMetrics;
+  /** request limits: caps, api_limits, rate counts (limits/) */
+  limits: EngineLimits;
   log: pino.Logger;
   extensions: SchemaExtension[];
   /** Store (when `persist`) and swap in new metadata, checked against `catalog`. */
@@ -140,6 +143,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     log,
     extensions,
     metrics,
+    limits: new EngineLimits(config.limits, (kind) => metrics.limitRefusals.inc({ kind })),
     state: await EngineState.build(pool, stored.metadata, stored.resourceVersion, stateOpts),
     async applyMetadata(metadata, catalog, persist = true) {
       const cat = catalog ?? (await introspectDatabase(pool));

@@ -17,7 +17,7 @@ import {
   REPO_ROOT,
   sql,
 } from '@streamsync/database';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import { loadMetadataDir } from '../src/metadata/load-dir.ts';
 import type { RunningEngine } from '../src/server.ts';
 import { CliReplay, FIXTURES, loadFixture, type Fixture, type Step } from './cli-replay.ts';

@@ -4,7 +4,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import { launchChromium } from '@streamsync/stack/chromium';
 import type { RunningEngine } from '../src/server.ts';
 import { startTestEngine } from './helpers.ts';

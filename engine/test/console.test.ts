@@ -4,7 +4,7 @@
  * only gets anywhere once the engine accepts it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
 import { startTestEngine } from './helpers.ts';
 

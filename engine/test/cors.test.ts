@@ -5,7 +5,7 @@
  * HTTP depend on it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import { loadConfig } from '../src/config.ts';
 import type { RunningEngine } from '../src/server.ts';
 import { startTestEngine } from './helpers.ts';

@@ -1,27 +1,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { query, REPO_ROOT, sql } from '@streamsync/database';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
-import { loadConfig } from '../src/config.ts';
-import { startEngine, type RunningEngine } from '../src/server.ts';
+import { query, sql } from '@streamsync/database';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
+import type { RunningEngine } from '../src/server.ts';
+import { PROJECT_METADATA, startTestEngine } from './helpers.ts';
 
 let db: TestDatabase;
 let engine: RunningEngine;
 let stringified: RunningEngine;
-
-async function start(extra: Record<string, string> = {}): Promise<RunningEngine> {
-  return startEngine(
-    loadConfig({
-      HASURA_GRAPHQL_METADATA_DATABASE_URL: db.url,
-      PG_DATABASE_URL: db.url,
-      HASURA_GRAPHQL_SERVER_PORT: '0',
-      HASURA_GRAPHQL_METADATA_DIR: path.join(REPO_ROOT, 'hasura', 'metadata'),
-      LOG_LEVEL: 'silent',
-      ...extra,
-    }),
-  );
-}
 
 async function gql(
   query: string,
@@ -58,8 +44,11 @@ beforeAll(async () => {
         SELECT 'sensor_readings', e.id, 'temperature', date_trunc('hour', now()) - make_interval(hours => g), 4, 1, 9, 20, 5, now()
           FROM public.entities e, generate_series(0, 3) g WHERE e.key IN ('sensor-0001', 'sensor-0011')`,
   );
-  engine = await start();
-  stringified = await start({ HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES: 'true' });
+  engine = await startTestEngine(db, PROJECT_METADATA);
+  stringified = await startTestEngine(db, {
+    ...PROJECT_METADATA,
+    HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES: 'true',
+  });
 });
 
 afterAll(async () => {

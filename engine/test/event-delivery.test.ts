@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import { spawnEngine, type EngineProcess } from './engine-process.ts';
 import { startReceiver, type TestReceiver } from './webhook-receiver.ts';
 

@@ -5,7 +5,7 @@
  * metrics), manual invocation, redelivery, log clean-up, and the SQL side following the metadata.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
 import { api, gql, metadata, runSql, startTestEngine } from './helpers.ts';
 import { startReceiver, type TestReceiver } from './webhook-receiver.ts';

@@ -1,8 +1,11 @@
 /**
  * Shared helpers for the engine's integration tests: start an engine on a test database and talk
- * to it over HTTP exactly as a client would.
+ * to it over HTTP exactly as a client would. (WebSocket clients and /metrics: live-helpers.ts.)
  */
+import path from 'node:path';
 import { expect } from 'vitest';
+import { REPO_ROOT } from '@streamsync/database';
+import type { TestDatabase } from '@streamsync/testing';
 import { loadConfig } from '../src/config.ts';
 import { startEngine, type RunningEngine } from '../src/server.ts';
 
@@ -15,14 +18,25 @@ export interface GqlResponse {
   }>;
 }
 
+/** Spread into startTestEngine's env: apply hasura/metadata at start, as `npm start` does. */
+export const PROJECT_METADATA = {
+  HASURA_GRAPHQL_METADATA_DIR: path.join(REPO_ROOT, 'hasura', 'metadata'),
+};
+
+/**
+ * An engine on a free port over one database (its metadata and its `default` source), silent,
+ * with `env` on top of that; without PROJECT_METADATA it starts on whatever metadata the database
+ * holds (none for a fresh one).
+ */
 export async function startTestEngine(
-  dbUrl: string,
+  db: TestDatabase | string,
   env: Record<string, string> = {},
 ): Promise<RunningEngine> {
+  const url = typeof db === 'string' ? db : db.url;
   return startEngine(
     loadConfig({
-      HASURA_GRAPHQL_METADATA_DATABASE_URL: dbUrl,
-      PG_DATABASE_URL: dbUrl,
+      HASURA_GRAPHQL_METADATA_DATABASE_URL: url,
+      PG_DATABASE_URL: url,
       HASURA_GRAPHQL_SERVER_PORT: '0',
       LOG_LEVEL: 'silent',
       ...env,

@@ -1,29 +1,9 @@
 /**
- * Helpers for the WebSocket and subscription tests: an engine on a private database, a raw
- * frame-level client (for hand-crafted, even invalid, frames), and reading /metrics.
+ * Helpers for the WebSocket and subscription tests: a raw frame-level client (for hand-crafted,
+ * even invalid, frames) and reading /metrics. (Starting an engine: helpers.ts.)
  */
-import path from 'node:path';
 import WebSocket from 'ws';
-import { REPO_ROOT } from '@streamsync/database';
-import type { TestDatabase } from '@streamsync/database/testing';
-import { loadConfig } from '../src/config.ts';
-import { startEngine, type RunningEngine } from '../src/server.ts';
-
-export async function startTestEngine(
-  db: TestDatabase,
-  extra: Record<string, string> = {},
-): Promise<RunningEngine> {
-  return startEngine(
-    loadConfig({
-      HASURA_GRAPHQL_METADATA_DATABASE_URL: db.url,
-      PG_DATABASE_URL: db.url,
-      HASURA_GRAPHQL_SERVER_PORT: '0',
-      HASURA_GRAPHQL_METADATA_DIR: path.join(REPO_ROOT, 'hasura', 'metadata'),
-      LOG_LEVEL: 'silent',
-      ...extra,
-    }),
-  );
-}
+import type { RunningEngine } from '../src/server.ts';
 
 export const wsUrl = (e: RunningEngine, p = '/v1/graphql') => `${e.url.replace(/^http/, 'ws')}${p}`;
 
@@ -94,11 +74,6 @@ export class RawClient {
     }
   }
 
-  /** The n-th frame (0-based) of any type. */
-  nth(n: number, ms?: number): Promise<Frame> {
-    return this.until(() => this.frames[n], `frame #${n}`, ms);
-  }
-
   /** Frames for an operation id. */
   of(id: string): Frame[] {
     return this.frames.filter((f) => f.id === id);
@@ -142,15 +117,4 @@ export async function metric(
     if (want.every((w) => have.includes(w))) return Number(m[3]);
   }
   return 0;
-}
-
-/** Poll `fn` until it returns a truthy value (for state that no frame announces). */
-export async function eventually<T>(fn: () => Promise<T>, what: string, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }

@@ -4,15 +4,17 @@
  * and pollers, permissions, variable checks, idle pollers, event wake-ups (with a refetch interval
  * so long that only a wake-up can explain a delivery), and a slow consumer.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, subscriptionExchange } from '@urql/core';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import apollo from 'subscriptions-transport-ws';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { query, sql } from '@streamsync/database';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { DEFAULT_CHANGE_CHANNEL, encodeChangeNotice, query, sql } from '@streamsync/database';
+import { createTestDatabase, waitFor, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
-import { eventually, metric, RawClient, startTestEngine, wsUrl } from './live-helpers.ts';
+import { PROJECT_METADATA, startTestEngine } from './helpers.ts';
+import { metric, RawClient, wsUrl, type Frame } from './live-helpers.ts';
 
 const { SubscriptionClient } = apollo;
 
@@ -38,30 +40,35 @@ async function reading(entityId: number, temperature: number, notify = false): P
 }
 
 async function changed(series: number[] | null, table = 'public.sensor_readings'): Promise<void> {
-  const payload = JSON.stringify({
-    v: 1,
+  const payload = encodeChangeNotice({
     tables: [table],
     series: series ? { [table]: series } : {},
   });
-  await query(db.pool, sql`SELECT pg_notify('streamsync_changes', ${sql.value(payload)})`);
+  await query(
+    db.pool,
+    sql`SELECT pg_notify(${sql.value(DEFAULT_CHANGE_CHANNEL)}, ${sql.value(payload)})`,
+  );
 }
 
 beforeAll(async () => {
   db = await createTestDatabase({ prefix: 'live' });
   polling = await startTestEngine(db, {
+    ...PROJECT_METADATA,
     HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL: '50',
     STREAMSYNC_ENGINE_EVENT_WAKEUPS: 'false',
   });
   evented = await startTestEngine(db, {
+    ...PROJECT_METADATA,
     HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL: '600000',
   });
   slow = await startTestEngine(db, {
+    ...PROJECT_METADATA,
     HASURA_GRAPHQL_LIVE_QUERIES_MULTIPLEXED_REFETCH_INTERVAL: '20',
     STREAMSYNC_ENGINE_EVENT_WAKEUPS: 'false',
     STREAMSYNC_ENGINE_WS_SEND_BUFFER_BYTES: '1024',
     STREAMSYNC_ENGINE_WS_MAX_QUEUED_BYTES: '1048576',
   });
-  await eventually(async () => evented.engine.live?.wakeups?.listening, 'the LISTEN connection');
+  await waitFor('the LISTEN connection', async () => evented.engine.live?.wakeups?.listening);
 });
 
 afterAll(async () => {
@@ -101,8 +108,9 @@ function urqlClient(
   return { client, ws };
 }
 
-async function waitFor<T>(list: T[], n: number, what: string): Promise<T> {
-  await eventually(async () => list.length >= n, what);
+/** The n-th (1-based) result a client received, once it has. */
+async function nthResult<T>(list: T[], n: number, what: string): Promise<T> {
+  await waitFor(what, () => list.length >= n);
   return list[n - 1]!;
 }
 
@@ -113,9 +121,9 @@ describe('Engine > Live queries > Stock clients', () => {
     const sub = client
       .subscription(LATEST, { id: 3 })
       .subscribe((r) => results.push({ data: r.data, error: r.error }));
-    expect((await waitFor(results, 1, 'first result')).data).toEqual({ sensor_readings: [] });
+    expect((await nthResult(results, 1, 'first result')).data).toEqual({ sensor_readings: [] });
     await reading(3, 21.5);
-    expect((await waitFor(results, 2, 'the change')).data).toEqual({
+    expect((await nthResult(results, 2, 'the change')).data).toEqual({
       sensor_readings: [{ entity_id: 3, temperature: 21.5 }],
     });
     sub.unsubscribe();
@@ -140,10 +148,10 @@ describe('Engine > Live queries > Stock clients', () => {
       });
       return c;
     });
-    await waitFor(results.owner!, 1, 'owner first');
-    await waitFor(results.other!, 1, 'other first');
+    await nthResult(results.owner!, 1, 'owner first');
+    await nthResult(results.other!, 1, 'other first');
     await reading(4, 30);
-    expect((await waitFor(results.owner!, 2, 'owner change')).data).toEqual({
+    expect((await nthResult(results.owner!, 2, 'owner change')).data).toEqual({
       sensor_readings: [{ entity_id: 4, temperature: 30 }],
     });
     // the other user's result never changed: still its single first message, which was empty
@@ -162,14 +170,14 @@ describe('Engine > Live queries > Cohorts and pollers', () => {
       kind: 'live',
       trigger: 'interval',
     });
-    await eventually(
+    await waitFor(
+      'five more polls',
       async () =>
         (await metric(polling, 'engine_subscription_polls_total', {
           kind: 'live',
           trigger: 'interval',
         })) >=
         before + 5,
-      'five more polls',
     );
     expect(c.of('u')).toHaveLength(1);
     await reading(5, 1);
@@ -219,13 +227,13 @@ describe('Engine > Live queries > Cohorts and pollers', () => {
     });
     const pollers = await metric(polling, 'engine_subscription_pollers', { kind: 'live' });
     c.send({ id: 'x', type: 'complete' });
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
     expect(await metric(polling, 'engine_subscription_pollers', { kind: 'live' })).toBe(pollers);
     c.send({ id: 'y', type: 'complete' });
-    await eventually(
+    await waitFor(
+      'the idle poller to go',
       async () =>
         (await metric(polling, 'engine_subscription_pollers', { kind: 'live' })) === pollers - 1,
-      'the idle poller to go',
     );
     c.close();
   });
@@ -324,14 +332,31 @@ describe('Engine > Live queries > Event wake-ups', () => {
           'subscription { entities(where: {id: {_eq: 14}}) { id sensor_readings: sensor_readings_aggregate { aggregate { count } } } }',
       },
     });
-    await c.until(() => c.of('r').length === 1, 'first message');
+    const first = await c.until(() => c.of('r')[0], 'first message');
+    const count = (f: Frame) =>
+      (
+        f.payload as {
+          data: { entities: Array<{ sensor_readings: { aggregate: { count: number } } }> };
+        }
+      ).data.entities[0]!.sensor_readings.aggregate.count;
     const polls = () =>
       metric(evented, 'engine_subscription_polls_total', { kind: 'live', trigger: 'wakeup' });
-    const before = await polls();
+    const wakeups = (outcome: 'matched' | 'none') =>
+      metric(evented, 'engine_subscription_wakeups_total', { outcome });
+    const pollsBefore = await polls();
+    const ignoredBefore = await wakeups('none');
+    // a new reading of entity 14, not announced: only a poll can show it
+    await reading(14, 1);
+    // a table the subscription does not read: the notice matches no poller and polls nothing
     await changed(null, 'public.market_trades');
+    await waitFor('the market_trades notice', async () => (await wakeups('none')) > ignoredBefore);
+    expect(await polls()).toBe(pollsBefore);
+    expect(c.of('r')).toHaveLength(1);
+    // the table read through the relationship: the poller wakes and sends the new count
     await changed(null, 'public.sensor_readings');
-    await eventually(async () => (await polls()) > before, 'a wake-up poll');
-    void c;
+    const next = await c.until(() => c.of('r')[1], 'the change through the relationship');
+    expect(count(next)).toBe(count(first) + 1);
+    expect(await polls()).toBeGreaterThan(pollsBefore);
     c.close();
   });
 });
@@ -345,13 +370,18 @@ describe('Engine > Live queries > Wake-up connection', () => {
       sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
            WHERE application_name = 'streamsync-engine-wakeups' AND datname = current_database()`,
     );
-    await eventually(async () => wakeups.connects > before && wakeups.listening, 'a reconnect');
+    await waitFor('a reconnect', async () => wakeups.connects > before && wakeups.listening);
+    expect(wakeups.connects).toBe(before + 1);
     const c = await RawClient.open(wsUrl(evented), 'graphql-transport-ws');
     await c.init();
     c.send({ id: 'w', type: 'subscribe', payload: { query: LATEST, variables: { id: 15 } } });
     await c.until(() => c.of('w').length === 1, 'first message');
     await reading(15, 15, true);
-    await c.until(() => c.of('w').length === 2, 'the notified change');
+    // the refetch interval is 10 minutes: the new connection delivered the notification
+    const next = await c.until(() => c.of('w')[1], 'the notified change');
+    expect(next.payload).toEqual({
+      data: { sensor_readings: [{ entity_id: 15, temperature: 15 }] },
+    });
     c.close();
   });
 });
@@ -373,14 +403,14 @@ describe('Engine > Live queries > Slow consumers', () => {
     socket.pause();
     const dropped = () => metric(slow, 'engine_websocket_frames_dropped_total');
     let n = 0;
-    await eventually(
+    await waitFor(
+      'a coalesced frame',
       async () => {
         await reading(20, n++);
-        await new Promise((r) => setTimeout(r, 30));
+        await sleep(30);
         return (await dropped()) > 0;
       },
-      'a coalesced frame',
-      60_000,
+      { timeoutMs: 60_000 },
     );
     socket.resume();
     // the socket survives and catches up with the latest result
@@ -407,15 +437,15 @@ describe('Engine > Live queries > Slow consumers', () => {
     const q =
       'query { sensor_readings(where: {entity_id: {_eq: 20}}) { ts temperature humidity pressure battery } }';
     let i = 0;
-    await eventually(
+    await waitFor(
+      'the slow-consumer close',
       async () => {
         for (let k = 0; k < 5; k++)
           c.send({ id: `q${i++}`, type: 'subscribe', payload: { query: q } });
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
         return (await metric(slow, 'engine_websocket_slow_consumer_closes_total')) > 0;
       },
-      'the slow-consumer close',
-      60_000,
+      { timeoutMs: 60_000 },
     );
     socket.resume();
     const closed = await c.waitClosed();

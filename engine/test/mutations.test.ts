@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { query, sql } from '@streamsync/database';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
 import { gql, metadata, runSql, startTestEngine } from './helpers.ts';
 

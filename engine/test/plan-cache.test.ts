@@ -5,29 +5,15 @@
  * variable values that would have planned differently; and whatever the cache holds, every
  * answer is the one an engine without a cache gives.
  */
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '@streamsync/database';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
-import { loadConfig } from '../src/config.ts';
-import { startEngine, type RunningEngine } from '../src/server.ts';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
+import type { RunningEngine } from '../src/server.ts';
+import { PROJECT_METADATA, startTestEngine } from './helpers.ts';
 import { RawClient, wsUrl } from './live-helpers.ts';
 
 let db: TestDatabase;
 let cached: RunningEngine;
 let uncached: RunningEngine;
-
-async function start(extra: Record<string, string> = {}): Promise<RunningEngine> {
-  return startEngine(
-    loadConfig({
-      HASURA_GRAPHQL_METADATA_DATABASE_URL: db.url,
-      PG_DATABASE_URL: db.url,
-      HASURA_GRAPHQL_SERVER_PORT: '0',
-      LOG_LEVEL: 'silent',
-      ...extra,
-    }),
-  );
-}
 
 async function post(
   e: RunningEngine,
@@ -79,11 +65,9 @@ const asUser = (id: string) => ({ 'x-hasura-role': 'user', 'x-hasura-user-id': i
 
 beforeAll(async () => {
   db = await createTestDatabase({ prefix: 'engine_plan_cache' });
-  cached = await start({
-    HASURA_GRAPHQL_METADATA_DIR: path.join(REPO_ROOT, 'hasura', 'metadata'),
-  });
+  cached = await startTestEngine(db, PROJECT_METADATA);
   // the reference: the same metadata (already stored), no plan cache at all
-  uncached = await start({ STREAMSYNC_ENGINE_PLAN_CACHE_SIZE: '0' });
+  uncached = await startTestEngine(db, { STREAMSYNC_ENGINE_PLAN_CACHE_SIZE: '0' });
 });
 
 afterAll(async () => {

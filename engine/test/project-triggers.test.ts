@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@streamsync/database';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
 import { api, metadata, startTestEngine } from './helpers.ts';
 import { startReceiver, type TestReceiver } from './webhook-receiver.ts';
@@ -47,7 +47,6 @@ describe('Engine > Project triggers', () => {
       ]),
     ).toEqual([
       ['maintain_partitions', '{{STREAMSYNC_WEBHOOK_BASE}}/hooks/maintain-partitions', '7 * * * *'],
-      ['evaluate_demo_alerts', '{{STREAMSYNC_WEBHOOK_BASE}}/hooks/evaluate-alerts', '* * * * *'],
     ]);
     // the scheduler fills in each cron trigger's next events as it starts
     const upcoming = async () =>
@@ -67,8 +66,9 @@ describe('Engine > Project triggers', () => {
     const r = await api(engine, '/v2/query', {
       type: 'run_sql',
       args: {
-        sql: `INSERT INTO public.demo_alerts (rule_id, rule_name, entity_id, metric, op, threshold, bucket, value)
-              SELECT id, name, 1, metric, op, threshold, date_trunc('minute', now()), 42 FROM public.demo_alert_rules LIMIT 1`,
+        sql: `INSERT INTO public.alerts (rule_name, stream, metric, op, threshold, for_seconds, entity_id,
+                                           started_at, fired_at, fired_value)
+              VALUES ('hot sensor', 'sensor_readings', 'temperature', 'above', 30, 0, 1, now(), now(), 42)`,
       },
     });
     expect(r.status, JSON.stringify(r.body)).toBe(200);

@@ -4,23 +4,13 @@
  * listeners (the WebSocket transport closes sockets with 1012 on that event).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@streamsync/testing';
 import type { MetadataChange, RunningEngine } from '../src/server.ts';
 import { gql, metadata, runSql, startTestEngine } from './helpers.ts';
 
 let db: TestDatabase;
 let a: RunningEngine;
 let b: RunningEngine;
-
-async function eventually<T>(fn: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 beforeAll(async () => {
   db = await createTestDatabase({ prefix: 'sync', empty: true });
@@ -46,9 +36,9 @@ describe('Engine > Schema sync', () => {
     );
     await metadata(a, { type: 'pg_track_table', args: { table: 'device' } });
     expect(seenA.map((c) => c.cause)).toEqual(['api']);
-    const data = await eventually(async () => {
+    const data = await waitFor('the other engine to serve the new table', async () => {
       const r = await gql(b, `{ device { name } }`);
-      return r.data ? r.data : undefined;
+      return r.data;
     });
     expect(data).toEqual({ device: [{ name: 'd1' }] });
     expect(b.engine.state.resourceVersion).toBe(a.engine.state.resourceVersion);
@@ -66,8 +56,9 @@ describe('Engine > Schema sync', () => {
       expect(fresh.engine.state.resourceVersion).toBe(a.engine.state.resourceVersion);
       expect((await gql(fresh, `{ device { name } }`)).data).toEqual({ device: [{ name: 'd1' }] });
       await metadata(a, { type: 'pg_untrack_table', args: { table: 'device' } });
-      await eventually(async () =>
-        fresh.engine.state.resourceVersion === a.engine.state.resourceVersion ? true : undefined,
+      await waitFor(
+        'the new engine to follow the change',
+        () => fresh.engine.state.resourceVersion === a.engine.state.resourceVersion,
       );
       const r = await gql(fresh, `{ device { name } }`);
       expect(r.errors![0]!.message).toBe("field 'device' not found in type: 'query_root'");

@@ -4,12 +4,14 @@
  * when writers commit out of cursor order (tables with the commit-order column), while a table
  * without it shows Hasura's hole.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPool, query, sql } from '@streamsync/database';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
-import { eventually, metric, RawClient, startTestEngine, wsUrl } from './live-helpers.ts';
+import { PROJECT_METADATA, startTestEngine } from './helpers.ts';
+import { metric, RawClient, wsUrl } from './live-helpers.ts';
 
 let db: TestDatabase;
 let engine: RunningEngine;
@@ -27,6 +29,7 @@ const STREAM = `subscription ($from: timestamptz!, $ids: [bigint!]!, $n: Int!) {
 beforeAll(async () => {
   db = await createTestDatabase({ prefix: 'stream' });
   engine = await startTestEngine(db, {
+    ...PROJECT_METADATA,
     HASURA_GRAPHQL_STREAMING_QUERIES_MULTIPLEXED_REFETCH_INTERVAL: '50',
     STREAMSYNC_ENGINE_EVENT_WAKEUPS: 'false',
   });
@@ -84,7 +87,7 @@ describe('Engine > Streaming > Batches', () => {
     const polls = () =>
       metric(engine, 'engine_subscription_polls_total', { kind: 'stream', trigger: 'interval' });
     const before = await polls();
-    await eventually(async () => (await polls()) >= before + 5, 'five polls');
+    await waitFor('five polls', async () => (await polls()) >= before + 5);
     expect(s.batches()).toEqual([]);
     await insert(writers, 32, 10_000); // before the initial value: never sent
     await insert(writers, 32, 60_000);
@@ -180,7 +183,7 @@ describe('Engine > Streaming > Completeness', () => {
             mine.push(`${entity}@${BASE + ms}`);
           }
           // hold the transaction a little, so commits interleave out of cursor order
-          await new Promise((r) => setTimeout(r, Math.floor(random() * 30)));
+          await sleep(Math.floor(random() * 30));
           await query(client, sql`COMMIT`);
           for (const k of mine) committed.add(k);
         } finally {

@@ -6,9 +6,10 @@
  */
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
-import { RawClient, startTestEngine, wsUrl } from './live-helpers.ts';
+import { PROJECT_METADATA, startTestEngine } from './helpers.ts';
+import { RawClient, wsUrl } from './live-helpers.ts';
 
 const SECRET = 'ws-test-admin-secret';
 const JWT_KEY = 'a-jwt-key-for-the-websocket-tests-0123456789';
@@ -21,12 +22,17 @@ let limited: RunningEngine;
 
 beforeAll(async () => {
   db = await createTestDatabase({ prefix: 'ws' });
-  open = await startTestEngine(db, { HASURA_GRAPHQL_WEBSOCKET_CONNECTION_INIT_TIMEOUT: '1' });
+  open = await startTestEngine(db, {
+    ...PROJECT_METADATA,
+    HASURA_GRAPHQL_WEBSOCKET_CONNECTION_INIT_TIMEOUT: '1',
+  });
   secured = await startTestEngine(db, {
+    ...PROJECT_METADATA,
     HASURA_GRAPHQL_ADMIN_SECRET: SECRET,
     HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: JWT_KEY }),
   });
   limited = await startTestEngine(db, {
+    ...PROJECT_METADATA,
     STREAMSYNC_ENGINE_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '2',
     STREAMSYNC_ENGINE_MAX_SUBSCRIPTIONS: '3',
   });
@@ -356,7 +362,7 @@ describe('Engine > WebSocket > Lifecycle', () => {
   });
 
   it('should close open sockets with 1012 when the engine shuts down', async () => {
-    const own = await startTestEngine(db);
+    const own = await startTestEngine(db, PROJECT_METADATA);
     const c = await RawClient.open(wsUrl(own), 'graphql-ws');
     await c.init();
     await own.close();

@@ -2,7 +2,13 @@
  * The worker's settings, all from the environment and all read at start: a bad value stops the
  * process before it touches Kafka or Postgres, with a message that names the variable.
  */
-import { ConfigError, databaseSettings, readInt } from '@streamsync/database';
+import {
+  ConfigError,
+  DEFAULT_CHANGE_CHANNEL,
+  databaseSettings,
+  isChangeChannelName,
+  readInt,
+} from '@streamsync/database';
 import { parseBrokers } from './kafka/topics.ts';
 
 export interface WorkerConfig {
@@ -41,7 +47,6 @@ export interface WorkerConfig {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-const CHANNEL = /^[a-z_][a-z0-9_]{0,62}$/;
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
 
 export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -62,6 +67,9 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     throw new ConfigError('LOG_LEVEL', `expected one of ${LOG_LEVELS.join(', ')}`);
   }
   const sessionTimeoutMs = readInt(env, 'ETL_SESSION_TIMEOUT_MS', 30_000, 6_000, 300_000);
+  const notifyChannel = text('ETL_NOTIFY_CHANNEL', DEFAULT_CHANGE_CHANNEL);
+  if (!isChangeChannelName(notifyChannel))
+    throw new ConfigError('ETL_NOTIFY_CHANNEL', 'expected a lower-case identifier');
   return {
     databaseUrl: db.url,
     poolMax: db.poolMax,
@@ -80,7 +88,7 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     partitionsConcurrency: readInt(env, 'ETL_PARTITIONS_CONCURRENCY', 3, 1, 64),
     sessionTimeoutMs,
     retryMaxMs: readInt(env, 'ETL_RETRY_MAX_MS', 10_000, 100, 600_000),
-    notifyChannel: text('ETL_NOTIFY_CHANNEL', 'streamsync_changes', CHANNEL),
+    notifyChannel,
     pipelinePollMs: readInt(env, 'ETL_PIPELINE_POLL_MS', 5000, 0, 3_600_000),
     topicPartitions: readInt(env, 'ETL_TOPIC_PARTITIONS', 3, 1, 1000),
     logLevel,

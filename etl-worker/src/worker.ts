@@ -7,6 +7,7 @@ import { Kafka } from 'kafkajs';
 import type pino from 'pino';
 import { createPool, isTransientPgError, query, sql } from '@streamsync/database';
 import type { WorkerConfig } from './config.ts';
+import { AlertRuleSet } from './alerts/rule-set.ts';
 import { DeadLetterPublisher } from './kafka/dead-letters.ts';
 import { GroupConsumer } from './kafka/group-consumer.ts';
 import { ensureTopics } from './kafka/topics.ts';
@@ -37,10 +38,17 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
     logCreator: kafkaLogCreator(log),
     retry: { retries: 8, initialRetryTime: 300, maxRetryTime: config.retryMaxMs },
   });
+  const alertRules = new AlertRuleSet({
+    pool,
+    connectionString: config.databaseUrl,
+    pollMs: config.pipelinePollMs,
+    log,
+  });
   const writer = new BatchWriter({
     pool,
     groupId: config.groupId,
     notifyChannel: config.notifyChannel,
+    alertRules,
   });
   const deadLetters = new DeadLetterPublisher(kafka, config.deadLetterTopic);
   const tableErrors = new Map<string, string>();
@@ -154,6 +162,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
   for (let backoff = 200; !first; backoff = Math.min(backoff * 2, config.retryMaxMs)) {
     try {
       first = await registry.start();
+      await alertRules.start();
       pgOk = true;
     } catch (err) {
       if (!isTransientPgError(err)) {
@@ -175,6 +184,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
     async stop() {
       clearInterval(probe);
       await registry.stop();
+      await alertRules.stop();
       await consumer.stop();
       await deadLetters.disconnect();
       await ops.close();

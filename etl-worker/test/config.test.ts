@@ -4,7 +4,8 @@
  * retry them forever instead of exiting.
  */
 import { describe, expect, it } from 'vitest';
-import { spawnWorker, useWorkerCleanup, waitFor } from './harness.ts';
+import { waitFor } from '@streamsync/testing';
+import { spawnWorker, useWorkerCleanup } from './harness.ts';
 
 useWorkerCleanup();
 

@@ -2,11 +2,12 @@
  * The worker against the real broker and Postgres: a plain load (values converted, derived fields,
  * entities, rollups, the change notification), then exactly once across repeated `kill -9`.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
-import { query, sql } from '@streamsync/database';
+import { decodeChangeNotice, DEFAULT_CHANGE_CHANNEL, query, sql } from '@streamsync/database';
+import { waitFor } from '@streamsync/testing';
 import {
-  CHANGES_CHANNEL,
   consumedCount,
   copyPipeline,
   createTopic,
@@ -30,7 +31,6 @@ import {
   storedOffsets,
   uid,
   useWorkerCleanup,
-  waitFor,
   waitForConsumed,
   type SensorSetup,
   type WorkerProcess,
@@ -65,7 +65,7 @@ describe('ETL worker > exactly once', () => {
   it('should load two series with converted units, derived fields, new entities, rollups and a change notification', async () => {
     const s = await sensorSetup({ devices: 2 });
     const { db, series } = s;
-    const changes = await listen(db.url, CHANGES_CHANNEL);
+    const changes = await listen(db.url, DEFAULT_CHANGE_CHANNEL);
     const worker = await startWorker(workerFor(s, 'happy'));
     const kafka = await producer(s.brokers);
     await kafka.send(s.topic, sensorMessages(series, 0, 1000));
@@ -101,9 +101,8 @@ describe('ETL worker > exactly once', () => {
     // the engine is told which tables and series changed, after the commit
     const ids = entities.map((e) => Number(e.id)).sort();
     const parsed = await waitFor('a change notification naming the tables', () => {
-      const all = changes.payloads.map(
-        (p) => JSON.parse(p) as { tables: string[]; series: Record<string, number[]> },
-      );
+      // what the engine reads: decoding also checks the version and the shape
+      const all = changes.payloads.map((p) => decodeChangeNotice(p));
       return all.length > 0 && all.some((n) => n.tables.includes('public.entities')) ? all : null;
     });
     const tables = new Set(parsed.flatMap((n) => n.tables));
@@ -171,7 +170,7 @@ describe('ETL worker > exactly once', () => {
           abort: () => (w.exit ? `worker ${w.exitDescription()}` : undefined),
         },
       );
-      await new Promise((r) => setTimeout(r, random() * 100));
+      await sleep(random() * 100);
       const exit = await worker.kill('SIGKILL');
       expect(exit.signal).toBe('SIGKILL');
       const at = await consumedCount(s.db.pool, s.group, s.topic);

@@ -29,45 +29,15 @@ import {
 import pg from 'pg';
 import { afterAll, afterEach, expect, inject } from 'vitest';
 import { query, sql, type Queryable } from '@streamsync/database';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
-import { freePort } from '../../stack/src/ports.ts';
+import { createTestDatabase, waitFor, type TestDatabase } from '@streamsync/testing';
+import { freePort } from '@streamsync/stack/ports';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const WORKER_ENTRY = path.join(REPO_ROOT, 'etl-worker', 'src', 'main.ts');
-/** the notification channel the worker publishes changes on (its default) */
-export const CHANGES_CHANNEL = 'streamsync_changes';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** A random suffix for topics, groups, pipelines and tables: lower-case hex. */
 export function uid(bytes = 4): string {
   return randomBytes(bytes).toString('hex');
-}
-
-/** Poll `probe` until it returns something truthy; throw with `what` (and the last value) at the deadline. */
-export async function waitFor<T>(
-  what: string,
-  probe: () => Promise<T> | T,
-  opts: { timeoutMs?: number; intervalMs?: number; abort?: () => string | undefined } = {},
-): Promise<NonNullable<T>> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
-  let last: unknown;
-  for (;;) {
-    const reason = opts.abort?.();
-    if (reason) throw new Error(`while waiting for ${what}: ${reason}`);
-    try {
-      const v = await probe();
-      if (v) return v as NonNullable<T>;
-      last = v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const detail = last instanceof Error ? last.message : JSON.stringify(last);
-      throw new Error(`timed out waiting for ${what} (last: ${detail})`);
-    }
-    await sleep(opts.intervalMs ?? 200);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

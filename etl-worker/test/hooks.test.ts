@@ -1,12 +1,13 @@
 /**
  * The worker's webhooks for the GraphQL server's cron and event triggers, on a real Postgres with
- * the project's migrations and seeds: partition maintenance, alert evaluation (idempotent), the
- * alert notification (logged and counted), the shared secret, and bad bodies.
+ * the project's migrations and seeds: partition maintenance, the alert notification (logged and
+ * counted),
+ * the shared secret, and bad bodies.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
-import { createPool, query, sql } from '@streamsync/database';
-import { createTestDatabase, type TestDatabase } from '@streamsync/database/testing';
+import { createPool } from '@streamsync/database';
+import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import { startOpsServer } from '../src/ops/http.ts';
 import { WorkerMetrics } from '../src/ops/metrics.ts';
 
@@ -72,39 +73,35 @@ describe('Worker > Webhooks', () => {
     expect(tables).toEqual(expect.arrayContaining(['sensor_readings', 'rollups_1m']));
   });
 
-  it('should record the minutes that crossed the demo rule once, and notify each alert', async () => {
-    const { rows } = await query<{ id: string }>(
-      pool,
-      sql`SELECT id::text FROM public.entities WHERE kind = 'sensor' ORDER BY id LIMIT 2`,
-    );
-    const [hot, cool] = rows.map((r) => r.id);
-    await query(
-      pool,
-      sql`INSERT INTO public.rollups_1m (stream, entity_id, metric, bucket, count, min, max, sum, last, last_ts)
-          VALUES ('sensor_readings', ${sql.value(hot)}::bigint, 'temperature', date_trunc('minute', now()), 2, 34, 36, 70, 36, now()),
-                 ('sensor_readings', ${sql.value(cool)}::bigint, 'temperature', date_trunc('minute', now()), 2, 20, 22, 42, 22, now())`,
-    );
-    const first = await post('/hooks/evaluate-alerts', {});
-    expect(first).toEqual({ status: 200, body: { fired: 1 } });
-    expect((await post('/hooks/evaluate-alerts', {})).body).toEqual({ fired: 0 });
-    const alerts = await query<{ entity_id: string; value: number; rule_name: string }>(
-      pool,
-      sql`SELECT entity_id::text, value, rule_name FROM public.demo_alerts`,
-    );
-    expect(alerts.rows).toEqual([{ entity_id: hot, value: 35, rule_name: 'hot sensor' }]);
-
+  it('should log and count each alert notification, and refuse bodies that are not one', async () => {
+    const alert = {
+      id: '7',
+      rule_name: 'hot sensor',
+      stream: 'sensor_readings',
+      entity_id: '3',
+      metric: 'temperature',
+      op: 'above',
+      threshold: 30,
+      state: 'firing',
+      fired_value: 35,
+      fired_at: '2026-01-01T00:00:00+00:00',
+    };
     const payload = {
       id: 'e1',
       trigger: { name: 'alert_fired' },
-      table: { schema: 'public', name: 'demo_alerts' },
-      event: { op: 'INSERT', data: { old: null, new: alerts.rows[0] } },
+      table: { schema: 'public', name: 'alerts' },
+      event: { op: 'INSERT', data: { old: null, new: alert } },
     };
     expect(await post('/hooks/alert-fired', payload)).toEqual({
       status: 200,
       body: { notified: true },
     });
-    const text = await metrics.registry.metrics();
-    expect(text).toMatch(/etl_alerts_notified_total 1/);
+    const resolved = {
+      ...payload,
+      event: { op: 'UPDATE', data: { old: alert, new: { ...alert, state: 'resolved' } } },
+    };
+    expect((await post('/hooks/alert-fired', resolved)).status).toBe(200);
+    expect(await metrics.registry.metrics()).toMatch(/etl_alerts_notified_total 2/);
     expect((await post('/hooks/alert-fired', '{"no json')).status).toBe(400);
     expect((await post('/hooks/alert-fired', { event: {} })).status).toBe(400);
   });

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -185,9 +186,9 @@ describe('Producer > Live service', () => {
       const deadline = Date.now() + 20_000;
       while ((await fetch(`${base}/healthz`)).status !== 200) {
         expect(Date.now()).toBeLessThan(deadline);
-        await new Promise((r) => setTimeout(r, 100));
+        await sleep(100);
       }
-      await new Promise((r) => setTimeout(r, 2500));
+      await sleep(2500);
       const metrics = await (await fetch(`${base}/metrics`)).text();
       const sent = (stream: string) =>
         Number(

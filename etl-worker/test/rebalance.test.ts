@@ -4,7 +4,9 @@
  * with SIGTERM in the middle of it (it must leave the group and exit 0 promptly), and the second
  * finishes.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '@streamsync/testing';
 import {
   consumedCount,
   expectExactLoad,
@@ -14,7 +16,6 @@ import {
   sensorSetup,
   startWorker,
   useWorkerCleanup,
-  waitFor,
   waitForConsumed,
   type SensorSetup,
   type WorkerProcess,
@@ -64,7 +65,7 @@ describe('ETL worker > rebalance', () => {
         // a burst goes in one request: it lands at once, ahead of the consumers
         await kafka.send(s.topic, sensorMessages(s.series, produced, to), size);
         produced = to;
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
     })();
     production.catch(() => {});

@@ -6,13 +6,14 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createPool } from '@streamsync/database';
 import { startEmbeddedPostgres, type EmbeddedServer } from '@streamsync/database/embedded';
-import type { TestDatabase } from '@streamsync/database/testing';
-import { ensureKafkaJars, startKafka, type KafkaBroker } from '../../stack/src/kafka.ts';
-import { freePort, freePorts } from '../../stack/src/ports.ts';
-import { prepareDatabase } from '../../stack/src/postgres.ts';
+import { waitFor, type TestDatabase } from '@streamsync/testing';
+import { ensureKafkaJars, startKafka, type KafkaBroker } from '@streamsync/stack/kafka';
+import { freePort, freePorts } from '@streamsync/stack/ports';
+import { prepareDatabase } from '@streamsync/stack/postgres';
 import {
   consumedCount,
   expectExactLoad,
@@ -22,14 +23,11 @@ import {
   sensorSetup,
   startWorker,
   useWorkerCleanup,
-  waitFor,
   waitForConsumed,
   type SensorSetup,
 } from './harness.ts';
 
 useWorkerCleanup();
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function tempRoot(prefix: string): Promise<string> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), prefix));

@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from 'kafkajs';
 import { query, sql, type Queryable } from '@streamsync/database';
+import { waitFor } from '@streamsync/testing';
 import {
   consumedCount,
   copyPipeline,
@@ -18,7 +19,6 @@ import {
   startWorker,
   uid,
   useWorkerCleanup,
-  waitFor,
   waitForConsumed,
   withAdmin,
   createTopic,

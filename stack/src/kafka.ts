@@ -14,6 +14,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { freePorts } from './ports.ts';
 
@@ -70,7 +71,6 @@ const MAVEN_HINT =
   'or set KAFKA_BROKERS to use an existing cluster';
 
 const noop: Log = () => {};
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 // ---------------------------------------------------------------------------------------------
 // Prerequisites

@@ -206,12 +206,14 @@ function serviceSpec(
           GRAPHQL_URL: `${engineUrl}/v1/graphql`,
           GRAPHQL_PUBLIC_URL: ctx.env.GRAPHQL_PUBLIC_URL || `${engineUrl}/v1/graphql`,
           STREAMSYNC_JWT_KEY: secrets.jwtKey,
+          // the local stack is one person's: they own the dashboards they make (unless a proxy names users)
+          ...(ctx.env.STREAMSYNC_WEB_USER_HEADER ? {} : { STREAMSYNC_WEB_USER_ID: 'local' }),
           ...pick(ctx.env, [
             'GRAPHQL_PUBLIC_WS_URL',
             'STREAMSYNC_TOKEN_TTL_S',
             'STREAMSYNC_WEB_ROLE',
             'STREAMSYNC_WEB_USER_ID',
-            'STREAMSYNC_BENCH_PAGES',
+            'STREAMSYNC_WEB_USER_HEADER',
           ]),
         },
         healthUrl: `http://127.0.0.1:${ports.web}/api/healthz`,

@@ -1,15 +1,17 @@
 /**
- * vitest global setup: the services every test suite may use, started once per run and stopped at
- * the end. Postgres: a fresh embedded server in a temporary folder on a free port (or the server
- * named by DATABASE_URL), with a template database migrated and seeded once, which each test file
+ * vitest global setup of the integration lane: the services its tests use, started once per run
+ * and stopped at the end; nothing at all when the run has only unit projects (vitest.config.ts).
+ * Postgres: a fresh embedded server in a temporary folder on a free port (or the server named by
+ * DATABASE_URL), with a template database migrated and seeded once, which each test file
  * clones (CREATE DATABASE … TEMPLATE) for isolation. Kafka: a broker in a temporary folder on free
- * ports (or the cluster named by KAFKA_BROKERS). Tests read them through `inject()`.
+ * ports (or the cluster named by KAFKA_BROKERS). Tests read them through `inject()` (typed in
+ * @streamsync/testing, whose createTestDatabase() makes the per-file database).
  */
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { createPool, query, sql } from '@streamsync/database';
+import { createPool, query, sql, withDatabase } from '@streamsync/database';
 import { startEmbeddedPostgres } from '@streamsync/database/embedded';
 import { resolveKafka } from '../src/kafka.ts';
 import { freePort } from '../src/ports.ts';
@@ -17,17 +19,9 @@ import { prepareDatabase } from '../src/postgres.ts';
 
 export const TEMPLATE_DB = 'streamsync_template';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** Connection URL of a maintenance database on the test server (for CREATE DATABASE). */
-    pgAdminUrl: string;
-    /** Name of the migrated and seeded template database. */
-    pgTemplateDb: string;
-    kafkaBrokers: string[];
-  }
-}
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const integration = project.vitest.projects.some((p) => p.config.sequence.groupOrder > 0);
+  if (!integration) return async () => {};
   const root = await fs.mkdtemp(path.join(os.tmpdir(), 'streamsync-test-'));
   // the embedded server runs as the postgres user when we are root: it must reach its data folder
   await fs.chmod(root, 0o755);
@@ -83,10 +77,4 @@ export default async function setup(project: TestProject): Promise<() => Promise
     for (const stop of stops.reverse()) await stop().catch((e) => console.error('teardown:', e));
     await fs.rm(root, { recursive: true, force: true });
   };
-}
-
-export function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, Partitioners, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePorts } from '../src/ports.ts';
@@ -116,7 +117,7 @@ async function consumeAll(brokers: string[], groupId: string, count: number): Pr
       while ((await committedTotal(admin, groupId)) < count) {
         if (Date.now() > deadline)
           throw new Error(`group ${groupId} never committed ${count} offsets`);
-        await new Promise((r) => setTimeout(r, 200));
+        await sleep(200);
       }
     });
   } finally {

@@ -6,12 +6,16 @@ import { HowToAddStream } from '@/components/ui/empty-state';
 import { chartFields } from '@/lib/graphql/documents';
 import type { DiscoveredStream } from '@/lib/graphql/schema-discovery';
 import { fetchDiscovery } from '@/lib/server/graphql';
-import { fetchCountSince, fetchLatestRows } from '@/lib/server/streams';
+import { fetchDashboards, type DashboardSummary } from '@/lib/server/dashboards';
+import { fetchCountSince, fetchLatestRows, fetchStreamMinutes } from '@/lib/server/streams';
 
 export const dynamic = 'force-dynamic';
 
 export default async function OverviewPage() {
   const discovered = await fetchDiscovery();
+  const dashboards: DashboardSummary[] = discovered.app.dashboards
+    ? await fetchDashboards().catch(() => [])
+    : [];
   return (
     <div className="space-y-4">
       <div className="flex flex-wrap items-baseline gap-2">
@@ -28,7 +32,13 @@ export default async function OverviewPage() {
           {discovered.streams.map((s) => (
             <li key={s.name} data-testid={`stream-card-${s.name}`}>
               <Suspense fallback={<CardSkeleton title={s.title} />}>
-                <StreamCardLoader stream={s} />
+                <StreamCardLoader
+                  stream={s}
+                  rollups={discovered.rollups.minute !== undefined}
+                  dashboardId={
+                    dashboards.find((d) => d.stream === s.name && d.owner_id === null)?.id
+                  }
+                />
               </Suspense>
             </li>
           ))}
@@ -40,23 +50,34 @@ export default async function OverviewPage() {
 
 const RATE_LOOKBACK_MS = 60_000;
 
-async function fetchCardData(stream: DiscoveredStream) {
+async function fetchCardData(stream: DiscoveredStream, rollups: boolean) {
   const primary = stream.metrics[0]!.name;
   try {
-    const [latest, count] = await Promise.all([
+    const [latest, count, history] = await Promise.all([
       fetchLatestRows(stream, chartFields(stream, [primary]), null, 1),
       fetchCountSince(stream, Date.now() - RATE_LOOKBACK_MS),
+      rollups
+        ? fetchStreamMinutes(stream, primary).catch(() => undefined)
+        : Promise.resolve(undefined),
     ]);
     const initialRate = count !== undefined ? count / (RATE_LOOKBACK_MS / 1000) : undefined;
-    return { initialLatest: latest, initialRate };
+    return { initialLatest: latest, initialRate, history };
   } catch (err) {
     return { initialError: (err as Error).message };
   }
 }
 
-async function StreamCardLoader({ stream }: { stream: DiscoveredStream }) {
-  const data = await fetchCardData(stream);
-  return <StreamCard stream={stream} {...data} />;
+async function StreamCardLoader({
+  stream,
+  rollups,
+  dashboardId,
+}: {
+  stream: DiscoveredStream;
+  rollups: boolean;
+  dashboardId?: string;
+}) {
+  const data = await fetchCardData(stream, rollups);
+  return <StreamCard stream={stream} dashboardId={dashboardId} {...data} />;
 }
 
 function CardSkeleton({ title }: { title: string }) {

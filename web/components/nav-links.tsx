@@ -6,6 +6,12 @@ import { usePathname } from 'next/navigation';
 const LINKS = [
   { href: '/', label: 'Overview', match: (p: string) => p === '/' || p.startsWith('/streams') },
   {
+    href: '/dashboards',
+    label: 'Dashboards',
+    match: (p: string) => p.startsWith('/dashboards') || p.startsWith('/d/'),
+  },
+  { href: '/alerts', label: 'Alerts', match: (p: string) => p.startsWith('/alerts') },
+  {
     href: '/pipelines',
     label: 'Pipeline health',
     match: (p: string) => p.startsWith('/pipelines'),

@@ -1,34 +1,13 @@
 'use client';
 
-/** Live queries on etl.dead_letters: the newest ones with their reasons, and how many in all. */
-import { DEAD_LETTER_COUNT_SUBSCRIPTION, DEAD_LETTERS_SUBSCRIPTION } from '@/lib/graphql/documents';
+/** Live count of the dead letters (the list itself is a server-rendered, filtered page). */
+import { DEAD_LETTER_COUNT_SUBSCRIPTION } from '@/lib/graphql/documents';
 import { useLiveQuery } from './use-live-query';
 
-export interface DeadLetter {
-  id: number | string;
-  pipeline: string | null;
-  source_topic: string;
-  source_partition: number;
-  source_offset: number | string;
-  error_code: string;
-  reason: string;
-  created_at: string;
-}
-
-export function useLiveDeadLetters(limit: number, initial?: DeadLetter[]) {
-  const list = useLiveQuery<{ dead_letters: DeadLetter[] }>(
-    DEAD_LETTERS_SUBSCRIPTION,
-    { limit },
-    initial ? { dead_letters: initial } : undefined,
-  );
+export function useLiveDeadLetterCount(enabled: boolean) {
   const count = useLiveQuery<{ dead_letters_aggregate: { aggregate: { count: number } | null } }>(
-    DEAD_LETTER_COUNT_SUBSCRIPTION,
+    enabled ? DEAD_LETTER_COUNT_SUBSCRIPTION : null,
     undefined,
   );
-  return {
-    rows: list.data?.dead_letters,
-    total: count.data?.dead_letters_aggregate.aggregate?.count,
-    loading: list.loading,
-    error: list.error ?? count.error,
-  };
+  return { total: count.data?.dead_letters_aggregate.aggregate?.count, error: count.error };
 }

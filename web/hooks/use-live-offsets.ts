@@ -13,15 +13,22 @@ export function useLiveOffsets(initial?: OffsetRow[]) {
     initial ? { consumer_offsets: initial } : undefined,
   );
   const [tracker] = useState(() => new RateTracker(10_000));
+  // the same counters' dead letters: the error rate
+  const [deadTracker] = useState(() => new RateTracker(30_000));
   const rows = result.data?.consumer_offsets;
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
-    if (rows) tracker.update(rows, Date.now());
-  }, [rows, tracker]);
+    if (!rows) return;
+    tracker.update(rows, Date.now());
+    deadTracker.update(
+      rows.map((r) => ({ ...r, rows_loaded: r.dead_letters ?? 0 })),
+      Date.now(),
+    );
+  }, [rows, tracker, deadTracker]);
   useEffect(() => {
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, []);
   const rateOf = useMemo(() => (key: string) => tracker.rate(key, now), [now, tracker]);
-  return { ...result, rows, rateOf, tracker, now };
+  return { ...result, rows, rateOf, tracker, deadTracker, now };
 }

@@ -10,9 +10,9 @@
  * | STREAMSYNC_JWT_KEY | (required) | HS256 key the GraphQL server verifies tokens with, ≥ 32 chars |
  * | STREAMSYNC_TOKEN_TTL_S | 900 | lifetime of a browser token, seconds (10 … 86400) |
  * | STREAMSYNC_WEB_ROLE | viewer | role the tokens carry |
- * | STREAMSYNC_WEB_USER_ID | (none) | x-hasura-user-id in the tokens (needed by the `user` role) |
+ * | STREAMSYNC_WEB_USER_ID | (none) | x-hasura-user-id in the tokens: the user whose dashboards these are |
+ * | STREAMSYNC_WEB_USER_HEADER | (none) | request header naming the user, set by a trusted auth proxy |
  * | STREAMSYNC_JWT_CLAIMS_NAMESPACE | https://hasura.io/jwt/claims | where the Hasura claims go |
- * | STREAMSYNC_BENCH_PAGES | (off) | `1` serves /bench/charts (synthetic data only) |
  *
  * The admin secret is deliberately not among them: nothing in web/ reads it.
  */
@@ -36,11 +36,15 @@ export interface WebConfig {
   tokenTtlSeconds: number;
   role: string;
   userId: string | undefined;
+  /** lower-cased header naming the user per request (an auth proxy in front sets it) */
+  userHeader: string | undefined;
   claimsNamespace: string;
-  benchPages: boolean;
 }
 
 type Env = Record<string, string | undefined>;
+
+/** What a user id may look like (it goes into tokens and is compared in SQL, never spliced). */
+export const USER_ID = /^[A-Za-z0-9_.@:-]{1,200}$/;
 
 function readUrl(env: Env, key: string, fallback: string, protocols: string[]): string {
   const raw = env[key]?.trim() || fallback;
@@ -94,6 +98,20 @@ export function readConfig(env: Env = process.env): WebConfig {
   if (!/^[A-Za-z_][A-Za-z0-9_-]*$/.test(role) || role === 'admin') {
     throw new ConfigError('STREAMSYNC_WEB_ROLE', `not a usable role: ${JSON.stringify(role)}`);
   }
+  const userHeader = env.STREAMSYNC_WEB_USER_HEADER?.trim().toLowerCase() || undefined;
+  if (userHeader !== undefined && !/^[a-z0-9][a-z0-9-]*$/.test(userHeader)) {
+    throw new ConfigError(
+      'STREAMSYNC_WEB_USER_HEADER',
+      `not a header name: ${JSON.stringify(userHeader)}`,
+    );
+  }
+  const userId = env.STREAMSYNC_WEB_USER_ID?.trim() || undefined;
+  if (userId !== undefined && !USER_ID.test(userId)) {
+    throw new ConfigError(
+      'STREAMSYNC_WEB_USER_ID',
+      `not a usable user id: ${JSON.stringify(userId)}`,
+    );
+  }
   return {
     graphqlUrl,
     publicGraphqlUrl,
@@ -101,9 +119,9 @@ export function readConfig(env: Env = process.env): WebConfig {
     jwtKey,
     tokenTtlSeconds,
     role,
-    userId: env.STREAMSYNC_WEB_USER_ID?.trim() || undefined,
+    userId,
+    userHeader,
     claimsNamespace: env.STREAMSYNC_JWT_CLAIMS_NAMESPACE?.trim() || 'https://hasura.io/jwt/claims',
-    benchPages: env.STREAMSYNC_BENCH_PAGES === '1',
   };
 }
 
@@ -119,8 +137,8 @@ export function config(): WebConfig {
     'STREAMSYNC_TOKEN_TTL_S',
     'STREAMSYNC_WEB_ROLE',
     'STREAMSYNC_WEB_USER_ID',
+    'STREAMSYNC_WEB_USER_HEADER',
     'STREAMSYNC_JWT_CLAIMS_NAMESPACE',
-    'STREAMSYNC_BENCH_PAGES',
   ]
     .map((k) => process.env[k] ?? '')
     .join('\0');

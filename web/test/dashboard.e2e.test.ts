@@ -6,27 +6,32 @@
  * - a stream declared at run time appears without a rebuild,
  * - after the engine restarts the chart resumes without gaps or duplicates,
  * - the token is renewed before it expires without blanking the chart,
- * - the admin secret appears in no bundle and no response the browser receives,
- * and a screenshot of each page is saved under .data/screenshots/ for review.
+ * - the admin secret and the server's file paths appear in no bundle and no response the browser
+ *   receives; no page fails hydration; unknown pages answer 404 and the favicon is served,
+ * and a screenshot of each page is saved under .data/screenshots/ (git-ignored) for review.
+ * Dashboards, alerts and exports: dashboards.e2e.test.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../database/test/fixtures.ts';
-import { freePorts } from '../../stack/src/ports.ts';
-import { startStack, type Stack } from '../../stack/src/stack.ts';
+import { createTestDatabase, waitFor, type TestDatabase } from '@streamsync/testing';
+import { freePorts } from '@streamsync/stack/ports';
+import { startStack, type Stack } from '@streamsync/stack';
 import { launchChromium } from '@streamsync/stack/chromium';
+import { checkAccessibility } from './accessibility.ts';
 
 const WEB = path.resolve(import.meta.dirname, '..');
 
 const SHOTS = path.resolve(WEB, '..', '.data', 'screenshots');
 const TOKEN_TTL_S = 20;
+const USER_HEADER = 'x-e2e-user';
 
 let stack: Stack;
 let dataDir: string;
@@ -38,28 +43,11 @@ let producer: Producer;
 let webUrl: string;
 /** Every response body the browser received, for the admin-secret check. */
 const received: Array<{ url: string; body: string }> = [];
+/** Every error the pages logged (hydration failures among them). */
+const consoleErrors: string[] = [];
 
 function log(line: string): void {
   if (process.env.STREAMSYNC_TEST_VERBOSE) console.log(line);
-}
-
-async function waitFor<T>(
-  what: string,
-  fn: () => Promise<T | undefined | null | false>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 /** A sensor reading as the demo producer sends it (°F, mV); the worker stores °C and V. */
@@ -100,6 +88,8 @@ async function openPage(url: string): Promise<Page> {
       .then((body) => received.push({ url: res.url(), body }))
       .catch(() => {});
   });
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
   page.on('websocket', (ws) =>
     ws.on('framereceived', (f) => received.push({ url: ws.url(), body: String(f.payload) })),
   );
@@ -107,11 +97,15 @@ async function openPage(url: string): Promise<Page> {
   return page;
 }
 
+/** What the chart of a panel draws: its first series (the stream page has a panel per metric). */
 async function chartData(
   page: Page,
-  metric: string,
+  panel: string,
 ): Promise<{ x: number[]; y: Array<number | null> }> {
-  return page.evaluate((m) => window.__streamsyncCharts?.[m]?.() ?? { x: [], y: [] }, metric);
+  return page.evaluate(
+    (id) => window.__streamsyncCharts?.[id]?.().series[0] ?? { x: [], y: [] },
+    panel,
+  );
 }
 
 async function screenshot(page: Page, name: string): Promise<void> {
@@ -141,6 +135,8 @@ beforeAll(async () => {
       HASURA_GRAPHQL_ADMIN_SECRET: '',
       STREAMSYNC_JWT_KEY: '',
       STREAMSYNC_TOKEN_TTL_S: String(TOKEN_TTL_S),
+      // users are named per request, as an auth proxy would (each browser context is one user)
+      STREAMSYNC_WEB_USER_HEADER: USER_HEADER,
     },
     log,
   });
@@ -183,13 +179,17 @@ describe('Web > Dashboard in Chromium', () => {
         (await page.getByTestId('connection-status').getAttribute('data-status')) === 'connected',
     );
     // the demo producer feeds both streams: a rate and a last value show up
-    await waitFor('a last value', async () => {
+    const last = await waitFor('a last value', async () => {
       const text = await page
         .getByTestId('stream-card-sensor_readings')
         .getByTestId('stream-last-value')
         .textContent();
-      return text && /\d/.test(text);
+      return text && /\d/.test(text) ? text : undefined;
     });
+    expect(last).toMatch(/\d/);
+    expect(await page.getByTestId('connection-status').getAttribute('data-status')).toBe(
+      'connected',
+    );
     await page.close();
   });
 
@@ -198,7 +198,7 @@ describe('Web > Dashboard in Chromium', () => {
     await produceReading(device, new Date(), 21.5);
     const id = await entityId('sensor', device);
     const page = await openPage(
-      `/streams/sensor_readings?entity=${id}&metrics=temperature,humidity&window=5m`,
+      `/streams/sensor_readings?entities=${id}&metrics=temperature,humidity&from=now-5m`,
     );
     await waitFor('the first value on the chart', async () => {
       const { y } = await chartData(page, 'temperature');
@@ -212,20 +212,18 @@ describe('Web > Dashboard in Chromium', () => {
         const { y } = await chartData(page, 'temperature');
         return y.some((v) => v !== null && Math.abs(v - 23.25) < 1e-6);
       },
-      30_000,
+      { timeoutMs: 30_000 },
     );
     await page.getByTestId('latest-rows').waitFor();
-    // a long window switches to the rollups and still draws
-    // the radio is visually hidden inside its label (a segmented control): click what a user sees
-    const radio = page.getByRole('radio', { name: '24 h' });
-    await expect.poll(() => radio.isEnabled(), { timeout: 30_000 }).toBe(true);
-    await page.locator('label').filter({ has: radio }).click();
-    await expect.poll(() => radio.isChecked()).toBe(true);
-    await page.waitForURL(/window=24h/);
-    await waitFor(
-      'the rollup chart',
-      async () => (await page.getByTestId('charts').getAttribute('data-status')) === 'live',
-    );
+    // a long range switches to rollup buckets and still draws, joined to the live points
+    await page.getByTestId('time-preset').selectOption('now-24h');
+    await page.waitForURL(/from=now-24h/);
+    await waitFor('the bucketed chart', async () => {
+      const source = await page.getByTestId('panel-source').first().textContent();
+      const { y } = await chartData(page, 'temperature');
+      if (source?.includes('5m buckets') && y.some((v) => v !== null)) return true;
+      throw new Error(`${page.url()}: ${source}; ${JSON.stringify(y)}`);
+    });
     await page.close();
   });
 
@@ -235,7 +233,7 @@ describe('Web > Dashboard in Chromium', () => {
     await produceReading(device, new Date(t0), 0);
     const id = await entityId('sensor', device);
     const page = await openPage(
-      `/streams/sensor_readings?entity=${id}&metrics=temperature&window=5m`,
+      `/streams/sensor_readings?entities=${id}&metrics=temperature&from=now-5m`,
     );
     await waitFor('the chart', async () => (await chartData(page, 'temperature')).x.length === 1);
     await waitFor(
@@ -258,7 +256,7 @@ describe('Web > Dashboard in Chromium', () => {
       if (i === 15) {
         await stack.restart('engine');
       }
-      await new Promise((r) => setTimeout(r, 150));
+      await sleep(150);
     }
     const statuses = new Set<string>();
     const data = await waitFor(
@@ -270,7 +268,7 @@ describe('Web > Dashboard in Chromium', () => {
         const d = await chartData(page, 'temperature');
         return d.x.length >= 41 ? d : undefined;
       },
-      90_000,
+      { timeoutMs: 90_000 },
     );
     // exactly the produced values, in order: nothing missed, nothing doubled
     expect(data.y).toEqual(Array.from({ length: 41 }, (_, i) => expect.closeTo(i, 6)));
@@ -282,13 +280,13 @@ describe('Web > Dashboard in Chromium', () => {
       'a token renewal',
       async () =>
         Number(await page.getByTestId('connection-status').getAttribute('data-renewals')) >= 1,
-      (TOKEN_TTL_S + 10) * 1000,
+      { timeoutMs: (TOKEN_TTL_S + 10) * 1000 },
     );
     await produceReading(device, new Date(t0 + 41_000), 41);
     await waitFor(
       'a point after the renewal',
       async () => (await chartData(page, 'temperature')).x.length === 42,
-      30_000,
+      { timeoutMs: 30_000 },
     );
     clearInterval(watch);
     for (let i = 1; i < counts.length; i++)
@@ -369,25 +367,54 @@ describe('Web > Dashboard in Chromium', () => {
           .textContent()
       )?.includes('7.5'),
     );
-    await page.getByRole('link', { name: /wind e2e/i }).click();
+    await page
+      .getByRole('heading', { name: /wind e2e/i })
+      .getByRole('link')
+      .click();
     await page.waitForURL(new RegExp(`/streams/${table}`));
     await waitFor('its chart', async () => (await chartData(page, 'speed')).y.includes(7.5));
     await page.close();
   });
 
-  it('should show pipeline health', async () => {
-    await producer.send({ topic: 'sensor-readings', messages: [{ value: 'not json at all' }] });
-    const page = await openPage('/pipelines');
+  it('should show pipeline health, with the refused messages filtered, paged and shown as text', async () => {
+    const hostile = `<img src=x onerror="window.__pwned=1"> not json \u0000`;
+    await producer.send({ topic: 'sensor-readings', messages: [{ value: hostile }] });
+    await waitFor('the dead letter', async () => {
+      const { rows } = await db.query(
+        "SELECT 1 FROM etl.dead_letters WHERE position('onerror'::bytea IN message_value) > 0",
+      );
+      return rows.length > 0;
+    });
+    const page = await openPage('/pipelines?pipeline=sensor_readings&code=invalid_json');
     await page.getByTestId('partitions').waitFor({ timeout: 30_000 });
-    await page.getByTestId('dead-letters').getByText(/json/i).first().waitFor({ timeout: 30_000 });
+    const item = page
+      .getByTestId('dead-letters')
+      .locator('li')
+      .filter({ hasText: 'invalid_json' })
+      .first();
+    await item.getByText(/Original message/).click();
+    // the message is text on the page, not markup: no image element, no script ran
+    await expect.poll(() => item.getByTestId('message-text').textContent()).toContain('<img src=x');
+    expect(await page.locator('img[src="x"]').count()).toBe(0);
+    expect(
+      await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned),
+    ).toBeUndefined();
+    expect(await page.getByTestId('dead-letter-count').textContent()).toMatch(/[1-9]/);
     await page.close();
   });
 
   it('should save a screenshot of each page for review', async () => {
     const shots: Array<[string, string, { width: number; height: number }, 'light' | 'dark']> = [
       ['overview', '/', { width: 1280, height: 900 }, 'light'],
-      ['stream-5m', '/streams/sensor_readings?window=5m', { width: 1280, height: 900 }, 'light'],
-      ['stream-24h', '/streams/sensor_readings?window=24h', { width: 1280, height: 900 }, 'light'],
+      ['stream-5m', '/streams/sensor_readings?from=now-5m', { width: 1280, height: 900 }, 'light'],
+      [
+        'stream-24h',
+        '/streams/sensor_readings?from=now-24h',
+        { width: 1280, height: 900 },
+        'light',
+      ],
+      ['dashboards', '/dashboards', { width: 1280, height: 900 }, 'light'],
+      ['alerts', '/alerts', { width: 1280, height: 900 }, 'light'],
       ['pipelines', '/pipelines', { width: 1280, height: 900 }, 'light'],
       ['overview-dark', '/', { width: 1280, height: 900 }, 'dark'],
       ['stream-dark', '/streams/market_trades', { width: 1280, height: 900 }, 'dark'],
@@ -404,14 +431,31 @@ describe('Web > Dashboard in Chromium', () => {
         document.documentElement.classList.toggle('dark', dark);
       }, scheme === 'dark');
       await page.getByRole('heading', { level: 1 }).waitFor();
-      await page.waitForTimeout(3000); // let the live segments fill in
+      await page.waitForTimeout(1500); // let the live segments fill in
       await screenshot(page, name);
       await page.close();
       expect(existsSync(path.join(SHOTS, `${name}.png`))).toBe(true);
     }
+  }, 400_000);
+
+  it('should answer 404 for what does not exist, serve a favicon, and never fail hydration', async () => {
+    for (const url of [
+      '/streams/no_such_stream',
+      '/d/00000000-0000-4000-8000-000000000000',
+      '/d/not-a-uuid',
+      '/bench/charts',
+      '/nope',
+    ]) {
+      const res = await fetch(`${webUrl}${url}`);
+      expect(res.status, url).toBe(404);
+    }
+    const icon = await fetch(`${webUrl}/favicon.ico`);
+    expect(icon.status).toBe(200);
+    expect(icon.headers.get('content-type')).toMatch(/icon/);
+    expect(consoleErrors.filter((e) => /hydrat|#418|#423|#425/i.test(e))).toEqual([]);
   });
 
-  it('should never send the admin secret to the browser', async () => {
+  it("should never send the admin secret or the server's file paths to the browser", async () => {
     const secret = stack.secrets.adminSecret;
     expect(secret.length).toBeGreaterThan(16);
     expect(received.length).toBeGreaterThan(10);
@@ -431,5 +475,264 @@ describe('Web > Dashboard in Chromium', () => {
     expect(files.length).toBeGreaterThan(0);
     for (const f of files)
       expect(readFileSync(f).includes(secret), `admin secret in ${f}`).toBe(false);
+    // nor where the server keeps its files
+    const root = path.resolve(WEB, '..');
+    for (const r of received) expect(r.body.includes(root), `server path in ${r.url}`).toBe(false);
+    for (const f of files)
+      expect(readFileSync(f).includes(root), `server path in ${f}`).toBe(false);
+  });
+});
+
+/** A browser context acting as `user` (what the auth proxy would say), with downloads allowed. */
+async function userContext(user: string): Promise<BrowserContext> {
+  return browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    extraHTTPHeaders: { [USER_HEADER]: user },
+    acceptDownloads: true,
+  });
+}
+
+async function openAs(ctx: BrowserContext, url: string): Promise<Page> {
+  const page = await ctx.newPage();
+  page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
+  page.on('pageerror', (e) => consoleErrors.push(e.message));
+  page.on('response', (res) => {
+    void res
+      .text()
+      .then((body) => received.push({ url: res.url(), body }))
+      .catch(() => {});
+  });
+  await page.goto(`${webUrl}${url}`, { waitUntil: 'domcontentloaded' });
+  return page;
+}
+
+async function panelSeries(page: Page, panelId: string) {
+  return page.evaluate((id) => window.__streamsyncCharts?.[id]?.() ?? null, panelId);
+}
+
+describe('Web > Dashboards in Chromium', () => {
+  let alice: BrowserContext;
+  let bob: BrowserContext;
+  let page: Page;
+  let device: string;
+  let entity: string;
+  let panelId: string;
+
+  beforeAll(async () => {
+    alice = await userContext('alice');
+    bob = await userContext('bob');
+    device = `sensor-dash-${randomBytes(3).toString('hex')}`;
+    await produceReading(device, new Date(), 20);
+    entity = await entityId('sensor', device);
+  });
+  afterAll(async () => {
+    await alice?.close().catch(() => {});
+    await bob?.close().catch(() => {});
+  });
+
+  it('should build a dashboard from panels, without code', async () => {
+    page = await openAs(alice, '/dashboards');
+    await page.getByTestId('new-dashboard-title').fill('E2E greenhouse');
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.waitForURL(/\/d\/[0-9a-f-]{36}\?edit=1/);
+    expect(await page.getByTestId('dashboard-access').textContent()).toMatch(/Yours/);
+
+    // a line chart of one sensor's temperature, with the keyboard only
+    await page.getByTestId('add-panel').focus();
+    await page.keyboard.press('Enter');
+    const editor = page.getByTestId('panel-editor');
+    await editor.waitFor();
+    await editor.getByLabel('Title').fill('Greenhouse temperature');
+    await editor.getByLabel('Stream').selectOption('sensor_readings');
+    await editor.getByRole('radio', { name: 'These' }).check();
+    for (const box of await editor
+      .getByRole('group', { name: 'Entities of this panel' })
+      .getByRole('checkbox')
+      .all())
+      if (await box.isChecked()) await box.uncheck();
+    await editor.getByRole('checkbox', { name: new RegExp(device) }).check();
+    await editor.getByLabel('Visualisation').selectOption('line');
+    await editor.getByRole('button', { name: 'Save panel' }).click();
+    await editor.waitFor({ state: 'hidden' });
+
+    // a table of every sensor, and a heatmap across them
+    for (const [title, vis, width] of [
+      ['Every sensor now', 'table', '12'],
+      ['Humidity across sensors', 'heatmap', '12'],
+    ] as const) {
+      await page.getByTestId('add-panel').click();
+      await editor.getByLabel('Title').fill(title);
+      await editor.getByLabel('Stream').selectOption('sensor_readings');
+      if (vis === 'heatmap') {
+        await editor.getByRole('checkbox', { name: 'temperature' }).uncheck();
+        await editor.getByRole('checkbox', { name: 'humidity' }).check();
+      }
+      await editor.getByRole('radio', { name: 'All' }).check();
+      await editor.getByLabel('Visualisation').selectOption(vis);
+      await editor.getByLabel('Width').selectOption(width);
+      await editor.getByRole('button', { name: 'Save panel' }).click();
+      await editor.waitFor({ state: 'hidden' });
+    }
+    const panels = page.getByTestId('panels').locator('section[data-panel-title]');
+    await expect.poll(() => panels.count()).toBe(3);
+    panelId = (await panels.first().getAttribute('data-testid'))!.replace('panel-', '');
+    // the rows are in Postgres, as data
+    const { rows } = await db.query(
+      `SELECT p.title, p.visualization, p.entities FROM public.panels p JOIN public.dashboards d ON d.id = p.dashboard_id
+        WHERE d.owner_id = 'alice' AND d.title = 'E2E greenhouse' ORDER BY p.position`,
+    );
+    expect(rows.map((r: { visualization: string }) => r.visualization)).toEqual([
+      'line',
+      'table',
+      'heatmap',
+    ]);
+    expect(rows[0].entities).toEqual({ mode: 'ids', ids: [Number(entity)] });
+    await page.getByTestId('shared-toggle').check();
+    await page.getByTestId('edit-toggle').click();
+
+    await produceReading(device, new Date(), 21.75);
+    await waitFor('the produced value on the new panel', async () => {
+      const d = await panelSeries(page, panelId);
+      return d?.series[0]?.y.some((v) => v !== null && Math.abs(v - 21.75) < 1e-6);
+    });
+    await page.getByTestId('panel-table').getByText(device).first().waitFor();
+  });
+
+  it('should zoom by dragging across a chart, and put the view in its URL', async () => {
+    await page.getByTestId('time-preset').selectOption('now-15m');
+    await page.waitForURL(/from=now-15m/);
+    const over = page.getByTestId(`chart-${panelId}`).locator('.u-over');
+    const box = (await over.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.9, box.y + box.height / 2, { steps: 8 });
+    await page.mouse.up();
+    await page.waitForURL(/from=\d{13}&to=\d{13}/);
+    const url = new URL(page.url());
+    const span = Number(url.searchParams.get('to')) - Number(url.searchParams.get('from'));
+    expect(span).toBeGreaterThan(3 * 60_000);
+    expect(span).toBeLessThan(9 * 60_000);
+    expect(await page.getByTestId('follow-now').getAttribute('aria-pressed')).toBe('false');
+    const drawn = await panelSeries(page, panelId);
+    expect(drawn!.max - drawn!.min).toBeCloseTo(span / 1000, 0);
+    await screenshot(page, 'dashboard-zoomed');
+  });
+
+  it('should open the shared URL in another browser, the same view, read-only for another user', async () => {
+    const url = page.url().replace(webUrl, '');
+    const other = await openAs(bob, url);
+    await other.getByRole('heading', { name: 'E2E greenhouse' }).waitFor();
+    expect(await other.getByTestId('dashboard-access').textContent()).toMatch(
+      /Shared by alice · read-only/,
+    );
+    expect(await other.getByTestId('edit-toggle').count()).toBe(0);
+    const mine = await panelSeries(page, panelId);
+    const theirs = await waitFor('the same chart', () => panelSeries(other, panelId));
+    expect([theirs.min, theirs.max]).toEqual([mine!.min, mine!.max]);
+    // and the permissions, not the buttons, stop an edit
+    const res = await other.evaluate(async () => {
+      const session = (await (await fetch('/api/session')).json()) as {
+        token: string;
+        graphqlUrl: string;
+      };
+      const r = await fetch(session.graphqlUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${session.token}`,
+          'x-hasura-role': 'user',
+        },
+        body: JSON.stringify({
+          query:
+            'mutation { update_dashboards(where: {}, _set: { title: "pwned" }) { affected_rows } }',
+        }),
+      });
+      return r.json();
+    });
+    expect(res).toEqual({ data: { update_dashboards: { affected_rows: 0 } } });
+    await screenshot(other, 'dashboard-shared-read-only');
+    await other.close();
+  });
+
+  it('should fire an alert declared on a panel from a value produced on Kafka, and resolve it', async () => {
+    await page.getByTestId('follow-now').click();
+    await page.waitForURL(/to=now/);
+    await page.getByTestId(`panel-${panelId}`).getByTestId('panel-alerts').click();
+    const dialog = page.getByTestId('alert-rules');
+    await dialog.getByLabel('Name').fill('Greenhouse too hot');
+    await dialog.getByLabel('When it is').selectOption('above');
+    await dialog.getByLabel('Threshold').fill('40');
+    await dialog.getByRole('button', { name: 'Save rule' }).click();
+    await dialog.getByText('temperature above 40').waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+
+    await produceReading(device, new Date(), 45.5);
+    await page
+      .getByTestId(`panel-${panelId}`)
+      .getByTestId('panel-firing')
+      .waitFor({ timeout: 30_000 });
+    await page.getByTestId('firing-alerts').getByText('Greenhouse too hot').waitFor();
+    const { rows } = await db.query(
+      "SELECT state, fired_value, rule_name FROM public.alerts WHERE rule_name = 'Greenhouse too hot'",
+    );
+    expect(rows).toEqual([{ state: 'firing', fired_value: 45.5, rule_name: 'Greenhouse too hot' }]);
+    await screenshot(page, 'dashboard-alert-firing');
+    const list = await openAs(alice, '/alerts');
+    await list.getByTestId('alerts-table').getByText('Greenhouse too hot').waitFor();
+    await list.close();
+
+    await produceReading(device, new Date(), 22);
+    await page
+      .getByTestId(`panel-${panelId}`)
+      .getByTestId('panel-firing')
+      .waitFor({ state: 'detached', timeout: 30_000 });
+    const after = await db.query(
+      "SELECT state, resolved_reason FROM public.alerts WHERE rule_name = 'Greenhouse too hot'",
+    );
+    expect(after.rows).toEqual([{ state: 'resolved', resolved_reason: 'cleared' }]);
+  });
+
+  it('should export what a panel shows as CSV, and its chart as PNG', async () => {
+    const panel = page.getByTestId(`panel-${panelId}`);
+    const [csv] = await Promise.all([
+      page.waitForEvent('download'),
+      panel.getByTestId('export-csv').click(),
+    ]);
+    expect(csv.suggestedFilename()).toBe('greenhouse-temperature.csv');
+    const text = await fs.readFile((await csv.path())!, 'utf8');
+    const lines = text.trim().split('\r\n');
+    expect(lines[0]).toBe('time,entity_id,entity,metric,value');
+    expect(lines.some((l) => l.endsWith(',temperature,45.5'))).toBe(true);
+    const [png] = await Promise.all([
+      page.waitForEvent('download'),
+      panel.getByTestId('export-png').click(),
+    ]);
+    const bytes = await fs.readFile((await png.path())!);
+    expect(bytes.subarray(0, 8)).toEqual(Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]));
+    await fs.mkdir(SHOTS, { recursive: true });
+    await fs.writeFile(path.join(SHOTS, 'panel-export.png'), bytes);
+  });
+
+  it('should give every control of every page an accessible name and let the keyboard reach it', async () => {
+    const dashboardPath = new URL(page.url()).pathname;
+    for (const url of [
+      '/',
+      '/dashboards',
+      dashboardPath,
+      '/streams/sensor_readings',
+      '/alerts',
+      '/pipelines',
+    ]) {
+      const p = await openAs(alice, url);
+      await p.getByRole('heading', { level: 1 }).first().waitFor();
+      await p.waitForTimeout(1500);
+      const problems = await checkAccessibility(p);
+      expect(problems, url).toEqual([]);
+      // the first Tab lands on the skip link, which jumps to the content
+      await p.keyboard.press('Tab');
+      expect(await p.evaluate(() => document.activeElement?.textContent)).toBe('Skip to content');
+      await p.close();
+    }
   });
 });

@@ -8,6 +8,7 @@ import { getCatalogState, setCatalogState } from '@streamsync/database';
 import { jsonKind, QErr } from '../errors.ts';
 import type { FunctionMeta, Metadata, TableMeta } from '../metadata/types.ts';
 import { emptyMetadata, normalizeName } from '../metadata/types.ts';
+import { parseApiLimits } from '../limits/index.ts';
 import {
   asInconsistentObject,
   bad,
@@ -120,6 +121,8 @@ export async function replaceMetadata(
   );
   if (kept.length)
     md.cron_triggers = [...(Array.isArray(md.cron_triggers) ? md.cron_triggers : []), ...kept];
+  if (md.api_limits !== undefined)
+    md.api_limits = parseApiLimits(md.api_limits, [...(v2 ? ['metadata'] : []), 'api_limits']);
   ctx.draft = md;
   ctx.engine.events?.scheduledChanged();
   ctx.changed = true;

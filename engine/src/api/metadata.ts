@@ -16,6 +16,7 @@
  * `run_sql` / `insert` commits per operation, as in Hasura.
  */
 import { jsonKind, QErr } from '../errors.ts';
+import { removeApiLimits, setApiLimits } from './api-limits.ts';
 import type { Engine } from '../server.ts';
 import { bad, catalogOf, type Args, type Endpoint, type OpContext } from './context.ts';
 import { v1Count, v1Delete, v1Insert, v1Select, v1Update } from './dml.ts';
@@ -146,6 +147,8 @@ const METADATA_OPS: Record<string, Op> = {
   cleanup_event_trigger_logs: cleanupEventTriggerLogs,
   pause_event_trigger_cleanups: toggleCleanups(true),
   resume_event_trigger_cleanups: toggleCleanups(false),
+  set_api_limits: setApiLimits,
+  remove_api_limits: removeApiLimits,
   get_catalog_state: getCatalog,
   set_catalog_state: setCatalog,
 };

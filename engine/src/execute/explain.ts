@@ -11,7 +11,9 @@
  */
 import { bindPlaceholders, compile, sql } from '@streamsync/database';
 import { pgQueryError, QErr } from '../errors.ts';
-import { parseDocument, resolveVariables, selectOperation } from '../parse/operation.ts';
+import { resolveVariables, selectOperation } from '../parse/operation.ts';
+import { admitDocument, admitVariables } from '../limits/index.ts';
+import { queryWithin } from '../limits/statement-timeout.ts';
 import { SelectTranslator } from '../translate/select.ts';
 import {
   buildPlan,
@@ -84,7 +86,9 @@ export async function explainRequest(
   const session = sessionOf(b.user);
   const req = checkRequestShape(b.query);
   const opName = typeof req.operationName === 'string' ? req.operationName : undefined;
-  const op = selectOperation(parseDocument(req.query), opName);
+  const limits = opts.limits.forClient(state.metadata, session);
+  admitVariables(req.variables, limits);
+  const op = selectOperation(admitDocument(req.query, opName, limits), opName);
   if (op.type !== 'query') throw new QErr('invalid-params', 'only queries can be explained', 400);
   const variables = resolveVariables(op, req.variables);
   const values = (
@@ -110,10 +114,11 @@ export async function explainRequest(
     const explainArgs = bindPlaceholders(explain, lookup);
     let res;
     try {
-      res = await opts.pool.query<{ 'QUERY PLAN': string }>({
-        text: explain.text,
-        values: explainArgs,
-      });
+      res = await queryWithin<{ 'QUERY PLAN': string }>(
+        opts.pool,
+        { text: explain.text, values: explainArgs },
+        null,
+      );
     } catch (e) {
       const err = e as { code?: string; message?: string };
       if (!err.code) throw e;

@@ -17,11 +17,12 @@ import { parseScalarJson, type InputContext } from '../parse/input.ts';
 import {
   checkDirectives,
   collectFields,
-  parseDocument,
   resolveVariables,
   selectOperation,
   type ResolvedOperation,
 } from '../parse/operation.ts';
+import { admitDocument, admitVariables, type EngineLimits } from '../limits/index.ts';
+import { queryWithin } from '../limits/statement-timeout.ts';
 import { buildQueryIR, selectContext, type ParamUse } from '../parse/select.ts';
 import { sessionVarsOf } from '../parse/bool-exp.ts';
 import type { ObjectTypeDef } from '../schema/types.ts';
@@ -56,6 +57,8 @@ export interface ExecOptions {
   stringifyNumeric: boolean;
   /** counted once per query: answered from a cached plan, or planned */
   planCacheMetrics?: { hits: { inc(): void }; misses: { inc(): void } };
+  /** request limits (limits/) */
+  limits: EngineLimits;
 }
 
 /** A compiled plan for one shape of an operation. */
@@ -102,12 +105,15 @@ export async function executeRequest(
   try {
     return await executeOne(state, session, req, opts);
   } catch (e) {
-    const q = toQErr(e);
+    const q = toQErr(opts.limits.refused(e));
     const out = errorBody(q, opts.includeInternal && session.isAdmin);
     if ((e as { postExec?: boolean }).postExec) out.postExec = true;
     return out;
   }
 }
+
+/** Hasura's message (and Apollo's signal to stop sending hashes) when APQ is not available. */
+export const PERSISTED_QUERY_NOT_SUPPORTED = 'PersistedQueryNotSupported';
 
 export function checkRequestShape(req: unknown): GraphQLRequest {
   if (!req || typeof req !== 'object' || Array.isArray(req)) {
@@ -118,10 +124,29 @@ export function checkRequestShape(req: unknown): GraphQLRequest {
     );
   }
   const r = req as GraphQLRequest;
-  if (!('query' in r)) throw new QErr('parse-failed', "the key 'query' was not present", 200);
+  if (!('query' in r)) {
+    // Apollo's persisted-query link sends the hash alone first, and turns itself off on this
+    // answer (Hasura's runPersistedQueriesPostHandler for an APQ request)
+    const e = r.extensions as { persistedQuery?: unknown } | null | undefined;
+    if (e && typeof e === 'object' && e.persistedQuery !== undefined)
+      throw new QErr('not-supported', PERSISTED_QUERY_NOT_SUPPORTED, 200);
+    throw new QErr('parse-failed', "the key 'query' was not present", 200);
+  }
   const ext = r.extensions as { persistedQuery?: unknown } | null | undefined;
   if (ext && typeof ext === 'object' && ext.persistedQuery !== undefined) {
     throw new QErr('not-supported', 'Automatic Persisted Queries is not enabled', 200);
+  }
+  if (
+    r.variables !== undefined &&
+    r.variables !== null &&
+    (typeof r.variables !== 'object' || Array.isArray(r.variables))
+  ) {
+    throw new QErr(
+      'parse-failed',
+      'parsing HashMap failed, expected Object, but encountered ' + jsonKind(r.variables),
+      200,
+      ['variables'],
+    );
   }
   if (
     r.operationName !== undefined &&
@@ -159,15 +184,20 @@ async function executeOne(
 ): Promise<ExecResult> {
   const req = checkRequestShape(reqIn);
   const opName = typeof req.operationName === 'string' ? req.operationName : undefined;
+  const limits = opts.limits.forClient(state.metadata, session);
+  admitVariables(req.variables, limits);
   const scenario = session.backendOnlyPermissions ? 'backend' : '';
   const key = `${session.role}\u0000${scenario}\u0000${opName ?? ''}\u0000${String(req.query)}`;
   let cached = state.plans.get(key);
   let op: ResolvedOperation;
   if (cached) op = cached.op;
-  else op = selectOperation(parseDocument(req.query), opName);
+  else op = selectOperation(admitDocument(req.query, opName, limits), opName);
   const variables = resolveVariables(op, req.variables);
   if (op.type === 'mutation') {
-    const data = await executeMutationOperation(state, session, op, variables, opts);
+    const data = await executeMutationOperation(state, session, op, variables, {
+      ...opts,
+      timeLimit: limits.role.time,
+    });
     return { body: `{"data":${data}}`, isError: false, errorCodes: [] };
   }
   const values = (
@@ -197,7 +227,7 @@ async function executeOne(
       bound = bind(plan, values, session);
     } else throw e;
   }
-  return run(plan, bound, opts);
+  return run(plan, bound, opts, limits.role.time);
 }
 
 class RecheckFailed extends Error {}
@@ -326,14 +356,21 @@ export function collectSessionVars(ir: QueryIR, out: Set<string>): void {
   }
 }
 
-async function run(plan: Plan, values: unknown[] | null, opts: ExecOptions): Promise<ExecResult> {
+async function run(
+  plan: Plan,
+  values: unknown[] | null,
+  opts: ExecOptions,
+  timeLimit: number | null,
+): Promise<ExecResult> {
   let row: Record<string, string | null> = {};
   if (plan.compiled) {
     try {
-      const res = await opts.pool.query<Record<string, string | null>>(
+      const res = await queryWithin<Record<string, string | null>>(
+        opts.pool,
         plan.name
           ? { name: plan.name, text: plan.compiled.text, values: values ?? [] }
           : { text: plan.compiled.text, values: values ?? [] },
+        timeLimit,
       );
       row = res.rows[0] ?? {};
     } catch (e) {

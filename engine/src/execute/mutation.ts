@@ -36,6 +36,8 @@ import { buildMutationIR } from '../parse/mutation.ts';
 import type { resolveVariables } from '../parse/operation.ts';
 import { checkDirectives, collectFields, type ResolvedOperation } from '../parse/operation.ts';
 import type { EngineState } from './state.ts';
+import { timeLimitError } from '../limits/index.ts';
+import { QUERY_CANCELED, timeoutSetting } from '../limits/statement-timeout.ts';
 
 export interface MutationSession {
   role: string;
@@ -49,6 +51,8 @@ class Runner {
     private readonly client: pg.PoolClient,
     private readonly session: MutationSession,
     private readonly params: ParamUse[],
+    /** seconds; a statement cancelled by it is the time limit's error */
+    private readonly timeLimit: number | null = null,
   ) {}
 
   private bind(statement: SQL): { text: string; values: unknown[] } {
@@ -78,6 +82,7 @@ class Runner {
     } catch (e) {
       const err = e as { code?: string; message?: string };
       if (!err.code) throw e;
+      if (this.timeLimit && err.code === QUERY_CANCELED) throw timeLimitError(this.timeLimit);
       const qe = pgQueryError(err, q.text, q.values);
       qe.path = [...path];
       throw qe;
@@ -274,17 +279,21 @@ export async function runMutation(
   session: MutationSession,
   ir: MutationIR,
   params: ParamUse[],
+  timeLimit: number | null = null,
 ): Promise<string> {
   const client = await pool.connect();
   let broken = false;
   try {
     await client.query('BEGIN');
     try {
-      await client.query('SELECT set_config($1, $2, true)', [
+      // the role's time limit holds for every statement of the transaction (SET LOCAL)
+      await client.query('SELECT set_config($1, $2, true), set_config($3, $4, true)', [
         'hasura.user',
         JSON.stringify(session.variables),
+        'statement_timeout',
+        timeoutSetting(timeLimit),
       ]);
-      const runner = new Runner(client, session, params);
+      const runner = new Runner(client, session, params, timeLimit);
       const parts: string[] = [];
       for (const [alias, f] of ir.root) {
         parts.push(`${JSON.stringify(alias)}:${await runner.field(f)}`);
@@ -304,6 +313,8 @@ export async function runMutation(
 
 export interface MutationExecOptions {
   pool: pg.Pool;
+  /** seconds (the role's time_limit); null: none */
+  timeLimit?: number | null;
   maxDepth: number;
   maxFields: number;
   stringifyNumeric: boolean;
@@ -336,5 +347,5 @@ export async function executeMutationOperation(
     fields.length,
   );
   const ir = buildMutationIR(ctx, rootType, fields);
-  return runMutation(opts.pool, session, ir, ctx.params);
+  return runMutation(opts.pool, session, ir, ctx.params, opts.timeLimit ?? null);
 }

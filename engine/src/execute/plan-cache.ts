@@ -24,10 +24,6 @@ export class LruCache<K, V> {
     while (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
   }
 
-  clear(): void {
-    this.map.clear();
-  }
-
   get size(): number {
     return this.map.size;
   }

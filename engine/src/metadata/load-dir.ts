@@ -7,6 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
+import { QErr, renderPath } from '../errors.ts';
+import { parseApiLimits } from '../limits/api-limits.ts';
 import {
   normalizeName,
   type Metadata,
@@ -124,6 +126,14 @@ export function loadMetadataDir(dir: string): Metadata {
   for (const [file, key, empty] of TOP_LEVEL) {
     const v = optional(dir, file, empty);
     if (!isEmpty(v)) metadata[key] = v;
+  }
+  if (metadata.api_limits !== undefined) {
+    try {
+      metadata.api_limits = parseApiLimits(metadata.api_limits);
+    } catch (e) {
+      const where = e instanceof QErr ? ` at ${renderPath(e.path)}` : '';
+      throw new MetadataLoadError(`api_limits.yaml: ${(e as Error).message}${where}`);
+    }
   }
   return metadata;
 }

@@ -88,11 +88,6 @@ export class MetadataSync {
     await this.target.reload();
   }
 
-  /** Wait for a check that is under way (tests). */
-  async settled(): Promise<void> {
-    while (this.running) await this.running;
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);

@@ -35,7 +35,16 @@ export interface InputContext {
   variables: Map<string, VariableInfo>;
   /** variables whose values shape the plan */
   structural: Set<string>;
+  /** lists and objects entered by coerce (its recursion), checked against MAX_VALUE_NESTING */
+  nesting?: number;
 }
+
+/**
+ * Deepest value coerce descends into. Requests are measured against the (lower) input-depth
+ * setting before planning (limits/); this bound keeps the recursion within the stack whatever
+ * reaches it.
+ */
+export const MAX_VALUE_NESTING = 128;
 
 export type Src = { g: ValueNode } | { j: unknown };
 
@@ -297,6 +306,24 @@ export function coerce(
   def: { parse?: ScalarParse; pgType?: string; nullable?: boolean },
   ctx: InputContext,
   locationHasDefault = false,
+): Coerced {
+  const nesting = (ctx.nesting ?? 0) + 1;
+  if (nesting > MAX_VALUE_NESTING)
+    return fail(`an input value nests more than ${MAX_VALUE_NESTING} levels`);
+  ctx.nesting = nesting;
+  try {
+    return coerceAt(s, type, def, ctx, locationHasDefault);
+  } finally {
+    ctx.nesting = nesting - 1;
+  }
+}
+
+function coerceAt(
+  s: Src,
+  type: TypeRef,
+  def: { parse?: ScalarParse; pgType?: string; nullable?: boolean },
+  ctx: InputContext,
+  locationHasDefault: boolean,
 ): Coerced {
   // the location type used for variable type-checking: optional fields are nullable
   const peeled = peel(s, def.nullable ? nullable(type) : type, ctx, locationHasDefault);

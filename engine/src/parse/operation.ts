@@ -1,14 +1,14 @@
 /**
  * From request to resolved operation, in Hasura's order and with its messages
  * (Transport/HTTP/Protocol.hs getSingleOperation, Execute/Inline.hs, Execute/Resolve.hs,
- * schema-parsers Collect.hs and Directives.hs): parse the document, pick the operation, inline
+ * schema-parsers Collect.hs and Directives.hs): from the document (parsed, and measured against
+ * the request's limits, by limits/), pick the operation, inline
  * fragments (refusing cycles), resolve the variables, then — per selection set — apply
  * @skip/@include, keep the fragments whose type condition matches and merge fields by response
  * name.
  */
 import {
   Kind,
-  parse,
   type DirectiveNode,
   type DocumentNode,
   type FieldNode,
@@ -62,16 +62,6 @@ export interface ResolvedOperation {
   directives: readonly DirectiveNode[];
   selections: RawSelection[];
   variableDefs: OperationDefinitionNode['variableDefinitions'];
-}
-
-export function parseDocument(text: unknown): DocumentNode {
-  if (typeof text !== 'string')
-    throw new QErr('validation-failed', 'not a valid graphql query', 200, ['query']);
-  try {
-    return parse(text, { noLocation: true });
-  } catch {
-    throw new QErr('validation-failed', 'not a valid graphql query', 200, ['query']);
-  }
 }
 
 export function selectOperation(

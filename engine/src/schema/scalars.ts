@@ -83,8 +83,3 @@ export function isComparableType(t: string, category: string): boolean {
     return category === 'enum';
   return KNOWN.has(t) && !NOT_COMPARABLE.has(t);
 }
-
-/** GraphQL type of `sum` over a column of this type (the column's own scalar). */
-export function sumScalar(scalar: string): string {
-  return scalar;
-}

@@ -41,6 +41,7 @@ export function startLive(engine: Engine): LiveServices {
       maxFields: engine.config.maxQueryFields,
       stringifyNumeric: engine.config.stringifyNumericTypes,
       commitColumn: options.commitColumn,
+      limits: engine.limits,
     },
   });
   const server = new GraphQLWebSocketServer({ engine, subscriptions, options, metrics });

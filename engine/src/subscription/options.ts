@@ -20,7 +20,13 @@
  * | STREAMSYNC_ENGINE_WS_MAX_QUEUED_BYTES | 16777216 | a congested socket whose queue grows past this is closed (1013) |
  * | STREAMSYNC_ENGINE_STREAM_COMMIT_COLUMN | ingest_xid | the xid8 column that makes a stream complete under concurrent writers |
  */
-import { ConfigError, readBool, readInt } from '@streamsync/database';
+import {
+  ConfigError,
+  DEFAULT_CHANGE_CHANNEL,
+  isChangeChannelName,
+  readBool,
+  readInt,
+} from '@streamsync/database';
 
 export interface SubscriptionOptions {
   live: { refetchIntervalMs: number; batchSize: number };
@@ -39,8 +45,8 @@ export interface SubscriptionOptions {
 }
 
 export function loadSubscriptionOptions(env: NodeJS.ProcessEnv): SubscriptionOptions {
-  const channel = env.STREAMSYNC_ENGINE_EVENT_CHANNEL || 'streamsync_changes';
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel))
+  const channel = env.STREAMSYNC_ENGINE_EVENT_CHANNEL || DEFAULT_CHANGE_CHANNEL;
+  if (!isChangeChannelName(channel))
     throw new ConfigError('STREAMSYNC_ENGINE_EVENT_CHANNEL', 'expected a lower-case identifier');
   const commitColumn = env.STREAMSYNC_ENGINE_STREAM_COMMIT_COLUMN || 'ingest_xid';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(commitColumn))

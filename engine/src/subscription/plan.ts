@@ -80,15 +80,15 @@
 import { createHash } from 'node:crypto';
 import { compile, sql, type Compiled, type SQL } from '@streamsync/database';
 import { QErr } from '../errors.ts';
-import { collectSessionVars, type Session } from '../execute/graphql.ts';
+import { checkRequestShape, collectSessionVars, type Session } from '../execute/graphql.ts';
 import type { EngineState } from '../execute/state.ts';
 import { PlanVariants } from '../execute/plan-cache.ts';
 import type { AnnSelect, BoolExp, QueryIR, RootField, StreamCursor, Val } from '../ir/types.ts';
 import { parseScalarJson, type InputContext } from '../parse/input.ts';
+import { admitDocument, admitVariables, type EngineLimits } from '../limits/index.ts';
 import {
   checkDirectives,
   collectFields,
-  parseDocument,
   resolveVariables,
   selectOperation,
   type ResolvedOperation,
@@ -130,6 +130,8 @@ export interface SubscriptionPlan {
   series: { table: string; slot: string } | null;
   stream: StreamInfo | null;
   operationName: string | null;
+  /** the role's time_limit (seconds) for each poll; null: none */
+  timeLimit: number | null;
 }
 
 export type PlanOutcome =
@@ -154,6 +156,7 @@ export interface PlanContext {
   maxFields: number;
   stringifyNumeric: boolean;
   commitColumn: string;
+  limits: EngineLimits;
 }
 
 class RecheckFailed extends Error {}
@@ -171,7 +174,7 @@ function requestShape(req: unknown): { query: unknown; variables: unknown; opNam
   if (!req || typeof req !== 'object' || Array.isArray(req))
     throw new QErr('parse-failed', 'parsing GQLReq failed, expected Object', 200);
   const r = req as Record<string, unknown>;
-  if (!('query' in r)) throw new QErr('parse-failed', "the key 'query' was not present", 200);
+  checkRequestShape(r);
   const opName = typeof r.operationName === 'string' ? r.operationName : undefined;
   return { query: r.query, variables: r.variables, ...(opName ? { opName } : {}) };
 }
@@ -187,10 +190,14 @@ export function planSubscription(
   ctx: PlanContext,
 ): PlanOutcome {
   const r = requestShape(req);
+  const limits = ctx.limits.forClient(state.metadata, session);
+  admitVariables(r.variables, limits);
   const cache = cacheOf(state);
   const key = `${session.role}\u0000${r.opName ?? ''}\u0000${String(r.query)}`;
   let cached = cache.get(key);
-  const op = cached ? cached.op : selectOperation(parseDocument(r.query), r.opName);
+  const op = cached
+    ? cached.op
+    : selectOperation(admitDocument(r.query, r.opName, limits), r.opName);
   if (op.type !== 'subscription') return { k: 'other' };
   const variables = resolveVariables(op, r.variables);
   const values = (r.variables && typeof r.variables === 'object' ? r.variables : {}) as Record<
@@ -369,6 +376,7 @@ function buildPlan(
       series,
       stream,
       operationName: op.name ?? null,
+      timeLimit: ctx.limits.forClient(state.metadata, session).role.time,
     },
     structural: [...input.structural],
   };

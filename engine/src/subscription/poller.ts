@@ -6,6 +6,7 @@
  * arrive meanwhile are coalesced into the next poll.
  */
 import { createHash } from 'node:crypto';
+import { queryWithin } from '../limits/statement-timeout.ts';
 import type pg from 'pg';
 import type pino from 'pino';
 import { bindPlaceholders } from '@streamsync/database';
@@ -224,10 +225,12 @@ export abstract class Poller {
     const started = process.hrtime.bigint();
     let rows: Row[];
     try {
-      const res = await this.ctx.pool.query<Row>(
+      const res = await queryWithin<Row>(
+        this.ctx.pool,
         this.prepared
           ? { name: `sub_${this.plan.key.slice(0, 40)}`, text: this.plan.compiled.text, values }
           : { text: this.plan.compiled.text, values },
+        this.plan.timeLimit,
       );
       rows = res.rows;
     } catch (e) {

@@ -7,6 +7,7 @@ import type pg from 'pg';
 import type pino from 'pino';
 import { bindPlaceholders } from '@streamsync/database';
 import { pgQueryError, QErr } from '../errors.ts';
+import { queryWithin } from '../limits/statement-timeout.ts';
 import type { Session } from '../execute/graphql.ts';
 import type { EngineState } from '../execute/state.ts';
 import type { SubscriberSink } from './cohort.ts';
@@ -102,7 +103,7 @@ export class SubscriptionsState {
       k === 'vars' ? JSON.stringify(values) : undefined,
     );
     try {
-      await this.deps.pool.query({ text: compiled.text, values: bound });
+      await queryWithin(this.deps.pool, { text: compiled.text, values: bound }, plan.timeLimit);
     } catch (e) {
       const err = e as { code?: string; message?: string };
       if (!err.code) throw e;
@@ -182,10 +183,6 @@ export class SubscriptionsState {
       out.subscribers[p.kind] += p.subscribers;
     }
     return out;
-  }
-
-  get pollerCount(): number {
-    return this.pollers.size;
   }
 
   /** Stop every poller (the sockets are closed by the transport). */

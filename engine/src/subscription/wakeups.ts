@@ -1,11 +1,8 @@
 /**
  * Event-driven wake-ups (beyond Hasura): one connection LISTENs on the channel the ETL worker
  * notifies inside each batch transaction (so a notification arrives when, and only if, the batch
- * commits):
- *
- *     {"v":1,"tables":["public.sensor_readings","public.rollups_1m"],"series":{"public.sensor_readings":[12,40]}}
- *
- * A table without a `series` entry means any series of it changed. Notifications arriving within
+ * commits), with the change notice of `@streamsync/database` (`database/src/change-notice.ts`):
+ * the tables written and, per table, the series written. Notifications arriving within
  * STREAMSYNC_ENGINE_EVENT_DEBOUNCE_MS are merged, then the pollers that read those tables (only
  * the cohorts of those series, when a poller pins the series) poll at once. An unreadable payload
  * wakes everything. The connection reconnects with capped backoff; while it is down, and once
@@ -13,7 +10,13 @@
  */
 import pg from 'pg';
 import type pino from 'pino';
-import { query, sql } from '@streamsync/database';
+import {
+  ChangeNoticeError,
+  decodeChangeNotice,
+  query,
+  sql,
+  type ChangeNotice,
+} from '@streamsync/database';
 import type { SubscriptionMetrics } from './metrics.ts';
 import type { Changes } from './state.ts';
 
@@ -26,28 +29,29 @@ export interface WakeupOptions {
   wake(changes: Changes | null): void;
 }
 
-/** Parse a notification payload; null means "treat as: everything changed". */
+/**
+ * Read a notification payload (the worker's change notice, `@streamsync/database`); null means
+ * "treat as: everything changed", for a payload that is missing or not a notice this engine reads.
+ */
 export function parseChanges(payload: string | undefined): Changes | null {
   if (!payload) return null;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(payload);
-  } catch {
-    return null;
-  }
-  const d = doc as { v?: unknown; tables?: unknown; series?: unknown };
-  if (!d || typeof d !== 'object' || d.v !== 1 || !Array.isArray(d.tables)) return null;
+  const notice = readNotice(payload);
+  if (!notice) return null;
   const out: Changes = new Map();
-  const series = (d.series && typeof d.series === 'object' ? d.series : {}) as Record<
-    string,
-    unknown
-  >;
-  for (const t of d.tables) {
-    if (typeof t !== 'string') return null;
-    const ids = series[t];
-    out.set(t, Array.isArray(ids) ? new Set(ids.map((x) => String(x))) : null);
+  for (const t of notice.tables) {
+    const ids = notice.series[t];
+    out.set(t, ids ? new Set(ids.map((x) => String(x))) : null);
   }
   return out;
+}
+
+function readNotice(payload: string): ChangeNotice | null {
+  try {
+    return decodeChangeNotice(payload);
+  } catch (err) {
+    if (err instanceof ChangeNoticeError) return null;
+    throw err;
+  }
 }
 
 /** Merge b into a (null absorbs everything). */

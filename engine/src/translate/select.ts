@@ -283,18 +283,28 @@ export class SelectTranslator {
     const s = agg.select;
     const b = this.base(s, join, parentRow);
     const pairs: Array<[string, SQL]> = [];
+    // with nothing but __typename selected nothing aggregates: GROUP BY () still makes one row
+    let aggregates = false;
     for (const [alias, f] of agg.fields) {
       switch (f.k) {
         case 'typename':
           pairs.push([alias, sql.literal(f.name)]);
           break;
         case 'nodes':
+          aggregates = true;
           pairs.push([
             alias,
             sql`coalesce(json_agg(${this.rowJson(s.table, f.fields, b.alias, b.extra)}${b.aggOrder}), '[]')`,
           ]);
           break;
         case 'aggregate':
+          if (
+            f.fields.some(
+              ([, x]) =>
+                x.k === 'count' || (x.k === 'op' && x.fields.some(([, c]) => c.k === 'col')),
+            )
+          )
+            aggregates = true;
           pairs.push([
             alias,
             this.buildObject(f.fields.map(([k, x]) => [k, this.aggFn(x, b.alias)])),
@@ -302,6 +312,7 @@ export class SelectTranslator {
           break;
       }
     }
+    if (!aggregates) return sql`SELECT ${this.buildObject(pairs)} FROM ${b.from} GROUP BY ()`;
     return sql`SELECT ${this.buildObject(pairs)} FROM ${b.from}`;
   }
 

@@ -12,7 +12,13 @@ import { runApiRequest, type Endpoint } from '../api/metadata.ts';
 import { consoleReply } from '../console/console.ts';
 import { corsHeaders, preflight } from './cors.ts';
 import { encodeGqlError, encodeRestError, QErr, toQErr } from '../errors.ts';
-import { executeRequest, type ExecOptions, type Session } from '../execute/graphql.ts';
+import {
+  executeRequest,
+  PERSISTED_QUERY_NOT_SUPPORTED,
+  type ExecOptions,
+  type Session,
+} from '../execute/graphql.ts';
+import { admitBatch } from '../limits/index.ts';
 import { explainRequest } from '../execute/explain.ts';
 import type { Engine } from '../server.ts';
 import { ENGINE_VERSION } from '../version.ts';
@@ -153,9 +159,13 @@ async function route(
       return { status: 200, body, contentType: engine.metrics.registry.contentType };
     }
     case '/v1/graphql':
+      // Hasura routes GET /v1/graphql to its persisted-query handler, which CE answers thus
+      if (method === 'GET') return persistedQueryGet(engine, req);
+      if (method !== 'POST') return methodNotAllowed();
+      return graphql(engine, req, true);
     case '/v1alpha1/graphql':
       if (method !== 'POST') return methodNotAllowed();
-      return graphql(engine, req, path === '/v1/graphql');
+      return graphql(engine, req, false);
     case '/v1/graphql/explain':
     case '/v1alpha1/graphql/explain':
       if (method !== 'POST') return methodNotAllowed();
@@ -274,7 +284,26 @@ function execOptions(engine: Engine): ExecOptions {
     maxFields: engine.config.maxQueryFields,
     stringifyNumeric: engine.config.stringifyNumericTypes,
     planCacheMetrics: engine.metrics.planCache,
+    limits: engine.limits,
   };
+}
+
+/** `GET /v1/graphql`: authenticated as any request, then Hasura CE's persisted-query answer. */
+async function persistedQueryGet(engine: Engine, req: http.IncomingMessage): Promise<Reply> {
+  const endpoint = '/v1/graphql';
+  try {
+    await resolveSession(req.headers, engine.auth);
+  } catch (e) {
+    if (e instanceof AuthError) {
+      engine.metrics.errors.inc({ endpoint, code: e.code });
+      return json(200, { errors: [e.toGraphQL()] });
+    }
+    throw e;
+  }
+  engine.metrics.errors.inc({ endpoint, code: 'not-supported' });
+  return json(200, {
+    errors: [encodeGqlError(new QErr('not-supported', PERSISTED_QUERY_NOT_SUPPORTED, 400), false)],
+  });
 }
 
 /** `/v1/graphql/explain`: admin only; errors in the REST shape, as Hasura's explain API. */
@@ -334,16 +363,19 @@ async function graphql(
   }
   const state = engine.state;
   const opts = execOptions(engine);
+  const limits = engine.limits.forClient(state.metadata, session);
+  try {
+    if (Array.isArray(body)) admitBatch(body.length, limits);
+    engine.limits.admitRate(
+      limits,
+      session,
+      req.socket.remoteAddress,
+      Array.isArray(body) ? body.length : 1,
+    );
+  } catch (e) {
+    return gqlError(engine.limits.refused(e as QErr));
+  }
   if (Array.isArray(body)) {
-    if (body.length > engine.config.maxBatchSize) {
-      return gqlError(
-        new QErr(
-          'bad-request',
-          `too many requests in one batch (limit ${engine.config.maxBatchSize})`,
-          400,
-        ),
-      );
-    }
     const results = [];
     for (const item of body) results.push(await executeRequest(state, session, item, opts));
     for (const r of results)

@@ -8,6 +8,8 @@ export interface EngineMetrics {
   errors: client.Counter<'endpoint' | 'code'>;
   /** GraphQL queries answered from a cached plan, and those that had to be planned */
   planCache: { hits: client.Counter; misses: client.Counter };
+  /** requests refused by a limit (limits/), by kind: depth, nodes, batch, rate, time, … */
+  limitRefusals: client.Counter<'kind'>;
 }
 
 export function createMetrics(): EngineMetrics {
@@ -46,5 +48,11 @@ export function createMetrics(): EngineMetrics {
         registers: [registry],
       }),
     },
+    limitRefusals: new client.Counter({
+      name: 'engine_limit_refusals_total',
+      help: 'GraphQL requests refused by a limit, by kind (depth, nodes, batch, rate, time, nesting, tokens, input_depth, list_length, input_values)',
+      labelNames: ['kind'],
+      registers: [registry],
+    }),
   };
 }

@@ -185,6 +185,7 @@ class Connection {
   private queuedBytes = 0;
   private drainTimer: NodeJS.Timeout | null = null;
   private readonly handshake: Record<string, string>;
+  private readonly ip: string | undefined;
 
   constructor(
     private readonly deps: WsDeps,
@@ -193,6 +194,7 @@ class Connection {
     private readonly protocol: Protocol,
     private readonly legacy: boolean,
   ) {
+    this.ip = req.socket.remoteAddress;
     this.handshake = {};
     for (const [k, v] of Object.entries(req.headers)) {
       if (v === undefined || DROPPED_HANDSHAKE_HEADERS.has(k)) continue;
@@ -454,6 +456,13 @@ class Connection {
       );
     const session = this.state.session;
     const engine = this.deps.engine;
+    try {
+      // every operation counts against the client's rate limit, as over HTTP
+      const limits = engine.limits.forClient(engine.state.metadata, session);
+      engine.limits.admitRate(limits, session, this.ip);
+    } catch (e) {
+      return this.requestError(id, toQErr(engine.limits.refused(e)));
+    }
     let stopped = false;
     const sink: SubscriberSink = {
       send: (p, coalesce) => {
@@ -476,7 +485,7 @@ class Connection {
           );
       });
     } catch (e) {
-      return this.requestError(id, toQErr(e));
+      return this.requestError(id, toQErr(engine.limits.refused(e)));
     }
     if (started.k === 'started') {
       if (this.closed) return started.stop();
@@ -506,6 +515,7 @@ class Connection {
       maxFields: engine.config.maxQueryFields,
       stringifyNumeric: engine.config.stringifyNumericTypes,
       planCacheMetrics: engine.metrics.planCache,
+      limits: engine.limits,
     };
     const r = await executeRequest(engine.state, session, payload, opts);
     if (this.closed) return;

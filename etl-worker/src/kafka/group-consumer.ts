@@ -11,6 +11,7 @@
  *   capped backoff; nothing is resolved until it is committed, so nothing is lost. A target table
  *   that is broken pauses only its own topic's partitions and retries later; other topics go on.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
 import type pino from 'pino';
 import { isTransientPgError } from '@streamsync/database';
@@ -39,8 +40,6 @@ export interface GroupConsumerOptions {
   /** a pipeline's table failed (or recovered: error null) */
   onTableState(pipeline: string, error: Error | null): void;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class GroupConsumer {
   private consumer: Consumer | null = null;

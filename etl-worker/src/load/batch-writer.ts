@@ -7,8 +7,10 @@
  * it, and a crash at any instant leaves either both or neither.
  */
 import type pg from 'pg';
-import { query, sql, transaction } from '@streamsync/database';
+import { encodeChangeNotice, query, sql, transaction } from '@streamsync/database';
 import type { DeadLetterCode, DecodedRow } from '../pipeline/types.ts';
+import { evaluateAlerts, type AlertInput } from '../alerts/evaluate.ts';
+import type { AlertRuleSet } from '../alerts/rule-set.ts';
 import { EntityCache, resolveEntities } from './entities.ts';
 import {
   addRollups,
@@ -69,16 +71,6 @@ export type WriteOutcome =
   /** the stored offset is ahead of the chunk's start: resume from `expected` */
   | { status: 'gap'; expected: number };
 
-/** A database error caused by the rows of one pipeline (a constraint, a bad value): not transient. */
-export class RowsRejectedError extends Error {
-  constructor(
-    readonly pipeline: string,
-    override readonly cause: Error,
-  ) {
-    super(`${pipeline}: ${cause.message}`);
-  }
-}
-
 /** Errors that say the target table is broken rather than the data: the pipeline waits. */
 const TABLE_BROKEN = new Set(['42P01', '42703', '42804', '42501', '42P10', '0A000', '42883']);
 /** Errors that say the data is bad: data exceptions (22) and integrity violations (23). */
@@ -99,6 +91,8 @@ export interface WriterOptions {
   pool: pg.Pool;
   groupId: string;
   notifyChannel: string;
+  /** the alert rules to evaluate the loaded points against (none: no evaluation) */
+  alertRules?: AlertRuleSet;
 }
 
 export class BatchWriter {
@@ -107,17 +101,6 @@ export class BatchWriter {
 
   constructor(private readonly opts: WriterOptions) {
     this.partitions = new PartitionKeeper(opts.pool);
-  }
-
-  /** The stored next offset of a partition, or null when none is stored. */
-  async storedOffset(topic: string, partition: number): Promise<number | null> {
-    const { rows } = await query<{ next_offset: string }>(
-      this.opts.pool,
-      sql`SELECT next_offset FROM etl.consumer_offsets
-           WHERE consumer_group = ${sql.value(this.opts.groupId)}
-             AND topic = ${sql.value(topic)} AND partition = ${sql.value(partition)}`,
-    );
-    return rows[0] ? Number(rows[0].next_offset) : null;
   }
 
   /** Every stored offset of the group for these topics. */
@@ -190,6 +173,7 @@ export class BatchWriter {
       const rowCounts = new Map<string, number>();
       const series = new Map<string, Set<number>>();
       const deadLetters = [...work.deadLetters];
+      const alertInputs: AlertInput[] = [];
       for (const pr of work.pipelines) {
         if (pr.rows.length === 0) continue;
         const pl = pr.loaded.pipeline;
@@ -217,6 +201,14 @@ export class BatchWriter {
             reason: r.reason,
           });
         }
+        alertInputs.push({
+          table: pl.table,
+          columns: pl.columns,
+          rows: pr.rows,
+          offsets: pr.offsets,
+          ids,
+          rejected: new Set(rejected.map((r) => r.offset)),
+        });
         rowCounts.set(pl.name, (rowCounts.get(pl.name) ?? 0) + inserted);
         if (ids) {
           const set = series.get(`${pl.schema}.${pl.table}`) ?? new Set<number>();
@@ -224,6 +216,9 @@ export class BatchWriter {
           series.set(`${pl.schema}.${pl.table}`, set);
         }
       }
+
+      // alerts commit with the points that fire them
+      if (this.opts.alertRules) await evaluateAlerts(client, this.opts.alertRules, alertInputs);
 
       if (deadLetters.length > 0) {
         await beforeCommit(deadLetters);
@@ -465,5 +460,5 @@ function changePayload(
   }
   if (deadLetters) tables.add('etl.dead_letters');
   if (newEntities) tables.add('public.entities');
-  return JSON.stringify({ v: 1, tables: [...tables], series: bySeries });
+  return encodeChangeNotice({ tables: [...tables], series: bySeries });
 }

@@ -4,9 +4,10 @@
  * `streamsync_pipelines` and, as a safety net for a lost notification, on a timer. A declaration
  * that does not compile is reported (key and reason) and left out; the others run.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import type pino from 'pino';
 import { query, sql, type Queryable } from '@streamsync/database';
+import { listenForever } from '../ops/listen.ts';
 import { compilePipeline } from '../pipeline/index.ts';
 import {
   PipelineError,
@@ -144,7 +145,7 @@ export interface RegistryOptions {
 /** Watches etl.pipelines: LISTEN for the trigger's notifications, poll as a safety net. */
 export class PipelineRegistry {
   current: PipelineSet | null = null;
-  private listener: pg.Client | null = null;
+  private stopListening: (() => Promise<void>) | null = null;
   private timer: NodeJS.Timeout | null = null;
   private reloading: Promise<void> | null = null;
   private again = false;
@@ -155,7 +156,14 @@ export class PipelineRegistry {
   /** The first load; throws when Postgres cannot be read (the caller retries). */
   async start(): Promise<PipelineSet> {
     await this.reload();
-    void this.listen();
+    this.stopListening = listenForever({
+      connectionString: this.opts.connectionString,
+      channel: PIPELINES_CHANNEL,
+      applicationName: 'streamsync-etl-pipelines',
+      onNotify: () => void this.reload().catch(() => {}),
+      // a change made while we were not listening
+      onListening: () => void this.reload().catch(() => {}),
+    });
     if (this.opts.pollMs > 0) {
       this.timer = setInterval(() => void this.reload().catch(() => {}), this.opts.pollMs);
       this.timer.unref();
@@ -203,42 +211,10 @@ export class PipelineRegistry {
     return this.reloading;
   }
 
-  private async listen(): Promise<void> {
-    let backoff = 200;
-    while (!this.stopped) {
-      const client = new pg.Client({
-        connectionString: this.opts.connectionString,
-        application_name: 'streamsync-etl-pipelines',
-      });
-      try {
-        await client.connect();
-        const closed = new Promise<void>((resolve) => {
-          client.on('error', () => resolve());
-          client.on('end', () => resolve());
-        });
-        client.on('notification', () => void this.reload().catch(() => {}));
-        await query(client, sql`LISTEN ${sql.ident(PIPELINES_CHANNEL)}`);
-        this.listener = client;
-        backoff = 200;
-        // a change made while we were not listening
-        void this.reload().catch(() => {});
-        await closed;
-      } catch {
-        // Postgres is away: the poll carries on; try again with backoff
-      } finally {
-        this.listener = null;
-        await client.end().catch(() => {});
-      }
-      if (this.stopped) break;
-      await new Promise((r) => setTimeout(r, backoff).unref());
-      backoff = Math.min(backoff * 2, 10_000);
-    }
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.listener?.end().catch(() => {});
+    await this.stopListening?.();
     await this.reloading?.catch(() => {});
   }
 }

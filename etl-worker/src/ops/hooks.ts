@@ -4,10 +4,8 @@
  *
  * - `POST /hooks/maintain-partitions` (cron trigger maintain_partitions): runs
  *   timeseries.maintain_partitions() and answers what it made and dropped;
- * - `POST /hooks/evaluate-alerts` (cron trigger evaluate_demo_alerts): records the minutes that
- *   crossed an alert rule (public.evaluate_demo_alert_rules());
- * - `POST /hooks/alert-fired` (event trigger alert_fired on public.demo_alerts): logs the alert
- *   and counts it — the notification an operator sees.
+ * - `POST /hooks/alert-fired` (event trigger alert_fired on public.alerts: an alert fired, or its
+ *   state changed to resolved): logs the alert and counts it — the notification an operator sees.
  *
  * With STREAMSYNC_WEBHOOK_SECRET set, a call must carry it in X-StreamSync-Webhook-Secret
  * (compared in constant time); bodies are bounded. A failure answers 500 with the reason, so the
@@ -74,13 +72,6 @@ export function handleHook(
       deps.log.info({ hook: 'maintain-partitions', tables: rows }, 'partitions maintained');
       return { tables: rows };
     },
-    '/hooks/evaluate-alerts': async () => {
-      const { rows } = await query<{ fired: number }>(
-        deps.pool,
-        sql`SELECT public.evaluate_demo_alert_rules() AS fired`,
-      );
-      return { fired: rows[0]?.fired ?? 0 };
-    },
     '/hooks/alert-fired': async (body) => {
       const ev = (body ?? {}) as {
         id?: unknown;
@@ -91,19 +82,23 @@ export function handleHook(
       if (!alert)
         throw Object.assign(new Error('expected an event trigger payload'), { status: 400 });
       deps.onAlert();
+      const resolved = alert.state === 'resolved';
       deps.log.warn(
         {
           hook: 'alert-fired',
           event_id: ev.id,
           trigger: ev.trigger?.name,
+          alert_id: alert.id,
           rule: alert.rule_name,
+          stream: alert.stream,
           entity_id: alert.entity_id,
           metric: alert.metric,
-          value: alert.value,
+          op: alert.op,
           threshold: alert.threshold,
-          bucket: alert.bucket,
+          value: resolved ? alert.resolved_value : alert.fired_value,
+          at: resolved ? alert.resolved_at : alert.fired_at,
         },
-        'alert fired',
+        resolved ? 'alert resolved' : 'alert fired',
       );
       return { notified: true };
     },

@@ -44,14 +44,9 @@ const NUMERIC_TYPES: ReadonlySet<ElementType> = new Set([
   'int8',
   'numeric',
 ]);
-const INTEGER_TYPES: ReadonlySet<ElementType> = new Set(['int2', 'int4', 'int8']);
 
 export function isNumericType(t: ElementType): boolean {
   return NUMERIC_TYPES.has(t);
-}
-
-export function isIntegerType(t: ElementType): boolean {
-  return INTEGER_TYPES.has(t);
 }
 
 const SIMPLE_TYPES: ReadonlyMap<string, ElementType> = new Map([

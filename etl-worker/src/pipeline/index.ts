@@ -20,7 +20,6 @@ export {
   columnTypeOf,
   compileCoercer,
   isCompatible,
-  isIntegerType,
   isNumericType,
 } from './coerce.ts';
 export type { Coercer, ColumnType, ElementType, Scalar } from './coerce.ts';

@@ -1,15 +1,20 @@
 /**
  * The `sensor_readings` demo stream: a fleet of environmental sensors, each with its own climate.
- * Temperature follows the time of day at the sensor's site, wanders (a mean-reverting random walk)
- * and has measurement noise; humidity moves against temperature; pressure drifts slowly; the
- * battery drains and is replaced when low. Now and then a sensor goes silent for a few minutes, so
- * the dashboard and the rollups see gaps.
+ * Temperature follows the time of day at the sensor's site, wanders in spells of warmer or cooler
+ * weather and has measurement noise; humidity moves against temperature; pressure drifts with slow
+ * weather systems; the battery drains and is replaced when low.
+ *
+ * Every value is a function of (sensor, time) — see series-noise.ts — so a restarted producer
+ * continues each series where it left off, and a sensor's climate is the same on every start.
+ * Silences are declared, not random: every tenth sensor from the seventh (sensor-0007, -0017, …)
+ * is silent for the first two minutes of every hour, so the rollups and the dashboard always have
+ * a gap to show; every other sensor reports at every turn.
  *
  * The message shape is the one the seeded pipeline declares:
  * {"device_id": "sensor-0001", "time": ISO-8601 with Z, "temp_f", "humidity", "pressure_hpa",
  *  "battery_mv"}.
  */
-import type { Rng } from './random.ts';
+import { DEMO_SEED, gaussAt, uniformAt, wander } from './series-noise.ts';
 
 export interface SensorReading {
   device_id: string;
@@ -20,43 +25,31 @@ export interface SensorReading {
   battery_mv: number;
 }
 
-/** A mean-reverting random walk (Ornstein-Uhlenbeck), exact for any step length. */
-class Wander {
-  value = 0;
-  constructor(
-    /** how fast it returns to 0, 1/s */
-    private readonly theta: number,
-    /** its spread around 0 in the long run */
-    private readonly sd: number,
-  ) {}
-
-  // readings of a sensor are mostly evenly spaced: keep the factors of the last step length
-  private lastDt = NaN;
-  private decay = 0;
-  private spread = 0;
-
-  step(rng: Rng, dtS: number): number {
-    if (dtS !== this.lastDt) {
-      this.lastDt = dtS;
-      this.decay = Math.exp(-this.theta * dtS);
-      this.spread = this.sd * Math.sqrt(1 - this.decay * this.decay);
-    }
-    this.value = this.value * this.decay + this.spread * rng.gauss();
-    return this.value;
-  }
-}
-
+const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
-/** a sensor goes silent about once every few hours, for one to eight minutes */
-const MEAN_MS_BETWEEN_GAPS = 3 * HOUR_MS;
-const GAP_MIN_MS = 60_000;
-const GAP_MAX_MS = 8 * 60_000;
 const BATTERY_FULL_MV = 4200;
 const BATTERY_REPLACE_MV = 3000;
 
+/** The declared silences: which sensors (0-based index), and when in each hour. */
+export const SILENCE = { everyNth: 10, offset: 6, fromMinute: 0, toMinute: 2 } as const;
+
+/** True when the sensor with this 0-based index is silent at tsMs (declared gaps only). */
+export function silentAt(index: number, tsMs: number): boolean {
+  if (index % SILENCE.everyNth !== SILENCE.offset) return false;
+  const minute = Math.floor((((tsMs % HOUR_MS) + HOUR_MS) % HOUR_MS) / MINUTE_MS);
+  return minute >= SILENCE.fromMinute && minute < SILENCE.toMinute;
+}
+
+/** Metric keys of a sensor: separate noise per metric. */
+const TEMP = 1;
+const DAMP = 2;
+const FRONT = 3;
+const NOISE = 4;
+
 class Sensor {
   readonly key: string;
+  private readonly id: number;
   private readonly baseF: number;
   private readonly swingF: number;
   /** the site's offset from UTC, hours: its afternoon peak comes at a different UTC hour */
@@ -64,49 +57,59 @@ class Sensor {
   private readonly baseHumidity: number;
   private readonly basePressure: number;
   private readonly drainMvPerHour: number;
-  private readonly weather = new Wander(1 / (2 * 3600), 3); // °F, hours-long spells
-  private readonly damp = new Wander(1 / 3600, 6); // % humidity
-  private readonly front = new Wander(1 / (12 * 3600), 5); // hPa, slow pressure systems
-  private batteryMv: number;
+  private readonly batteryPhaseMs: number;
   private lastTs = -Infinity;
-  private silentUntil = -Infinity;
 
-  constructor(index: number, rng: Rng) {
+  constructor(readonly index: number) {
     this.key = sensorKey(index);
-    this.baseF = rng.between(55, 78);
-    this.swingF = rng.between(4, 14);
-    this.utcOffsetH = rng.int(24) - 11;
-    this.baseHumidity = rng.between(30, 70);
-    this.basePressure = rng.between(1003, 1023);
-    this.drainMvPerHour = rng.between(2, 12);
-    this.batteryMv = rng.between(3400, BATTERY_FULL_MV);
+    this.id = index + 1;
+    // the climate comes from the sensor's number, not from the run
+    const u = (k: number) => uniformAt(DEMO_SEED, this.id, 1_000 + k);
+    this.baseF = 55 + 23 * u(0);
+    this.swingF = 4 + 10 * u(1);
+    this.utcOffsetH = Math.floor(24 * u(2)) - 11;
+    this.baseHumidity = 30 + 40 * u(3);
+    this.basePressure = 1003 + 20 * u(4);
+    this.drainMvPerHour = 2 + 10 * u(5);
+    const cycleMs = ((BATTERY_FULL_MV - BATTERY_REPLACE_MV) / this.drainMvPerHour) * HOUR_MS;
+    this.batteryPhaseMs = cycleMs * u(6);
   }
 
-  /** True when the sensor sends nothing at tsMs. */
   silentAt(tsMs: number): boolean {
-    return tsMs < this.silentUntil;
+    return silentAt(this.index, tsMs);
   }
 
   /** Its reading at tsMs; times of one sensor always increase (the natural key is entity, ts). */
-  read(rng: Rng, tsMs: number): SensorReading {
+  read(tsMs: number): SensorReading {
     const ts = Math.max(Math.round(tsMs), this.lastTs + 1);
-    const dtS = Number.isFinite(this.lastTs) ? (ts - this.lastTs) / 1000 : 3600;
     this.lastTs = ts;
-    if (rng.chance((dtS * 1000) / MEAN_MS_BETWEEN_GAPS)) {
-      this.silentUntil = ts + rng.between(GAP_MIN_MS, GAP_MAX_MS);
-    }
+    const key = this.id * 16;
+    const slot = Math.floor(ts / 1000);
 
     // warmest around 15:00 local time, coolest around 03:00
     const localHour = ((((ts + this.utcOffsetH * HOUR_MS) % DAY_MS) + DAY_MS) % DAY_MS) / HOUR_MS;
     const daily = Math.cos((2 * Math.PI * (localHour - 15)) / 24);
+    const weather = wander(DEMO_SEED, key + TEMP, ts, 3, [
+      2 * HOUR_MS,
+      20 * MINUTE_MS,
+      3 * MINUTE_MS,
+    ]);
     const tempF =
-      this.baseF + this.swingF * daily + this.weather.step(rng, dtS) + 0.3 * rng.gauss();
+      this.baseF + this.swingF * daily + weather + 0.3 * gaussAt(DEMO_SEED, key + NOISE, slot);
+    const damp = wander(DEMO_SEED, key + DAMP, ts, 6, [HOUR_MS, 10 * MINUTE_MS]);
     const humidity =
-      this.baseHumidity - 1.1 * (tempF - this.baseF) + this.damp.step(rng, dtS) + 0.5 * rng.gauss();
-    const pressure = this.basePressure + this.front.step(rng, dtS) + 0.08 * rng.gauss();
+      this.baseHumidity -
+      1.1 * (tempF - this.baseF) +
+      damp +
+      0.5 * gaussAt(DEMO_SEED, key + NOISE, slot + 1);
+    const front = wander(DEMO_SEED, key + FRONT, ts, 5, [12 * HOUR_MS, 2 * HOUR_MS]);
+    const pressure = this.basePressure + front + 0.08 * gaussAt(DEMO_SEED, key + NOISE, slot + 2);
 
-    this.batteryMv -= (this.drainMvPerHour * dtS) / 3600;
-    if (this.batteryMv < BATTERY_REPLACE_MV) this.batteryMv = BATTERY_FULL_MV - rng.between(0, 60);
+    // a sawtooth: drains at the sensor's rate, replaced with a full one when low
+    const spanMv = BATTERY_FULL_MV - BATTERY_REPLACE_MV;
+    const cycleMs = (spanMv / this.drainMvPerHour) * HOUR_MS;
+    const into = (((ts + this.batteryPhaseMs) % cycleMs) + cycleMs) % cycleMs;
+    const batteryMv = BATTERY_FULL_MV - (into / cycleMs) * spanMv;
 
     return {
       device_id: this.key,
@@ -114,7 +117,7 @@ class Sensor {
       temp_f: round(tempF, 100),
       humidity: round(Math.min(100, Math.max(2, humidity)), 10),
       pressure_hpa: round(pressure, 10),
-      battery_mv: Math.round(this.batteryMv + 3 * rng.gauss()),
+      battery_mv: Math.round(batteryMv + 3 * gaussAt(DEMO_SEED, key + NOISE, slot + 3)),
     };
   }
 }
@@ -159,11 +162,8 @@ export class SensorFleet {
   private readonly sensors: Sensor[];
   private turn = 0;
 
-  constructor(
-    count: number,
-    private readonly rng: Rng,
-  ) {
-    this.sensors = Array.from({ length: count }, (_, i) => new Sensor(i, rng));
+  constructor(count: number) {
+    this.sensors = Array.from({ length: count }, (_, i) => new Sensor(i));
   }
 
   get keys(): string[] {
@@ -176,7 +176,7 @@ export class SensorFleet {
     for (let tries = 0; tries < n; tries++) {
       const sensor = this.sensors[this.turn]!;
       this.turn = (this.turn + 1) % n;
-      if (!sensor.silentAt(tsMs)) return sensor.read(this.rng, tsMs);
+      if (!sensor.silentAt(tsMs)) return sensor.read(tsMs);
     }
     return undefined;
   }

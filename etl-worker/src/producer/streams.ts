@@ -79,7 +79,7 @@ export function createStream(name: StreamName, opts: StreamOptions): DemoStream 
 
   switch (name) {
     case 'sensor_readings': {
-      const fleet = new SensorFleet(opts.sensors, rng);
+      const fleet = new SensorFleet(opts.sensors);
       return {
         name,
         keys: fleet.keys,

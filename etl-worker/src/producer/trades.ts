@@ -1,15 +1,20 @@
 /**
- * The `market_trades` demo stream: trades of the eight seeded instruments. Each price is a random
- * walk in log space (pulled back slowly towards its start, so a demo running for days stays
- * plausible) with the bid/ask bounce of real prints; sizes are log-normal in the instrument's
- * lot; busy instruments trade more often. Every few minutes one instrument has a burst: for some
+ * The `market_trades` demo stream: trades of the eight seeded instruments. Each mid price wanders
+ * in log space around its start (spells of hours down to seconds, so a demo running for days stays
+ * plausible) and prints carry the bid/ask bounce; sizes are log-normal in the instrument's lot;
+ * busy instruments trade more often. Every couple of minutes one instrument has a burst: for some
  * seconds it trades several times as often and moves more, like a market reacting to news.
+ *
+ * Mid prices and bursts are functions of (instrument, time) — see series-noise.ts — so a restarted
+ * producer continues every price where it left off; only which instrument trades, the side and the
+ * size are drawn per trade.
  *
  * The message shape is the one the seeded pipeline declares:
  * {"id": "…", "symbol": "BTC-USD", "ts": epoch ms, "px": "decimal string", "qty": "decimal string",
  *  "side": "buy" | "sell"}.
  */
 import type { Rng } from './random.ts';
+import { DEMO_SEED, hash3, uniformAt, wander } from './series-noise.ts';
 
 export interface Trade {
   id: string;
@@ -125,44 +130,67 @@ export const INSTRUMENTS: readonly Instrument[] = [
   },
 ];
 
-const YEAR_S = 365 * 24 * 3600;
+const YEAR_MS = 365 * 24 * 3_600_000;
+const DAY_MS = 24 * 3_600_000;
 /** the demo would look frozen at real volatility over a few minutes; this livens it up */
 const VOL_BOOST = 4;
-/** log prices return towards their start over about a day */
-const REVERSION_PER_S = 1 / (24 * 3600);
+/** mid-price wander: spells from a day down to seconds */
+const PERIODS_MS = [DAY_MS, 2 * 3_600_000, 15 * 60_000, 2 * 60_000, 15_000];
+const BURST_SLOT_MS = 120_000;
 const BURST_MIN_MS = 3_000;
 const BURST_MAX_MS = 12_000;
-/** bursts start about every two minutes of event time */
-const BURSTS_PER_MS = 1 / 120_000;
 /** during a burst the bursting instrument trades this many times as often, and moves this much more */
 const BURST_ACTIVITY = 8;
 const BURST_VOL = 3;
 
 interface Book {
   spec: Instrument;
-  logStart: number;
-  logPrice: number;
-  lastTs: number;
+  index: number;
   minQty: number;
+}
+
+/** The burst of the two-minute slot holding tsMs: which instrument, from when to when. */
+export function burstAt(
+  tsMs: number,
+): { instrument: number; from: number; until: number } | undefined {
+  const slot = Math.floor(tsMs / BURST_SLOT_MS);
+  for (const k of [slot, slot - 1]) {
+    const from = k * BURST_SLOT_MS + uniformAt(DEMO_SEED, 77, k) * BURST_SLOT_MS;
+    const until = from + BURST_MIN_MS + uniformAt(DEMO_SEED, 78, k) * (BURST_MAX_MS - BURST_MIN_MS);
+    if (tsMs >= from && tsMs < until) {
+      return { instrument: hash3(DEMO_SEED, 79, k) % INSTRUMENTS.length, from, until };
+    }
+  }
+  return undefined;
+}
+
+/** Mid price of instrument `index` at tsMs (the same on every run). */
+export function midPrice(index: number, tsMs: number): number {
+  const spec = INSTRUMENTS[index]!;
+  const sd = spec.vol * VOL_BOOST * Math.sqrt(DAY_MS / (2 * YEAR_MS));
+  let log = Math.log(spec.price) + wander(DEMO_SEED, 500 + index, tsMs, sd, PERIODS_MS);
+  const burst = burstAt(tsMs);
+  if (burst && burst.instrument === index) {
+    // a burst moves the price more, fading in and out so the price stays continuous
+    const envelope = Math.sin((Math.PI * (tsMs - burst.from)) / (burst.until - burst.from));
+    log += envelope * BURST_VOL * sd * 0.05 * wander(DEMO_SEED, 600 + index, tsMs, 1, [2_000, 500]);
+  }
+  return Math.exp(log);
 }
 
 export class TradeTape {
   private readonly books: Book[];
   private readonly totalWeight: number;
   private seq = 0;
-  private burst: { book: Book; until: number } | undefined;
-  private lastTs = -Infinity;
 
   constructor(
     private readonly rng: Rng,
     /** distinguishes this run's trade ids from any other run's */
     private readonly idPrefix: string,
   ) {
-    this.books = INSTRUMENTS.map((spec) => ({
+    this.books = INSTRUMENTS.map((spec, index) => ({
       spec,
-      logStart: Math.log(spec.price),
-      logPrice: Math.log(spec.price),
-      lastTs: -Infinity,
+      index,
       minQty: 10 ** -spec.qtyDecimals,
     }));
     this.totalWeight = this.books.reduce((s, b) => s + b.spec.weight, 0);
@@ -174,31 +202,20 @@ export class TradeTape {
 
   /** True while some instrument is bursting: the live producer then sends more trades. */
   burstingAt(tsMs: number): boolean {
-    return this.burst !== undefined && tsMs < this.burst.until;
+    return burstAt(tsMs) !== undefined;
   }
 
   /** The next trade, at tsMs (epoch ms). */
   next(tsMs: number): Trade {
     const rng = this.rng;
     const ts = Math.round(tsMs);
-    this.updateBurst(ts);
     const book = this.pick(ts);
     const spec = book.spec;
-
-    const dtS = Number.isFinite(book.lastTs) ? Math.max(0, ts - book.lastTs) / 1000 : 1;
-    book.lastTs = ts;
-    const vol =
-      spec.vol * VOL_BOOST * (this.burst?.book === book && ts < this.burst.until ? BURST_VOL : 1);
-    book.logPrice +=
-      -REVERSION_PER_S * dtS * (book.logPrice - book.logStart) +
-      vol * Math.sqrt(dtS / YEAR_S) * rng.gauss();
-
     // buyers lift the ask, sellers hit the bid
     const side: Trade['side'] = rng.chance(0.5) ? 'buy' : 'sell';
-    const mid = Math.exp(book.logPrice);
+    const mid = midPrice(book.index, ts);
     const price = mid * (1 + (side === 'buy' ? 1 : -1) * spec.halfSpread);
     const qty = Math.max(book.minQty, spec.medianQty * Math.exp(0.9 * rng.gauss()));
-
     return {
       id: `${this.idPrefix}${(this.seq++).toString(36)}`,
       symbol: spec.symbol,
@@ -209,18 +226,9 @@ export class TradeTape {
     };
   }
 
-  private updateBurst(ts: number): void {
-    const dt = Number.isFinite(this.lastTs) ? Math.max(0, ts - this.lastTs) : 0;
-    this.lastTs = ts;
-    if (this.burst && ts >= this.burst.until) this.burst = undefined;
-    if (!this.burst && this.rng.chance(dt * BURSTS_PER_MS)) {
-      const book = this.books[this.rng.int(this.books.length)]!;
-      this.burst = { book, until: ts + this.rng.between(BURST_MIN_MS, BURST_MAX_MS) };
-    }
-  }
-
   private pick(ts: number): Book {
-    const hot = this.burst && ts < this.burst.until ? this.burst.book : undefined;
+    const burst = burstAt(ts);
+    const hot = burst ? this.books[burst.instrument] : undefined;
     const extra = hot ? hot.spec.weight * (BURST_ACTIVITY - 1) : 0;
     let r = this.rng.next() * (this.totalWeight + extra);
     if (hot) {

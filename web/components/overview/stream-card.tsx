@@ -2,7 +2,7 @@
 
 import Link from 'next/link';
 import { useMemo } from 'react';
-import { Sparkline } from '@/components/charts/sparkline';
+import { StreamHistory } from './stream-history';
 import { useLiveLatestRows } from '@/hooks/use-live-latest-rows';
 import { useLiveStreamRate } from '@/hooks/use-live-stream-rate';
 import { formatClock, formatNumber, formatRate } from '@/lib/format';
@@ -22,11 +22,17 @@ export function StreamCard({
   initialLatest,
   initialRate,
   initialError,
+  history,
+  dashboardId,
 }: {
   stream: DiscoveredStream;
   initialLatest?: Row[];
   initialRate?: number;
   initialError?: string;
+  /** rows per minute of the last hour, from the rollups (undefined: the role cannot read them) */
+  history?: Array<[number, number]>;
+  /** the stream's default dashboard */
+  dashboardId?: string;
 }) {
   const primary = stream.metrics[0]!;
   const fields = useMemo(() => chartFields(stream, [primary.name]), [stream, primary.name]);
@@ -79,13 +85,32 @@ export function StreamCard({
           ) : null}
         </div>
       </dl>
-      <div className="mt-3 text-slate-500">
-        <Sparkline
-          values={rate.history}
-          label={`${stream.title} rows per second, last 3 minutes`}
-          className="h-8 w-full"
-        />
-      </div>
+      {history ? (
+        <div className="mt-3">
+          <StreamHistory
+            stream={stream.name}
+            metric={primary.name}
+            initial={history}
+            label={`${stream.title} load`}
+          />
+        </div>
+      ) : null}
+      <p className="mt-2 flex flex-wrap gap-3 text-sm">
+        <Link
+          href={`/streams/${stream.name}`}
+          className="text-blue-800 underline underline-offset-2 dark:text-blue-300"
+        >
+          Explore<span className="sr-only"> {stream.title}</span>
+        </Link>
+        {dashboardId ? (
+          <Link
+            href={`/d/${dashboardId}`}
+            className="text-blue-800 underline underline-offset-2 dark:text-blue-300"
+          >
+            Dashboard<span className="sr-only"> of {stream.title}</span>
+          </Link>
+        ) : null}
+      </p>
       {!row && !latest.loading && !error ? (
         <p className="mt-2 text-sm text-slate-600 dark:text-slate-400">
           No rows yet. Produce to{' '}

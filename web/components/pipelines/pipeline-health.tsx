@@ -4,11 +4,18 @@ import { ErrorNote } from '@/components/ui/error-note';
 import { EmptyState } from '@/components/ui/empty-state';
 import { Panel } from '@/components/ui/panel';
 import { Skeleton } from '@/components/ui/skeleton';
-import { useLiveDeadLetters, type DeadLetter } from '@/hooks/use-live-dead-letters';
+import { useLiveDeadLetterCount } from '@/hooks/use-live-dead-letters';
 import { useLiveOffsets } from '@/hooks/use-live-offsets';
-import { formatAgo, formatDateTime, formatNumber, formatRate } from '@/lib/format';
+import { useNow } from '@/hooks/use-now';
+import { formatAgo, formatNumber, formatRate } from '@/lib/format';
 import type { DiscoveredSchema, PipelineDeclaration } from '@/lib/graphql/schema-discovery';
-import { lagOf, partitionKey, type OffsetRow } from '@/lib/stream/rates';
+import {
+  lagOf,
+  partitionKey,
+  partitionState,
+  STALL_AFTER_MS,
+  type OffsetRow,
+} from '@/lib/stream/rates';
 
 const TH = 'whitespace-nowrap py-1 pr-3 font-medium';
 const TD = 'whitespace-nowrap py-1 pr-3';
@@ -29,19 +36,22 @@ export function PipelineHealth({
   pipelines,
   pipelinesMissing,
   initialOffsets,
-  initialDeadLetters,
 }: {
   health: DiscoveredSchema['health'];
   pipelines: PipelineDeclaration[];
   pipelinesMissing: boolean;
   initialOffsets?: OffsetRow[];
-  initialDeadLetters?: DeadLetter[];
 }) {
   const offsets = useLiveOffsets(initialOffsets);
-  const dead = useLiveDeadLetters(50, initialDeadLetters);
+  const dead = useLiveDeadLetterCount(health.deadLetters);
+  // relative times and stalls only once mounted: the server's clock is not the browser's
+  const now = useNow(1000);
   const rows = offsets.rows ?? [];
   const keys = rows.map(partitionKey);
   const totalRate = offsets.tracker.total(keys, offsets.now);
+  const errorRate = offsets.deadTracker.total(keys, offsets.now);
+  const states = rows.map((r) => (now === null ? 'unknown' : partitionState(r, now)));
+  const stalled = states.filter((s) => s === 'stalled').length;
   const lags = rows.map(lagOf).filter((l): l is number => l !== null);
   const totalLag = lags.length ? lags.reduce((a, b) => a + b, 0) : null;
 
@@ -50,8 +60,19 @@ export function PipelineHealth({
 
   return (
     <div className="space-y-4">
-      <dl className="grid grid-cols-1 gap-3 sm:grid-cols-3">
+      {stalled > 0 ? (
+        <p
+          role="alert"
+          className="rounded border border-red-400 bg-red-50 p-2 text-sm font-medium text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
+          data-testid="stalled"
+        >
+          {stalled} partition{stalled === 1 ? ' is' : 's are'} stalled: behind the broker and not
+          advancing for over {STALL_AFTER_MS / 1000} s.
+        </p>
+      ) : null}
+      <dl className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
         <Stat label="Rows loaded" value={formatRate(totalRate)} testId="total-rate" />
+        <Stat label="Dead letters (error rate)" value={formatRate(errorRate)} testId="error-rate" />
         <Stat
           label="Lag (messages)"
           value={totalLag === null ? '—' : formatNumber(totalLag)}
@@ -98,6 +119,9 @@ export function PipelineHealth({
                     <th scope="col" className={`${TH} text-right`}>
                       Dead letters
                     </th>
+                    <th scope="col" className={`${TH} text-right`}>
+                      Errors/s
+                    </th>
                     <th scope="col" className={TH}>
                       State
                     </th>
@@ -109,6 +133,11 @@ export function PipelineHealth({
                     const rate = offsets.tracker.total(mine.map(partitionKey), offsets.now);
                     const lag = mine.map(lagOf).filter((l): l is number => l !== null);
                     const dl = mine.reduce((a, r) => a + Number(r.dead_letters ?? 0), 0);
+                    const errors = offsets.deadTracker.total(mine.map(partitionKey), offsets.now);
+                    const mineStalled =
+                      now === null
+                        ? 0
+                        : mine.filter((r) => partitionState(r, now) === 'stalled').length;
                     return (
                       <tr key={p.name} className="border-b border-slate-100 dark:border-slate-800">
                         <th scope="row" className={`${TD} text-left font-medium`}>
@@ -128,12 +157,17 @@ export function PipelineHealth({
                         <td className={`${TD} text-right`}>
                           {mine.length ? formatNumber(dl) : '—'}
                         </td>
-                        <td className={TD}>
+                        <td className={`${TD} text-right`}>{formatRate(errors)}</td>
+                        <td
+                          className={`${TD} ${mineStalled ? 'font-semibold text-red-700 dark:text-red-300' : ''}`}
+                        >
                           {p.enabled === false
                             ? 'disabled'
-                            : mine.length
-                              ? 'consuming'
-                              : 'waiting for data'}
+                            : mineStalled
+                              ? `${mineStalled} partition${mineStalled === 1 ? '' : 's'} stalled`
+                              : mine.length
+                                ? 'consuming'
+                                : 'waiting for data'}
                         </td>
                       </tr>
                     );
@@ -187,11 +221,15 @@ export function PipelineHealth({
                     <th scope="col" className={TH}>
                       Updated
                     </th>
+                    <th scope="col" className={TH}>
+                      State
+                    </th>
                   </tr>
                 </thead>
                 <tbody>
-                  {rows.map((r) => {
+                  {rows.map((r, i) => {
                     const key = partitionKey(r);
+                    const state = states[i]!;
                     return (
                       <tr key={key} className="border-b border-slate-100 dark:border-slate-800">
                         <th scope="row" className={`${TD} text-left font-normal`}>
@@ -207,7 +245,15 @@ export function PipelineHealth({
                         <td className={`${TD} text-right`}>{formatNumber(r.rows_loaded)}</td>
                         <td className={TD}>{r.consumer_group}</td>
                         <td className={TD}>
-                          {r.updated_at ? formatAgo(offsets.now - Date.parse(r.updated_at)) : '—'}
+                          {r.updated_at && now !== null
+                            ? formatAgo(now - Date.parse(r.updated_at))
+                            : '—'}
+                        </td>
+                        <td
+                          className={`${TD} ${state === 'stalled' ? 'font-semibold text-red-700 dark:text-red-300' : ''}`}
+                          data-testid="partition-state"
+                        >
+                          {state === 'unknown' ? '—' : state}
                         </td>
                       </tr>
                     );
@@ -215,41 +261,6 @@ export function PipelineHealth({
                 </tbody>
               </table>
             </div>
-          )}
-        </Panel>
-      ) : null}
-
-      {health.deadLetters ? (
-        <Panel id="dead-letters" title="Dead letters">
-          {dead.error ? (
-            <ErrorNote title="Dead letters unavailable" message={dead.error} />
-          ) : dead.loading ? (
-            <Skeleton className="h-32 w-full" />
-          ) : !dead.rows || dead.rows.length === 0 ? (
-            <p className="text-sm">No message has been refused.</p>
-          ) : (
-            <ul
-              className="divide-y divide-slate-100 dark:divide-slate-800"
-              data-testid="dead-letters"
-            >
-              {dead.rows.map((d) => (
-                <li key={String(d.id)} className="py-2 text-sm">
-                  <div className="flex flex-wrap gap-x-3 gap-y-1">
-                    <span className="rounded bg-red-100 px-1.5 font-mono text-xs text-red-900 dark:bg-red-950 dark:text-red-100">
-                      {d.error_code}
-                    </span>
-                    <span className="font-medium">{d.pipeline ?? 'no pipeline'}</span>
-                    <span className="text-slate-600 dark:text-slate-400">
-                      {d.source_topic}[{d.source_partition}] @ {String(d.source_offset)}
-                    </span>
-                    <span className="ml-auto text-slate-600 dark:text-slate-400">
-                      {formatDateTime(d.created_at)}
-                    </span>
-                  </div>
-                  <p className="mt-1 break-words">{d.reason}</p>
-                </li>
-              ))}
-            </ul>
           )}
         </Panel>
       ) : null}

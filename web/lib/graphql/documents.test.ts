@@ -2,14 +2,18 @@ import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import {
   countSinceSubscription,
-  historyQuery,
   latestRowsSubscription,
   name,
   recentEntitiesQuery,
-  rollupDocument,
-  streamRowsSubscription,
-  windowAggregateSubscription,
 } from './documents';
+import {
+  bucketsQuery,
+  bucketsVariables,
+  EDGE_MINUTES,
+  panelFields,
+  rawRangeQuery,
+  streamQuery,
+} from './panel-documents';
 import type { DiscoveredStream } from './schema-discovery';
 
 const sensors: DiscoveredStream = {
@@ -34,28 +38,59 @@ describe('Web > GraphQL > documents', () => {
     expect(() => name('')).toThrow();
   });
 
-  it('should build a streaming subscription with a cursor on the time field', () => {
-    const doc = streamRowsSubscription(sensors, ['ts', 'entity_id', 'temperature'], true);
+  it("should build a panel's streaming subscription with a cursor on the time field", () => {
+    const doc = streamQuery(sensors, ['ts', 'entity_id', 'temperature'], true);
     expect(doc).toContain(
-      'rows: sensor_readings_stream(batch_size: $batch, cursor: { initial_value: { ts: $cursor }, ordering: ASC }, where: { entity_id: { _eq: $entity } })',
+      'rows: sensor_readings_stream(batch_size: $batch, cursor: { initial_value: { ts: $cursor }, ordering: ASC }, where: { entity_id: { _in: $entities } })',
     );
-    expect(doc).toContain('$entity: bigint!');
+    expect(doc).toContain('$entities: [bigint!]!');
     expect(() => parse(doc)).not.toThrow();
-    const all = streamRowsSubscription(sensors, ['ts', 'temperature'], false);
-    expect(all).not.toContain('$entity');
-    expect(() => parse(all)).not.toThrow();
+    expect(streamQuery(sensors, ['ts', 'temperature'], false)).not.toContain('$entities');
+  });
+
+  it("should read a trade's key column so two trades at one instant stay two points", () => {
+    const trades: DiscoveredStream = {
+      ...sensors,
+      name: 'market_trades',
+      otherFields: [...sensors.otherFields, { name: 'trade_id', scalar: 'String' }],
+      pipeline: {
+        name: 'market_trades',
+        topics: [],
+        rollupColumns: [],
+        keyColumns: ['entity_id', 'ts', 'trade_id'],
+        enabled: true,
+      },
+    };
+    expect(panelFields(trades, ['price'])).toEqual(['ts', 'entity_id', 'trade_id', 'price']);
+  });
+
+  it('should pass every series of a bucketed read as variables, never in the document', () => {
+    const series = [
+      { alias: 's0', entity: '7', metric: 'temperature' },
+      { alias: 's1', entity: '8', metric: 'temperature' },
+    ];
+    const doc = bucketsQuery(series);
+    expect(doc).not.toContain('"7"');
+    expect(bucketsVariables(series)).toEqual({
+      e0: '7',
+      m0: 'temperature',
+      e1: '8',
+      m1: 'temperature',
+    });
+    expect(() => parse(doc)).not.toThrow();
+    expect(() => bucketsQuery([{ alias: 'x y', entity: '1', metric: 'm' }])).toThrow(
+      /not a GraphQL name/,
+    );
   });
 
   it('should build documents that parse', () => {
     for (const doc of [
-      historyQuery(sensors, ['ts', 'temperature'], true),
-      historyQuery(sensors, ['ts', 'temperature'], false),
+      rawRangeQuery(sensors, ['ts', 'temperature'], true),
+      rawRangeQuery(sensors, ['ts', 'temperature'], false),
       latestRowsSubscription(sensors, ['ts', 'temperature'], true),
       latestRowsSubscription(sensors, ['ts', 'temperature'], false),
-      windowAggregateSubscription(sensors, ['temperature'], true),
       countSinceSubscription(sensors),
-      rollupDocument('query', 'rollups_1m', true),
-      rollupDocument('subscription', 'rollups_1h', false),
+      EDGE_MINUTES,
       recentEntitiesQuery(sensors),
     ]) {
       expect(() => parse(doc), doc).not.toThrow();

@@ -44,34 +44,6 @@ function entityVar(stream: DiscoveredStream, entity: boolean): string {
   return entity && stream.entityField ? `, $entity: ${name(stream.entityScalar ?? 'bigint')}!` : '';
 }
 
-/**
- * The streaming subscription behind a live chart: rows after `$cursor` in time order, in batches.
- * Result: `{ rows: [...] }`.
- */
-export function streamRowsSubscription(
-  stream: DiscoveredStream,
-  fields: readonly string[],
-  entity: boolean,
-): string {
-  const t = name(stream.timeField);
-  const where = whereClause(stream, { entity });
-  return `subscription StreamRows($cursor: ${name(stream.timeScalar)}!, $batch: Int!${entityVar(stream, entity)}) {
-  rows: ${name(stream.name)}_stream(batch_size: $batch, cursor: { initial_value: { ${t}: $cursor }, ordering: ASC }${where ? `, ${where}` : ''}) { ${selection(fields)} }
-}`;
-}
-
-/** The newest rows of a window (newest first), to draw before the stream catches up. */
-export function historyQuery(
-  stream: DiscoveredStream,
-  fields: readonly string[],
-  entity: boolean,
-): string {
-  const where = whereClause(stream, { entity, timeOp: '_gte' });
-  return `query StreamHistory($from: ${name(stream.timeScalar)}!, $limit: Int!${entityVar(stream, entity)}) {
-  rows: ${name(stream.name)}(${where}, order_by: { ${name(stream.timeField)}: desc }, limit: $limit) { ${selection(fields)} }
-}`;
-}
-
 /** Live query: the newest rows (newest first), with the entity's label. */
 export function latestRowsSubscription(
   stream: DiscoveredStream,
@@ -85,19 +57,6 @@ export function latestRowsSubscription(
 }`;
 }
 
-/** Live query: count, avg, min and max of the metrics since `$from`. */
-export function windowAggregateSubscription(
-  stream: DiscoveredStream,
-  metrics: readonly string[],
-  entity: boolean,
-): string {
-  const where = whereClause(stream, { entity, timeOp: '_gte' });
-  const m = selection(metrics);
-  return `subscription WindowAggregate($from: ${name(stream.timeScalar)}!${entityVar(stream, entity)}) {
-  agg: ${name(stream.name)}_aggregate(${where}) { aggregate { count avg { ${m} } min { ${m} } max { ${m} } } }
-}`;
-}
-
 /** Live query: how many rows arrived since `$since` (for the overview's rate). */
 export function countSinceSubscription(stream: DiscoveredStream): string {
   return `subscription CountSince($since: ${name(stream.timeScalar)}!) {
@@ -105,20 +64,9 @@ export function countSinceSubscription(stream: DiscoveredStream): string {
 }`;
 }
 
-/** Rollup buckets of one entity's metrics since `$from`. Works as query and as live query. */
-export function rollupDocument(
-  kind: 'query' | 'subscription',
-  table: string,
-  withAvg: boolean,
-): string {
-  return `${kind} Rollups($stream: String!, $entity: bigint!, $metrics: [String!]!, $from: timestamptz!, $limit: Int!) {
-  rows: ${name(table)}(where: { stream: { _eq: $stream }, entity_id: { _eq: $entity }, metric: { _in: $metrics }, bucket: { _gte: $from } }, order_by: { bucket: asc }, limit: $limit) { bucket metric count min max sum last${withAvg ? ' avg' : ''} }
-}`;
-}
-
 /** Entities of a kind, for the series picker. */
 export const ENTITIES_OF_KIND = `query EntitiesOfKind($kind: String!) {
-  entities(where: { kind: { _eq: $kind } }, order_by: { key: asc }, limit: 1000) { id key name }
+  entities(where: { kind: { _eq: $kind } }, order_by: { key: asc }, limit: 1000) { id key name attributes }
 }`;
 
 /** Entities that sent rows recently, when the stream's entity kind is not known. */
@@ -149,14 +97,6 @@ export const CONSUMER_OFFSETS_QUERY = CONSUMER_OFFSETS_SUBSCRIPTION.replace(
   /^subscription/,
   'query',
 );
-
-export const DEAD_LETTERS_SUBSCRIPTION = `subscription DeadLetters($limit: Int!) {
-  dead_letters(order_by: { id: desc }, limit: $limit) {
-    id pipeline source_topic source_partition source_offset error_code reason created_at
-  }
-}`;
-
-export const DEAD_LETTERS_QUERY = DEAD_LETTERS_SUBSCRIPTION.replace(/^subscription/, 'query');
 
 export const DEAD_LETTER_COUNT_SUBSCRIPTION = `subscription DeadLetterCount {
   dead_letters_aggregate { aggregate { count } }

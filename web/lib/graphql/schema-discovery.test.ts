@@ -76,6 +76,7 @@ describe('Web > GraphQL > schema discovery', () => {
       name: 'sensor_readings',
       topics: ['sensor-readings'],
       rollupColumns: ['temperature', 'humidity'],
+      keyColumns: ['entity_id', 'ts'],
       entityKind: 'sensor',
       enabled: true,
     });

@@ -9,7 +9,8 @@
  *   `timestamp`, else the first non-null one),
  * - has at least one numeric field that is not an id (its metrics),
  * - and is either the target of a declared pipeline, or holds points of an entity (`entity_id`).
- * Rollup-shaped tables (stream, metric, bucket) are the rollups, not streams.
+ * Rollup-shaped tables (stream, metric, bucket) are the rollups, and tables that point at an alert
+ * rule (`rule_id`: the alerts) are the dashboard's own data, not streams.
  */
 import {
   unwrap,
@@ -73,6 +74,8 @@ export interface DiscoveredStream {
     name: string;
     topics: string[];
     rollupColumns: string[];
+    /** the natural key of a point (what identifies a row when it comes twice) */
+    keyColumns: string[];
     entityKind?: string;
     enabled: boolean;
   };
@@ -88,6 +91,8 @@ export interface DiscoveredSchema {
   streams: DiscoveredStream[];
   rollups: { minute?: RollupSource; hour?: RollupSource; bucketedSeries: boolean };
   health: { pipelines: boolean; consumerOffsets: boolean; deadLetters: boolean; entities: boolean };
+  /** the dashboard's own tables, as the role's schema shows them */
+  app: { dashboards: boolean; alerts: boolean; alertRules: boolean; deadLetterPreview: boolean };
 }
 
 const HASURA_DEFAULT_DESCRIPTION = /^columns and relationships of "/;
@@ -179,6 +184,16 @@ function rollupSource(
   return { name, hasAvg: fields.some((f) => f.name === 'avg') };
 }
 
+function hasField(
+  types: Map<string, IntrospectedType>,
+  root: IntrospectedField | undefined,
+  field: string,
+): boolean {
+  const t = root ? unwrap(root.type) : undefined;
+  const type = t?.name ? types.get(t.name) : undefined;
+  return (type?.fields ?? []).some((f) => f.name === field);
+}
+
 export function discoverSchema(
   schema: SchemaIntrospection,
   pipelines: PipelineDeclaration[] | undefined = undefined,
@@ -200,7 +215,7 @@ export function discoverSchema(
     const type = types.get(t.name);
     if (!type) continue;
     const fields = scalarFields(type);
-    if (isRollupShaped(fields)) continue;
+    if (isRollupShaped(fields) || fields.some((f) => f.name === 'rule_id')) continue;
     const pipeline = byTable.get(name);
     const timeField = pickTimeField(type, pipeline?.time_column);
     if (!timeField) continue;
@@ -249,6 +264,7 @@ export function discoverSchema(
               name: pipeline.name,
               topics: pipeline.topics ?? [],
               rollupColumns: pipeline.rollup_columns ?? [],
+              keyColumns: pipeline.key_columns ?? [],
               ...(pipeline.entity?.kind ? { entityKind: pipeline.entity.kind } : {}),
               enabled: pipeline.enabled !== false,
             },
@@ -275,6 +291,12 @@ export function discoverSchema(
       consumerOffsets: queryRoot.has('consumer_offsets'),
       deadLetters: queryRoot.has('dead_letters'),
       entities: queryRoot.has('entities'),
+    },
+    app: {
+      dashboards: queryRoot.has('dashboards'),
+      alerts: queryRoot.has('alerts'),
+      alertRules: queryRoot.has('alert_rules'),
+      deadLetterPreview: hasField(types, queryRoot.get('dead_letters'), 'message_preview'),
     },
   };
 }

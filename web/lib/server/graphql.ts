@@ -6,7 +6,8 @@
 import 'server-only';
 import { ClientError, GraphQLClient } from 'graphql-request';
 import { config } from '@/lib/config';
-import { issueToken } from '@/lib/session/token';
+import { issueToken, USER_ROLE } from '@/lib/session/token';
+import { currentUserId } from './identity';
 import { SCHEMA_QUERY, type SchemaIntrospection } from '@/lib/graphql/introspection';
 import {
   discoverSchema,
@@ -23,23 +24,31 @@ export class DataError extends Error {
   }
 }
 
-let token: { value: string; expiresAt: number; key: string } | undefined;
+/** Tokens of recent users (a few per process: one per user behind an auth proxy). */
+const tokens = new Map<string, { value: string; expiresAt: number }>();
+const MAX_TOKENS = 1000;
 
-async function serverToken(): Promise<string> {
+async function serverToken(userId: string | undefined): Promise<string> {
   const cfg = config();
-  const key = `${cfg.role}/${cfg.userId ?? ''}/${cfg.jwtKey}`;
+  const key = `${cfg.role}/${userId ?? ''}/${cfg.jwtKey}`;
   const now = Math.floor(Date.now() / 1000);
-  if (!token || token.key !== key || token.expiresAt - now < 30) {
-    const issued = await issueToken({
-      key: cfg.jwtKey,
-      role: cfg.role,
-      userId: cfg.userId,
-      ttlSeconds: Math.max(60, cfg.tokenTtlSeconds),
-      claimsNamespace: cfg.claimsNamespace,
-    });
-    token = { value: issued.token, expiresAt: issued.expiresAt, key };
-  }
-  return token.value;
+  const held = tokens.get(key);
+  if (held && held.expiresAt - now >= 30) return held.value;
+  const issued = await issueToken({
+    key: cfg.jwtKey,
+    role: cfg.role,
+    userId,
+    ttlSeconds: Math.max(60, cfg.tokenTtlSeconds),
+    claimsNamespace: cfg.claimsNamespace,
+  });
+  if (tokens.size >= MAX_TOKENS) tokens.clear();
+  tokens.set(key, { value: issued.token, expiresAt: issued.expiresAt });
+  return issued.token;
+}
+
+export interface RequestOptions {
+  /** act as the `user` role (dashboards, panels, alert rules), when the request names a user */
+  asUser?: boolean;
 }
 
 function log(msg: string, extra: Record<string, unknown>): void {
@@ -59,10 +68,16 @@ export async function serverRequest<T>(
   what: string,
   document: string,
   variables?: Record<string, unknown>,
+  opts: RequestOptions = {},
 ): Promise<T> {
   const cfg = config();
+  const userId = await currentUserId();
+  const headers: Record<string, string> = {
+    Authorization: `Bearer ${await serverToken(userId)}`,
+  };
+  if (opts.asUser && userId && cfg.role !== USER_ROLE) headers['x-hasura-role'] = USER_ROLE;
   const client = new GraphQLClient(cfg.graphqlUrl, {
-    headers: { Authorization: `Bearer ${await serverToken()}` },
+    headers,
     signal: AbortSignal.timeout(10_000),
   });
   try {
@@ -84,7 +99,7 @@ let discovery: { at: number; key: string; value: Promise<DiscoveredSchema> } | u
 /** The streams and sources the configured role can read (cached for a few seconds). */
 export function fetchDiscovery(): Promise<DiscoveredSchema> {
   const cfg = config();
-  const key = `${cfg.graphqlUrl}/${cfg.role}/${cfg.userId ?? ''}`;
+  const key = `${cfg.graphqlUrl}/${cfg.role}`;
   const now = Date.now();
   if (!discovery || discovery.key !== key || now - discovery.at > DISCOVERY_TTL_MS) {
     const value = (async () => {

@@ -1,20 +1,15 @@
 /** Server-side reads of a stream, for the first render of each page. */
 import 'server-only';
 import {
-  chartFields,
   countSinceSubscription,
   ENTITIES_OF_KIND,
-  historyQuery,
   latestRowsSubscription,
   recentEntitiesQuery,
-  rollupDocument,
-  windowAggregateSubscription,
 } from '@/lib/graphql/documents';
 import type { DiscoveredStream } from '@/lib/graphql/schema-discovery';
-import type { AggregateResult as WindowAggregateResult } from '@/hooks/use-live-window-aggregate';
-import type { RollupRow } from '@/lib/stream/rollups';
 import type { Row } from '@/lib/stream/stream-buffer';
-import { ROW_LIMIT } from '@/lib/stream/windows';
+import { perMinute, STREAM_MINUTES } from '@/lib/overview/minutes';
+import type { EntityOption } from './entity-option';
 import { serverRequest } from './graphql';
 
 /** A subscription document run once as a query (same selection, same variables). */
@@ -50,30 +45,7 @@ export async function fetchCountSince(
   return res.agg.aggregate?.count;
 }
 
-/** The window's newest rows, oldest first. */
-export async function fetchHistory(
-  stream: DiscoveredStream,
-  metrics: readonly string[],
-  entity: string | number | null,
-  windowMs: number,
-): Promise<Row[]> {
-  const withEntity = entity !== null && stream.entityField !== undefined;
-  const res = await serverRequest<{ rows: Row[] }>(
-    `the history of ${stream.title}`,
-    historyQuery(stream, chartFields(stream, metrics), withEntity),
-    {
-      from: new Date(Date.now() - windowMs).toISOString(),
-      limit: ROW_LIMIT,
-      ...(withEntity ? { entity } : {}),
-    },
-  );
-  return [...res.rows].reverse();
-}
-
-export interface EntityOption {
-  id: string;
-  label: string;
-}
+export type { EntityOption } from './entity-option';
 
 /** The entities a stream's series can be picked from. */
 export async function fetchEntities(
@@ -84,12 +56,18 @@ export async function fetchEntities(
   const kind = stream.pipeline?.entityKind;
   if (kind && canReadEntities) {
     const res = await serverRequest<{
-      entities: Array<{ id: number | string; key: string; name: string | null }>;
+      entities: Array<{
+        id: number | string;
+        key: string;
+        name: string | null;
+        attributes?: Record<string, unknown>;
+      }>;
     }>(`the entities of ${stream.title}`, ENTITIES_OF_KIND, { kind });
     if (res.entities.length) {
       return res.entities.map((e) => ({
         id: String(e.id),
         label: e.name ? `${e.name} (${e.key})` : e.key,
+        ...(e.attributes ? { attributes: e.attributes } : {}),
       }));
     }
   }
@@ -107,42 +85,16 @@ export async function fetchEntities(
   });
 }
 
-/** Rollup buckets of one entity's metrics over a window (the long-window chart's first data). */
-export async function fetchRollups(
-  table: string,
+/** Rows per minute of a stream over the last hour, from the per-minute rollups of one metric. */
+export async function fetchStreamMinutes(
   stream: DiscoveredStream,
-  entity: string | null,
-  metrics: readonly string[],
-  windowMs: number,
-  bucketMs: number,
-): Promise<RollupRow[]> {
-  const from = new Date(Math.floor((Date.now() - windowMs) / bucketMs) * bucketMs).toISOString();
-  const res = await serverRequest<{ rows: RollupRow[] }>(
-    `the rollups of ${stream.title}`,
-    rollupDocument('query', table, false),
-    {
-      stream: stream.name,
-      entity,
-      metrics: [...metrics],
-      from,
-      limit: ROW_LIMIT,
-    },
+  metric: string,
+): Promise<Array<[number, number]>> {
+  const from = new Date(Math.floor((Date.now() - 3_600_000) / 60_000) * 60_000).toISOString();
+  const res = await serverRequest<{ rows: Array<{ bucket: string; count: number | string }> }>(
+    `the history of ${stream.title}`,
+    STREAM_MINUTES.replace(/^subscription/, 'query'),
+    { stream: stream.name, metric, from },
   );
-  return res.rows;
-}
-
-/** count / avg / min / max over a raw window, as the live aggregate first shows it. */
-export async function fetchWindowAggregate(
-  stream: DiscoveredStream,
-  metrics: readonly string[],
-  entity: string | null,
-  from: string,
-): Promise<WindowAggregateResult | undefined> {
-  if (!stream.canAggregate || metrics.length === 0) return undefined;
-  const withEntity = entity !== null && stream.entityField !== undefined;
-  return serverRequest<WindowAggregateResult>(
-    `the aggregates of ${stream.title}`,
-    asQuery(windowAggregateSubscription(stream, metrics, withEntity)),
-    { from, ...(withEntity ? { entity } : {}) },
-  );
+  return [...perMinute(res.rows)].sort((a, b) => a[0] - b[0]);
 }

@@ -31,6 +31,16 @@ describe('Web > Session > token', () => {
     );
   });
 
+  it('should let a token that names a user act as the user role too, reading as its own role', async () => {
+    const { token } = await issueToken({ key: KEY, role: 'viewer', userId: '7', ttlSeconds: 60 });
+    const { payload } = await jwtVerify(token, new TextEncoder().encode(KEY));
+    expect(payload[HASURA_CLAIMS_NAMESPACE]).toEqual({
+      'x-hasura-allowed-roles': ['viewer', 'user'],
+      'x-hasura-default-role': 'viewer',
+      'x-hasura-user-id': '7',
+    });
+  });
+
   it('should not verify with another key', async () => {
     const { token } = await issueToken({ key: KEY, role: 'viewer', ttlSeconds: 60 });
     await expect(jwtVerify(token, new TextEncoder().encode('x'.repeat(40)))).rejects.toThrow();

@@ -24,9 +24,16 @@ export interface IssuedToken {
 
 export const HASURA_CLAIMS_NAMESPACE = 'https://hasura.io/jwt/claims';
 
+/** The role that owns dashboards and alert rules (hasura/metadata). */
+export const USER_ROLE = 'user';
+
+/**
+ * Hasura's claims: the configured role is the default (it reads the data); a token that names a
+ * user may also act as `user` (with `x-hasura-role: user`), the role that owns dashboards.
+ */
 export function hasuraClaims(role: string, userId?: string): Record<string, unknown> {
   const claims: Record<string, unknown> = {
-    'x-hasura-allowed-roles': [role],
+    'x-hasura-allowed-roles': userId && role !== USER_ROLE ? [role, USER_ROLE] : [role],
     'x-hasura-default-role': role,
   };
   if (userId) claims['x-hasura-user-id'] = userId;

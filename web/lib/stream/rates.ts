@@ -85,3 +85,18 @@ export function rateSince(count: number, sinceMs: number, nowMs: number): number
   const dt = (nowMs - sinceMs) / 1000;
   return dt > 0 ? count / dt : 0;
 }
+
+/** A partition behind the broker whose offsets have not moved for this long is stalled. */
+export const STALL_AFTER_MS = 30_000;
+
+/** What an operator needs to know of a partition at a glance. */
+export function partitionState(
+  r: Pick<OffsetRow, 'next_offset' | 'high_watermark' | 'updated_at'>,
+  nowMs: number,
+): 'caught up' | 'catching up' | 'stalled' | 'unknown' {
+  const lag = lagOf(r);
+  if (lag === null) return 'unknown';
+  if (lag === 0) return 'caught up';
+  const updated = r.updated_at ? Date.parse(r.updated_at) : Number.NaN;
+  return !Number.isNaN(updated) && nowMs - updated > STALL_AFTER_MS ? 'stalled' : 'catching up';
+}

@@ -4,6 +4,7 @@
  */
 import { NextResponse } from 'next/server';
 import { config, ConfigError } from '@/lib/config';
+import { currentUserId } from '@/lib/server/identity';
 import { issueToken } from '@/lib/session/token';
 import type { SessionInfo } from '@/lib/session/types';
 
@@ -12,16 +13,18 @@ export const dynamic = 'force-dynamic';
 export async function GET(): Promise<NextResponse> {
   try {
     const cfg = config();
+    const userId = await currentUserId();
     const { token, issuedAt, expiresAt } = await issueToken({
       key: cfg.jwtKey,
       role: cfg.role,
-      userId: cfg.userId,
+      userId,
       ttlSeconds: cfg.tokenTtlSeconds,
       claimsNamespace: cfg.claimsNamespace,
     });
     const body: SessionInfo = {
       token,
       role: cfg.role,
+      userId: userId ?? null,
       issuedAt: issuedAt * 1000,
       expiresAt: expiresAt * 1000,
       graphqlUrl: cfg.publicGraphqlUrl,

@@ -1,19 +1,14 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import { notFound } from 'next/navigation';
-import { StreamView } from '@/components/stream/stream-view';
+import { notFound, redirect } from 'next/navigation';
+import { DashboardView } from '@/components/dashboard/dashboard-view';
+import { LatestRows } from '@/components/stream/latest-rows';
+import { ErrorNote } from '@/components/ui/error-note';
+import type { Dashboard, PanelSpec } from '@/lib/dashboards/model';
+import { entityOptionsOf, fetchDashboards } from '@/lib/server/dashboards';
 import { fetchDiscovery } from '@/lib/server/graphql';
-import {
-  fetchEntities,
-  fetchHistory,
-  fetchLatestRows,
-  fetchRollups,
-  fetchWindowAggregate,
-  type EntityOption,
-} from '@/lib/server/streams';
-import { parseSelection, selectionKey } from '@/lib/stream/selection';
-import type { Row } from '@/lib/stream/stream-buffer';
-import { findWindow, selectSource, windowStart } from '@/lib/stream/windows';
+import { currentUserId } from '@/lib/server/identity';
+import { fetchLatestRows } from '@/lib/server/streams';
 
 export const dynamic = 'force-dynamic';
 
@@ -27,63 +22,73 @@ export async function generateMetadata({ params }: Props): Promise<Metadata> {
   return { title: name.replace(/_/g, ' ') };
 }
 
+const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
+
+/**
+ * A stream explored: a chart per metric for the entities picked (in the URL, with the time range),
+ * the newest rows, and the way to keep the view: "save as dashboard". Not found is a 404.
+ */
 export default async function StreamPage({ params, searchParams }: Props) {
-  const [{ name }, query, discovered] = await Promise.all([params, searchParams, fetchDiscovery()]);
+  const [{ name }, query, discovered, userId] = await Promise.all([
+    params,
+    searchParams,
+    fetchDiscovery(),
+    currentUserId(),
+  ]);
   const stream = discovered.streams.find((s) => s.name === name);
   if (!stream) notFound();
+  // the links of earlier versions (?entity=…&window=5m) still open the same view
+  const oldEntity = first(query.entity);
+  const oldWindow = first(query.window);
+  if (oldEntity !== undefined || oldWindow !== undefined) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(query))
+      if (k !== 'entity' && k !== 'window' && typeof v === 'string') q.set(k, v);
+    if (oldEntity && /^[0-9]{1,18}$/.test(oldEntity)) q.set('entities', oldEntity);
+    if (oldWindow && /^[0-9]{1,4}[mhd]$/.test(oldWindow)) q.set('from', `now-${oldWindow}`);
+    redirect(`/streams/${stream.name}?${q.toString()}`);
+  }
 
-  let entities: EntityOption[] = [];
-  let entitiesError: string | undefined;
-  try {
-    entities = await fetchEntities(stream, discovered.health.entities);
-  } catch (err) {
-    entitiesError = (err as Error).message;
-  }
-  const selection = parseSelection(
-    stream,
-    query,
-    entities.map((e) => e.id),
-  );
-  if (selection.entity !== null && !entities.some((e) => e.id === selection.entity)) {
-    entities = [...entities, { id: selection.entity, label: `#${selection.entity}` }];
-  }
-  const window = findWindow(selection.window);
-  const rolledUp = stream.pipeline
-    ? selection.metrics.every((m) => stream.pipeline!.rollupColumns.includes(m))
-    : undefined;
-  const source = selectSource(window.ms, discovered.rollups, rolledUp);
+  const known = stream.metrics.map((m) => m.name);
+  const asked = (first(query.metrics) ?? '').split(',').filter((m) => known.includes(m));
+  const metrics = asked.length ? [...new Set(asked)] : known.slice(0, 4);
+  const panels: PanelSpec[] = metrics.map((m, i) => ({
+    id: m,
+    dashboard_id: '',
+    position: i,
+    title: stream.metrics.find((x) => x.name === m)?.description
+      ? `${m} — ${stream.metrics.find((x) => x.name === m)!.description}`
+      : m,
+    stream: stream.name,
+    metrics: [m],
+    entities: { mode: 'dashboard' },
+    bucket: 'auto',
+    aggregate: 'avg',
+    visualization: 'line',
+    width: 6,
+  }));
+  const ephemeral: Dashboard = {
+    id: `stream-${stream.name}`,
+    owner_id: null,
+    title: stream.title,
+    description: stream.description ?? '',
+    shared: false,
+    stream: stream.name,
+    time_from: 'now-15m',
+    time_to: 'now',
+    panels,
+  };
   const allFields = [
     stream.timeField,
     ...stream.otherFields.map((f) => f.name),
     ...stream.metrics.map((m) => m.name),
   ];
-
-  // the first data of every segment, so nothing waits on the socket
-  const [history, rollups, latest, aggregate] = await Promise.all([
-    source.kind === 'raw'
-      ? fetchHistory(stream, selection.metrics, selection.entity, window.ms).catch(() => undefined)
-      : Promise.resolve(undefined),
-    source.kind === 'rollup'
-      ? fetchRollups(
-          source.table,
-          stream,
-          selection.entity,
-          selection.metrics,
-          window.ms,
-          source.bucketMs,
-        ).catch(() => undefined)
-      : Promise.resolve(undefined),
-    fetchLatestRows(stream, allFields, selection.entity, 10).catch(() => undefined),
-    source.kind === 'raw'
-      ? fetchWindowAggregate(
-          stream,
-          selection.metrics,
-          selection.entity,
-          windowStart(window.ms),
-        ).catch(() => undefined)
-      : Promise.resolve(undefined),
+  const [entityOptions, latest, dashboards] = await Promise.all([
+    entityOptionsOf([stream], discovered.health.entities),
+    fetchLatestRows(stream, allFields, null, 10).catch(() => undefined),
+    discovered.app.dashboards ? fetchDashboards().catch(() => []) : Promise.resolve([]),
   ]);
-
+  const defaultDashboard = dashboards.find((d) => d.stream === stream.name && d.owner_id === null);
   return (
     <div className="space-y-4">
       <nav aria-label="Breadcrumb" className="text-sm">
@@ -94,24 +99,43 @@ export default async function StreamPage({ params, searchParams }: Props) {
           Streams
         </Link>{' '}
         <span aria-hidden="true">/</span> <span>{stream.title}</span>
-      </nav>
-      <div>
-        <h1 className="text-xl font-semibold">{stream.title}</h1>
-        {stream.description ? (
-          <p className="text-sm text-slate-600 dark:text-slate-400">{stream.description}</p>
+        {defaultDashboard ? (
+          <>
+            {' · '}
+            <Link
+              href={`/d/${defaultDashboard.id}`}
+              className="text-blue-800 underline-offset-2 hover:underline dark:text-blue-300"
+            >
+              its dashboard
+            </Link>
+          </>
         ) : null}
-      </div>
-      <StreamView
+      </nav>
+      {stream.pipeline && !stream.pipeline.enabled ? (
+        <ErrorNote
+          title="This stream's pipeline is disabled"
+          hint="No new points load until an admin enables it."
+        />
+      ) : null}
+      <DashboardView
+        dashboard={ephemeral}
+        broken={[]}
+        ephemeral
+        streams={discovered.streams}
+        entityOptions={entityOptions}
+        canEdit={false}
+        hasUser={userId !== undefined && discovered.app.dashboards}
+        canBuckets={discovered.rollups.bucketedSeries}
+        canMinutes={discovered.rollups.minute !== undefined}
+        alertsReadable={false}
+        initialRules={[]}
+      />
+      <LatestRows
         stream={stream}
-        entities={entities}
-        entitiesError={entitiesError}
-        selection={selection}
-        source={source}
-        windowMs={window.ms}
-        allFields={allFields}
-        initial={{ key: selectionKey(selection), rows: history as Row[] | undefined, rollups }}
-        initialLatest={latest}
-        initialAggregate={aggregate}
+        fields={allFields}
+        entity={null}
+        initial={latest}
+        paused={false}
       />
     </div>
   );

@@ -1,0 +1,1057 @@
+/**
+ * docker-compose.yml, checked statically (Docker cannot run where the tests run): the services and
+ * their images, KRaft settings, ports, healthchecks, start order and volumes; Hasura's secrets come
+ * from the environment in the required `${VAR:?…}` form and never reach the web app; .env.example
+ * names every substituted variable; and every environment variable a service gets is one its code
+ * reads, under the same name:
+ *
+ * - worker, producer: the source files their command loads (the entry file and everything it
+ *   imports, through `@streamsync/*` packages too, so database/src/config.ts for DATABASE_URL and
+ *   PG_*), scanned for the ways this repository reads the environment;
+ * - web: every source file of web/ (Next.js has no single entry file);
+ * - hasura: a HASURA_GRAPHQL_* variable that engine/src reads (it reads the names it supports,
+ *   under Hasura's names), one of a few the real images read that the engine has no use for, or a
+ *   `from_env` name of hasura/metadata;
+ * - seed: the libpq variables psql reads.
+ *
+ * Each check returns the problems it finds; the last block feeds each one a broken copy of the
+ * file, to show that it can fail.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '@streamsync/database';
+
+// ---------------------------------------------------------------------------------------------
+// The compose file, as data
+
+type Env = Record<string, string>;
+
+interface Service {
+  image?: string;
+  build?: string | { context?: string; target?: string; dockerfile?: string };
+  command?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  env_file?: unknown;
+  ports?: Array<string | number | { target?: number; published?: number | string }>;
+  volumes?: Array<string | { type?: string; source?: string; target?: string }>;
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+  restart?: string;
+}
+
+interface Compose {
+  services: Record<string, Service>;
+  volumes?: Record<string, unknown>;
+}
+
+const COMPOSE_FILE = path.join(REPO_ROOT, 'docker-compose.yml');
+const ENV_EXAMPLE_FILE = path.join(REPO_ROOT, '.env.example');
+const DOCKERFILE = path.join(REPO_ROOT, 'Dockerfile');
+
+const composeText = readFileSync(COMPOSE_FILE, 'utf8');
+const compose = YAML.parse(composeText) as Compose;
+const envExample = parseEnvFile(readFileSync(ENV_EXAMPLE_FILE, 'utf8'));
+
+/** The services every deployment has; `seed` is optional (the demo data). */
+const SERVICES = ['postgres', 'kafka', 'hasura', 'worker', 'producer', 'web'];
+
+/** The variables whose values are secrets: only ever `${NAME:?…}` in the compose file. */
+const SECRET_VARS = [
+  'POSTGRES_PASSWORD',
+  'HASURA_GRAPHQL_ADMIN_SECRET',
+  'STREAMSYNC_JWT_KEY',
+  'STREAMSYNC_WEBHOOK_SECRET',
+];
+
+function environment(svc: Service | undefined): Env {
+  const out: Env = {};
+  const env = svc?.environment;
+  if (Array.isArray(env)) {
+    for (const item of env) {
+      const i = item.indexOf('=');
+      out[i < 0 ? item : item.slice(0, i)] = i < 0 ? '' : item.slice(i + 1);
+    }
+  } else if (env) {
+    for (const [k, v] of Object.entries(env)) out[k] = v === null ? '' : String(v);
+  }
+  return out;
+}
+
+function dependsOn(svc: Service | undefined): Record<string, string> {
+  const deps = svc?.depends_on;
+  if (!deps) return {};
+  if (Array.isArray(deps)) return Object.fromEntries(deps.map((d) => [d, 'service_started']));
+  return Object.fromEntries(
+    Object.entries(deps).map(([d, v]) => [d, v?.condition ?? 'service_started']),
+  );
+}
+
+interface Port {
+  ip: string | undefined;
+  published: string | undefined;
+  target: number;
+}
+
+function ports(svc: Service | undefined): Port[] {
+  return (svc?.ports ?? []).map((p) => {
+    if (typeof p === 'object') {
+      return {
+        ip: undefined,
+        published: p.published === undefined ? undefined : String(p.published),
+        target: Number(p.target),
+      };
+    }
+    // [ip:][published:]target[/protocol]; the published part may be a ${…} substitution
+    const parts = String(p)
+      .replace(/\/(tcp|udp)$/, '')
+      .match(/(\$\{[^}]*\}|[^:]+)/g) ?? [''];
+    const target = Number(parts.at(-1));
+    const published = parts.length >= 2 ? parts.at(-2) : undefined;
+    const ip = parts.length >= 3 ? parts.at(-3) : undefined;
+    return { ip, published, target };
+  });
+}
+
+interface Mount {
+  source: string;
+  target: string;
+  bind: boolean;
+}
+
+function mounts(svc: Service | undefined): Mount[] {
+  return (svc?.volumes ?? []).map((v) => {
+    if (typeof v === 'object') {
+      return { source: v.source ?? '', target: v.target ?? '', bind: v.type === 'bind' };
+    }
+    const [source = '', target = ''] = v.split(':');
+    return { source, target, bind: /^[./~]/.test(source) };
+  });
+}
+
+function commandArgs(svc: Service | undefined): string[] {
+  const c = svc?.command;
+  if (c === undefined) return [];
+  return Array.isArray(c) ? c : c.split(/\s+/).filter(Boolean);
+}
+
+function healthTest(svc: Service | undefined): string[] {
+  const t = svc?.healthcheck?.test;
+  if (t === undefined) return [];
+  return Array.isArray(t) ? t : ['CMD-SHELL', t];
+}
+
+/** One-shot services run to completion (`restart: 'no'`); every other one is long-running. */
+function isOneShot(svc: Service | undefined): boolean {
+  return svc?.restart === 'no';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compose variable substitution
+
+interface Substitution {
+  name: string;
+  /** '', ':-', '-', ':?', '?', ':+', '+' */
+  op: string;
+  arg: string;
+}
+
+/** Every `${NAME…}` in a text (not the `$${…}` escape, which compose leaves as a literal `${…}`). */
+function substitutions(text: string): Substitution[] {
+  const out: Substitution[] = [];
+  const re = /(\$*)\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}/g;
+  for (const m of text.matchAll(re)) {
+    if ((m[1] ?? '').length % 2 === 1) continue; // $${…}: escaped
+    out.push({ name: m[2]!, op: m[3] ?? '', arg: m[4] ?? '' });
+  }
+  return out;
+}
+
+/** What compose makes of a value, given the variables of an .env file. */
+function interpolate(value: string, vars: Env): string {
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (all, name?: string, op?: string, arg?: string, bare?: string) => {
+      if (all === '$$') return '$';
+      const key = (name ?? bare)!;
+      const v = vars[key];
+      const set = v !== undefined;
+      const nonEmpty = set && v !== '';
+      switch (op) {
+        case ':-':
+          return nonEmpty ? v : (arg ?? '');
+        case '-':
+          return set ? v : (arg ?? '');
+        case ':?':
+        case '?':
+          if (op === ':?' ? !nonEmpty : !set) throw new Error(`${key}: ${arg}`);
+          return v!;
+        case ':+':
+          return nonEmpty ? (arg ?? '') : '';
+        case '+':
+          return set ? (arg ?? '') : '';
+        default:
+          return v ?? '';
+      }
+    },
+  );
+}
+
+function parseEnvFile(text: string): Env {
+  const out: Env = {};
+  for (const line of text.split('\n')) {
+    const m = /^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$/.exec(line);
+    if (m) out[m[1]!] = m[2]!.trim().replace(/^(['"])(.*)\1$/, '$2');
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Environment variable names read by source code
+
+const NAME = String.raw`[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*`;
+const Q = String.raw`(?<q>['"\x60])`;
+
+/**
+ * How this repository reads the environment:
+ * - `env.NAME`, `process.env.NAME`, `ctx.env.NAME`, `env?.NAME`
+ * - `env['NAME']`, `env?.['NAME']`
+ * - a reader given the environment and the name: `readInt(env, 'NAME', …)`, `readUrl(env, 'NAME', …)`,
+ *   `readString(env, 'NAME')` (database/src/config.ts, engine/src/config.ts, web/lib/config.ts)
+ * - a reader over the environment given the name first: `text('NAME_X', …)` (etl-worker config);
+ *   only names with an underscore, and not `new ConfigError('NAME', …)`, which names a key without
+ *   reading it
+ * - `const { NAME } = process.env`
+ */
+const READ_PATTERNS: RegExp[] = [
+  new RegExp(String.raw`\benv\??\.(?<name>${NAME})\b`, 'g'),
+  new RegExp(String.raw`\benv\??\.?\[\s*${Q}(?<name>${NAME})\k<q>\s*\]`, 'g'),
+  new RegExp(
+    String.raw`\b[A-Za-z_$][\w$]*\s*\(\s*[\w$.]*\benv\s*,\s*${Q}(?<name>${NAME})\k<q>`,
+    'g',
+  ),
+  // here the name must have an underscore: `on('SIGTERM')` and `query('COMMIT')` are not settings
+  new RegExp(
+    String.raw`\b(?!ConfigError\b)[A-Za-z_$][\w$]*\s*\(\s*${Q}(?<name>[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\k<q>`,
+    'g',
+  ),
+];
+const DESTRUCTURE = /\{([^{}]*)\}\s*=\s*(?:[\w$]+\.)*env\b/g;
+
+/** Comments name variables without reading them. */
+function stripComments(source: string): string {
+  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:\\])\/\/.*$/gm, '$1');
+}
+
+function envNamesRead(source: string): Set<string> {
+  const code = stripComments(source);
+  const names = new Set<string>();
+  for (const re of READ_PATTERNS) {
+    for (const m of code.matchAll(re)) names.add(m.groups!.name!);
+  }
+  for (const m of code.matchAll(DESTRUCTURE)) {
+    for (const part of m[1]!.split(',')) {
+      const key = part.split(/[:=]/)[0]!.trim();
+      if (new RegExp(`^${NAME}$`).test(key)) names.add(key);
+    }
+  }
+  return names;
+}
+
+function namesReadBy(files: string[]): Set<string> {
+  const names = new Set<string>();
+  for (const f of files) for (const n of envNamesRead(readFileSync(f, 'utf8'))) names.add(n);
+  return names;
+}
+
+/** Source files under a folder (no tests, no dependencies, no build output). */
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) {
+        if (!['node_modules', '.next', 'test', 'dist'].includes(e.name)) walk(p);
+      } else if (
+        /\.(ts|tsx|mts)$/.test(e.name) &&
+        !/\.(test|e2e\.test)\.tsx?$|\.d\.ts$/.test(e.name)
+      ) {
+        out.push(p);
+      }
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** The workspace packages: name → folder and `exports`. */
+function workspacePackages(): Map<string, { dir: string; exports: Record<string, string> }> {
+  const root = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    workspaces: string[];
+  };
+  const out = new Map<string, { dir: string; exports: Record<string, string> }>();
+  for (const ws of root.workspaces) {
+    const dir = path.join(REPO_ROOT, ws);
+    const file = path.join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name: string; exports?: unknown };
+    const exports: Record<string, string> = {};
+    if (typeof pkg.exports === 'string') exports['.'] = pkg.exports;
+    else if (pkg.exports && typeof pkg.exports === 'object') {
+      for (const [k, v] of Object.entries(pkg.exports as Record<string, unknown>)) {
+        const target =
+          typeof v === 'string'
+            ? v
+            : ((v as Record<string, string>)['import'] ?? (v as Record<string, string>)['default']);
+        if (target) exports[k] = target;
+      }
+    }
+    out.set(pkg.name, { dir, exports });
+  }
+  return out;
+}
+
+/** The source files a program loads: its entry file and, transitively, what it imports. */
+function importClosure(entry: string): string[] {
+  const packages = workspacePackages();
+  const resolve = (from: string, spec: string): string | undefined => {
+    if (spec.startsWith('.')) {
+      const p = path.resolve(path.dirname(from), spec);
+      const candidates = [p, p.replace(/\.js$/, '.ts'), `${p}.ts`, path.join(p, 'index.ts')];
+      return candidates.find((c) => /\.(ts|tsx|mts)$/.test(c) && existsSync(c));
+    }
+    const m = /^(@[^/]+\/[^/]+|[^@/][^/]*)(\/.*)?$/.exec(spec);
+    const pkg = m && packages.get(m[1]!);
+    if (!pkg) return undefined; // a dependency from node_modules
+    const target = pkg.exports[m[2] ? `.${m[2]}` : '.'];
+    return target ? path.resolve(pkg.dir, target) : undefined;
+  };
+  const seen = new Set<string>();
+  const queue = [entry];
+  while (queue.length) {
+    const file = queue.pop()!;
+    if (seen.has(file) || !existsSync(file)) continue;
+    seen.add(file);
+    const code = stripComments(readFileSync(file, 'utf8'));
+    const specs = [
+      ...code.matchAll(/\bfrom\s*['"]([^'"]+)['"]/g),
+      ...code.matchAll(/\bimport\s*\(?\s*['"]([^'"]+)['"]/g),
+    ].map((m) => m[1]!);
+    for (const spec of specs) {
+      const dep = resolve(file, spec);
+      if (dep) queue.push(dep);
+    }
+  }
+  return [...seen].sort();
+}
+
+/** The TypeScript entry file of a node service's command (`node --import tsx <entry>`). */
+function entryFile(svc: Service | undefined): string | undefined {
+  const arg = commandArgs(svc).find((a) => /\.(ts|mts|js|mjs)$/.test(a));
+  return arg === undefined ? undefined : path.resolve(REPO_ROOT, arg);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hasura
+
+/**
+ * Variables the real Hasura images read that engine/ has no reason to (its other HASURA_GRAPHQL_*
+ * names it reads itself, so a misspelt one is caught):
+ * - HASURA_GRAPHQL_MIGRATIONS_DIR, HASURA_GRAPHQL_MIGRATIONS_SERVER_PORT,
+ *   HASURA_GRAPHQL_MIGRATIONS_SERVER_TIMEOUT: the cli-migrations-v3 entrypoint (where the
+ *   migrations are mounted, default /hasura-migrations; the port and the start timeout of the
+ *   temporary server that applies them). HASURA_GRAPHQL_METADATA_DIR is read by both.
+ * - HASURA_GRAPHQL_ENABLED_LOG_TYPES: graphql-engine's log types (startup, http-log, …); the
+ *   engine writes its own JSON logs.
+ */
+const HASURA_IMAGE_ONLY = new Set([
+  'HASURA_GRAPHQL_MIGRATIONS_DIR',
+  'HASURA_GRAPHQL_MIGRATIONS_SERVER_PORT',
+  'HASURA_GRAPHQL_MIGRATIONS_SERVER_TIMEOUT',
+  'HASURA_GRAPHQL_ENABLED_LOG_TYPES',
+]);
+
+/** Where the cli-migrations-v3 image looks for the project when the *_DIR variables are unset. */
+const HASURA_DEFAULT_DIRS = {
+  migrations: '/hasura-migrations',
+  metadata: '/hasura-metadata',
+};
+
+/** The `from_env` names of the metadata's database connections (the `default` source's URL). */
+function metadataFromEnv(): Set<string> {
+  const text = readFileSync(
+    path.join(REPO_ROOT, 'hasura', 'metadata', 'databases', 'databases.yaml'),
+    'utf8',
+  );
+  return new Set(
+    [...text.matchAll(/from_env:\s*['"]?([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!),
+  );
+}
+
+/**
+ * Every environment name hasura/metadata reads: database URLs (`from_env`), and its triggers'
+ * webhook URL templates (`{{NAME}}`) and header values (`value_from_env`, `webhook_from_env`).
+ */
+function metadataEnvNames(): Set<string> {
+  const names = new Set<string>();
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ya?ml|graphql)$/.test(e.name)) {
+        const text = readFileSync(p, 'utf8');
+        for (const m of text.matchAll(/(?:^|[\s_])from_env:\s*['"]?([A-Za-z_][A-Za-z0-9_]*)/gm))
+          names.add(m[1]!);
+        for (const m of text.matchAll(/\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g)) names.add(m[1]!);
+      }
+    }
+  };
+  walk(path.join(REPO_ROOT, 'hasura', 'metadata'));
+  return names;
+}
+
+/** The libpq variables (PostgreSQL docs, "Environment Variables") the seed service's psql uses. */
+const LIBPQ_VARS = new Set([
+  'PGHOST',
+  'PGHOSTADDR',
+  'PGPORT',
+  'PGDATABASE',
+  'PGUSER',
+  'PGPASSWORD',
+  'PGSSLMODE',
+  'PGAPPNAME',
+  'PGCONNECT_TIMEOUT',
+  'PGOPTIONS',
+]);
+
+// ---------------------------------------------------------------------------------------------
+// The checks: each returns the problems it finds
+
+const DATABASE_DIR = path.join(REPO_ROOT, 'database') + path.sep;
+const DATABASE_CONFIG = path.join(REPO_ROOT, 'database', 'src', 'config.ts');
+
+/**
+ * The names a program reads. database/src/config.ts reads DATABASE_URL, PG_* and
+ * STREAMSYNC_PG_* inside `databaseSettings()`: they count only for a program that calls it (the
+ * producer imports the package for ConfigError and readInt, and has no database).
+ */
+function namesReadByProgram(entry: string): Set<string> {
+  const files = importClosure(entry);
+  const names = namesReadBy(files.filter((f) => f !== DATABASE_CONFIG));
+  const callsDatabaseSettings = files.some(
+    (f) =>
+      !f.startsWith(DATABASE_DIR) &&
+      /\bdatabaseSettings\s*\(/.test(stripComments(readFileSync(f, 'utf8'))),
+  );
+  if (files.includes(DATABASE_CONFIG) && callsDatabaseSettings) {
+    for (const n of namesReadBy([DATABASE_CONFIG])) names.add(n);
+  }
+  return names;
+}
+
+function namesReadByService(name: string, c: Compose): Set<string> {
+  if (name === 'web') return namesReadBy(sourceFiles(path.join(REPO_ROOT, 'web')));
+  const entry = entryFile(c.services[name]);
+  return entry ? namesReadByProgram(entry) : new Set();
+}
+
+const engineReads = () => namesReadBy(sourceFiles(path.join(REPO_ROOT, 'engine', 'src')));
+
+/** Every variable a service gets is one its code reads, under the same name. */
+function envNameProblems(c: Compose): string[] {
+  const problems: string[] = [];
+  for (const name of ['worker', 'producer', 'web']) {
+    const svc = c.services[name];
+    if (!svc) continue;
+    if (name !== 'web') {
+      const entry = entryFile(svc);
+      if (!entry || !existsSync(entry)) {
+        problems.push(`${name}: the command's entry file ${entry ?? '(none)'} does not exist`);
+      }
+    }
+    const read = namesReadByService(name, c);
+    for (const key of Object.keys(environment(svc))) {
+      if (!read.has(key)) problems.push(`${name}: ${key} is not read by its code`);
+    }
+  }
+
+  const hasura = c.services['hasura'];
+  if (hasura) {
+    const engine = engineReads();
+    const fromEnv = metadataEnvNames();
+    for (const key of Object.keys(environment(hasura))) {
+      if (fromEnv.has(key)) continue; // a name the metadata reads (database URL, webhook template)
+      if (!key.startsWith('HASURA_GRAPHQL_')) {
+        problems.push(`hasura: ${key} is not a Hasura variable (nor a from_env of the metadata)`);
+      } else if (!engine.has(key) && !HASURA_IMAGE_ONLY.has(key)) {
+        problems.push(
+          `hasura: ${key} is neither read by engine/src nor a known Hasura-image variable`,
+        );
+      }
+    }
+  }
+
+  const seed = c.services['seed'];
+  if (seed) {
+    if (!commandArgs(seed).join(' ').includes('psql'))
+      problems.push('seed: its command runs no psql');
+    for (const key of Object.keys(environment(seed))) {
+      if (!LIBPQ_VARS.has(key)) problems.push(`seed: ${key} is not a libpq variable psql reads`);
+    }
+  }
+
+  for (const key of Object.keys(environment(c.services['postgres']))) {
+    if (!/^(POSTGRES_[A-Z_]+|PGDATA)$/.test(key))
+      problems.push(`postgres: ${key} is not a postgres image variable`);
+  }
+  for (const key of Object.keys(environment(c.services['kafka']))) {
+    if (!/^(KAFKA_[A-Z0-9_]+|CLUSTER_ID)$/.test(key))
+      problems.push(`kafka: ${key} is not an apache/kafka image variable`);
+  }
+  return problems;
+}
+
+/** Secrets only come from the environment, in the required form, and never reach the web app. */
+function secretProblems(c: Compose, text: string): string[] {
+  const problems: string[] = [];
+  for (const s of substitutions(text)) {
+    if (SECRET_VARS.includes(s.name) && s.op !== ':?') {
+      problems.push(`\${${s.name}${s.op}${s.arg}} must be the required form \${${s.name}:?…}`);
+    }
+  }
+  for (const [name, svc] of Object.entries(c.services)) {
+    for (const [key, value] of Object.entries(environment(svc))) {
+      // with every substitution taken out, what is left of a secret must be scaffolding only
+      const literal = value.replace(/\$\{[^}]*\}/g, '');
+      if (/(SECRET|PASSWORD|JWT_KEY)$/.test(key)) {
+        const subs = substitutions(value);
+        if (subs.length === 0 || subs.some((s) => !SECRET_VARS.includes(s.name))) {
+          problems.push(`${name}: ${key} is not taken from a secret variable`);
+        }
+        if (literal !== '' && literal !== '{"type":"HS256","key":""}') {
+          problems.push(`${name}: ${key} has a literal part ${JSON.stringify(literal)}`);
+        }
+      }
+      const url = /^postgres(ql)?:\/\/([^:@/]*):([^@]*)@/.exec(value);
+      if (url && !/^\$\{POSTGRES_PASSWORD:\?[^}]*\}$/.test(url[3]!)) {
+        problems.push(`${name}: ${key} has a literal password`);
+      }
+      if (name !== 'hasura' && (key.includes('ADMIN_SECRET') || value.includes('ADMIN_SECRET'))) {
+        problems.push(`${name}: gets the admin secret (${key})`);
+      }
+    }
+  }
+  if (c.services['web']?.env_file !== undefined) {
+    problems.push('web: env_file could hand it any variable of .env, the admin secret included');
+  }
+  return problems;
+}
+
+/** depends_on: the start order, each dependency waited on in a way that means "ready". */
+function orderProblems(c: Compose): string[] {
+  const problems: string[] = [];
+  const hasSeed = c.services['seed'] !== undefined;
+  const expected: Record<string, Record<string, string>> = {
+    hasura: { postgres: 'service_healthy' },
+    worker: {
+      postgres: 'service_healthy',
+      kafka: 'service_healthy',
+      // the worker loads into tables the migrations make: after the seed (which waits for them),
+      // or after Hasura has applied them
+      ...(hasSeed ? { seed: 'service_completed_successfully' } : { hasura: 'service_healthy' }),
+    },
+    producer: { kafka: 'service_healthy' },
+    web: { hasura: 'service_healthy' },
+    ...(hasSeed ? { seed: { hasura: 'service_healthy' } } : {}),
+  };
+  for (const [name, deps] of Object.entries(expected)) {
+    const actual = dependsOn(c.services[name]);
+    for (const [dep, condition] of Object.entries(deps)) {
+      if (actual[dep] !== condition) {
+        problems.push(
+          `${name} must wait for ${dep} (${condition}), not ${actual[dep] ?? 'nothing'}`,
+        );
+      }
+    }
+  }
+  for (const [name, svc] of Object.entries(c.services)) {
+    for (const [dep, condition] of Object.entries(dependsOn(svc))) {
+      const target = c.services[dep];
+      if (!target) problems.push(`${name} depends on ${dep}, which is not a service`);
+      else if (condition === 'service_healthy' && healthTest(target).length === 0)
+        problems.push(`${name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
+      else if (condition === 'service_completed_successfully' && !isOneShot(target))
+        problems.push(`${name} waits for ${dep} to complete, but ${dep} is long-running`);
+      else if (condition === 'service_started')
+        problems.push(`${name} waits only for ${dep} to start, not to be ready`);
+    }
+  }
+  // no cycles: compose could not start them
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (n: string, trail: string[]): void => {
+    if (state.get(n) === 'done') return;
+    if (state.get(n) === 'visiting') {
+      problems.push(`dependency cycle: ${[...trail, n].join(' → ')}`);
+      return;
+    }
+    state.set(n, 'visiting');
+    for (const d of Object.keys(dependsOn(c.services[n]))) visit(d, [...trail, n]);
+    state.set(n, 'done');
+  };
+  for (const n of Object.keys(c.services)) visit(n, []);
+  return problems;
+}
+
+/** Named volumes declared and used; bind mounts that exist. */
+function volumeProblems(c: Compose): string[] {
+  const problems: string[] = [];
+  const declared = new Set(Object.keys(c.volumes ?? {}));
+  const used = new Set<string>();
+  for (const [name, svc] of Object.entries(c.services)) {
+    for (const m of mounts(svc)) {
+      if (m.bind) {
+        if (!existsSync(path.resolve(REPO_ROOT, m.source)))
+          problems.push(`${name}: bind mount source ${m.source} does not exist`);
+      } else if (m.source) {
+        used.add(m.source);
+        if (!declared.has(m.source))
+          problems.push(`${name}: volume ${m.source} is not declared under volumes:`);
+      }
+    }
+  }
+  for (const v of declared) if (!used.has(v)) problems.push(`volume ${v} is declared but unused`);
+  return problems;
+}
+
+/** .env.example names every variable compose substitutes, and nothing else. */
+function envExampleProblems(text: string, example: Env): string[] {
+  const problems: string[] = [];
+  const substituted = new Set(substitutions(text).map((s) => s.name));
+  for (const v of substituted) {
+    if (!(v in example)) problems.push(`.env.example does not name ${v}`);
+  }
+  for (const v of Object.keys(example)) {
+    if (!substituted.has(v)) problems.push(`.env.example names ${v}, which compose does not use`);
+  }
+  return problems;
+}
+
+/** The container port a URL in a healthcheck command talks to, and its path. */
+function healthUrl(svc: Service | undefined): URL | undefined {
+  const m = /https?:\/\/[^\s'")]+/.exec(healthTest(svc).join(' '));
+  return m ? new URL(m[0]) : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('Compose > services and images', () => {
+  it('should parse and define every service', () => {
+    expect(compose.services).toBeTypeOf('object');
+    for (const name of SERVICES) expect(Object.keys(compose.services)).toContain(name);
+  });
+
+  it('should run Postgres from the postgres image with its data on a named volume', () => {
+    const pg = compose.services['postgres'];
+    expect(pg?.image).toMatch(/^postgres:1[5-9](\.\d+)?(-[a-z0-9]+)?$/);
+    const env = environment(pg);
+    expect(env['POSTGRES_DB']).toBe('streamsync');
+    expect(env['POSTGRES_USER']).toBeTruthy();
+    expect(mounts(pg)).toContainEqual({
+      source: 'pgdata',
+      target: '/var/lib/postgresql/data',
+      bind: false,
+    });
+    expect(ports(pg).map((p) => p.target)).toContain(5432);
+  });
+
+  it('should run apache/kafka 4.x as a single KRaft node', () => {
+    const kafka = compose.services['kafka'];
+    expect(kafka?.image).toMatch(/^apache\/kafka:4\.\d+\.\d+$/);
+    const env = environment(kafka);
+    expect(env['KAFKA_PROCESS_ROLES']?.split(',').sort()).toEqual(['broker', 'controller']);
+    const nodeId = env['KAFKA_NODE_ID'];
+    expect(nodeId).toMatch(/^\d+$/);
+
+    // listeners: name → port, each with a security protocol
+    const listeners = new Map(
+      (env['KAFKA_LISTENERS'] ?? '').split(',').map((l) => {
+        const m = /^([A-Z_]+):\/\/[^:]*:(\d+)$/.exec(l);
+        return [m?.[1] ?? l, Number(m?.[2])] as const;
+      }),
+    );
+    const protocols = new Map(
+      (env['KAFKA_LISTENER_SECURITY_PROTOCOL_MAP'] ?? '').split(',').map((p) => {
+        const [name = '', proto = ''] = p.split(':');
+        return [name, proto] as const;
+      }),
+    );
+    const controller = env['KAFKA_CONTROLLER_LISTENER_NAMES'] ?? '';
+    expect(listeners.has(controller)).toBe(true);
+    expect(env['KAFKA_CONTROLLER_QUORUM_VOTERS']).toBe(
+      `${nodeId}@kafka:${listeners.get(controller)}`,
+    );
+    expect(listeners.has(env['KAFKA_INTER_BROKER_LISTENER_NAME'] ?? '')).toBe(true);
+    for (const name of listeners.keys()) expect(protocols.has(name)).toBe(true);
+
+    // advertised: the compose network on kafka:<port>, the host on the published port
+    const advertised = new Map(
+      (env['KAFKA_ADVERTISED_LISTENERS'] ?? '').split(',').map((l) => {
+        const m = /^([A-Z_]+):\/\/([^:]+):(\d+)$/.exec(l);
+        return [m?.[1] ?? l, { host: m?.[2], port: Number(m?.[3]) }] as const;
+      }),
+    );
+    expect(advertised.has(controller)).toBe(false);
+    for (const [name, a] of advertised) {
+      expect(protocols.has(name)).toBe(true);
+      expect(listeners.get(name)).toBe(a.port);
+    }
+    const internal = advertised.get(env['KAFKA_INTER_BROKER_LISTENER_NAME'] ?? '');
+    expect(internal?.host).toBe('kafka');
+    for (const svc of ['worker', 'producer']) {
+      expect(environment(compose.services[svc])['KAFKA_BROKERS']).toBe(`kafka:${internal?.port}`);
+    }
+    const external = [...advertised.values()].find((a) => a.host === '127.0.0.1');
+    expect(external).toBeDefined();
+    expect(ports(kafka)).toContainEqual({
+      ip: '127.0.0.1',
+      published: String(external?.port),
+      target: external?.port,
+    });
+
+    // one node: the internal topics can have one replica only
+    expect(env['KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR']).toBe('1');
+    expect(env['KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR']).toBe('1');
+    expect(env['KAFKA_TRANSACTION_STATE_LOG_MIN_ISR']).toBe('1');
+    expect(env['CLUSTER_ID']).toBeTruthy();
+    // the log on the named volume, so topics survive a restart
+    expect(mounts(kafka)).toContainEqual({
+      source: 'kafkadata',
+      target: env['KAFKA_LOG_DIRS'],
+      bind: false,
+    });
+  });
+
+  it('should run Hasura v2 cli-migrations-v3 with hasura/ mounted where the image applies it', () => {
+    const hasura = compose.services['hasura'];
+    expect(hasura?.image).toMatch(/^hasura\/graphql-engine:v2\.\d+\.\d+\.cli-migrations-v3$/);
+    const env = environment(hasura);
+    const migrationsDir = env['HASURA_GRAPHQL_MIGRATIONS_DIR'] ?? HASURA_DEFAULT_DIRS.migrations;
+    const metadataDir = env['HASURA_GRAPHQL_METADATA_DIR'] ?? HASURA_DEFAULT_DIRS.metadata;
+    expect(migrationsDir).toBe(HASURA_DEFAULT_DIRS.migrations);
+    expect(metadataDir).toBe(HASURA_DEFAULT_DIRS.metadata);
+    const m = mounts(hasura);
+    expect(m).toContainEqual({ source: './hasura/migrations', target: migrationsDir, bind: true });
+    expect(m).toContainEqual({ source: './hasura/metadata', target: metadataDir, bind: true });
+    expect(ports(hasura).map((p) => p.target)).toContain(8080);
+  });
+
+  it('should give Hasura its databases, secrets from the environment and the console', () => {
+    const env = environment(compose.services['hasura']);
+    expect(
+      env['HASURA_GRAPHQL_METADATA_DATABASE_URL'] ?? env['HASURA_GRAPHQL_DATABASE_URL'],
+    ).toMatch(/^postgres:\/\//);
+    // the `default` source's URL, under the name the metadata reads it from
+    const fromEnv = metadataFromEnv();
+    expect(fromEnv.size).toBeGreaterThan(0);
+    for (const v of fromEnv) expect(env[v]).toMatch(/^postgres:\/\//);
+
+    expect(env['HASURA_GRAPHQL_ADMIN_SECRET']).toMatch(
+      /^\$\{HASURA_GRAPHQL_ADMIN_SECRET:\?[^}]+\}$/,
+    );
+    const jwt = env['HASURA_GRAPHQL_JWT_SECRET'] ?? '';
+    expect(jwt).toMatch(/\$\{STREAMSYNC_JWT_KEY:\?[^}]+\}/);
+    // what Hasura receives: a JSON HS256 configuration with the key the web app signs with
+    const effective = JSON.parse(interpolate(jwt, envExample)) as { type: string; key: string };
+    expect(effective).toEqual({ type: 'HS256', key: envExample['STREAMSYNC_JWT_KEY'] });
+    expect(effective.key.length).toBeGreaterThanOrEqual(32);
+    expect(env['HASURA_GRAPHQL_ENABLE_CONSOLE']).toBe('true');
+    // the triggers of hasura/metadata reach the worker, with the secret the worker requires
+    for (const v of metadataEnvNames()) expect(env[v], v).toBeDefined();
+    expect(env['STREAMSYNC_WEBHOOK_BASE']).toBe('http://worker:9464');
+    expect(env['STREAMSYNC_WEBHOOK_SECRET']).toMatch(/^\$\{STREAMSYNC_WEBHOOK_SECRET:\?[^}]+\}$/);
+    expect(environment(compose.services['worker'])['STREAMSYNC_WEBHOOK_SECRET']).toBe(
+      env['STREAMSYNC_WEBHOOK_SECRET'],
+    );
+  });
+
+  it('should build the worker, producer and web app from the Dockerfile targets', () => {
+    const stages = new Set(
+      [...readFileSync(DOCKERFILE, 'utf8').matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map(
+        (m) => m[1],
+      ),
+    );
+    for (const name of ['worker', 'producer', 'web']) {
+      const build = compose.services[name]?.build;
+      expect(build, name).toBeTypeOf('object');
+      if (typeof build !== 'object') continue;
+      expect(path.resolve(REPO_ROOT, build.context ?? '.')).toBe(REPO_ROOT);
+      expect(stages.has(build.target ?? '')).toBe(true);
+    }
+    expect(commandArgs(compose.services['worker']).at(-1)).toBe('etl-worker/src/main.ts');
+    expect(commandArgs(compose.services['producer']).at(-1)).toBe(
+      'etl-worker/src/producer/main.ts',
+    );
+  });
+});
+
+describe('Compose > ports and healthchecks', () => {
+  it('should give every long-running service a healthcheck and a restart policy', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      if (isOneShot(svc)) continue;
+      expect(svc.healthcheck?.disable, name).not.toBe(true);
+      expect(healthTest(svc).length, `${name} has no healthcheck`).toBeGreaterThan(1);
+      expect(['CMD', 'CMD-SHELL']).toContain(healthTest(svc)[0]);
+      expect(svc.restart, name).toMatch(/^(always|unless-stopped|on-failure)/);
+    }
+  });
+
+  it('should publish every port a service listens on, and check health on it', () => {
+    const listening: Record<string, { port: number; path: string; hostKey?: string }> = {
+      hasura: { port: 8080, path: '/healthz' },
+      worker: {
+        port: Number(environment(compose.services['worker'])['ETL_HTTP_PORT']),
+        path: '/healthz',
+        hostKey: 'ETL_HTTP_HOST',
+      },
+      producer: {
+        port: Number(environment(compose.services['producer'])['PRODUCER_HTTP_PORT']),
+        path: '/healthz',
+        hostKey: 'PRODUCER_HTTP_HOST',
+      },
+      web: { port: 3000, path: '/api/healthz' },
+    };
+    expect(listening['worker']?.port).toBe(9464);
+    expect(listening['producer']?.port).toBe(9465);
+    for (const [name, l] of Object.entries(listening)) {
+      const svc = compose.services[name];
+      expect(
+        ports(svc).map((p) => p.target),
+        name,
+      ).toContain(l.port);
+      const url = healthUrl(svc);
+      expect(url?.hostname, name).toBe('127.0.0.1');
+      expect(Number(url?.port), name).toBe(l.port);
+      expect(url?.pathname, name).toBe(l.path);
+      // reachable from the published port: not only on the container's loopback
+      if (l.hostKey) expect(environment(svc)[l.hostKey], name).toBe('0.0.0.0');
+    }
+    // the web image's command listens where compose publishes
+    const webCmd = /^CMD\s+(\[.*\])\s*$/m.exec(
+      readFileSync(DOCKERFILE, 'utf8').split(/^FROM\s+\S+\s+AS\s+web\s*$/m)[1] ?? '',
+    );
+    const args = JSON.parse(webCmd?.[1] ?? '[]') as string[];
+    expect(args[args.indexOf('--port') + 1]).toBe('3000');
+    expect(args[args.indexOf('--hostname') + 1]).toBe('0.0.0.0');
+    // the route the web healthcheck calls exists
+    expect(existsSync(path.join(REPO_ROOT, 'web', 'app', 'api', 'healthz', 'route.ts'))).toBe(true);
+  });
+
+  it('should check node services with node itself (their image has no curl)', () => {
+    for (const name of ['worker', 'producer', 'web']) {
+      const t = healthTest(compose.services[name]);
+      expect(t.slice(0, 2), name).toEqual(['CMD', 'node']);
+    }
+  });
+});
+
+describe('Compose > start order and volumes', () => {
+  it('should start each service after what it needs is healthy', () => {
+    expect(orderProblems(compose)).toEqual([]);
+  });
+
+  it('should declare every named volume it uses and use every one it declares', () => {
+    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['kafkadata', 'pgdata']);
+    expect(volumeProblems(compose)).toEqual([]);
+  });
+
+  it('should seed with psql from hasura/seeds/default, stopping at the first error', () => {
+    // the demo data is part of this compose file (SERVICES lists what every deployment needs)
+    expect(compose.services['seed'], 'docker-compose.yml has a seed service').toBeDefined();
+    const seed = compose.services['seed']!;
+    const cmd = commandArgs(seed).join(' ');
+    expect(cmd).toMatch(/psql .*-v ON_ERROR_STOP=1/);
+    const target = mounts(seed).find((m) => m.source === './hasura/seeds/default')?.target;
+    expect(target).toBeDefined();
+    expect(cmd).toContain(`${target}/`);
+    const env = environment(seed);
+    const pgEnv = environment(compose.services['postgres']);
+    expect(env['PGHOST']).toBe('postgres');
+    expect(env['PGDATABASE']).toBe(pgEnv['POSTGRES_DB']);
+    expect(env['PGUSER']).toBe(pgEnv['POSTGRES_USER']);
+  });
+});
+
+describe('Compose > environment', () => {
+  it('should give each service only variables its code reads, under the same names', () => {
+    expect(envNameProblems(compose)).toEqual([]);
+  });
+
+  it('should give the worker and producer the settings they need in a container', () => {
+    const worker = environment(compose.services['worker']);
+    for (const key of ['DATABASE_URL', 'KAFKA_BROKERS', 'ETL_HTTP_HOST', 'ETL_HTTP_PORT'])
+      expect(worker[key], key).toBeTruthy();
+    const producer = environment(compose.services['producer']);
+    for (const key of ['KAFKA_BROKERS', 'PRODUCER_HTTP_PORT'])
+      expect(producer[key], key).toBeTruthy();
+  });
+
+  it('should point every database URL at the compose Postgres', () => {
+    const pgEnv = environment(compose.services['postgres']);
+    const vars = envExample;
+    const urls = [
+      environment(compose.services['worker'])['DATABASE_URL'],
+      ...Object.entries(environment(compose.services['hasura']))
+        .filter(([k]) => k.endsWith('DATABASE_URL'))
+        .map(([, v]) => v),
+    ];
+    expect(urls.length).toBeGreaterThanOrEqual(3);
+    for (const raw of urls) {
+      const u = new URL(interpolate(raw ?? '', vars));
+      expect(u.hostname).toBe('postgres');
+      expect(u.port).toBe('5432');
+      expect(u.pathname).toBe(`/${pgEnv['POSTGRES_DB']}`);
+      expect(u.username).toBe(pgEnv['POSTGRES_USER']);
+      expect(decodeURIComponent(u.password)).toBe(
+        interpolate(pgEnv['POSTGRES_PASSWORD'] ?? '', vars),
+      );
+    }
+  });
+
+  it('should take secrets from the environment only, and keep the admin secret from the web app', () => {
+    expect(secretProblems(compose, composeText)).toEqual([]);
+    const web = environment(compose.services['web']);
+    expect(Object.keys(web).filter((k) => /ADMIN|ACCESS_KEY/.test(k))).toEqual([]);
+    expect(web['STREAMSYNC_JWT_KEY']).toMatch(/^\$\{STREAMSYNC_JWT_KEY:\?[^}]+\}$/);
+    expect(web['GRAPHQL_URL']).toBe('http://hasura:8080/v1/graphql');
+  });
+
+  it('should name every substituted variable in .env.example', () => {
+    expect(substitutions(composeText).length).toBeGreaterThan(0);
+    expect(envExampleProblems(composeText, envExample)).toEqual([]);
+    // placeholders, never working secrets
+    for (const v of SECRET_VARS) expect(envExample[v], v).toMatch(/change-me/);
+  });
+});
+
+describe('Compose > the checks can fail', () => {
+  const copy = (): Compose => structuredClone(compose);
+
+  it('should catch a misspelt or unread variable name', () => {
+    const c = copy();
+    const worker = c.services['worker']!.environment as Record<string, unknown>;
+    worker['ETL_HTTP_PROT'] = worker['ETL_HTTP_PORT'];
+    delete worker['ETL_HTTP_PORT'];
+    const producer = c.services['producer']!.environment as Record<string, unknown>;
+    producer['PRODUCER_RATE_PER_S'] = 1;
+    producer['DATABASE_URL'] = 'postgres://x'; // the worker's, not the producer's
+    (c.services['web']!.environment as Record<string, unknown>)['GRAPHQL_ENDPOINT'] = 'x';
+    const hasura = c.services['hasura']!.environment as Record<string, unknown>;
+    hasura['HASURA_GRAPHQL_ENABLE_CONSOL'] = 'true';
+    hasura['LOG_LEVEL'] = 'info'; // the engine reads it, Hasura does not
+    if (c.services['seed'])
+      (c.services['seed'].environment as Record<string, unknown>)['PGPASS'] = 'x';
+    expect(envNameProblems(c)).toEqual(
+      expect.arrayContaining([
+        'worker: ETL_HTTP_PROT is not read by its code',
+        'producer: PRODUCER_RATE_PER_S is not read by its code',
+        'producer: DATABASE_URL is not read by its code',
+        'web: GRAPHQL_ENDPOINT is not read by its code',
+        'hasura: HASURA_GRAPHQL_ENABLE_CONSOL is neither read by engine/src nor a known Hasura-image variable',
+        'hasura: LOG_LEVEL is not a Hasura variable (nor a from_env of the metadata)',
+        ...(c.services['seed'] ? ['seed: PGPASS is not a libpq variable psql reads'] : []),
+      ]),
+    );
+  });
+
+  it('should find names read in each way the code reads them', () => {
+    const names = envNamesRead(`
+      const a = process.env.ALPHA_ONE;
+      const b = env['BETA_TWO'] ?? env?.["GAMMA"];
+      const c = readInt(env, 'DELTA_MS', 5), d = readUrl(ctx.env, "EPSILON_URL", []);
+      const e = text('ZETA_ID', 'x');
+      const { ETA, THETA: t } = process.env;
+      throw new ConfigError('NOT_READ', 'named in an error only');
+      process.on('SIGTERM', stop); await client.query('COMMIT');
+      // env.IN_A_COMMENT
+    `);
+    expect([...names].sort()).toEqual(
+      [
+        'ALPHA_ONE',
+        'BETA_TWO',
+        'DELTA_MS',
+        'EPSILON_URL',
+        'ETA',
+        'GAMMA',
+        'THETA',
+        'ZETA_ID',
+      ].sort(),
+    );
+  });
+
+  it('should catch a literal secret, an optional secret, and the admin secret in the web app', () => {
+    const c = copy();
+    (c.services['hasura']!.environment as Record<string, unknown>)['HASURA_GRAPHQL_ADMIN_SECRET'] =
+      'hunter2';
+    (c.services['web']!.environment as Record<string, unknown>)['HASURA_GRAPHQL_ADMIN_SECRET'] =
+      '${HASURA_GRAPHQL_ADMIN_SECRET:?x}';
+    (c.services['worker']!.environment as Record<string, unknown>)['DATABASE_URL'] =
+      'postgres://postgres:secret@postgres:5432/streamsync';
+    const text = composeText.replace(
+      '${HASURA_GRAPHQL_ADMIN_SECRET:?',
+      '${HASURA_GRAPHQL_ADMIN_SECRET:-default}${X:?',
+    );
+    const problems = secretProblems(c, text);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'hasura: HASURA_GRAPHQL_ADMIN_SECRET is not taken from a secret variable',
+        'hasura: HASURA_GRAPHQL_ADMIN_SECRET has a literal part "hunter2"',
+        'web: gets the admin secret (HASURA_GRAPHQL_ADMIN_SECRET)',
+        'worker: DATABASE_URL has a literal password',
+        '${HASURA_GRAPHQL_ADMIN_SECRET:-default} must be the required form ${HASURA_GRAPHQL_ADMIN_SECRET:?…}',
+      ]),
+    );
+  });
+
+  it('should catch a wrong start order, a cycle and a missing healthcheck', () => {
+    const c = copy();
+    c.services['web']!.depends_on = { hasura: { condition: 'service_started' } };
+    c.services['postgres']!.depends_on = { worker: { condition: 'service_healthy' } };
+    delete c.services['kafka']!.healthcheck;
+    const problems = orderProblems(c);
+    expect(problems).toContain('web must wait for hasura (service_healthy), not service_started');
+    expect(problems.some((p) => p.startsWith('dependency cycle:'))).toBe(true);
+    expect(problems).toContain(
+      'producer waits for kafka to be healthy, but kafka has no healthcheck',
+    );
+  });
+
+  it('should catch an undeclared, an unused and a missing volume', () => {
+    const c = copy();
+    c.services['postgres']!.volumes = ['pgdata2:/var/lib/postgresql/data'];
+    c.services['hasura']!.volumes = ['./hasura/no-such-dir:/hasura-migrations:ro'];
+    expect(volumeProblems(c)).toEqual(
+      expect.arrayContaining([
+        'postgres: volume pgdata2 is not declared under volumes:',
+        'volume pgdata is declared but unused',
+        'hasura: bind mount source ./hasura/no-such-dir does not exist',
+      ]),
+    );
+  });
+
+  it('should catch a substituted variable missing from .env.example, and a stale one', () => {
+    const text = `${composeText}\nx-extra: \${NEW_SETTING:-1}\n`;
+    const example = { ...envExample, OLD_SETTING: '1' };
+    expect(envExampleProblems(text, example)).toEqual([
+      '.env.example does not name NEW_SETTING',
+      '.env.example names OLD_SETTING, which compose does not use',
+    ]);
+  });
+
+  it('should substitute as compose does', () => {
+    const vars = { A: 'a', EMPTY: '' };
+    expect(interpolate('$${A}-${A}-${B:-b}-${EMPTY:-e}-${EMPTY-e}-$A', vars)).toBe('${A}-a-b-e--a');
+    expect(() => interpolate('${B:?set B}', vars)).toThrow('B: set B');
+    expect(substitutions('$${A} ${B:?x} ${C:-1}').map((s) => s.name)).toEqual(['B', 'C']);
+  });
+});
