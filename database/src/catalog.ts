@@ -1,7 +1,8 @@
 /**
  * Hasura's catalog in `hdb_catalog`, the part StreamSync shares: the server row (`hdb_version`,
- * which also holds the CLI's and console's state), the stored metadata (`hdb_metadata`) and the
- * cross-instance change notice (`hdb_schema_notifications`). Table shapes are Hasura v2's own, so a
+ * which also holds the CLI's and console's state), the stored metadata (`hdb_metadata`), the
+ * cross-instance change notice (`hdb_schema_notifications`), and the tables of async actions,
+ * cron events and one-off scheduled events with their invocation logs. Table shapes are Hasura v2's own, so a
  * database served by engine/ can later be served by the real Hasura, and the migration state that
  * the `hasura` CLI keeps (config v3: `cli_state.migrations`) is the same state our applier keeps.
  */
@@ -29,6 +30,67 @@ export interface CatalogState {
   cli_state: CliState;
   console_state: Record<string, unknown>;
 }
+
+const SCHEDULING_CATALOG = [
+  sql`CREATE TABLE IF NOT EXISTS hdb_catalog.hdb_action_log (
+        id uuid PRIMARY KEY DEFAULT hdb_catalog.gen_hasura_uuid(),
+        action_name text,
+        input_payload jsonb NOT NULL,
+        request_headers jsonb NOT NULL,
+        session_variables jsonb NOT NULL,
+        response_payload jsonb NULL,
+        errors jsonb NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        response_received_at timestamptz NULL,
+        status text NOT NULL,
+        CHECK (status IN ('created', 'processing', 'completed', 'error')))`,
+  sql`CREATE TABLE IF NOT EXISTS hdb_catalog.hdb_cron_events (
+        id text DEFAULT hdb_catalog.gen_hasura_uuid() PRIMARY KEY,
+        trigger_name text NOT NULL,
+        scheduled_time timestamptz NOT NULL,
+        status text NOT NULL DEFAULT 'scheduled',
+        tries integer NOT NULL DEFAULT 0,
+        created_at timestamptz DEFAULT now(),
+        next_retry_at timestamptz,
+        CONSTRAINT valid_status CHECK (status IN ('scheduled', 'locked', 'delivered', 'error', 'dead')))`,
+  sql`CREATE INDEX IF NOT EXISTS hdb_cron_event_status ON hdb_catalog.hdb_cron_events (status)`,
+  sql`CREATE UNIQUE INDEX IF NOT EXISTS hdb_cron_events_unique_scheduled
+        ON hdb_catalog.hdb_cron_events (trigger_name, scheduled_time) WHERE status = 'scheduled'`,
+  sql`CREATE TABLE IF NOT EXISTS hdb_catalog.hdb_cron_event_invocation_logs (
+        id text DEFAULT hdb_catalog.gen_hasura_uuid() PRIMARY KEY,
+        event_id text,
+        status integer,
+        request json,
+        response json,
+        created_at timestamptz DEFAULT now(),
+        FOREIGN KEY (event_id) REFERENCES hdb_catalog.hdb_cron_events (id)
+          ON UPDATE CASCADE ON DELETE CASCADE)`,
+  sql`CREATE INDEX IF NOT EXISTS hdb_cron_event_invocation_event_id
+        ON hdb_catalog.hdb_cron_event_invocation_logs (event_id)`,
+  sql`CREATE TABLE IF NOT EXISTS hdb_catalog.hdb_scheduled_events (
+        id text DEFAULT hdb_catalog.gen_hasura_uuid() PRIMARY KEY,
+        webhook_conf json NOT NULL,
+        scheduled_time timestamptz NOT NULL,
+        retry_conf json,
+        payload json,
+        header_conf json,
+        status text NOT NULL DEFAULT 'scheduled',
+        tries integer NOT NULL DEFAULT 0,
+        created_at timestamptz DEFAULT now(),
+        next_retry_at timestamptz,
+        comment text,
+        CONSTRAINT valid_status CHECK (status IN ('scheduled', 'locked', 'delivered', 'error', 'dead')))`,
+  sql`CREATE INDEX IF NOT EXISTS hdb_scheduled_event_status ON hdb_catalog.hdb_scheduled_events (status)`,
+  sql`CREATE TABLE IF NOT EXISTS hdb_catalog.hdb_scheduled_event_invocation_logs (
+        id text DEFAULT hdb_catalog.gen_hasura_uuid() PRIMARY KEY,
+        event_id text,
+        status integer,
+        request json,
+        response json,
+        created_at timestamptz DEFAULT now(),
+        FOREIGN KEY (event_id) REFERENCES hdb_catalog.hdb_scheduled_events (id)
+          ON DELETE CASCADE ON UPDATE CASCADE)`,
+];
 
 /** Create the shared catalog tables if absent. Safe to call from several processes at once. */
 export async function ensureCatalog(pool: pg.Pool): Promise<void> {
@@ -70,6 +132,9 @@ export async function ensureCatalog(pool: pg.Pool): Promise<void> {
             instance_id uuid NOT NULL,
             updated_at timestamptz DEFAULT now())`,
     );
+    // the rest of Hasura's metadata catalog at this version: what a version-48 Hasura expects to
+    // find when it takes the database over (async action log, cron and one-off scheduled events)
+    for (const stmt of SCHEDULING_CATALOG) await query(client, stmt);
     await query(
       client,
       sql`INSERT INTO hdb_catalog.hdb_version (version, upgraded_on)

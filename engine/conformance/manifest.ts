@@ -7,7 +7,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export type CaseKind = 'http-case' | 'metadata-error' | 'ws-scenario';
+/** `scenario`: a Python-only upstream test replayed from its topic file (not a manifest case kind). */
+export type CaseKind = 'http-case' | 'metadata-error' | 'ws-scenario' | 'scenario';
 export type Transport = 'http' | 'websocket' | 'subscription';
 
 export interface ManifestCase {
@@ -31,6 +32,15 @@ export interface ManifestCase {
   urls?: string[];
 }
 
+/** A Python-only upstream test of a wave-2 directory, driven from its topic file (EVENTS.md …). */
+export interface ManifestScenario {
+  id: string;
+  py_class: string;
+  py_test: string;
+  uses_files?: string[];
+  skip?: string;
+}
+
 export interface ManifestDir {
   path: string;
   role: string;
@@ -46,6 +56,13 @@ export interface ManifestDir {
   };
   db_extensions_in_setup: string[];
   cases: ManifestCase[];
+  /** wave 2 */
+  wave?: number;
+  scenarios?: ManifestScenario[];
+  servers?: string[];
+  template_env?: string[];
+  setup_override?: { setup?: string[]; teardown?: string[] };
+  doc?: string;
 }
 
 export interface Manifest {
@@ -53,12 +70,14 @@ export interface Manifest {
   dirs: ManifestDir[];
 }
 
-export type SetupStyle = 'per_dir' | 'per_case' | 'mutation';
+export type SetupStyle = 'per_dir' | 'per_case' | 'mutation' | 'custom' | 'none';
 
 export interface CaseGroup {
   /** The upstream test class; null for files no upstream test uses (`unreferenced`). */
   pyClass: string | null;
   cases: ManifestCase[];
+  /** Python-only scenarios of this class (wave 2), in upstream order. */
+  scenarios: ManifestScenario[];
 }
 
 export interface ResolvedDir {
@@ -81,16 +100,35 @@ export class ManifestError extends Error {
 const KINDS = new Set(['http-case', 'metadata-error', 'ws-scenario']);
 const TRANSPORTS = new Set(['http', 'websocket', 'subscription']);
 
-/** Read and check `<root>/manifest.json`. */
+/**
+ * The wave-2 directories (`manifest-wave2.json`) the runner drives so far, with their helper
+ * servers and scenarios. Other wave-2 areas join this list as the harness learns them.
+ */
+export const WAVE2_DIRECTORIES = ['event_triggers/**', 'scheduled_triggers'];
+
+/** Read and check `<root>/manifest.json`, plus the supported directories of `manifest-wave2.json`. */
 export function loadManifest(root: string): Manifest {
-  const file = path.join(root, 'manifest.json');
-  let raw: unknown;
-  try {
-    raw = JSON.parse(fs.readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new ManifestError(`cannot read ${file}: ${(e as Error).message}`);
+  const read = (file: string, keep?: (dir: { path?: unknown }) => boolean): Manifest => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(fs.readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new ManifestError(`cannot read ${file}: ${(e as Error).message}`);
+    }
+    if (keep && isObject(raw) && Array.isArray(raw.dirs))
+      raw = { ...raw, dirs: (raw.dirs as Array<{ path?: unknown }>).filter(keep) };
+    return checkManifest(raw, file);
+  };
+  const manifest = read(path.join(root, 'manifest.json'));
+  const wave2 = path.join(root, 'manifest-wave2.json');
+  if (fs.existsSync(wave2)) {
+    const more = read(
+      wave2,
+      (d) => typeof d.path === 'string' && matchesOnly(d.path, WAVE2_DIRECTORIES),
+    );
+    manifest.dirs = [...manifest.dirs, ...more.dirs];
   }
-  return checkManifest(raw, file);
+  return manifest;
 }
 
 export function checkManifest(raw: unknown, where = 'manifest.json'): Manifest {
@@ -163,6 +201,8 @@ function isStringList(x: unknown): x is string[] {
 }
 
 export function setupStyle(dir: ManifestDir): SetupStyle {
+  if (dir.fixture.includes('custom')) return 'custom';
+  if (dir.fixture.includes('none')) return 'none';
   if (dir.fixture.includes('mutation')) return 'mutation';
   if (dir.fixture.includes('per_dir')) return 'per_dir';
   if (dir.fixture.includes('per_case')) return 'per_case';
@@ -191,19 +231,23 @@ export function directoryId(root: string, manifest: Manifest, dir: ManifestDir):
   );
 }
 
-/** Split a directory's cases into py_class groups, in order of first appearance; unreferenced last. */
-export function groupCases(cases: ManifestCase[]): CaseGroup[] {
-  const groups = new Map<string | null, ManifestCase[]>();
-  for (const c of cases) {
-    const key = c.py_class ?? null;
-    if (key === null) continue;
-    const list = groups.get(key) ?? [];
-    list.push(c);
-    groups.set(key, list);
-  }
+/**
+ * Split a directory's cases and scenarios into py_class groups, in order of first appearance;
+ * unreferenced cases last.
+ */
+export function groupCases(cases: ManifestCase[], scenarios: ManifestScenario[] = []): CaseGroup[] {
+  const groups = new Map<string, CaseGroup>();
+  const group = (key: string) => {
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { pyClass: key, cases: [], scenarios: [] }));
+    return g;
+  };
+  for (const c of cases)
+    if (c.py_class !== undefined && c.py_class !== null) group(c.py_class).cases.push(c);
+  for (const s of scenarios) group(s.py_class).scenarios.push(s);
   const orphans = cases.filter((c) => c.py_class === undefined || c.py_class === null);
-  const out: CaseGroup[] = [...groups].map(([pyClass, list]) => ({ pyClass, cases: list }));
-  if (orphans.length > 0) out.push({ pyClass: null, cases: orphans });
+  const out: CaseGroup[] = [...groups.values()];
+  if (orphans.length > 0) out.push({ pyClass: null, cases: orphans, scenarios: [] });
   return out;
 }
 
@@ -221,7 +265,7 @@ export function resolveDirs(root: string, manifest: Manifest): ResolvedDir[] {
       needsPostgis:
         dir.db_extensions_in_setup.includes('postgis') || dir.markers.postgis_fixture === true,
       env,
-      groups: groupCases(dir.cases),
+      groups: groupCases(dir.cases, dir.scenarios ?? []),
     };
   });
 }

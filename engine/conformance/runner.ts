@@ -44,6 +44,7 @@ import {
   type CaseGroup,
   type CaseKind,
   type ManifestCase,
+  type ManifestScenario,
   type ResolvedDir,
   type Transport,
 } from './manifest.ts';
@@ -58,6 +59,14 @@ import {
   type ScenarioEnv,
 } from './ws-scenarios.ts';
 import { loadYaml, type Json } from './yaml-load.ts';
+import { EventReceiver } from './events/receiver.ts';
+import {
+  cronTriggerScenarios,
+  EVENT_SCENARIOS,
+  SCHEDULED_SCENARIOS,
+  type EventsEnv,
+  type Outcome as EventOutcome,
+} from './events/scenarios.ts';
 
 export interface RunOptions {
   /** The cases folder (with manifest.json). */
@@ -268,6 +277,8 @@ interface GroupContext {
   group: CaseGroup;
   engine: EngineHandle;
   ws: ProbeResult | undefined;
+  /** The webhook receiver of event / scheduled trigger directories. */
+  receiver?: EventReceiver;
 }
 
 function categoryOf(c: ManifestCase): CaseCategory {
@@ -339,6 +350,8 @@ async function runUnit(
   // every case of the group fails for `reason`, except what would be skipped anyway
   let ws: ProbeResult | undefined;
   const failAll = (reason: string) => {
+    for (const sc of group.scenarios)
+      results.push(scenarioFailure(dir, group, sc.id, reason, sc.skip));
     for (const c of group.cases) {
       if (c.skip !== undefined) {
         results.push(...uniform(dir, group, c, 'skip', c.skip));
@@ -361,7 +374,7 @@ async function runUnit(
 
   // cases that do not need a server at all
   const runnable = group.cases.filter((c) => c.skip === undefined);
-  if (runnable.length === 0) {
+  if (runnable.length === 0 && group.scenarios.every((sc) => sc.skip !== undefined)) {
     failAll('');
     report.durationMs = Date.now() - started;
     return { results, report };
@@ -372,7 +385,17 @@ async function runUnit(
 
   let db: Awaited<ReturnType<DatabaseFactory['create']>> | undefined;
   let engine: EngineHandle | undefined;
+  // event and scheduled triggers call back into a receiver the scenarios read (EVENTS.md)
+  const servers = dir.manifest.servers ?? [];
+  const receiver =
+    servers.includes('event-receiver') || servers.includes('scheduled-event-receiver')
+      ? new EventReceiver()
+      : undefined;
   try {
+    if (receiver) {
+      const url = await receiver.start();
+      if (servers.includes('event-receiver')) env.EVENT_WEBHOOK_HANDLER = url;
+    }
     try {
       if (ctx.factory)
         db = await ctx.factory.create({
@@ -399,7 +422,7 @@ async function runUnit(
       ws = await probeWebSocket(engine.url, adminHeaders(ctx.opts));
       ctx.wsProbe ??= ws;
     }
-    const g: GroupContext = { run: ctx, dir, group, engine, ws };
+    const g: GroupContext = { run: ctx, dir, group, engine, ws, ...(receiver ? { receiver } : {}) };
 
     if (ctx.launcher.kind === 'external' && ctx.opts.resetExternal !== false) {
       const problem = await resetExternal(g);
@@ -419,10 +442,12 @@ async function runUnit(
     }
     for (const c of group.cases) results.push(...(await runCaseFile(g, c)));
     if (ws?.served) results.push(...(await extraScenarios(g)));
+    results.push(...(await eventScenarios(g)));
     report.teardownErrors.push(...(await directoryTeardown(g)));
     if (results.some((r) => r.status === 'fail')) report.engineLog = engine.logTail();
   } finally {
     await engine?.stop().catch(() => {});
+    await receiver?.stop().catch(() => {});
     await db?.drop().catch((e: Error) => report.teardownErrors.push(`drop database: ${e.message}`));
     report.durationMs = Date.now() - started;
   }
@@ -520,7 +545,19 @@ async function directoryTeardown(g: GroupContext): Promise<string[]> {
   return errors;
 }
 
+/** POST files to /v1/query in order, stopping at the first that fails. */
+async function postFiles(g: GroupContext, files: string[]): Promise<string | undefined> {
+  for (const f of files) {
+    const problem = await postFile(g, f, '/v1/query');
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
 async function caseSetup(g: GroupContext): Promise<string | undefined> {
+  const override = g.dir.manifest.setup_override?.setup;
+  if (override && (g.dir.style === 'per_case' || g.dir.style === 'custom'))
+    return postFiles(g, override);
   if (g.dir.style === 'per_case' && exists(g, 'setup.yaml'))
     return postFile(g, 'setup.yaml', '/v1/query');
   if (g.dir.style === 'mutation' && exists(g, 'values_setup.yaml')) {
@@ -530,6 +567,9 @@ async function caseSetup(g: GroupContext): Promise<string | undefined> {
 }
 
 async function caseTeardown(g: GroupContext): Promise<string | undefined> {
+  const override = g.dir.manifest.setup_override?.teardown;
+  if (override && (g.dir.style === 'per_case' || g.dir.style === 'custom'))
+    return postFiles(g, override);
   if (g.dir.style === 'per_case' && exists(g, 'teardown.yaml'))
     return postFile(g, 'teardown.yaml', '/v1/query');
   if (g.dir.style === 'mutation' && exists(g, 'values_teardown.yaml')) {
@@ -897,4 +937,77 @@ async function runMetadataError(g: GroupContext, c: ManifestCase): Promise<CaseR
   }
   r.durationMs = Math.round(performance.now() - started);
   return r;
+}
+
+function scenarioFailure(
+  dir: ResolvedDir,
+  group: CaseGroup,
+  id: string,
+  reason: string,
+  skip?: string,
+): CaseResult {
+  const c: ManifestCase = { file: dir.manifest.doc ?? 'EVENTS.md', kind: 'scenario', n_cases: 1 };
+  const r = blank(dir, group, c, 0, 'http');
+  r.id = `${dir.id}/${c.file}#${id}`;
+  r.description = `${c.file} scenario ${id}`;
+  r.status = skip !== undefined ? 'skip' : 'fail';
+  r.reason = skip ?? reason;
+  if (skip !== undefined) r.category = 'skip';
+  return r;
+}
+
+/** Extra scenarios of a directory that are upstream checks of a case file, not manifest scenarios. */
+const FOLLOW_UP_SCENARIOS: Record<string, string[]> = {
+  'event_triggers/transform': ['TestEventTransform.test_basic'],
+};
+
+/** The Python-only scenarios of EVENTS.md for this group, one result each. */
+async function eventScenarios(g: GroupContext): Promise<CaseResult[]> {
+  const receiver = g.receiver;
+  const names = [
+    ...g.group.scenarios,
+    ...(FOLLOW_UP_SCENARIOS[g.dir.manifest.path] ?? [])
+      .filter((id) => id.startsWith(`${g.group.pyClass}.`))
+      .map((id) => ({ id, py_class: g.group.pyClass ?? '', py_test: id.split('.')[1] ?? '' })),
+  ];
+  if (!names.length || !receiver) return [];
+  const env: EventsEnv = {
+    baseUrl: g.engine.url,
+    headers: adminHeaders(g.run.opts),
+    dirPath: g.dir.absPath,
+    receiver,
+    setup: () => caseSetup(g),
+    teardown: () => caseTeardown(g),
+  };
+  const out: CaseResult[] = [];
+  const record = (id: string, o: EventOutcome, ms: number) => {
+    const r = scenarioFailure(g.dir, g.group, id, o.reason ?? '');
+    r.status = o.ok ? 'pass' : 'fail';
+    r.strict = o.ok;
+    r.upstream = o.ok;
+    if (o.ok) delete r.reason;
+    r.durationMs = ms;
+    out.push(r);
+  };
+  if (g.group.pyClass === 'TestCronTrigger') {
+    const started = performance.now();
+    const outcomes = await cronTriggerScenarios(env);
+    const ms = Math.round((performance.now() - started) / Math.max(1, outcomes.length));
+    for (const [id, o] of outcomes) record(id, o, ms);
+    return out;
+  }
+  for (const sc of names as ManifestScenario[]) {
+    if (typeof sc.skip === 'string') {
+      out.push(scenarioFailure(g.dir, g.group, sc.id, '', sc.skip));
+      continue;
+    }
+    const key = `${g.dir.manifest.path}#${sc.id}`;
+    const scenario = EVENT_SCENARIOS[key] ?? SCHEDULED_SCENARIOS[key];
+    const started = performance.now();
+    const outcome: EventOutcome = scenario
+      ? await scenario(env).catch((e: unknown) => ({ ok: false, reason: (e as Error).message }))
+      : { ok: false, reason: `no scenario driver for ${sc.id}` };
+    record(sc.id, outcome, Math.round(performance.now() - started));
+  }
+  return out;
 }

@@ -5,6 +5,7 @@
  */
 import { ConfigError, readBool, readInt } from '@streamsync/database';
 import { parseCorsPolicy, type CorsPolicy } from './transport/cors.ts';
+import { loadEventsConfig, type EventsConfig } from './events/config.ts';
 import type { LimitSettings } from './limits/index.ts';
 
 export interface EngineConfig {
@@ -46,6 +47,8 @@ export interface EngineConfig {
   preparedStatements: boolean;
   /** How often other instances' metadata changes are polled for (0: only LISTEN). */
   schemaSyncPollIntervalMs: number;
+  /** Event triggers and scheduled events (events/config.ts). */
+  events: EventsConfig;
   env: NodeJS.ProcessEnv;
   logLevel: string;
 }
@@ -131,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       0,
       24 * 3600 * 1000,
     ),
+    events: loadEventsConfig(env),
     env,
     logLevel: readString(env, 'LOG_LEVEL') ?? 'info',
   };

@@ -22,6 +22,7 @@ import { EngineState } from './execute/state.ts';
 import { createHttpHandler } from './transport/http.ts';
 import { createMetrics, type EngineMetrics } from './transport/metrics.ts';
 import { startLive, streamFieldsExtension, type LiveServices } from './subscription/index.ts';
+import { EventsService } from './events/service.ts';
 import { EngineLimits } from './limits/index.ts';
 
 export interface Engine {
@@ -52,6 +53,8 @@ export interface Engine {
   sync: MetadataSync;
   /** WebSockets, live queries and streams (set by startEngine). */
   live: LiveServices | null;
+  /** Event triggers and scheduled events: SQL triggers, delivery (delivery started by startEngine). */
+  events: EventsService | null;
 }
 
 export interface MetadataChange {
@@ -90,11 +93,29 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
   const store = new MetadataStore(metadataPool);
   await store.init();
   let stored = await store.load();
+  const metrics = createMetrics();
+  let current: Metadata = stored.metadata;
+  const events = new EventsService({
+    sourcePool: pool,
+    metadataPool,
+    metadataDatabaseUrl: config.metadataDatabaseUrl,
+    metadata: () => current,
+    env: config.env,
+    config: config.events,
+    stringifyNumeric: config.stringifyNumericTypes,
+    log,
+    registry: metrics.registry,
+  });
   if (config.metadataDir) {
     const md = loadMetadataDir(config.metadataDir);
+    await events.syncSql(stored.metadata, md, { mode: 'missing' });
     const version = await store.save(md);
     stored = { metadata: md, resourceVersion: version };
+  } else {
+    // triggers whose SQL side is missing (a database restored without them, a fresh source)
+    await events.syncSql(null, stored.metadata, { mode: 'missing' });
   }
+  current = stored.metadata;
   // mutation_root is always there (issue 5); callers add more roots
   const extensions = [mutationSchema, streamFieldsExtension, ...(opts.extensions ?? [])];
   const stateOpts = {
@@ -102,7 +123,6 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     planCacheSize: config.planCacheSize,
     extensions,
   };
-  const metrics = createMetrics();
   const listeners = new Set<(change: MetadataChange) => void>();
   const changed = (cause: MetadataChange['cause']) => {
     const change = { resourceVersion: engine.state.resourceVersion, cause };
@@ -142,7 +162,13 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     },
     sync: undefined as unknown as MetadataSync,
     live: null,
+    events,
   };
+  // delivery reads the metadata in force, whoever changed it
+  const followState = () => {
+    current = engine.state.metadata;
+  };
+  listeners.add(followState);
   engine.sync = new MetadataSync(
     metadataPool,
     store.instanceId,
@@ -176,6 +202,7 @@ export async function startEngine(
   server.keepAliveTimeout = 65_000;
   const live = startLive(engine);
   engine.live = live;
+  engine.events?.start();
   server.on('upgrade', (req, socket, head) => live.ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -193,6 +220,7 @@ export async function startEngine(
       if (closed) return;
       closed = true;
       await live.stop();
+      await engine.events?.stop();
       await engine.sync.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

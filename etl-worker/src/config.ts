@@ -21,6 +21,8 @@ export interface WorkerConfig {
   clientId: string;
   httpHost: string;
   httpPort: number;
+  /** required in X-StreamSync-Webhook-Secret by the /hooks/ endpoints when set */
+  webhookSecret: string | undefined;
   /** rows per transaction: a fetched batch larger than this is written in several */
   batchMaxRows: number;
   /** how long the broker may hold a fetch to fill it (freshness vs. batch size) */
@@ -77,6 +79,7 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     clientId: text('ETL_CLIENT_ID', 'streamsync-etl', /^[A-Za-z0-9._-]{1,200}$/),
     httpHost: text('ETL_HTTP_HOST', '0.0.0.0'),
     httpPort: readInt(env, 'ETL_HTTP_PORT', 9464, 0, 65535),
+    webhookSecret: webhookSecret(env),
     batchMaxRows: readInt(env, 'ETL_BATCH_MAX_ROWS', 5000, 1, 1_000_000),
     batchMaxWaitMs: readInt(env, 'ETL_BATCH_MAX_WAIT_MS', 100, 0, 60_000),
     maxMessageBytes: readInt(env, 'ETL_MAX_MESSAGE_BYTES', 1_048_576, 64, 100 * 1_048_576),
@@ -90,4 +93,15 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     topicPartitions: readInt(env, 'ETL_TOPIC_PARTITIONS', 3, 1, 1000),
     logLevel,
   };
+}
+
+function webhookSecret(env: NodeJS.ProcessEnv): string | undefined {
+  const v = env.STREAMSYNC_WEBHOOK_SECRET?.trim();
+  if (!v) return undefined;
+  if (v.length < 16)
+    throw new ConfigError(
+      'STREAMSYNC_WEBHOOK_SECRET',
+      'a shared secret must be at least 16 characters',
+    );
+  return v;
 }

@@ -120,6 +120,12 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
     host: config.httpHost,
     port: config.httpPort,
     metrics,
+    hooks: {
+      pool,
+      log: log.child({ component: 'hooks' }),
+      secret: config.webhookSecret,
+      onAlert: () => metrics.alertsNotified.inc(),
+    },
     readiness: () => ({
       ready: pgOk && consumer.joined && !consumer.crashed,
       detail: {

@@ -58,7 +58,12 @@ const envExample = parseEnvFile(readFileSync(ENV_EXAMPLE_FILE, 'utf8'));
 const SERVICES = ['postgres', 'kafka', 'hasura', 'worker', 'producer', 'web'];
 
 /** The variables whose values are secrets: only ever `${NAME:?…}` in the compose file. */
-const SECRET_VARS = ['POSTGRES_PASSWORD', 'HASURA_GRAPHQL_ADMIN_SECRET', 'STREAMSYNC_JWT_KEY'];
+const SECRET_VARS = [
+  'POSTGRES_PASSWORD',
+  'HASURA_GRAPHQL_ADMIN_SECRET',
+  'STREAMSYNC_JWT_KEY',
+  'STREAMSYNC_WEBHOOK_SECRET',
+];
 
 function environment(svc: Service | undefined): Env {
   const out: Env = {};
@@ -384,6 +389,28 @@ function metadataFromEnv(): Set<string> {
   );
 }
 
+/**
+ * Every environment name hasura/metadata reads: database URLs (`from_env`), and its triggers'
+ * webhook URL templates (`{{NAME}}`) and header values (`value_from_env`, `webhook_from_env`).
+ */
+function metadataEnvNames(): Set<string> {
+  const names = new Set<string>();
+  const walk = (dir: string) => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ya?ml|graphql)$/.test(e.name)) {
+        const text = readFileSync(p, 'utf8');
+        for (const m of text.matchAll(/(?:^|[\s_])from_env:\s*['"]?([A-Za-z_][A-Za-z0-9_]*)/gm))
+          names.add(m[1]!);
+        for (const m of text.matchAll(/\{\{([A-Za-z_][A-Za-z0-9_]*)\}\}/g)) names.add(m[1]!);
+      }
+    }
+  };
+  walk(path.join(REPO_ROOT, 'hasura', 'metadata'));
+  return names;
+}
+
 /** The libpq variables (PostgreSQL docs, "Environment Variables") the seed service's psql uses. */
 const LIBPQ_VARS = new Set([
   'PGHOST',
@@ -452,9 +479,9 @@ function envNameProblems(c: Compose): string[] {
   const hasura = c.services['hasura'];
   if (hasura) {
     const engine = engineReads();
-    const fromEnv = metadataFromEnv();
+    const fromEnv = metadataEnvNames();
     for (const key of Object.keys(environment(hasura))) {
-      if (fromEnv.has(key)) continue; // a database URL the metadata names
+      if (fromEnv.has(key)) continue; // a name the metadata reads (database URL, webhook template)
       if (!key.startsWith('HASURA_GRAPHQL_')) {
         problems.push(`hasura: ${key} is not a Hasura variable (nor a from_env of the metadata)`);
       } else if (!engine.has(key) && !HASURA_IMAGE_ONLY.has(key)) {
@@ -739,6 +766,13 @@ describe('Compose > services and images', () => {
     expect(effective).toEqual({ type: 'HS256', key: envExample['STREAMSYNC_JWT_KEY'] });
     expect(effective.key.length).toBeGreaterThanOrEqual(32);
     expect(env['HASURA_GRAPHQL_ENABLE_CONSOLE']).toBe('true');
+    // the triggers of hasura/metadata reach the worker, with the secret the worker requires
+    for (const v of metadataEnvNames()) expect(env[v], v).toBeDefined();
+    expect(env['STREAMSYNC_WEBHOOK_BASE']).toBe('http://worker:9464');
+    expect(env['STREAMSYNC_WEBHOOK_SECRET']).toMatch(/^\$\{STREAMSYNC_WEBHOOK_SECRET:\?[^}]+\}$/);
+    expect(environment(compose.services['worker'])['STREAMSYNC_WEBHOOK_SECRET']).toBe(
+      env['STREAMSYNC_WEBHOOK_SECRET'],
+    );
   });
 
   it('should build the worker, producer and web app from the Dockerfile targets', () => {

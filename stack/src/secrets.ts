@@ -1,6 +1,7 @@
 /**
  * Local secrets: the admin secret (for the data admins' tools and the worker's own use, never the
- * browser) and the HS256 key that the web app signs role tokens with and the engine verifies.
+ * browser), the HS256 key that the web app signs role tokens with and the engine verifies, and the
+ * secret the engine's cron and event triggers send to the worker's webhooks.
  * Taken from the environment when set; otherwise generated once per checkout and kept in
  * .data/local-secrets.json (git-ignored) so restarts and other tools agree.
  */
@@ -13,6 +14,8 @@ import { ConfigError } from '@streamsync/database';
 export interface LocalSecrets {
   adminSecret: string;
   jwtKey: string;
+  /** Shared by the GraphQL server and the worker: its cron and event triggers call the worker. */
+  webhookSecret: string;
 }
 
 export async function localSecrets(
@@ -32,11 +35,17 @@ export async function localSecrets(
     adminSecret:
       env.HASURA_GRAPHQL_ADMIN_SECRET || stored.adminSecret || randomBytes(24).toString('hex'),
     jwtKey: env.STREAMSYNC_JWT_KEY || stored.jwtKey || randomBytes(32).toString('hex'),
+    webhookSecret:
+      env.STREAMSYNC_WEBHOOK_SECRET || stored.webhookSecret || randomBytes(24).toString('hex'),
   };
   if (secrets.jwtKey.length < 32) {
     throw new ConfigError('STREAMSYNC_JWT_KEY', 'an HS256 key must be at least 32 characters');
   }
-  if (secrets.adminSecret !== stored.adminSecret || secrets.jwtKey !== stored.jwtKey) {
+  if (
+    secrets.adminSecret !== stored.adminSecret ||
+    secrets.jwtKey !== stored.jwtKey ||
+    secrets.webhookSecret !== stored.webhookSecret
+  ) {
     await fs.mkdir(dataDir, { recursive: true });
     await fs.writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }

@@ -133,6 +133,9 @@ function serviceSpec(
           HASURA_GRAPHQL_ADMIN_SECRET: secrets.adminSecret,
           HASURA_GRAPHQL_JWT_SECRET: hasuraJwtSecret(secrets.jwtKey),
           HASURA_GRAPHQL_ENABLE_CONSOLE: 'true',
+          // hasura/metadata's cron and event triggers call the worker: {{STREAMSYNC_WEBHOOK_BASE}}/hooks/…
+          STREAMSYNC_WEBHOOK_BASE: `http://127.0.0.1:${ports.worker}`,
+          STREAMSYNC_WEBHOOK_SECRET: secrets.webhookSecret,
         },
         healthUrl: `${engineUrl}/healthz`,
       };
@@ -153,6 +156,7 @@ function serviceSpec(
           KAFKA_BROKERS: ctx.brokers.join(','),
           ETL_HTTP_HOST: '127.0.0.1',
           ETL_HTTP_PORT: String(ports.worker),
+          STREAMSYNC_WEBHOOK_SECRET: secrets.webhookSecret,
         },
         healthUrl: `http://127.0.0.1:${ports.worker}/healthz`,
       };

@@ -3,6 +3,7 @@
  * the request changes (stored only if the whole request succeeds), the database catalog as the
  * request sees it, and Hasura's helpers for arguments, names and errors.
  */
+import type { PoolClient } from 'pg';
 import { QErr } from '../errors.ts';
 import { introspectDatabase, type DbCatalog } from '../introspection/catalog.ts';
 import type { Metadata, SourceMeta, TableMeta } from '../metadata/types.ts';
@@ -23,6 +24,16 @@ export interface OpContext {
   /** the catalog the request sees (re-read after DDL) */
   catalog: DbCatalog;
   catalogStale: boolean;
+  /** The caller's session (what `hasura.user` records for event triggers). */
+  session?: { variables: Record<string, string> };
+  /** reload_metadata asked for every event trigger's SQL to be written again. */
+  recreateEventTriggers?: boolean;
+}
+
+/** Set `hasura.user` for the transaction, as Hasura does before every write it runs. */
+export async function setSessionVariables(client: PoolClient, ctx: OpContext): Promise<void> {
+  const vars = ctx.session?.variables ?? { 'x-hasura-role': 'admin' };
+  await client.query('SELECT set_config($1, $2, true)', ['hasura.user', JSON.stringify(vars)]);
 }
 
 export const bad = (code: QErr['code'], message: string, path: Array<string | number> = []) =>

@@ -16,6 +16,7 @@ import {
   catalogOf,
   displayName,
   draftInfo,
+  setSessionVariables,
   tableArg,
   type Args,
   type OpContext,
@@ -63,6 +64,7 @@ export async function v1Insert(ctx: OpContext, args: Args): Promise<unknown> {
   let affected = 0;
   try {
     await transaction(ctx.engine.pool, async (client) => {
+      await setSessionVariables(client, ctx);
       for (const s of stmts) affected += (await query(client, s)).rowCount ?? 0;
     });
   } catch (e) {
@@ -106,7 +108,11 @@ function columnOf(t: TableInfo, name: unknown, at: Array<string | number>): stri
 
 async function run<R extends Record<string, unknown>>(ctx: OpContext, stmt: SQL): Promise<R> {
   try {
-    return (await query<R>(ctx.engine.pool, stmt)).rows[0]!;
+    // in a transaction with the caller's session, which event triggers record
+    return await transaction(ctx.engine.pool, async (client) => {
+      await setSessionVariables(client, ctx);
+      return (await query<R>(client, stmt)).rows[0]!;
+    });
   } catch (e) {
     const err = e as { code?: string };
     if (!err.code) throw e;

@@ -18,10 +18,18 @@ import {
   type OpContext,
 } from './context.ts';
 
+/** Cron triggers made with `include_in_metadata: false` live in the metadata but are not exported. */
+const includedInMetadata = (t: unknown) =>
+  (t as { include_in_metadata?: unknown }).include_in_metadata !== false;
+
 export function exportMetadata(ctx: OpContext, version: number): unknown {
-  if (version === 2)
-    return { resource_version: ctx.engine.state.resourceVersion, metadata: ctx.draft };
-  return ctx.draft;
+  let md: Metadata = ctx.draft;
+  if (Array.isArray(md.cron_triggers) && !md.cron_triggers.every(includedInMetadata)) {
+    md = { ...md, cron_triggers: md.cron_triggers.filter(includedInMetadata) };
+    if (!(md.cron_triggers as unknown[]).length) delete md.cron_triggers;
+  }
+  if (version === 2) return { resource_version: ctx.engine.state.resourceVersion, metadata: md };
+  return md;
 }
 
 /** Metadata as given to replace_metadata, checked for shape and brought to the v3 form. */
@@ -103,9 +111,20 @@ export async function replaceMetadata(
 ): Promise<unknown> {
   const v2 = version === 2;
   const md = parseMetadata(v2 ? args.metadata : args, v2 ? ['metadata'] : []);
+  // as Hasura does, cron triggers that are not part of exported metadata survive a replace
+  const kept = (Array.isArray(ctx.draft.cron_triggers) ? ctx.draft.cron_triggers : []).filter(
+    (t) =>
+      !includedInMetadata(t) &&
+      !(Array.isArray(md.cron_triggers) ? md.cron_triggers : []).some(
+        (n) => (n as { name?: unknown }).name === (t as { name?: unknown }).name,
+      ),
+  );
+  if (kept.length)
+    md.cron_triggers = [...(Array.isArray(md.cron_triggers) ? md.cron_triggers : []), ...kept];
   if (md.api_limits !== undefined)
     md.api_limits = parseApiLimits(md.api_limits, [...(v2 ? ['metadata'] : []), 'api_limits']);
   ctx.draft = md;
+  ctx.engine.events?.scheduledChanged();
   ctx.changed = true;
   const info = await draftInfo(ctx);
   const inconsistent = info.inconsistencies.map(asInconsistentObject);
@@ -122,7 +141,8 @@ export async function replaceMetadata(
   return { is_consistent: inconsistent.length === 0, inconsistent_objects: inconsistent };
 }
 
-export async function reloadMetadata(ctx: OpContext): Promise<unknown> {
+export async function reloadMetadata(ctx: OpContext, args: Args): Promise<unknown> {
+  if (args.recreate_event_triggers === true) ctx.recreateEventTriggers = true;
   const stored = await ctx.engine.store.load();
   ctx.draft = stored.metadata;
   ctx.catalogStale = true;

@@ -47,6 +47,26 @@ import {
 } from './relationships.ts';
 import { runSqlOp, type RunSqlArgs } from './run-sql.ts';
 import {
+  cleanupEventTriggerLogs,
+  createEventTrigger,
+  deleteEventTrigger,
+  getEventById,
+  getEventInvocationLogs,
+  getEventLogs,
+  invokeEventTrigger,
+  redeliverEvent,
+  toggleCleanups,
+} from '../events/trigger-api.ts';
+import {
+  createCronTrigger,
+  createScheduledEvent,
+  deleteCronTrigger,
+  deleteScheduledEvent,
+  getCronTriggers,
+  getScheduledEventInvocations,
+  getScheduledEvents,
+} from '../events/scheduled-api.ts';
+import {
   setTableCustomFields,
   setTableCustomization,
   setTableIsEnum,
@@ -82,6 +102,17 @@ const SOURCE_OPS: Record<string, Op> = {
   untrack_function: untrackFunction,
   add_computed_field: addComputedField,
   drop_computed_field: dropComputedField,
+  create_event_trigger: createEventTrigger,
+  delete_event_trigger: deleteEventTrigger,
+  redeliver_event: redeliverEvent,
+  invoke_event_trigger: invokeEventTrigger,
+};
+
+/** Scheduled triggers: on /v1/metadata, and the cron / one-off creation on /v1/query too. */
+const SCHEDULED_OPS: Record<string, Op> = {
+  create_cron_trigger: createCronTrigger,
+  delete_cron_trigger: deleteCronTrigger,
+  create_scheduled_event: createScheduledEvent,
 };
 
 /** /v1/metadata: backend-specific operations after the `pg_` prefix. */
@@ -89,6 +120,9 @@ const METADATA_SOURCE_OPS: Record<string, Op> = {
   ...SOURCE_OPS,
   create_function_permission: createFunctionPermission,
   drop_function_permission: dropFunctionPermission,
+  get_event_logs: getEventLogs,
+  get_event_invocation_logs: getEventInvocationLogs,
+  get_event_by_id: getEventById,
   // the engine serves one Postgres source, configured from the environment
   add_source: () => ({ message: 'success' }),
   update_source: () => ({ message: 'success' }),
@@ -105,6 +139,14 @@ const MANAGE_OPS: Record<string, Op> = {
 
 const METADATA_OPS: Record<string, Op> = {
   ...MANAGE_OPS,
+  ...SCHEDULED_OPS,
+  get_cron_triggers: getCronTriggers,
+  delete_scheduled_event: deleteScheduledEvent,
+  get_scheduled_events: getScheduledEvents,
+  get_scheduled_event_invocations: getScheduledEventInvocations,
+  cleanup_event_trigger_logs: cleanupEventTriggerLogs,
+  pause_event_trigger_cleanups: toggleCleanups(true),
+  resume_event_trigger_cleanups: toggleCleanups(false),
   set_api_limits: setApiLimits,
   remove_api_limits: removeApiLimits,
   get_catalog_state: getCatalog,
@@ -116,6 +158,7 @@ const QUERY_V1_OPS: Record<string, Op> = {
   add_existing_table_or_view: trackTable,
   set_table_custom_fields: setTableCustomFields,
   ...MANAGE_OPS,
+  ...SCHEDULED_OPS,
   run_sql: (c, a) => runSqlOp(c, a as unknown as RunSqlArgs),
   insert: v1Insert,
   select: v1Select,
@@ -235,6 +278,7 @@ export async function runApiRequest(
   engine: Engine,
   endpoint: Endpoint,
   body: unknown,
+  session?: { variables: Record<string, string> },
 ): Promise<unknown> {
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw bad('parse-failed', `expected Object, but encountered ${jsonKind(body)}`);
@@ -247,6 +291,7 @@ export async function runApiRequest(
       // read on first use: SQL run by earlier requests may have changed the database
       catalog: engine.state.catalog,
       catalogStale: true,
+      ...(session ? { session } : {}),
     };
     const rv = (body as Args).resource_version;
     if (endpoint === 'v1/metadata' && rv !== undefined && rv !== engine.state.resourceVersion) {
@@ -257,7 +302,13 @@ export async function runApiRequest(
       );
     }
     const result = await runOp(ctx, body, []);
-    if (ctx.changed) await engine.applyMetadata(ctx.draft, await catalogOf(ctx), true);
+    if (ctx.changed) {
+      // the SQL triggers first: metadata is never stored with triggers it cannot deliver
+      await engine.events?.syncSql(engine.state.metadata, ctx.draft, {
+        mode: ctx.recreateEventTriggers ? 'all' : 'changed',
+      });
+      await engine.applyMetadata(ctx.draft, await catalogOf(ctx), true);
+    }
     return result;
   });
 }

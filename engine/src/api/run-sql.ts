@@ -27,7 +27,13 @@ import {
 import { renameColumn, renameTable } from '../metadata/rename.ts';
 import { normalizeName } from '../metadata/types.ts';
 import { buildSourceInfo } from '../schema/source.ts';
-import { asInconsistentObject, bad, sourceOf, type OpContext } from './context.ts';
+import {
+  asInconsistentObject,
+  bad,
+  setSessionVariables,
+  sourceOf,
+  type OpContext,
+} from './context.ts';
 
 export interface RunSqlArgs {
   sql: string;
@@ -117,11 +123,26 @@ export async function runSqlOp(ctx: OpContext, args: RunSqlArgs): Promise<RunSql
   try {
     await client.query(args.read_only ? 'BEGIN READ ONLY' : 'BEGIN');
     try {
+      await setSessionVariables(client, ctx);
       const before = check ? await snapshot(client, src) : undefined;
       const catalogBefore = check ? await introspectDatabase(client) : undefined;
       const result = await execUserSql(client, args.sql);
       if (before && catalogBefore) {
-        await followSchemaChanges(ctx, client, src, before, catalogBefore, args.cascade === true);
+        const changedTables = await followSchemaChanges(
+          ctx,
+          client,
+          src,
+          before,
+          catalogBefore,
+          args.cascade === true,
+        );
+        // event triggers name their columns: rewrite those of changed tables in this transaction
+        await ctx.engine.events?.syncSql(
+          ctx.engine.state.metadata,
+          ctx.draft,
+          { mode: 'changed', changedTables },
+          client,
+        );
       }
       if (!args.read_only) ctx.catalogStale = true;
       await client.query('COMMIT');
@@ -179,7 +200,7 @@ async function followSchemaChanges(
   before: { tables: TableSnap[]; fns: FnSnap[] },
   catalog: DbCatalog,
   cascade: boolean,
-): Promise<void> {
+): Promise<Set<string>> {
   const oids = (xs: Array<{ oid: string }>) =>
     sql.value(
       xs.map((x) => x.oid),
@@ -198,6 +219,7 @@ async function followSchemaChanges(
   );
   const dropped: DbRef[] = [];
   const droppedTables = new Set<string>();
+  const changedTables = new Set<string>();
   const columnRenames: Array<() => void> = [];
   const tableRenames: Array<() => void> = [];
   for (const b of before.tables) {
@@ -209,6 +231,8 @@ async function followSchemaChanges(
       continue;
     }
     const byNum = new Map(a.columns.map((c) => [c.num, c.name]));
+    if (JSON.stringify(a.columns) !== JSON.stringify(b.columns))
+      changedTables.add(`${a.schema}.${a.name}`);
     for (const c of b.columns) {
       const now = byNum.get(c.num);
       if (now === undefined) dropped.push({ k: 'column', table: key, column: c.name });
@@ -256,4 +280,5 @@ async function followSchemaChanges(
       fresh.map(asInconsistentObject),
     );
   }
+  return changedTables;
 }

@@ -36,6 +36,8 @@ export const displayQn = (q: QualifiedName): string =>
 
 const toArr = (x: unknown): string[] =>
   Array.isArray(x) ? x.map(String) : typeof x === 'string' ? [x] : [];
+/** An event trigger's column list: `"*"` names none explicitly. */
+const toArrCols = (x: unknown): string[] => (Array.isArray(x) ? x.map(String) : []);
 const sameSet = (a: string[], b: string[]) =>
   a.length === b.length && a.every((x) => b.includes(x));
 
@@ -273,6 +275,34 @@ export function collectObjects(src: SourceMeta, catalog: DbCatalog): MetaObject[
           },
         });
       }
+    }
+  }
+  for (const [tk, tm] of tables) {
+    const qn = normalizeName(tm.table);
+    for (const raw of (tm.event_triggers as unknown[] | undefined) ?? []) {
+      const et = raw as { name?: string; definition?: Record<string, unknown> };
+      if (typeof et.name !== 'string') continue;
+      const refs: DbRef[] = [{ k: 'table', table: tk }];
+      // the columns it listens to and those its payload names (Hasura: DRColumn, DRPayload)
+      for (const op of ['insert', 'update', 'delete']) {
+        const spec = (et.definition?.[op] ?? {}) as { columns?: unknown; payload?: unknown };
+        for (const c of [...toArrCols(spec.columns), ...toArrCols(spec.payload)])
+          refs.push({ k: 'column', table: tk, column: c });
+      }
+      out.push({
+        id: `event-trigger ${qn.schema}.${qn.name}.${et.name}`,
+        table: tk,
+        refs,
+        uses: [],
+        remove: (s) => {
+          const t = findTable(s, qn);
+          if (!t?.event_triggers) return;
+          t.event_triggers = (t.event_triggers as Array<{ name?: string }>).filter(
+            (x) => x.name !== et.name,
+          );
+          if (!t.event_triggers.length) delete t.event_triggers;
+        },
+      });
     }
   }
   for (const f of src.functions ?? []) {

@@ -24,6 +24,7 @@ import type {
 import { normalizeName } from '../metadata/types.ts';
 import { graphqlScalarFor } from './scalars.ts';
 import { validatePermissions } from '../metadata/validate.ts';
+import { validateEventTriggers } from '../events/validate.ts';
 
 export interface ColumnInfo {
   name: string;
@@ -424,6 +425,7 @@ export function buildSourceInfo(metadata: Metadata, catalog: DbCatalog): SourceI
   }
   // insert/update/delete permissions and every filter, checked (metadata/validate.ts)
   validatePermissions(info);
+  validateEventTriggers(info);
   return info;
 }
 

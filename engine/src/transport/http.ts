@@ -21,8 +21,9 @@ import {
 import { admitBatch } from '../limits/index.ts';
 import { explainRequest } from '../execute/explain.ts';
 import type { Engine } from '../server.ts';
+import { ENGINE_VERSION } from '../version.ts';
 
-export const ENGINE_VERSION = 'v2.48.10';
+export { ENGINE_VERSION };
 
 interface Reply {
   status: number;
@@ -229,6 +230,14 @@ async function restSession(engine: Engine, req: http.IncomingMessage): Promise<S
 
 /** The body of an admin-only REST request, or the reply that refuses it (too large, not admin). */
 async function adminBody(engine: Engine, req: http.IncomingMessage): Promise<Buffer | Reply> {
+  const r = await adminRequest(engine, req);
+  return 'status' in r ? r : r.buf;
+}
+
+async function adminRequest(
+  engine: Engine,
+  req: http.IncomingMessage,
+): Promise<{ buf: Buffer; session: Session } | Reply> {
   let buf: Buffer;
   try {
     buf = await readBody(req, engine.config.maxBodyBytes);
@@ -241,7 +250,7 @@ async function adminBody(engine: Engine, req: http.IncomingMessage): Promise<Buf
   if ('status' in session) return session;
   if (!session.isAdmin)
     return json(400, { error: 'restricted access : admin only', path: '$', code: 'access-denied' });
-  return buf;
+  return { buf, session };
 }
 
 async function restApi(
@@ -249,12 +258,14 @@ async function restApi(
   req: http.IncomingMessage,
   endpoint: Endpoint,
 ): Promise<Reply> {
-  const buf = await adminBody(engine, req);
-  if (!Buffer.isBuffer(buf)) return buf;
+  const admin = await adminRequest(engine, req);
+  if ('status' in admin) return admin;
   let body: unknown;
   try {
-    body = parseJsonBody(buf);
-    const result = await runApiRequest(engine, endpoint, body);
+    body = parseJsonBody(admin.buf);
+    const result = await runApiRequest(engine, endpoint, body, {
+      variables: admin.session.variables,
+    });
     return json(200, result);
   } catch (e) {
     const q = toQErr(e);

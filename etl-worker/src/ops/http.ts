@@ -1,11 +1,12 @@
 /**
  * The worker's operational endpoints: /healthz (the process is alive and serving), /readyz (it can
  * do its job now: Postgres answers and the consumer is in its group; 503 with the reasons
- * otherwise) and /metrics (Prometheus text).
+ * otherwise), /metrics (Prometheus text), and the webhooks of hooks.ts under /hooks/.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { WorkerMetrics } from './metrics.ts';
+import { handleHook, type HooksDeps } from './hooks.ts';
 
 export interface Readiness {
   ready: boolean;
@@ -17,6 +18,8 @@ export async function startOpsServer(opts: {
   port: number;
   metrics: WorkerMetrics;
   readiness(): Readiness;
+  /** the webhooks the GraphQL server calls (cron and event triggers) */
+  hooks?: HooksDeps;
 }): Promise<{ port: number; close(): Promise<void> }> {
   const server = http.createServer((req, res) => {
     const url = (req.url ?? '/').split('?')[0];
@@ -24,6 +27,7 @@ export async function startOpsServer(opts: {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    if (url?.startsWith('/hooks/') && opts.hooks && handleHook(opts.hooks, req, res, url)) return;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET, HEAD' }).end();
       return;

@@ -17,11 +17,17 @@ export class WorkerMetrics {
   readonly lag: client.Gauge<'topic' | 'partition'>;
   readonly pipelines: client.Gauge<'state'>;
   readonly paused: client.Gauge;
+  readonly alertsNotified: client.Counter;
   private readonly window: Array<{ at: number; pipeline: string; rows: number }> = [];
 
   constructor() {
     const r = [this.registry];
     client.collectDefaultMetrics({ register: this.registry, prefix: 'etl_process_' });
+    this.alertsNotified = new client.Counter({
+      name: 'etl_alerts_notified_total',
+      help: 'Alerts received on /hooks/alert-fired (the alert_fired event trigger)',
+      registers: r,
+    });
     this.rows = new client.Counter({
       name: 'etl_rows_loaded_total',
       help: 'Rows written to target tables',

@@ -1,0 +1,284 @@
+/**
+ * bench/events: event triggers through the engine, in one run.
+ *
+ *   npm run bench:events [-- --rate 1000 --seconds 20 --rows 200000 --batch 1000 --single 5000
+ *        --pool 100 --fetch-batch 100 --fetch-interval 1000 --label <text>]
+ *
+ * 1. Delivery: rows are inserted at `rate` rows/s (one INSERT of rate/20 rows every 50 ms, as a
+ *    loader would) into a table with an insert event trigger; the engine (its own process, with
+ *    Hasura's default event settings unless overridden) calls a webhook in this process. Each row
+ *    carries the time it was sent; latency is from that to the webhook call. Reported: events
+ *    delivered per second while loading, time to drain, latency percentiles, engine CPU.
+ * 2. Cost of the trigger on inserts: the same rows into two identical tables, one with an event
+ *    trigger (its SQL trigger writes hdb_catalog.event_log in the same transaction), one without,
+ *    with the engine stopped so nothing else competes; batched (`batch` rows per INSERT … SELECT
+ *    FROM unnest) and single-row inserts, rounds alternating which table goes first.
+ *
+ * Progress goes to stderr; the last stdout line is the JSON result, also written to
+ * bench/results/events-<time>.json. Needs a Postgres where it may create a throwaway database
+ * (DATABASE_URL, else the system Postgres at 127.0.0.1:5432).
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { createPool, query, REPO_ROOT, sql } from '@streamsync/database';
+import { startEngineProcess, stats, type EngineProcess } from '../live/support.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const argv = process.argv.slice(2);
+const opt = (name: string, def: string): string => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? (argv[i + 1] ?? def) : def;
+};
+const RATE = Number(opt('rate', '1000'));
+const SECONDS = Number(opt('seconds', '20'));
+const ROWS = Number(opt('rows', '200000'));
+const BATCH = Number(opt('batch', '1000'));
+const SINGLE = Number(opt('single', '5000'));
+const ROUNDS = Number(opt('rounds', '3'));
+const LABEL = opt('label', '');
+const ENGINE_ENV = {
+  HASURA_GRAPHQL_EVENTS_HTTP_POOL_SIZE: opt('pool', '100'),
+  HASURA_GRAPHQL_EVENTS_FETCH_BATCH_SIZE: opt('fetch-batch', '100'),
+  HASURA_GRAPHQL_EVENTS_FETCH_INTERVAL: opt('fetch-interval', '1000'),
+};
+
+const log = (line: string) => console.error(`[bench/events] ${line}`);
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+interface Receiver {
+  url: string;
+  latencies: number[];
+  firstAt: number;
+  lastAt: number;
+  close(): Promise<void>;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const rec: Receiver = { url: '', latencies: [], firstAt: 0, lastAt: 0, close: async () => {} };
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const now = Date.now();
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        event: { data: { new: { sent_ms: number } } };
+      };
+      rec.latencies.push(now - Number(body.event.data.new.sent_ms));
+      rec.firstAt ||= now;
+      rec.lastAt = now;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  rec.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  rec.close = () =>
+    new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    });
+  return rec;
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const loadAtStart = os.loadavg();
+  const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const name = `bench_events_${randomBytes(4).toString('hex')}`;
+  const admin = createPool({ connectionString: adminUrl, applicationName: 'bench-events', max: 1 });
+  await query(admin, sql`CREATE DATABASE ${sql.ident(name)}`);
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  const dbUrl = u.toString();
+  const pool = createPool({ connectionString: dbUrl, applicationName: 'bench-events', max: 4 });
+  const receiver = await startReceiver();
+  let engine: EngineProcess | undefined;
+  try {
+    await query(
+      pool,
+      sql`CREATE TABLE readings (id bigserial PRIMARY KEY, entity_id int NOT NULL, ts timestamptz NOT NULL,
+            value double precision, sent_ms double precision NOT NULL)`,
+    );
+    await query(pool, sql`CREATE TABLE plain (LIKE readings INCLUDING ALL)`);
+    await query(pool, sql`CREATE TABLE triggered (LIKE readings INCLUDING ALL)`);
+    engine = await startEngineProcess(dbUrl, {
+      HASURA_GRAPHQL_METADATA_DIR: '',
+      WEBHOOK_BASE: receiver.url,
+      ...ENGINE_ENV,
+    });
+    const api = async (body: unknown) => {
+      const r = await fetch(`${engine!.url}/v1/metadata`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      if (r.status !== 200) throw new Error(`${JSON.stringify(body)}: ${await r.text()}`);
+    };
+    for (const t of ['readings', 'triggered'])
+      await api({ type: 'pg_track_table', args: { table: t } });
+    await api({
+      type: 'pg_create_event_trigger',
+      args: {
+        name: 'readings_insert',
+        table: 'readings',
+        webhook: '{{WEBHOOK_BASE}}/hook',
+        insert: { columns: '*' },
+      },
+    });
+    // never delivered (the engine is stopped for part 2): only its SQL trigger matters
+    await api({
+      type: 'pg_create_event_trigger',
+      args: {
+        name: 'triggered_insert',
+        table: 'triggered',
+        webhook: 'http://127.0.0.1:1',
+        insert: { columns: '*' },
+      },
+    });
+
+    // 1. delivery at RATE events/s
+    const tick = 50;
+    const perTick = Math.max(1, Math.round((RATE * tick) / 1000));
+    const total = perTick * Math.round((SECONDS * 1000) / tick);
+    log(`delivery: ${total} rows at ${RATE}/s (${perTick} rows every ${tick} ms)`);
+    const cpu0 = engine.cpuSeconds();
+    const t0 = Date.now();
+    let sent = 0;
+    let lagTicks = 0;
+    while (sent < total) {
+      const due = t0 + (sent / perTick) * tick;
+      const wait = due - Date.now();
+      if (wait > 0) await sleep(wait);
+      else if (wait < -tick) lagTicks++;
+      const n = Math.min(perTick, total - sent);
+      await query(
+        pool,
+        sql`INSERT INTO readings (entity_id, ts, value, sent_ms)
+            SELECT (g % 50) + 1, now(), random() * 100, ${sql.value(Date.now())}::float8
+              FROM generate_series(1, ${sql.value(n)}) g`,
+      );
+      sent += n;
+    }
+    const loadEnd = Date.now();
+    const deliveredAtLoadEnd = receiver.latencies.length;
+    while (receiver.latencies.length < total && Date.now() - loadEnd < 120_000) await sleep(50);
+    const drained = Date.now();
+    const cpu = engine.cpuSeconds() - cpu0;
+    const lat = stats(receiver.latencies);
+    const delivery = {
+      events: total,
+      delivered: receiver.latencies.length,
+      offered_rate_per_s: r2((sent * 1000) / (loadEnd - t0)),
+      delivered_rate_during_load_per_s: r2((deliveredAtLoadEnd * 1000) / (loadEnd - t0)),
+      delivered_rate_overall_per_s: r2((receiver.latencies.length * 1000) / (drained - t0)),
+      drain_after_load_ms: drained - loadEnd,
+      backlog_at_load_end: total - deliveredAtLoadEnd,
+      latency_ms: lat,
+      engine_cpu_seconds: r2(cpu),
+      engine_cpu_ms_per_event: r2((cpu * 1000) / Math.max(1, receiver.latencies.length)),
+      engine_rss_mb: engine.rssMb(),
+      insert_ticks_late: lagTicks,
+    };
+    log(`delivered ${delivery.delivered}/${total}; p50 ${lat.p50_ms} ms, p99 ${lat.p99_ms} ms`);
+    await engine.stop();
+    engine = undefined;
+
+    // 2. the trigger's cost on inserts
+    const batched: Record<'plain' | 'triggered', number[]> = { plain: [], triggered: [] };
+    const single: Record<'plain' | 'triggered', number[]> = { plain: [], triggered: [] };
+    const insertBatches = async (table: 'plain' | 'triggered') => {
+      const start = performance.now();
+      for (let done = 0; done < ROWS; done += BATCH) {
+        const n = Math.min(BATCH, ROWS - done);
+        const ids = Array.from({ length: n }, (_, i) => (i % 50) + 1);
+        const values = Array.from({ length: n }, () => Math.random() * 100);
+        await query(
+          pool,
+          sql`INSERT INTO ${sql.ident(table)} (entity_id, ts, value, sent_ms)
+              SELECT e, now(), v, 0 FROM unnest(${sql.value(ids, 'int[]')}, ${sql.value(values, 'float8[]')}) AS x(e, v)`,
+        );
+      }
+      return (ROWS * 1000) / (performance.now() - start);
+    };
+    const insertSingles = async (table: 'plain' | 'triggered') => {
+      const start = performance.now();
+      for (let i = 0; i < SINGLE; i++) {
+        await query(
+          pool,
+          sql`INSERT INTO ${sql.ident(table)} (entity_id, ts, value, sent_ms)
+              VALUES (${sql.value((i % 50) + 1)}, now(), ${sql.value(Math.random() * 100)}, 0)`,
+        );
+      }
+      return (SINGLE * 1000) / (performance.now() - start);
+    };
+    const reset = async () => {
+      await query(pool, sql`TRUNCATE plain, triggered`);
+      await query(pool, sql`TRUNCATE hdb_catalog.event_log, hdb_catalog.event_invocation_logs`);
+      await query(pool, sql`VACUUM ANALYZE plain`);
+      await query(pool, sql`VACUUM ANALYZE triggered`);
+    };
+    for (let r = 0; r < ROUNDS; r++) {
+      const order: Array<'plain' | 'triggered'> =
+        r % 2 === 0 ? ['plain', 'triggered'] : ['triggered', 'plain'];
+      for (const t of order) {
+        await reset();
+        batched[t].push(await insertBatches(t));
+        single[t].push(await insertSingles(t));
+      }
+      log(
+        `round ${r + 1}/${ROUNDS}: batched ${Math.round(batched.plain[r]!)} vs ${Math.round(batched.triggered[r]!)} rows/s, single ${Math.round(single.plain[r]!)} vs ${Math.round(single.triggered[r]!)} rows/s`,
+      );
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const side = (xs: Record<'plain' | 'triggered', number[]>) => ({
+      without_trigger_rows_per_s: Math.round(median(xs.plain)),
+      with_trigger_rows_per_s: Math.round(median(xs.triggered)),
+      slowdown: r2(median(xs.plain) / median(xs.triggered)),
+      rounds: { plain: xs.plain.map(Math.round), triggered: xs.triggered.map(Math.round) },
+    });
+    const out = {
+      bench: 'events',
+      label: LABEL || undefined,
+      at: started.toISOString(),
+      machine: {
+        cpus: os.cpus().length,
+        load_average_at_start: loadAtStart.map(r2),
+        load_average_at_end: os.loadavg().map(r2),
+      },
+      settings: {
+        rate: RATE,
+        seconds: SECONDS,
+        rows: ROWS,
+        batch: BATCH,
+        single: SINGLE,
+        rounds: ROUNDS,
+        ...ENGINE_ENV,
+      },
+      delivery,
+      insert_cost: { batched: side(batched), single_row: side(single) },
+    };
+    const dir = path.join(REPO_ROOT, 'bench', 'results');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, `events-${started.toISOString().replace(/[:.]/g, '-')}.json`),
+      JSON.stringify(out, null, 2),
+    );
+    console.log(JSON.stringify(out));
+  } finally {
+    await engine?.stop().catch(() => {});
+    await receiver.close();
+    await pool.end();
+    await query(admin, sql`DROP DATABASE IF EXISTS ${sql.ident(name)} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
