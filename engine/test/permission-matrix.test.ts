@@ -146,6 +146,34 @@ function sessionValue(v: unknown, session: Record<string, string>, filter: unkno
   throw new MatrixNeedsExtending(`value ${JSON.stringify(v)}`, filter);
 }
 
+/** A foreign key of the database, read in beforeAll (relationships by foreign_key_constraint_on). */
+interface ForeignKey {
+  table: QualifiedName;
+  columns: string[];
+  references: QualifiedName;
+  referencedColumns: string[];
+}
+const foreignKeys: ForeignKey[] = [];
+
+const sameTable = (a: QualifiedName, b: QualifiedName): boolean =>
+  a.schema === b.schema && a.name === b.name;
+const sameColumns = (a: string[], b: string[]): boolean =>
+  a.length === b.length && a.every((c, i) => c === b[i]);
+
+/** The columns a foreign_key_constraint_on names: a column, `{column}` or `{columns}`. */
+function fkColumns(on: any): string[] | undefined {
+  if (typeof on === 'string') return [on];
+  if (typeof on?.column === 'string') return [on.column];
+  if (Array.isArray(on?.columns)) return on.columns as string[];
+  return undefined;
+}
+
+/**
+ * The remote table of relationship `name` of `t` and its column mapping (this table's column →
+ * the remote's), from a manual configuration or from the database's foreign key: an object
+ * relationship names a key of this table, an array relationship a key of the remote table that
+ * points here. Known only after beforeAll has read the foreign keys.
+ */
 function relationshipOf(
   t: TableMeta,
   name: string,
@@ -154,11 +182,37 @@ function relationshipOf(
     (r) => r.name === name,
   );
   if (!rel) return undefined;
-  const using = rel.using as { manual_configuration?: any };
-  if (!using.manual_configuration) return undefined;
+  const using = rel.using as { manual_configuration?: any; foreign_key_constraint_on?: any };
+  if (using.manual_configuration)
+    return {
+      remote: normalizeName(using.manual_configuration.remote_table),
+      mapping: using.manual_configuration.column_mapping as Record<string, string>,
+    };
+  const on = using.foreign_key_constraint_on;
+  const columns = fkColumns(on);
+  if (!columns) return undefined;
+  if (on?.table) {
+    // an array relationship: the remote table's key points at this table
+    const remote = normalizeName(on.table);
+    const fk = foreignKeys.find(
+      (k) =>
+        sameTable(k.table, remote) &&
+        sameTable(k.references, t.table) &&
+        sameColumns(k.columns, columns),
+    );
+    if (!fk) return undefined;
+    return {
+      remote,
+      mapping: Object.fromEntries(fk.referencedColumns.map((c, i) => [c, fk.columns[i]!])),
+    };
+  }
+  const fk = foreignKeys.find(
+    (k) => sameTable(k.table, t.table) && sameColumns(k.columns, columns),
+  );
+  if (!fk) return undefined;
   return {
-    remote: normalizeName(using.manual_configuration.remote_table),
-    mapping: using.manual_configuration.column_mapping as Record<string, string>,
+    remote: fk.references,
+    mapping: Object.fromEntries(fk.columns.map((c, i) => [c, fk.referencedColumns[i]!])),
   };
 }
 
@@ -299,6 +353,39 @@ async function seed(pool: TestDatabase['pool']): Promise<void> {
                ('market_trades', 'market-trades', 1, 3, NULL, ${sql.value(Buffer.from('x'))}, '{}', NULL, 'bad_json', 'not JSON'),
                (NULL, 'unknown-topic', 0, 1, NULL, NULL, '{}', NULL, 'no_pipeline', 'no pipeline reads this topic')`,
   );
+  // dashboards of user 1 and of user 2, private and shared (beside the seeded shared defaults), a
+  // panel on each, alert rules on those panels and on none, and an alert of every rule on an
+  // entity of each owner: every relationship filter has rows on both sides of it
+  await query(
+    pool,
+    sql`INSERT INTO public.dashboards (owner_id, title, shared)
+        VALUES ('1', 'Matrix dashboard of 1', false),
+               ('2', 'Matrix dashboard of 2', false),
+               ('2', 'Matrix shared dashboard of 2', true)`,
+  );
+  await query(
+    pool,
+    sql`INSERT INTO public.panels (dashboard_id, title, stream, metrics)
+        SELECT id, 'Matrix panel of ' || title, 'sensor_readings', '["temperature"]'
+          FROM public.dashboards WHERE title LIKE 'Matrix %'`,
+  );
+  await query(
+    pool,
+    sql`INSERT INTO public.alert_rules (owner_id, panel_id, name, stream, metric, op, threshold)
+        SELECT d.owner_id, p.id, 'Matrix rule on ' || d.title, 'sensor_readings', 'temperature', 'above', 30
+          FROM public.panels p JOIN public.dashboards d ON d.id = p.dashboard_id
+         WHERE d.title LIKE 'Matrix %'
+        UNION ALL
+        SELECT '2', NULL, 'Matrix rule of 2 on no panel', 'sensor_readings', 'temperature', 'below', 0`,
+  );
+  await query(
+    pool,
+    sql`INSERT INTO public.alerts (rule_id, rule_name, stream, metric, op, threshold, for_seconds,
+                                   entity_id, started_at, fired_at, fired_value)
+        SELECT r.id, r.name, r.stream, r.metric, r.op, r.threshold, r.for_seconds, e.id, now(), now(), 42
+          FROM public.alert_rules r, public.entities e
+         WHERE r.name LIKE 'Matrix %' AND e.key IN ('matrix-s1', 'matrix-s2')`,
+  );
 }
 
 beforeAll(async () => {
@@ -316,6 +403,34 @@ beforeAll(async () => {
       r.rows.map((c) => c.column_name),
     );
   }
+  const fks = await query<{
+    schema: string;
+    name: string;
+    columns: string[];
+    ref_schema: string;
+    ref_name: string;
+    ref_columns: string[];
+  }>(
+    db.pool,
+    sql`SELECT sn.nspname AS schema, s.relname AS name, rn.nspname AS ref_schema, r.relname AS ref_name,
+               array(SELECT a.attname::text FROM unnest(c.conkey) WITH ORDINALITY AS k(n, i)
+                       JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.n
+                      ORDER BY k.i) AS columns,
+               array(SELECT a.attname::text FROM unnest(c.confkey) WITH ORDINALITY AS k(n, i)
+                       JOIN pg_attribute a ON a.attrelid = c.confrelid AND a.attnum = k.n
+                      ORDER BY k.i) AS ref_columns
+          FROM pg_constraint c
+          JOIN pg_class s ON s.oid = c.conrelid JOIN pg_namespace sn ON sn.oid = s.relnamespace
+          JOIN pg_class r ON r.oid = c.confrelid JOIN pg_namespace rn ON rn.oid = r.relnamespace
+         WHERE c.contype = 'f'`,
+  );
+  for (const k of fks.rows)
+    foreignKeys.push({
+      table: { schema: k.schema, name: k.name },
+      columns: k.columns,
+      references: { schema: k.ref_schema, name: k.ref_name },
+      referencedColumns: k.ref_columns,
+    });
   engine = await startTestEngine(db.url, {
     HASURA_GRAPHQL_METADATA_DIR: metadataDir,
     HASURA_GRAPHQL_ADMIN_SECRET: ADMIN_SECRET,
@@ -359,15 +474,10 @@ function relationshipFields(t: TableMeta, role: string): string[] {
     ['array', t.array_relationships ?? []],
   ] as const) {
     for (const rel of rels) {
-      const using = rel.using as { manual_configuration?: any; foreign_key_constraint_on?: any };
-      const remoteName = using.manual_configuration
-        ? normalizeName(using.manual_configuration.remote_table)
-        : using.foreign_key_constraint_on?.table
-          ? normalizeName(using.foreign_key_constraint_on.table)
-          : undefined;
-      if (!remoteName)
+      const target = relationshipOf(t, rel.name);
+      if (!target)
         throw new MatrixNeedsExtending(`relationship ${rel.name} of ${qname(t.table)}`, rel.using);
-      const remote = tableByName(remoteName);
+      const remote = tableByName(target.remote);
       const rp = remote && selectPermission(remote, role);
       if (!rp) continue;
       out.push(rel.name);
@@ -500,18 +610,28 @@ describe('Permission matrix (generated from hasura/metadata)', () => {
         expect(Object.keys(row).sort()).toEqual([...cols].sort());
     });
 
-    // one test per relationship the role can follow (a target outside the role's schema is
-    // checked by "schema"); none at all for a role that cannot select the table
+    // one test per relationship of a table the role can select: rows through it stay inside the
+    // remote table's permission, and a relationship to a table the role cannot select is refused
     for (const rel of permission
       ? [...(table.object_relationships ?? []), ...(table.array_relationships ?? [])]
       : []) {
-      const target = relationshipOf(table, rel.name);
-      const remote = target && tableByName(target.remote);
-      const rp = remote && selectPermission(remote, subject.role);
-      if (target && (!remote || !rp)) continue;
       it(`${cell.name}: rows through ${rel.name}`, async () => {
-        if (!target || !remote || !rp)
-          throw new MatrixNeedsExtending(`relationship ${rel.name}`, rel.using);
+        const target = relationshipOf(table, rel.name);
+        if (!target) throw new MatrixNeedsExtending(`relationship ${rel.name}`, rel.using);
+        const remote = tableByName(target.remote);
+        const rp = remote && selectPermission(remote, subject.role);
+        if (!remote || !rp) {
+          const refused = await asRole(
+            subject,
+            `{ rows: ${names.select} { nested: ${rel.name} { __typename } } }`,
+          );
+          expectValidationFailed(
+            refused,
+            `a relationship to ${qname(target.remote)}, which ${subject.role} cannot select`,
+            `field '${rel.name}' not found in type: '${names.type}'`,
+          );
+          return;
+        }
         const remoteCols = permittedColumns(remote, rp);
         const allowed = new Set(
           await expectedRows({ name: '', subject, table: remote, permission: rp }, remoteCols),
