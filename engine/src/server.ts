@@ -24,6 +24,7 @@ import { createMetrics, type EngineMetrics } from './transport/metrics.ts';
 import { startLive, streamFieldsExtension, type LiveServices } from './subscription/index.ts';
 import { EventsService } from './events/service.ts';
 import { EngineLimits } from './limits/index.ts';
+import { ActionsService } from './actions/service.ts';
 
 export interface Engine {
   config: EngineConfig;
@@ -55,6 +56,8 @@ export interface Engine {
   live: LiveServices | null;
   /** Event triggers and scheduled events: SQL triggers, delivery (delivery started by startEngine). */
   events: EventsService | null;
+  /** Actions: handler calls, the async action log and its worker (worker started by startEngine). */
+  actions: ActionsService;
 }
 
 export interface MetadataChange {
@@ -163,6 +166,14 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     sync: undefined as unknown as MetadataSync,
     live: null,
     events,
+    actions: new ActionsService({
+      metadataPool,
+      metadataDatabaseUrl: config.metadataDatabaseUrl,
+      state: () => engine.state,
+      env: config.env,
+      config: config.actions,
+      log: log.child({ component: 'actions' }),
+    }),
   };
   // delivery reads the metadata in force, whoever changed it
   const followState = () => {
@@ -203,6 +214,7 @@ export async function startEngine(
   const live = startLive(engine);
   engine.live = live;
   engine.events?.start();
+  engine.actions.start();
   server.on('upgrade', (req, socket, head) => live.ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -221,6 +233,7 @@ export async function startEngine(
       closed = true;
       await live.stop();
       await engine.events?.stop();
+      await engine.actions.stop();
       await engine.sync.stop();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

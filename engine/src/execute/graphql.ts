@@ -59,7 +59,26 @@ export interface ExecOptions {
   planCacheMetrics?: { hits: { inc(): void }; misses: { inc(): void } };
   /** request limits (limits/) */
   limits: EngineLimits;
+  /** the request's HTTP headers (actions forward them when configured to) */
+  clientHeaders?: Readonly<Record<string, string | string[] | undefined>>;
+  /** actions (actions/): answers operations that select an action field */
+  actions?: OperationHook;
 }
+
+/**
+ * A step before planning that may take a whole operation over (actions: webhook calls). It gets
+ * `rest`, which runs the operation's other root fields through the ordinary path, and answers
+ * null when the operation is none of its business.
+ */
+export type OperationHook = (call: {
+  state: EngineState;
+  session: Session;
+  op: ResolvedOperation;
+  variables: ReturnType<typeof resolveVariables>;
+  queryText: string;
+  opts: ExecOptions;
+  rest: (op: ResolvedOperation) => Promise<Record<string, unknown>>;
+}) => Promise<ExecResult | null>;
 
 /** A compiled plan for one shape of an operation. */
 export interface Plan {
@@ -88,6 +107,8 @@ export interface ExecResult {
   errorCodes: string[];
   /** the error came from executing the statement, not from parsing or planning (WebSocket framing) */
   postExec?: boolean;
+  /** response headers to pass on (an action handler's Set-Cookie) */
+  headers?: Array<{ name: string; value: string }>;
 }
 
 const errorBody = (e: QErr, includeInternal: boolean): ExecResult => ({
@@ -193,6 +214,18 @@ async function executeOne(
   if (cached) op = cached.op;
   else op = selectOperation(admitDocument(req.query, opName, limits), opName);
   const variables = resolveVariables(op, req.variables);
+  if (opts.actions && op.type !== 'subscription') {
+    const taken = await opts.actions({
+      state,
+      session,
+      op,
+      variables,
+      queryText: String(req.query),
+      opts,
+      rest: (sub) => executeUncached(state, session, sub, variables, req, opts, limits.role.time),
+    });
+    if (taken) return taken;
+  }
   if (op.type === 'mutation') {
     const data = await executeMutationOperation(state, session, op, variables, {
       ...opts,
@@ -228,6 +261,31 @@ async function executeOne(
     } else throw e;
   }
   return run(plan, bound, opts, limits.role.time);
+}
+
+/** An operation run without the plan cache; its `data` object (actions' other root fields). */
+async function executeUncached(
+  state: EngineState,
+  session: Session,
+  op: ResolvedOperation,
+  variables: ReturnType<typeof resolveVariables>,
+  req: GraphQLRequest,
+  opts: ExecOptions,
+  timeLimit: number | null,
+): Promise<Record<string, unknown>> {
+  if (op.type === 'mutation') {
+    const data = await executeMutationOperation(state, session, op, variables, {
+      ...opts,
+      timeLimit,
+    });
+    return JSON.parse(data) as Record<string, unknown>;
+  }
+  const values = (
+    req.variables && typeof req.variables === 'object' ? req.variables : {}
+  ) as Record<string, unknown>;
+  const { plan } = buildPlan(state, session, op, variables, opts);
+  const r = await run(plan, bind(plan, values, session), opts, timeLimit);
+  return (JSON.parse(r.body) as { data: Record<string, unknown> }).data;
 }
 
 class RecheckFailed extends Error {}

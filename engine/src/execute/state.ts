@@ -10,6 +10,8 @@ import { buildRoleSchema, type SchemaExtension } from '../schema/build.ts';
 import { buildSourceInfo, type SourceInfo } from '../schema/source.ts';
 import type { RoleSchema } from '../schema/types.ts';
 import { LruCache } from './plan-cache.ts';
+import { resolveActions, type ActionsInfo } from '../actions/definitions.ts';
+import { actionsSchema } from '../actions/schema.ts';
 import type { CachedOperation } from './graphql.ts';
 
 export interface StateOptions {
@@ -21,6 +23,9 @@ export interface StateOptions {
 export class EngineState {
   private readonly schemas = new Map<string, RoleSchema>();
   readonly plans: LruCache<string, CachedOperation>;
+  /** actions and custom types (actions/), resolved against the source */
+  readonly actions: ActionsInfo;
+  private readonly extensions: SchemaExtension[];
 
   constructor(
     readonly metadata: Metadata,
@@ -30,6 +35,9 @@ export class EngineState {
     readonly opts: StateOptions,
   ) {
     this.plans = new LruCache(opts.planCacheSize);
+    // what does not resolve joins the source's inconsistent objects
+    this.actions = resolveActions(metadata, source);
+    this.extensions = [...opts.extensions, actionsSchema(this.actions)];
   }
 
   static async build(
@@ -69,7 +77,7 @@ export class EngineState {
         this.source,
         role,
         { stringifyNumeric: this.opts.stringifyNumeric, backendOnly },
-        this.opts.extensions,
+        this.extensions,
       );
       this.schemas.set(key, s);
     }

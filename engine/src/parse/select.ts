@@ -270,7 +270,7 @@ function fnArgs(
   });
 }
 
-function baseSelect(ctx: SelectContext, t: TableInfo, from: FromItem): AnnSelect {
+export function baseSelect(ctx: SelectContext, t: TableInfo, from: FromItem): AnnSelect {
   const vm = makeValueMaker(ctx);
   const p = ctx.isAdmin ? undefined : t.selectPerms.get(ctx.role);
   return {
@@ -377,7 +377,7 @@ function orderItems(
   return out;
 }
 
-function tableSelect(
+export function tableSelect(
   ctx: SelectContext,
   t: TableInfo,
   from: FromItem,

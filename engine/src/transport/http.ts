@@ -285,6 +285,7 @@ function execOptions(engine: Engine): ExecOptions {
     stringifyNumeric: engine.config.stringifyNumericTypes,
     planCacheMetrics: engine.metrics.planCache,
     limits: engine.limits,
+    actions: engine.actions.hook,
   };
 }
 
@@ -362,7 +363,7 @@ async function graphql(
     return gqlError(e as QErr);
   }
   const state = engine.state;
-  const opts = execOptions(engine);
+  const opts = { ...execOptions(engine), clientHeaders: req.headers };
   const limits = engine.limits.forClient(state.metadata, session);
   try {
     if (Array.isArray(body)) admitBatch(body.length, limits);
@@ -386,5 +387,12 @@ async function graphql(
   r.errorCodes.forEach((code) => engine.metrics.errors.inc({ endpoint, code }));
   // v1alpha1 keeps the real status of a request error
   const status = !always200 && r.isError ? 400 : 200;
+  // an action handler's Set-Cookie reaches the client, as Hasura forwards it
+  if (r.headers?.length)
+    return {
+      status,
+      body: r.body,
+      headers: Object.fromEntries(r.headers.map((h) => [h.name, h.value])),
+    };
   return { status, body: r.body };
 }

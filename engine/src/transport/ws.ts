@@ -175,6 +175,8 @@ class Connection {
   private readonly ops = new Map<string, Op>();
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** the handshake and connection_init headers (actions forward them when configured to) */
+  private clientHeaders: Record<string, string> = {};
   private readonly timers: NodeJS.Timeout[] = [];
   private kaTimer: NodeJS.Timeout | null = null;
   private initTimer: NodeJS.Timeout | null = null;
@@ -391,6 +393,7 @@ class Connection {
       return;
     }
     if (this.closed) return;
+    this.clientHeaders = headers;
     this.state = { k: 'ready', session };
     this.sendMessage({ type: 'connection_ack' });
     this.keepAlive();
@@ -516,6 +519,8 @@ class Connection {
       stringifyNumeric: engine.config.stringifyNumericTypes,
       planCacheMetrics: engine.metrics.planCache,
       limits: engine.limits,
+      actions: engine.actions.hook,
+      clientHeaders: this.clientHeaders,
     };
     const r = await executeRequest(engine.state, session, payload, opts);
     if (this.closed) return;
