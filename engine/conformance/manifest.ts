@@ -29,6 +29,8 @@ export interface ManifestCase {
   runner?: string;
   no_response_body?: boolean;
   python_side_asserts?: boolean;
+  /** Requests upstream's Python makes (as admin) before the case file (ACTIONS.md). */
+  pre_steps?: Array<{ url: string; status: number; body: unknown }>;
   urls?: string[];
 }
 
@@ -104,7 +106,7 @@ const TRANSPORTS = new Set(['http', 'websocket', 'subscription']);
  * The wave-2 directories (`manifest-wave2.json`) the runner drives so far, with their helper
  * servers and scenarios. Other wave-2 areas join this list as the harness learns them.
  */
-export const WAVE2_DIRECTORIES = ['event_triggers/**', 'scheduled_triggers'];
+export const WAVE2_DIRECTORIES = ['event_triggers/**', 'scheduled_triggers', 'actions/**'];
 
 /** Read and check `<root>/manifest.json`, plus the supported directories of `manifest-wave2.json`. */
 export function loadManifest(root: string): Manifest {

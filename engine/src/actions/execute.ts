@@ -97,12 +97,14 @@ export function actionsHook(service: ActionRunner): OperationHook {
       },
       fields.length,
     );
+    let executing = false;
     try {
       const planned = fields.map((f) =>
         isAction(f)
           ? withPath(['selectionSet', f.name], () => planRoot(state, ctx, rootType, f))
           : ({ k: 'other' } as Planned),
       );
+      executing = true;
       const others = fields.filter((f) => !isAction(f));
       const rest = others.length ? await call.rest({ ...op, selections: others.map(asRaw) }) : {};
       const deps: ProjectDeps = {
@@ -154,14 +156,16 @@ export function actionsHook(service: ActionRunner): OperationHook {
       return out;
     } catch (e) {
       const q = toQErr(e);
-      return {
+      const out: ExecResult = {
         body: JSON.stringify({
-          data: null,
           errors: [encodeGqlError(q, call.opts.includeInternal && session.isAdmin)],
         }),
         isError: true,
         errorCodes: [q.webhook?.code ?? q.code],
       };
+      // a handler's error comes from executing the operation (a WebSocket frames it so)
+      if (executing) out.postExec = true;
+      return out;
     }
   };
 }

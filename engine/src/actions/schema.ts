@@ -121,6 +121,20 @@ export function actionsSchema(actions: ActionsInfo): SchemaExtension {
             type: r.kind === 'array' ? nonNull(list(nonNull(named(target)))) : named(target),
             info: { k: 'action_rel', objectType: name, rel: r.name, table: r.table },
           });
+          if (r.kind === 'array' && b.perm(r.table)?.allowAggregations)
+            fields.set(`${r.name}_aggregate`, {
+              name: `${r.name}_aggregate`,
+              description: null,
+              args: b.selectArgs(r.table),
+              type: nn(b.aggregateObject(r.table)),
+              info: {
+                k: 'action_rel',
+                objectType: name,
+                rel: r.name,
+                table: r.table,
+                aggregate: true,
+              },
+            });
         }
         return;
       }

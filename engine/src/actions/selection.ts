@@ -8,9 +8,10 @@
 import type pg from 'pg';
 import { bindPlaceholders, compile } from '@streamsync/database';
 import { pgQueryError, QErr, withPath } from '../errors.ts';
-import type { AnnSelect, BoolExp } from '../ir/types.ts';
+import type { AggSelect, AnnSelect, BoolExp, RootField } from '../ir/types.ts';
 import type { CollectedField } from '../parse/operation.ts';
 import {
+  aggSelect,
   baseSelect,
   fieldArgs,
   lookupField,
@@ -29,7 +30,8 @@ export type Projection =
 export type ProjectedField =
   | { k: 'typename'; name: string }
   | { k: 'value'; name: string; proj: Projection }
-  | { k: 'rel'; rel: ResolvedRelationship; select: AnnSelect };
+  | { k: 'rel'; rel: ResolvedRelationship; select: AnnSelect }
+  | { k: 'rel_agg'; rel: ResolvedRelationship; agg: AggSelect };
 
 const fail = (message: string): never => {
   throw new QErr('validation-failed', message, 200);
@@ -71,9 +73,11 @@ function planField(
   const def = lookupField(t, sf);
   const args = fieldArgs(ctx, def, sf);
   if (def.info.k === 'action_rel') {
-    const rel = rels?.find((r) => r.name === sf.name);
+    const rel = rels?.find((r) => r.name === (def.info as { rel: string }).rel);
     if (!rel) return fail(`field '${sf.name}' not found in type: '${t.name}'`);
     const table = rel.table;
+    if (def.info.aggregate)
+      return { k: 'rel_agg', rel, agg: aggSelect(ctx, table, { k: 'table' }, args, sf) };
     if (rel.kind === 'array')
       return { k: 'rel', rel, select: tableSelect(ctx, table, { k: 'table' }, args, sf) };
     const select = baseSelect(ctx, table, { k: 'table' });
@@ -92,21 +96,30 @@ export interface ProjectDeps {
   sessionVariables: Record<string, string>;
 }
 
-/** Apply a projection to a (validated) webhook answer. */
+/**
+ * Apply a projection to a (validated) webhook answer. A field the answer left out is null in the
+ * output object itself, and left out below it (Hasura reads the top level as a record and passes
+ * nested objects through as JSON).
+ */
 export async function project(
   deps: ProjectDeps,
   proj: Projection,
   value: unknown,
+  nested = false,
 ): Promise<unknown> {
   if (value === null || value === undefined) return null;
-  if (Array.isArray(value)) return Promise.all(value.map((v) => project(deps, proj, v)));
+  if (Array.isArray(value)) return Promise.all(value.map((v) => project(deps, proj, v, nested)));
   if (proj.k === 'leaf') return value;
   const obj = value as Record<string, unknown>;
   const out: Record<string, unknown> = {};
   for (const [key, f] of proj.fields) {
     if (f.k === 'typename') out[key] = f.name;
-    else if (f.k === 'value') out[key] = await project(deps, f.proj, obj[f.name]);
-    else out[key] = await readRelationship(deps, f.rel, f.select, obj);
+    else if (f.k === 'value') {
+      if (nested && obj[f.name] === undefined) continue;
+      out[key] = await project(deps, f.proj, obj[f.name], true);
+    } else if (f.k === 'rel')
+      out[key] = await readRelationship(deps, f.rel, { k: 'select', select: f.select }, obj);
+    else out[key] = await readRelationship(deps, f.rel, { k: 'agg', agg: f.agg }, obj);
   }
   return out;
 }
@@ -114,11 +127,13 @@ export async function project(
 async function readRelationship(
   deps: ProjectDeps,
   rel: ResolvedRelationship,
-  select: AnnSelect,
+  root: Extract<RootField, { k: 'select' } | { k: 'agg' }>,
   parent: Record<string, unknown>,
 ): Promise<unknown> {
   const values = rel.mapping.map(([field]) => parent[field]);
-  if (values.some((v) => v === null || v === undefined)) return rel.kind === 'array' ? [] : null;
+  if (root.k === 'select' && values.some((v) => v === null || v === undefined))
+    return rel.kind === 'array' ? [] : null;
+  const select = root.k === 'select' ? root.select : root.agg.select;
   const join: BoolExp = {
     k: 'and',
     items: rel.mapping.map(([, column], i) => {
@@ -133,9 +148,11 @@ async function readRelationship(
   };
   const where: BoolExp = select.args.where ? { k: 'and', items: [select.args.where, join] } : join;
   const one: AnnSelect = { ...select, args: { ...select.args, where } };
-  const { statement } = new SelectTranslator().query({
-    root: [['r', { k: 'select', select: one }]],
-  });
+  const field: RootField =
+    root.k === 'select'
+      ? { k: 'select', select: one }
+      : { k: 'agg', agg: { ...root.agg, select: one } };
+  const { statement } = new SelectTranslator().query({ root: [['r', field]] });
   const compiled = compile(statement);
   const params = new Map(deps.ctx.params.map((p) => [`v:${p.key}`, p]));
   const bound = bindPlaceholders(compiled, (k) => {
@@ -157,6 +174,7 @@ async function readRelationship(
     if (!err.code) throw e;
     throw pgQueryError(err, compiled.text, bound);
   }
+  if (root.k === 'agg') return text === null ? null : (JSON.parse(text) as unknown);
   const rows = text === null ? [] : (JSON.parse(text) as unknown[]);
   return rel.kind === 'array' ? rows : (rows[0] ?? null);
 }

@@ -55,6 +55,9 @@ export function parseMetadata(md: unknown, path: Array<string | number>): Metada
           : { function: normalizeName(o, 'function') };
       });
     }
+    // actions and custom types sit at the top level in both versions
+    for (const key of ['actions', 'custom_types'])
+      if (m[key] !== undefined && m[key] !== null) fresh[key] = m[key];
     return fresh;
   }
   return {

@@ -78,7 +78,7 @@ export type FieldInfo =
   /** an action root field (actions/): the webhook call, or an async action's result by id */
   | { k: 'action'; action: string; part: 'call' | 'async_result' }
   /** a relationship from an action's output object type to a table (actions/) */
-  | { k: 'action_rel'; objectType: string; rel: string; table: TableInfo }
+  | { k: 'action_rel'; objectType: string; rel: string; table: TableInfo; aggregate?: boolean }
   | { k: 'other' };
 
 export interface FieldDef {
