@@ -14,6 +14,7 @@ import { ensureTopics } from './kafka/topics.ts';
 import { BatchWriter } from './load/batch-writer.ts';
 import { PipelineRegistry, type LoadedPipeline, type PipelineSet } from './load/registry.ts';
 import { startOpsServer } from './ops/http.ts';
+import { Republisher } from './ops/replay.ts';
 import { kafkaLogCreator } from './ops/log.ts';
 import { WorkerMetrics } from './ops/metrics.ts';
 
@@ -51,6 +52,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
     alertRules,
   });
   const deadLetters = new DeadLetterPublisher(kafka, config.deadLetterTopic);
+  const republisher = new Republisher(kafka);
   const tableErrors = new Map<string, string>();
   let pipelines: PipelineSet | null = null;
   let pgOk = false;
@@ -125,6 +127,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
       log: log.child({ component: 'hooks' }),
       secret: config.webhookSecret,
       onAlert: () => metrics.alertsNotified.inc(),
+      republish: (topic, messages) => republisher.send(topic, messages),
     },
     readiness: () => ({
       ready: pgOk && consumer.joined && !consumer.crashed,
@@ -187,6 +190,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
       await alertRules.stop();
       await consumer.stop();
       await deadLetters.disconnect();
+      await republisher.close();
       await ops.close();
       await pool.end();
     },
