@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
 import { api, gql, metadata, runSql, startTestEngine } from './helpers.ts';
+import { RawClient, wsUrl } from './live-helpers.ts';
 
 interface Call {
   path: string;
@@ -52,6 +53,12 @@ function answer(
       return { status: 200, body: JSON.stringify({ label: 'x' }) };
     case '/server-error':
       return { status: 500, body: JSON.stringify({ message: 'boom' }) };
+    case '/make-user-slowly':
+      return {
+        status: 200,
+        body: JSON.stringify({ id: input.id, label: `user ${input.name}` }),
+        delayMs: 800,
+      };
     case '/slow':
       return { status: 200, body: JSON.stringify({ id: 1, label: 'late' }), delayMs: 3000 };
     case '/headers':
@@ -149,6 +156,7 @@ beforeAll(async () => {
   await action('slow', '/slow', { timeout: 1 });
   await action('forwarding', '/headers', { forward_client_headers: true });
   await action('later', '/make-user', { kind: 'asynchronous' });
+  await action('later_slowly', '/make-user-slowly', { kind: 'asynchronous' });
   await metadata(engine, {
     type: 'create_action',
     args: {
@@ -225,11 +233,9 @@ describe('Engine > Actions', () => {
   it("should answer the handler's own errors in Hasura's shape", async () => {
     const arg = `(user: {id: 1, name: "x"}) { id }`;
     expect(await gql(engine, `mutation { refuse${arg} }`)).toEqual({
-      data: null,
       errors: [{ message: 'name is taken', extensions: { path: '$', code: 'name-taken' } }],
     });
     expect(await gql(engine, `mutation { refuse_ext${arg} }`)).toEqual({
-      data: null,
       errors: [{ message: 'bad', extensions: { code: 'mine', field: 'name' } }],
     });
     const cases: Array<[string, string]> = [
@@ -308,6 +314,40 @@ describe('Engine > Actions', () => {
       `SELECT status, session_variables->>'x-hasura-user-id' FROM hdb_catalog.hdb_action_log WHERE id = '${id}'`,
     );
     expect(log.result[1]).toEqual(['completed', '1']);
+  });
+
+  it("should send an async action's result over a subscription when it arrives", async () => {
+    const m = await gql(engine, `mutation { later_slowly(user: {id: 2, name: "bob"}) }`);
+    const id = m.data?.later_slowly as string;
+    const ws = await RawClient.open(wsUrl(engine), 'graphql-transport-ws');
+    try {
+      await ws.init();
+      ws.send({
+        type: 'subscribe',
+        id: 's1',
+        payload: {
+          query: `subscription ($id: uuid!) { later_slowly(id: $id) { id output { label person { name } } } }`,
+          variables: { id },
+        },
+      });
+      const payloads = () =>
+        ws
+          .of('s1')
+          .filter((f) => f.type === 'next')
+          // eslint-disable-next-line @typescript-eslint/no-explicit-any -- checked field by field
+          .map((f) => f.payload as { data: any });
+      // first what is stored now (no output yet), then the output once the handler answered
+      const done = await ws.until(
+        () => payloads().find((p) => p.data?.later_slowly?.output),
+        'the async result over the subscription',
+      );
+      expect(done).toEqual({
+        data: { later_slowly: { id, output: { label: 'user bob', person: { name: 'bob' } } } },
+      });
+      expect(payloads()[0]).toEqual({ data: { later_slowly: { id, output: null } } });
+    } finally {
+      ws.close();
+    }
   });
 
   it('should manage actions through the metadata API and export them', async () => {

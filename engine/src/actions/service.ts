@@ -19,6 +19,7 @@ import type { ActionsConfig } from './config.ts';
 import type { ResolvedAction } from './definitions.ts';
 import { actionsHook, type ActionRunner } from './execute.ts';
 import { ActionLog, type ActionLogRow } from './log.ts';
+import { startActionSubscription, type ActionSubscription } from './subscription.ts';
 import { callAction, forwardedHeaders, type ActionAnswer } from './webhook.ts';
 
 export interface ActionsDeps {
@@ -68,6 +69,11 @@ export class ActionsService implements ActionRunner {
 
   read(id: string, action: string): Promise<ActionLogRow | null> {
     return this.log.read(id, action);
+  }
+
+  /** A subscription to async action results (null: not one; the live-query path takes it). */
+  subscribe(c: Parameters<typeof startActionSubscription>[1]): Promise<ActionSubscription | null> {
+    return startActionSubscription(this.hook, c);
   }
 
   start(): void {

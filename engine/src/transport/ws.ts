@@ -477,6 +477,37 @@ class Connection {
       },
       congested: () => this.congested(),
     };
+    // an async action's result: read again each interval, sent when it changes (actions/)
+    const actionSub = await engine.actions.subscribe({
+      state: engine.state,
+      session,
+      payload,
+      opts: this.execOptions(),
+      intervalMs: this.deps.options.live.refetchIntervalMs,
+      send: (body) => sink.send(body, true),
+    });
+    if (actionSub) {
+      if (this.closed) return actionSub.stop();
+      if (this.ops.size >= this.deps.options.maxPerConnection) {
+        actionSub.stop();
+        return this.requestError(
+          id,
+          new QErr(
+            'bad-request',
+            `too many subscriptions on this connection (limit ${this.deps.options.maxPerConnection})`,
+            200,
+          ),
+        );
+      }
+      this.ops.set(id, {
+        stop: () => {
+          stopped = true;
+          actionSub.stop();
+          this.dropQueued(id);
+        },
+      });
+      return;
+    }
     let started;
     try {
       started = await this.deps.subscriptions.start(engine.state, session, payload, sink, () => {
@@ -504,13 +535,9 @@ class Connection {
     await this.runQuery(id, session, payload);
   }
 
-  private async runQuery(
-    id: string,
-    session: Session,
-    payload: GraphQLRequestPayload,
-  ): Promise<void> {
+  private execOptions(): ExecOptions {
     const engine = this.deps.engine;
-    const opts: ExecOptions = {
+    return {
       pool: engine.pool,
       includeInternal: engine.config.adminInternalErrors || engine.config.devMode,
       preparedStatements: engine.config.preparedStatements,
@@ -522,7 +549,15 @@ class Connection {
       actions: engine.actions.hook,
       clientHeaders: this.clientHeaders,
     };
-    const r = await executeRequest(engine.state, session, payload, opts);
+  }
+
+  private async runQuery(
+    id: string,
+    session: Session,
+    payload: GraphQLRequestPayload,
+  ): Promise<void> {
+    const engine = this.deps.engine;
+    const r = await executeRequest(engine.state, session, payload, this.execOptions());
     if (this.closed) return;
     if (!r.isError) {
       this.sendMessage({ type: this.dataType(), id, payload: r.body });
