@@ -160,7 +160,13 @@ export class ActionsService implements ActionRunner {
             input: row.input_payload,
             sessionVariables: row.session_variables,
             requestQuery: '',
-            clientHeaders: {},
+            // the client headers stored with the call (forward_client_headers)
+            clientHeaders: Object.fromEntries(
+              (Array.isArray(row.request_headers) ? row.request_headers : []).map((h) => {
+                const x = h as { name: string; value: string };
+                return [x.name, x.value];
+              }),
+            ),
           });
           await this.log.complete(client, row.id, r.value);
         } catch (e) {
