@@ -9,6 +9,7 @@ import { QErr } from '../errors.ts';
 import { bad, success, type Args, type OpContext, draftInfo } from '../api/context.ts';
 import {
   actionsOf,
+  DEFAULT_ACTION_TIMEOUT_S,
   resolveActions,
   type ActionDefinitionMeta,
   type ActionMeta,
@@ -64,7 +65,19 @@ function readDefinition(raw: unknown): ActionDefinitionMeta {
     throw bad('parse-failed', 'key "handler" not found', ['definition']);
   if (typeof d.output_type !== 'string')
     throw bad('parse-failed', 'key "output_type" not found', ['definition']);
-  if (d.arguments === null) delete d.arguments;
+  // stored as Hasura exports it: defaults and empty lists left out
+  if (d.arguments === null || (Array.isArray(d.arguments) && d.arguments.length === 0))
+    delete d.arguments;
+  if (d.headers === null || (Array.isArray(d.headers) && d.headers.length === 0)) delete d.headers;
+  if (d.forward_client_headers === false || d.forward_client_headers === null)
+    delete d.forward_client_headers;
+  if (d.timeout === DEFAULT_ACTION_TIMEOUT_S || d.timeout === null) delete d.timeout;
+  if (Array.isArray(d.arguments))
+    d.arguments = d.arguments.map((a) => {
+      const x = { ...a };
+      if (x.description === null || x.description === undefined) delete x.description;
+      return x;
+    });
   if (d.type === undefined) d.type = 'mutation';
   if (d.type === 'mutation' && d.kind === undefined) d.kind = 'synchronous';
   if (d.type === 'query') delete d.kind;
