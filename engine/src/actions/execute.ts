@@ -10,9 +10,15 @@ import { encodeGqlError, QErr, toQErr, withPath } from '../errors.ts';
 import type { ExecResult, OperationHook, Session } from '../execute/graphql.ts';
 import type { EngineState } from '../execute/state.ts';
 import { isEnum, isLeaf, isList, isObj, type Coerced, type InputContext } from '../parse/input.ts';
-import { collectFields, type CollectedField, type RawField } from '../parse/operation.ts';
+import {
+  collectFields,
+  type CollectedField,
+  type RawField,
+  type RawSelection,
+  type ResolvedOperation,
+} from '../parse/operation.ts';
 import { fieldArgs, lookupField, selectContext, type SelectContext } from '../parse/select.ts';
-import type { ObjectTypeDef } from '../schema/types.ts';
+import type { ObjectTypeDef, RoleSchema } from '../schema/types.ts';
 import type { Json } from '../webhook/kriti.ts';
 import type { ResolvedAction } from './definitions.ts';
 import type { ActionLogRow } from './log.ts';
@@ -76,6 +82,7 @@ export function actionsHook(service: ActionRunner): OperationHook {
     const rootName = op.type === 'query' ? schema.queryType : schema.mutationType;
     if (!rootName) return null;
     const rootType = schema.types.get(rootName) as ObjectTypeDef;
+    if (!mayNameAction(schema, rootType, op)) return null;
     const input: InputContext = { schema, variables: call.variables, structural: new Set() };
     let fields: CollectedField[];
     try {
@@ -168,6 +175,28 @@ export function actionsHook(service: ActionRunner): OperationHook {
       return out;
     }
   };
+}
+
+/**
+ * Whether an operation names an action field at its root, through fragments and whatever its
+ * directives say — remembered per (schema, operation), both of which the plan cache keeps, so an
+ * operation without actions costs a map lookup once it is known.
+ */
+const seen = new WeakMap<RoleSchema, WeakMap<ResolvedOperation, boolean>>();
+
+function mayNameAction(schema: RoleSchema, root: ObjectTypeDef, op: ResolvedOperation): boolean {
+  let ops = seen.get(schema);
+  if (!ops) seen.set(schema, (ops = new WeakMap()));
+  let known = ops.get(op);
+  if (known === undefined) {
+    const names = (sels: RawSelection[]): boolean =>
+      sels.some((s) =>
+        s.kind === 'field' ? root.fields.get(s.name)?.info.k === 'action' : names(s.selections),
+      );
+    known = names(op.selections);
+    ops.set(op, known);
+  }
+  return known;
 }
 
 function asRaw(f: CollectedField): RawField {
