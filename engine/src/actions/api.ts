@@ -10,7 +10,6 @@ import { bad, success, type Args, type OpContext, draftInfo } from '../api/conte
 import {
   actionsOf,
   DEFAULT_ACTION_TIMEOUT_S,
-  resolveActions,
   type ActionDefinitionMeta,
   type ActionMeta,
   type CustomTypesMeta,
@@ -28,7 +27,6 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
 async function check(ctx: OpContext, name: string | null): Promise<void> {
   ctx.changed = true;
   const info = await draftInfo(ctx);
-  resolveActions(ctx.draft, info);
   const mine = info.inconsistencies.filter(
     (i) =>
       (i.type === 'action' && (name === null || i.name === `action ${name}`)) ||

@@ -6,6 +6,7 @@
 import type { PoolClient } from 'pg';
 import { QErr } from '../errors.ts';
 import { introspectDatabase, type DbCatalog } from '../introspection/catalog.ts';
+import { resolveActions } from '../actions/definitions.ts';
 import type { Metadata, SourceMeta, TableMeta } from '../metadata/types.ts';
 import { normalizeName, sameName } from '../metadata/types.ts';
 import { buildSourceInfo, type Inconsistency, type SourceInfo } from '../schema/source.ts';
@@ -90,7 +91,10 @@ export async function catalogOf(ctx: OpContext): Promise<DbCatalog> {
 }
 
 export async function draftInfo(ctx: OpContext): Promise<SourceInfo> {
-  return buildSourceInfo(ctx.draft, await catalogOf(ctx));
+  const info = buildSourceInfo(ctx.draft, await catalogOf(ctx));
+  // actions that do not resolve are inconsistent objects of the draft too
+  resolveActions(ctx.draft, info);
+  return info;
 }
 
 export const asInconsistentObject = (i: Inconsistency) => ({
