@@ -119,7 +119,36 @@ describe('Engine > Async actions on several engines', () => {
     }
   }, 90_000);
 
+  it('should leave a call in flight for another engine when its engine shuts down', async () => {
+    const n = 2000;
+    holding = true;
+    const leaving = await startTestEngine(db.url, ENV);
+    let staying: RunningEngine | undefined;
+    try {
+      const m = await gql(leaving, `mutation { hold_me(n: ${n}) }`);
+      const id = m.data?.hold_me as string;
+      await until('the handler to get the call', async () => calls.get(n) === 1);
+      const started = Date.now();
+      await leaving.close();
+      // the call was abandoned, not waited for (the action timeout is 30 s)
+      expect(Date.now() - started).toBeLessThan(10_000);
+      holding = false;
+      for (const res of held.splice(0)) res.destroy();
+      staying = await startTestEngine(db.url, ENV);
+      const q = `query ($id: uuid!) { hold_me(id: $id) { output { n } errors } }`;
+      await until('the call completed by the other engine', async () => {
+        const r = await gql(staying!, q, { id });
+        return r.data?.hold_me?.output?.n === n;
+      });
+      expect(calls.get(n)).toBe(2);
+    } finally {
+      await leaving.close();
+      await staying?.close();
+    }
+  }, 90_000);
+
   it('should process a call again on another engine when its engine is killed mid-call', async () => {
+    holding = true;
     const n = 1000;
     const doomed = await spawnEngine(db.url, ENV);
     let survivor: RunningEngine | undefined;
@@ -136,19 +165,16 @@ describe('Engine > Async actions on several engines', () => {
       holding = false;
       for (const res of held.splice(0)) res.destroy();
       survivor = await startTestEngine(db.url, ENV);
+      const q = `query ($id: uuid!) { hold_me(id: $id) { output { n } errors } }`;
       await until('the call completed by the other engine', async () => {
-        const s = await statuses(survivor!, 'hold_me');
-        return s.completed === 1;
+        const out = await gql(survivor!, q, { id });
+        return out.data?.hold_me?.output?.n === n;
       });
       expect(calls.get(n)).toBe(2);
-      const out = await gql(
-        survivor,
-        `query ($id: uuid!) { hold_me(id: $id) { output { n } errors } }`,
-        {
-          id,
-        },
-      );
-      expect(out).toEqual({ data: { hold_me: { output: { n }, errors: null } } });
+      expect(await gql(survivor, q, { id })).toEqual({
+        data: { hold_me: { output: { n }, errors: null } },
+      });
+      expect(await statuses(survivor, 'hold_me')).toEqual({ completed: 2 });
     } finally {
       await doomed.stop();
       await survivor?.close();

@@ -34,6 +34,7 @@ export interface ActionRunner {
     sessionVariables: Record<string, string>;
     requestQuery: string;
     clientHeaders: Readonly<Record<string, string | string[] | undefined>>;
+    signal?: AbortSignal;
   }): Promise<ActionAnswer>;
   enqueue(
     action: ResolvedAction,

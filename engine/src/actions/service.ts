@@ -39,6 +39,8 @@ export class ActionsService implements ActionRunner {
   private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
+  /** aborts the worker's handler calls at shutdown (their calls wait for another engine) */
+  private readonly shutdown = new AbortController();
   private running: Set<Promise<void>> = new Set();
 
   constructor(private readonly deps: ActionsDeps) {
@@ -89,6 +91,7 @@ export class ActionsService implements ActionRunner {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
+    this.shutdown.abort();
     await Promise.allSettled([...this.running]);
     await this.workerPool?.end().catch(() => {});
     this.client.close();
@@ -160,6 +163,7 @@ export class ActionsService implements ActionRunner {
             input: row.input_payload,
             sessionVariables: row.session_variables,
             requestQuery: '',
+            signal: this.shutdown.signal,
             // the client headers stored with the call (forward_client_headers)
             clientHeaders: Object.fromEntries(
               (Array.isArray(row.request_headers) ? row.request_headers : []).map((h) => {
@@ -170,6 +174,8 @@ export class ActionsService implements ActionRunner {
           });
           await this.log.complete(client, row.id, r.value);
         } catch (e) {
+          // abandoned at shutdown: rolled back, so the call waits for the next engine
+          if (this.stopping) return;
           const q = toQErr(e);
           // as Hasura stores it: {path, error, code} (the handler's own code), internal for admins
           const stored = { ...encodeRestError(q, true), code: q.webhook?.code ?? q.code };

@@ -26,6 +26,8 @@ export interface ActionCall {
   sessionVariables: Record<string, string>;
   requestQuery: string;
   clientHeaders: Readonly<Record<string, string | string[] | undefined>>;
+  /** abandons the call (engine shutdown) */
+  signal?: AbortSignal;
 }
 
 export interface ActionAnswer {
@@ -88,6 +90,7 @@ export async function callAction(
     ...(d.request_transform ? { requestTransform: d.request_transform } : {}),
     ...(d.response_transform ? { responseTransform: d.response_transform } : {}),
     sessionVariables: call.sessionVariables,
+    ...(call.signal ? { signal: call.signal } : {}),
   });
   const request = {
     body: payload,
