@@ -61,7 +61,6 @@ export function inputJson(c: Coerced): Json {
 
 type Planned =
   | { k: 'other' }
-  | { k: 'typename'; name: string }
   | { k: 'call'; action: ResolvedAction; input: Json; proj: Projection }
   | { k: 'enqueue'; action: ResolvedAction; input: Json }
   | {
@@ -125,8 +124,6 @@ export function actionsHook(service: ActionRunner): OperationHook {
         switch (p.k) {
           case 'other':
             return rest[f.responseKey];
-          case 'typename':
-            return p.name;
           case 'call': {
             const r = await service.call({
               action: p.action,

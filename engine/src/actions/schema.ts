@@ -19,8 +19,6 @@ import {
 } from '../schema/types.ts';
 import { baseName, GRAPHQL_SCALARS, type ActionsInfo, type ResolvedAction } from './definitions.ts';
 
-export const ASYNC_FIELDS = ['created_at', 'errors', 'id', 'output'] as const;
-
 /** Hasura's scalar parser for an action argument of this base type. */
 function parseOf(actions: ActionsInfo, name: string): { parse?: ScalarParse; pgType?: string } {
   if (GRAPHQL_SCALARS.has(name)) return name === 'ID' ? { parse: 'json' } : {};
@@ -43,7 +41,7 @@ function inputValue(
   };
 }
 
-export function visibleActions(actions: ActionsInfo, b: SchemaBuilder): ResolvedAction[] {
+function visibleActions(actions: ActionsInfo, b: SchemaBuilder): ResolvedAction[] {
   return [...actions.actions.values()].filter((a) => b.isAdmin || a.roles.has(b.role));
 }
 
