@@ -174,6 +174,43 @@ describe('ETL worker > hostile input and failures', () => {
     expect(await worker.metric('etl_dead_letters_total', { code: 'rejected_by_database' })).toBe(5);
   }, 120_000);
 
+  it('should store points near the largest double, their rollup sums saturating instead of failing', async () => {
+    // found by bench/fuzz/kafka.ts: two valid points overflowed their bucket's float8 sum (22003),
+    // and the second was dead-lettered
+    const s = await sensorSetup({ partitions: 1 });
+    const id = uid();
+    const worker = await startWorker(workerFor(s, 'extreme'));
+    const base = Date.now() - 3_600_000;
+    const at = new Date(base - (base % 60_000)).getTime();
+    const reading = (n: number, humidity: number) => ({
+      key: 'extreme',
+      partition: 0,
+      value: JSON.stringify({
+        ...sensorReading(s.series, 0),
+        device_id: `z${id}-big`,
+        time: new Date(at + n * 1000).toISOString(),
+        humidity,
+      }),
+    });
+    const kafka = await producer(s.brokers);
+    const first = [reading(0, 1.7e308), reading(1, 1.7e308), reading(2, -1e308)];
+    await kafka.send(s.topic, first);
+    await waitForConsumed(s.db.pool, s.brokers, s.group, s.topic, { workers: [worker] });
+    // the same points again with one more (the insert then goes the way of duplicates)
+    await kafka.send(s.topic, [...first, reading(3, 1.7e308)]);
+    await waitForConsumed(s.db.pool, s.brokers, s.group, s.topic, { workers: [worker] });
+    expect(await deadLetters(s)).toEqual([]);
+    const { rows } = await query<{ n: string; count: string; sum: number; max: number }>(
+      s.db.pool,
+      sql`SELECT (SELECT count(*) FROM public.sensor_readings r JOIN public.entities e
+                   ON e.id = r.entity_id WHERE e.key = ${sql.value(`z${id}-big`)})::text AS n,
+                 ro.count::text, ro.sum, ro.max
+            FROM public.rollups_1m ro JOIN public.entities e ON e.id = ro.entity_id
+           WHERE e.key = ${sql.value(`z${id}-big`)} AND ro.metric = 'humidity'`,
+    );
+    expect(rows).toEqual([{ n: '4', count: '4', sum: Infinity, max: 1.7e308 }]);
+  }, 120_000);
+
   it('should retry a lock held past the statement timeout and terminated connections, losing and dead-lettering nothing', async () => {
     const s = await sensorSetup();
     const worker = await startWorker(
