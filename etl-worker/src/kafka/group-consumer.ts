@@ -231,8 +231,9 @@ export class GroupConsumer {
             message: `${failure.code}: ${failure.message}`,
             at: Date.now(),
           });
-          // what was learnt of partitions may be stale after any failure (dropped, re-registered)
-          this.o.writer.partitions.reset();
+          // what was learnt of partitions may be stale after a failure that is not the data's
+          // (dropped, re-registered)
+          if (failure.kind !== 'data') this.o.writer.partitions.reset();
           if (failure.kind !== 'transient') return { status: 'failed', failure };
           const kind = /^[0-9A-Z]{5}$|^connection$/.test(failure.code) ? 'postgres' : 'kafka';
           this.o.metrics.retries.inc({ kind });
