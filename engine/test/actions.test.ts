@@ -372,5 +372,21 @@ describe('Engine > Actions', () => {
     await metadata(engine, { type: 'drop_action', args: { name: 'garbage' } });
     const dropped = await gql(engine, `mutation { garbage(user: {id: 1, name: "x"}) { id } }`);
     expect(dropped.errors?.[0]?.extensions.code).toBe('validation-failed');
+    // an action that no longer resolves is reported, and drop_inconsistent_metadata removes it
+    const md = await metadata(engine, { type: 'export_metadata', args: {} });
+    md.actions.push({ name: 'stale', definition: { output_type: 'Gone', handler: 'http://x' } });
+    const replaced = await api(engine, '/v1/metadata', {
+      type: 'replace_metadata',
+      version: 2,
+      args: { metadata: md, allow_inconsistent_metadata: true },
+    });
+    expect(replaced.body.is_consistent).toBe(false);
+    const inc = await metadata(engine, { type: 'get_inconsistent_metadata', args: {} });
+    expect(inc.inconsistent_objects.map((o: { name: string }) => o.name)).toEqual(['action stale']);
+    await metadata(engine, { type: 'drop_inconsistent_metadata', args: {} });
+    const after = await metadata(engine, { type: 'export_metadata', args: {} });
+    const names = after.actions.map((a: { name: string }) => a.name);
+    expect(names).not.toContain('stale');
+    expect(names).toContain('make_user');
   });
 });

@@ -387,3 +387,20 @@ function resolveAction(a: ActionMeta, types: ActionsInfo): ResolvedAction {
     timeoutMs: (d.timeout ?? DEFAULT_ACTION_TIMEOUT_S) * 1000,
   };
 }
+
+/**
+ * drop_inconsistent_metadata for actions: the custom types when they do not resolve, then every
+ * action that does not (reported by name, so matched by name).
+ */
+export function dropInconsistentActions(md: Metadata, info: SourceInfo): void {
+  const probe = (): Inconsistency[] => {
+    const i = { ...info, inconsistencies: [] as Inconsistency[] };
+    resolveActions(md, i);
+    return i.inconsistencies;
+  };
+  if (probe().some((i) => i.type === 'custom_types')) delete md.custom_types;
+  const bad = new Set(probe().map((i) => i.name));
+  const kept = actionsOf(md).filter((a) => !bad.has(`action ${a.name}`));
+  if (kept.length) md.actions = kept;
+  else delete md.actions;
+}
