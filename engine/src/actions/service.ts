@@ -39,6 +39,8 @@ export class ActionsService implements ActionRunner {
   private inFlight = 0;
   private timer: NodeJS.Timeout | null = null;
   private stopping = false;
+  private filling = false;
+  private fillAgain = false;
   /** aborts the worker's handler calls at shutdown (their calls wait for another engine) */
   private readonly shutdown = new AbortController();
   private running: Set<Promise<void>> = new Set();
@@ -108,11 +110,17 @@ export class ActionsService implements ActionRunner {
     this.timer.unref();
   }
 
-  /** Take waiting calls until every slot is busy or none is left. */
+  /** Take waiting calls until every slot is busy or none is left (one pass at a time). */
   private async fill(): Promise<void> {
     this.timer = null;
     const pool = this.workerPool;
     if (!pool || this.stopping) return;
+    if (this.filling) {
+      // a pass is under way: it looks again when it ends
+      this.fillAgain = true;
+      return;
+    }
+    this.filling = true;
     try {
       while (this.inFlight < this.deps.config.concurrency && !this.stopping) {
         const client = await pool.connect();
@@ -140,8 +148,13 @@ export class ActionsService implements ActionRunner {
       }
     } catch (err) {
       this.deps.log.warn({ err }, 'async actions: could not fetch waiting actions');
+    } finally {
+      this.filling = false;
     }
-    if (!this.stopping) this.schedule(this.deps.config.fetchIntervalMs);
+    if (this.stopping) return;
+    const again = this.fillAgain;
+    this.fillAgain = false;
+    this.schedule(again ? 0 : this.deps.config.fetchIntervalMs);
   }
 
   private async process(client: pg.PoolClient, row: ActionLogRow): Promise<void> {
