@@ -16,7 +16,7 @@ import { compactVerify } from 'jose';
 import { encodeJsonPath, executeJsonPath } from './json-path.ts';
 import { err400, invalidJwt } from './errors.ts';
 import type { ClaimsMapValue, JwtConfig, JwtTokenLocation } from './config.ts';
-import { LruCache } from '../execute/plan-cache.ts';
+import { LruCache } from '../lru-cache.ts';
 
 const ALLOWED_ROLES = 'x-hasura-allowed-roles';
 const DEFAULT_ROLE = 'x-hasura-default-role';

@@ -27,7 +27,7 @@ import { buildQueryIR, selectContext, type ParamUse } from '../parse/select.ts';
 import { sessionVarsOf } from '../parse/bool-exp.ts';
 import type { ObjectTypeDef } from '../schema/types.ts';
 import { SelectTranslator, toPgParam } from '../translate/select.ts';
-import { PlanVariants } from './plan-cache.ts';
+import { PlanVariants, type CachedOperation } from './plan-cache.ts';
 import type { EngineState } from './state.ts';
 import { executeMutationOperation } from './mutation.ts';
 import type { AggSelect, AnnField, BoolExp, QueryIR } from '../ir/types.ts';
@@ -72,11 +72,6 @@ export interface Plan {
   paramsByKey: Map<string, ParamUse>;
   sessionVars: string[];
   ir: QueryIR;
-}
-
-export interface CachedOperation {
-  op: ResolvedOperation;
-  variants: PlanVariants<Plan>;
 }
 
 const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
@@ -188,7 +183,7 @@ async function executeOne(
   admitVariables(req.variables, limits);
   const scenario = session.backendOnlyPermissions ? 'backend' : '';
   const key = `${session.role}\u0000${scenario}\u0000${opName ?? ''}\u0000${String(req.query)}`;
-  let cached = state.plans.get(key);
+  let cached = state.plans.get(key) as CachedOperation<Plan> | undefined;
   let op: ResolvedOperation;
   if (cached) op = cached.op;
   else op = selectOperation(admitDocument(req.query, opName, limits), opName);

@@ -37,7 +37,7 @@ import {
   type Leaf,
 } from './input.ts';
 import { collectFields, type CollectedField } from './operation.ts';
-import { streamCursorArg } from '../subscription/stream-args.ts';
+import { streamCursorArg } from '../schema/stream-fields.ts';
 
 const fail = (message: string): never => {
   throw new QErr('validation-failed', message, 200);

@@ -22,10 +22,18 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import WebSocket, { WebSocketServer } from 'ws';
-import { AuthError, msUntilExpiry, resolveSession, type Session } from '../auth/index.ts';
+import type pino from 'pino';
+import {
+  AuthError,
+  msUntilExpiry,
+  resolveSession,
+  type AuthConfig,
+  type Session,
+} from '../auth/index.ts';
 import { encodeGqlError, encodeRestError, QErr, toQErr } from '../errors.ts';
 import { executeRequest, type ExecOptions } from '../execute/graphql.ts';
-import type { Engine } from '../server.ts';
+import type { EngineState } from '../execute/state.ts';
+import type { EngineLimits } from '../limits/index.ts';
 import type { SubscriberSink } from '../subscription/cohort.ts';
 import type { SubscriptionMetrics } from '../subscription/metrics.ts';
 import type { SubscriptionOptions } from '../subscription/options.ts';
@@ -54,8 +62,20 @@ const DROPPED_HANDSHAKE_HEADERS = new Set([
 ]);
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
+/** What the WebSocket transport uses of the running engine (server.ts's Engine provides it). */
+export interface WsRuntime {
+  readonly config: { maxBodyBytes: number };
+  readonly log: pino.Logger;
+  readonly auth: AuthConfig;
+  readonly limits: EngineLimits;
+  /** the state in force (replaced, never patched, by a metadata change) */
+  readonly state: EngineState;
+  /** how GraphQL operations are planned and run, built once at start */
+  readonly exec: ExecOptions;
+}
+
 export interface WsDeps {
-  engine: Engine;
+  runtime: WsRuntime;
   subscriptions: SubscriptionsState;
   options: SubscriptionOptions;
   metrics: SubscriptionMetrics;
@@ -69,7 +89,7 @@ export class GraphQLWebSocketServer {
   constructor(private readonly deps: WsDeps) {
     this.wss = new WebSocketServer({
       noServer: true,
-      maxPayload: deps.engine.config.maxBodyBytes,
+      maxPayload: deps.runtime.config.maxBodyBytes,
       handleProtocols: (protocols, req) => {
         if (protocolOf(req) === Protocol.GraphqlWs) return Protocol.GraphqlWs;
         return protocols.has(Protocol.Apollo) ? Protocol.Apollo : false;
@@ -206,7 +226,7 @@ class Connection {
         : Buffer.from(data as ArrayBuffer).toString('utf8');
       this.chain = this.chain
         .then(() => this.onMessage(text))
-        .catch((e: unknown) => this.deps.engine.log.error({ err: e }, 'websocket message failed'));
+        .catch((e: unknown) => this.deps.runtime.log.error({ err: e }, 'websocket message failed'));
     });
     ws.on('close', () => this.cleanup());
     ws.on('error', () => this.cleanup());
@@ -375,7 +395,7 @@ class Connection {
     for (const [k, v] of Object.entries(initHeaders)) headers[k.toLowerCase()] = v;
     let session: Session;
     try {
-      session = await resolveSession(headers, this.deps.engine.auth);
+      session = await resolveSession(headers, this.deps.runtime.auth);
     } catch (e) {
       const message = e instanceof AuthError || e instanceof QErr ? e.message : String(e);
       this.state = { k: 'error', message };
@@ -406,7 +426,7 @@ class Connection {
       () => {
         const left = msUntilExpiry(session)!;
         if (left > 0) return this.scheduleExpiry(session);
-        this.deps.engine.log.info('websocket session expired (JWT exp)');
+        this.deps.runtime.log.info('websocket session expired (JWT exp)');
         this.terminate();
       },
       Math.min(Math.max(ms, 0), MAX_TIMER_MS),
@@ -455,7 +475,7 @@ class Connection {
         `cannot start as connection_init failed with: ${this.state.message}`,
       );
     const session = this.state.session;
-    const engine = this.deps.engine;
+    const engine = this.deps.runtime;
     try {
       // every operation counts against the client's rate limit, as over HTTP
       const limits = engine.limits.forClient(engine.state.metadata, session);
@@ -506,18 +526,8 @@ class Connection {
     session: Session,
     payload: GraphQLRequestPayload,
   ): Promise<void> {
-    const engine = this.deps.engine;
-    const opts: ExecOptions = {
-      pool: engine.pool,
-      includeInternal: engine.config.adminInternalErrors || engine.config.devMode,
-      preparedStatements: engine.config.preparedStatements,
-      maxDepth: engine.config.maxQueryDepth,
-      maxFields: engine.config.maxQueryFields,
-      stringifyNumeric: engine.config.stringifyNumericTypes,
-      planCacheMetrics: engine.metrics.planCache,
-      limits: engine.limits,
-    };
-    const r = await executeRequest(engine.state, session, payload, opts);
+    const engine = this.deps.runtime;
+    const r = await executeRequest(engine.state, session, payload, engine.exec);
     if (this.closed) return;
     if (!r.isError) {
       this.sendMessage({ type: this.dataType(), id, payload: r.body });

@@ -5,9 +5,9 @@
  * too) with known operators. A permission that fails is an inconsistent object ("Inconsistent
  * object: in table …: in permission for role …: …") and is left out of the schema.
  */
-import type { SourceInfo, TableInfo } from '../schema/source.ts';
+import type { SourceInfo, TableInfo } from './source.ts';
 import { qualifiedKey } from '../introspection/catalog.ts';
-import { normalizeName } from './types.ts';
+import { normalizeName } from '../metadata/types.ts';
 
 const KINDS = ['select', 'insert', 'update', 'delete'] as const;
 type Kind = (typeof KINDS)[number];
