@@ -5,6 +5,7 @@
  */
 import type { ValueNode } from 'graphql';
 import { QErr, withPath } from '../errors.ts';
+import { ADMIN_ROLE } from '../session.ts';
 import type {
   AggFnField,
   AggField,
@@ -78,7 +79,7 @@ export function selectContext(
 ): SelectContext {
   return {
     ...base,
-    isAdmin: base.role === 'admin',
+    isAdmin: base.role === ADMIN_ROLE,
     params: [],
     path: [],
     depth: 0,

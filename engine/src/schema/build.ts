@@ -6,6 +6,7 @@
  * root is built and may add types and fields to `mutation_root` (issue 5) or `subscription_root`
  * (issue 6, which also uses the `<t>_stream` fields prepared here).
  */
+import { ADMIN_ROLE } from '../session.ts';
 import { isComparableType, isNumericType, JSON_TYPES, STRING_TYPES } from './scalars.ts';
 import type {
   ColumnInfo,
@@ -29,8 +30,6 @@ import {
   type RoleSchema,
   type TypeDef,
 } from './types.ts';
-
-export const ADMIN_ROLE = 'admin';
 
 export interface SchemaOptions {
   /** HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES: only changes output encoding, kept here for plans. */

@@ -8,6 +8,7 @@
 import type { SourceInfo, TableInfo } from './source.ts';
 import { qualifiedKey } from '../introspection/catalog.ts';
 import { normalizeName } from '../metadata/types.ts';
+import { ADMIN_ROLE } from '../session.ts';
 
 const KINDS = ['select', 'insert', 'update', 'delete'] as const;
 type Kind = (typeof KINDS)[number];
@@ -141,7 +142,7 @@ function checkPermission(
   role: string,
   p: unknown,
 ): void {
-  if (role === 'admin') throw new PermError('cannot define permission for admin role');
+  if (role === ADMIN_ROLE) throw new PermError('cannot define permission for admin role');
   const perm = isObj(p) ? p : {};
   if (kind !== 'delete') checkColumns(t, perm.columns);
   if (kind === 'insert' || kind === 'update') {

@@ -18,8 +18,8 @@ import {
   executeRequest,
   PERSISTED_QUERY_NOT_SUPPORTED,
   type ExecOptions,
-  type Session,
 } from '../execute/graphql.ts';
+import type { Session } from '../session.ts';
 import { admitBatch, type EngineLimits } from '../limits/index.ts';
 import { explainRequest } from '../execute/explain.ts';
 import type { SubscriptionOptions } from '../subscription/options.ts';
