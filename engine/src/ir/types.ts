@@ -9,6 +9,7 @@
 import type { SQL } from '@streamsync/database';
 import type { PgFunction } from '../introspection/catalog.ts';
 import type { ComputedFieldInfo, RelInfo, TableInfo } from '../schema/source.ts';
+import type { CmpOpName } from '../schema/operators.ts';
 
 /** A value on its way to SQL, always cast to `pgType`. */
 export type Val =
@@ -19,7 +20,8 @@ export type Val =
   | { k: 'session_json' };
 
 export interface CmpOp {
-  op: string;
+  /** an operator of schema/operators.ts (or `_is_not_null`) */
+  op: CmpOpName;
   value?: Val;
   /** _st_d_within and friends */
   extra?: Record<string, Val>;

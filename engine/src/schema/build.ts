@@ -7,7 +7,8 @@
  * (issue 6, which also uses the `<t>_stream` fields prepared here).
  */
 import { ADMIN_ROLE } from '../session.ts';
-import { isComparableType, isNumericType, JSON_TYPES, STRING_TYPES } from './scalars.ts';
+import { describe, operatorsFor, valueTypeOf } from './operators.ts';
+import { isComparableType, isNumericType, JSON_TYPES } from './scalars.ts';
 import type {
   ColumnInfo,
   ComputedFieldInfo,
@@ -697,207 +698,98 @@ export class SchemaBuilder {
       fields,
       info: { k: 'cmp', scalar, pgType: formatted },
     });
-    const v = (
-      n: string,
-      description: string | null = null,
-      type = named(scalar),
-      extra: Partial<InputValueDef> = {},
-    ): void => {
-      fields.set(n, { name: n, description, type, parse: 'column', pgType: formatted, ...extra });
-    };
-    if (pgType === 'jsonb') {
-      const castName = 'jsonb_cast_exp';
-      if (!this.types.has(castName)) {
-        const cf = new Map<string, InputValueDef>();
-        this.types.set(castName, {
-          kind: 'INPUT_OBJECT',
-          name: castName,
-          description: null,
-          fields: cf,
-          info: { k: 'cast_exp', pgType: 'jsonb' },
-        });
-        cf.set('String', {
-          name: 'String',
-          description: null,
-          type: named(this.comparisonExp('String', 'text', 'base', 'text')),
-        });
+    for (const { name: op, def, family } of operatorsFor(pgType, category)) {
+      const description = describe(def, family);
+      const arg = def.arg;
+      if (arg.k === 'cast') {
+        fields.set(op, { name: op, description, type: named(this.jsonbCastExp()) });
+        continue;
       }
-      fields.set('_cast', { name: '_cast', description: null, type: named(castName) });
-    }
-    v('_eq');
-    v('_gt');
-    v('_gte');
-    v('_in', null, list(nn(scalar)));
-    v('_is_null', null, named(this.scalar('Boolean')), { parse: 'bool' });
-    v('_lt');
-    v('_lte');
-    v('_neq');
-    v('_nin', null, list(nn(scalar)));
-    if (STRING_TYPES.has(pgType)) {
-      v('_like', 'does the column match the given pattern');
-      v('_nlike', 'does the column NOT match the given pattern');
-      v('_ilike', 'does the column match the given case-insensitive pattern');
-      v('_nilike', 'does the column NOT match the given case-insensitive pattern');
-      v('_similar', 'does the column match the given SQL regular expression');
-      v('_nsimilar', 'does the column NOT match the given SQL regular expression');
-      v('_regex', 'does the column match the given POSIX regular expression, case sensitive');
-      v('_iregex', 'does the column match the given POSIX regular expression, case insensitive');
-      v('_nregex', 'does the column NOT match the given POSIX regular expression, case sensitive');
-      v(
-        '_niregex',
-        'does the column NOT match the given POSIX regular expression, case insensitive',
-      );
-    }
-    if (category === 'array') {
-      v('_contains', 'does the array contain the given value');
-      v('_contained_in', 'is the array contained in the given array value');
-    }
-    if (pgType === 'jsonb') {
-      v('_contains', 'does the column contain the given json value at the top level');
-      v('_contained_in', 'is the column contained in the given json value');
-      v(
-        '_has_key',
-        'does the string exist as a top-level key in the column',
-        named(this.scalar('String')),
-        { pgType: 'text', nullable: true },
-      );
-      v(
-        '_has_keys_any',
-        'do any of these strings exist as top-level keys in the column',
-        list(nn(this.scalar('String'))),
-        { pgType: 'text' },
-      );
-      v(
-        '_has_keys_all',
-        'do all of these strings exist as top-level keys in the column',
-        list(nn(this.scalar('String'))),
-        { pgType: 'text' },
-      );
-    }
-    if (pgType === 'ltree') {
-      v('_ancestor', 'is the left argument an ancestor of right (or equal)?');
-      v('_ancestor_any', 'does array contain an ancestor of `ltree`?', list(nn(scalar)));
-      v('_descendant', 'is the left argument a descendant of right (or equal)?');
-      v('_descendant_any', 'does array contain a descendant of `ltree`?', list(nn(scalar)));
-      v('_matches', 'does `ltree` match `lquery`?', named(this.scalar('lquery')), {
-        pgType: 'lquery',
-      });
-      v(
-        '_matches_any',
-        'does `ltree` match any `lquery` in array?',
-        list(nn(this.scalar('String'))),
-        { pgType: 'lquery' },
-      );
-      v('_matches_fulltext', 'does `ltree` match `ltxtquery`?', named(this.scalar('ltxtquery')), {
-        pgType: 'ltxtquery',
+      if (arg.k === 'distance') {
+        const input = this.distanceInput(family === 'geography');
+        fields.set(op, { name: op, description, type: named(input) });
+        continue;
+      }
+      const type =
+        arg.k === 'column'
+          ? named(scalar)
+          : arg.k === 'column_list'
+            ? list(nn(scalar))
+            : arg.k === 'scalar'
+              ? named(this.scalar(arg.scalar))
+              : list(nn(this.scalar(arg.scalar)));
+      fields.set(op, {
+        name: op,
+        description,
+        type,
+        parse: def.sql.k === 'is_null' ? 'bool' : 'column',
+        pgType: valueTypeOf(def, formatted),
+        ...(def.nullable ? { nullable: true } : {}),
       });
     }
-    if (pgType === 'geometry' || pgType === 'geography') this.geoOperators(pgType, fields, v);
     return name;
   }
 
-  private geoOperators(
-    pgType: string,
-    fields: Map<string, InputValueDef>,
-    v: (
-      n: string,
-      d?: string | null,
-      t?: ReturnType<typeof named>,
-      extra?: Partial<InputValueDef>,
-    ) => void,
-  ): void {
-    if (pgType === 'geography') {
-      v('_st_intersects', 'does the column spatially intersect the given geography value');
-      const inp = 'st_d_within_geography_input';
-      if (!this.types.has(inp)) {
-        const f = new Map<string, InputValueDef>();
-        f.set('distance', {
-          name: 'distance',
-          description: null,
-          type: nn(this.scalar('Float')),
-          parse: 'column',
-          pgType: 'float8',
-        });
-        f.set('from', {
-          name: 'from',
-          description: null,
-          type: nn('geography'),
-          parse: 'column',
-          pgType: 'geography',
-        });
-        f.set('use_spheroid', {
-          name: 'use_spheroid',
-          description: null,
-          type: named(this.scalar('Boolean')),
-          defaultValue: 'true',
-          parse: 'column',
-          pgType: 'boolean',
-          nullable: true,
-        });
-        this.types.set(inp, {
-          kind: 'INPUT_OBJECT',
-          name: inp,
-          description: null,
-          fields: f,
-          info: { k: 'other' },
-        });
-      }
-      fields.set('_st_d_within', {
-        name: '_st_d_within',
-        description: 'is the column within a given distance from the given geography value',
-        type: named(inp),
-      });
-      return;
-    }
-    v('_st_contains', 'does the column contain the given geometry value');
-    v('_st_crosses', 'does the column cross the given geometry value');
-    v('_st_equals', 'is the column equal to given geometry value (directionality is ignored)');
-    v(
-      '_st_overlaps',
-      "does the column 'spatially overlap' (intersect but not completely contain) the given geometry value",
-    );
-    v(
-      '_st_touches',
-      'does the column have atleast one point in common with the given geometry value',
-    );
-    v('_st_within', 'is the column contained in the given geometry value');
-    v('_st_intersects', 'does the column spatially intersect the given geometry value');
-    v('_st_3d_intersects', 'does the column spatially intersect the given geometry value in 3D');
-    const inp = 'st_d_within_input';
-    if (!this.types.has(inp)) {
-      const f = new Map<string, InputValueDef>();
-      f.set('distance', {
-        name: 'distance',
-        description: null,
-        type: nn(this.scalar('Float')),
-        parse: 'column',
-        pgType: 'float8',
-      });
-      f.set('from', {
-        name: 'from',
-        description: null,
-        type: nn('geometry'),
-        parse: 'column',
-        pgType: 'geometry',
-      });
-      this.types.set(inp, {
+  /** `jsonb_cast_exp`: jsonb's `_cast` to the comparisons of another type (String). */
+  private jsonbCastExp(): string {
+    const castName = 'jsonb_cast_exp';
+    if (!this.types.has(castName)) {
+      const cf = new Map<string, InputValueDef>();
+      this.types.set(castName, {
         kind: 'INPUT_OBJECT',
-        name: inp,
+        name: castName,
         description: null,
-        fields: f,
-        info: { k: 'other' },
+        fields: cf,
+        info: { k: 'cast_exp', pgType: 'jsonb' },
+      });
+      cf.set('String', {
+        name: 'String',
+        description: null,
+        type: named(this.comparisonExp('String', 'text', 'base', 'text')),
       });
     }
-    fields.set('_st_d_within', {
-      name: '_st_d_within',
-      description: 'is the column within a given distance from the given geometry value',
-      type: named(inp),
+    return castName;
+  }
+
+  /** `_st_d_within`'s input: distance and origin (and, for geography, use_spheroid). */
+  private distanceInput(geography: boolean): string {
+    const inp = geography ? 'st_d_within_geography_input' : 'st_d_within_input';
+    if (this.types.has(inp)) return inp;
+    const geo = geography ? 'geography' : 'geometry';
+    const f = new Map<string, InputValueDef>();
+    f.set('distance', {
+      name: 'distance',
+      description: null,
+      type: nn(this.scalar('Float')),
+      parse: 'column',
+      pgType: 'float8',
     });
-    fields.set('_st_3d_d_within', {
-      name: '_st_3d_d_within',
-      description: 'is the column within a given 3D distance from the given geometry value',
-      type: named(inp),
+    f.set('from', {
+      name: 'from',
+      description: null,
+      type: nn(geo),
+      parse: 'column',
+      pgType: geo,
     });
+    if (geography) {
+      f.set('use_spheroid', {
+        name: 'use_spheroid',
+        description: null,
+        type: named(this.scalar('Boolean')),
+        defaultValue: 'true',
+        parse: 'column',
+        pgType: 'boolean',
+        nullable: true,
+      });
+    }
+    this.types.set(inp, {
+      kind: 'INPUT_OBJECT',
+      name: inp,
+      description: null,
+      fields: f,
+      info: { k: 'other' },
+    });
+    return inp;
   }
 
   // ---------------------------------------------------------------- roots
