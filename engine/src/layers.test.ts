@@ -161,6 +161,18 @@ describe('engine/src layers', () => {
     expect(breaches).toEqual([]);
   });
 
+  it('keeps the WebSocket protocol core apart from the socket library', () => {
+    // transport/ws.ts adapts the `ws` package; the protocol core must work with any socket
+    for (const file of ['transport/ws-connection.ts', 'transport/ws-protocol.ts']) {
+      const text = readFileSync(path.join(ROOT, file), 'utf8');
+      const packages = [...text.matchAll(IMPORT)].map((m) => (m[1] ?? m[2])!);
+      expect(
+        packages.filter((p) => p === 'ws' || p.startsWith('ws/')),
+        file,
+      ).toEqual([]);
+    }
+  });
+
   it('finds a cycle and an upward import when there is one', () => {
     // the checks themselves, on a graph made for it
     const g = new Map([
