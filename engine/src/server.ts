@@ -32,7 +32,7 @@ import type { SubscriptionsState } from './subscription/state.ts';
 import type { WakeupListener } from './subscription/wakeups.ts';
 import { GraphQLWebSocketServer } from './transport/ws.ts';
 import { StandardCloseCode } from './transport/ws-protocol.ts';
-import type { ExecOptions } from './execute/graphql.ts';
+import type { ExecOptions, OperationHook } from './execute/graphql.ts';
 import { EventsService } from './events/service.ts';
 import { EngineLimits } from './limits/index.ts';
 
@@ -95,6 +95,8 @@ export interface RunningEngine {
 export interface StartOptions {
   /** Extra schema hooks (mutation / subscription roots). */
   extensions?: SchemaExtension[];
+  /** Steps that may answer a query or mutation before its plan (execute/graphql.ts). */
+  operationHooks?: OperationHook[];
   logger?: pino.Logger;
 }
 
@@ -176,6 +178,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
       stringifyNumeric: config.stringifyNumericTypes,
       planCacheMetrics: metrics.planCache,
       limits,
+      operationHooks: opts.operationHooks ?? [],
     },
     state: await EngineState.build(pool, stored.metadata, stored.resourceVersion, stateOpts),
     async applyMetadata(metadata, catalog, persist = true) {

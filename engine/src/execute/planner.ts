@@ -55,6 +55,39 @@ export interface ExecOptions {
   planCacheMetrics?: { hits: { inc(): void }; misses: { inc(): void } };
   /** request limits (limits/) */
   limits: EngineLimits;
+  /**
+   * Steps that may answer a query or mutation before its ordinary plan (graphql.ts
+   * OperationHook): a root-field kind that is not a Postgres statement (an action's webhook).
+   */
+  operationHooks?: ReadonlyArray<OperationHook>;
+}
+
+/** What an operation hook is given: the prepared operation, and the way to run the rest of it. */
+export interface OperationCall {
+  state: EngineState;
+  session: Session;
+  op: ResolvedOperation;
+  variables: ReturnType<typeof resolveVariables>;
+  /** the document as sent */
+  queryText: string;
+  opts: ExecOptions;
+  /** run `op` (the operation's other root fields) through the ordinary path: its `data` object */
+  rest: (op: ResolvedOperation) => Promise<Record<string, unknown>>;
+}
+
+/**
+ * A step before planning that may take a whole query or mutation over; it answers null when the
+ * operation is none of its business. The answer is the response (body, error codes, headers).
+ */
+export type OperationHook = (call: OperationCall) => Promise<HookResult | null>;
+
+export interface HookResult {
+  /** JSON text of the response body */
+  body: string;
+  isError: boolean;
+  errorCodes: string[];
+  /** response headers to pass on (an action handler's Set-Cookie) */
+  headers?: Array<{ name: string; value: string }>;
 }
 
 /** A request checked, admitted and resolved to its operation and variables. */
@@ -67,6 +100,8 @@ export interface Prepared {
   values: Record<string, unknown>;
   /** the limits this client is held to */
   limits: RequestLimits;
+  /** the document as sent */
+  document: string;
   key: string;
   cached: CachedOperation | undefined;
 }
@@ -86,7 +121,8 @@ export function prepare(
   const clientLimits = limits.forClient(state.metadata, session);
   admitVariables(req.variables, clientLimits);
   const scenario = session.backendOnlyPermissions ? 'backend' : '';
-  const key = `${session.role}\u0000${scenario}\u0000${opName ?? ''}\u0000${String(req.query)}`;
+  const document = String(req.query);
+  const key = `${session.role}\u0000${scenario}\u0000${opName ?? ''}\u0000${document}`;
   const cached = state.plans.get(key);
   const op = cached
     ? cached.op
@@ -95,7 +131,7 @@ export function prepare(
   const values = (
     req.variables && typeof req.variables === 'object' ? req.variables : {}
   ) as Record<string, unknown>;
-  return { state, session, op, variables, values, limits: clientLimits, key, cached };
+  return { state, session, op, variables, values, limits: clientLimits, document, key, cached };
 }
 
 /** A plan as its builder made it, with the variables it read by value (plan-cache.ts). */
