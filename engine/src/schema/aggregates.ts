@@ -1,24 +1,41 @@
-/** The aggregate functions of `<t>_aggregate_fields` and the columns each applies to. */
+/**
+ * The aggregate functions of `<t>_aggregate_fields` (besides `count`), each declared once: the
+ * columns it applies to, the GraphQL scalar of its result and its SQL function. The schema
+ * (output-types.ts, order-types.ts), the parser and the translator read this table.
+ */
 import { isComparableType, isNumericType } from './scalars.ts';
 import type { ColumnInfo } from './source.ts';
 
-export const AGG_OPS = [
-  'avg',
-  'max',
-  'min',
-  'stddev',
-  'stddev_pop',
-  'stddev_samp',
-  'sum',
-  'var_pop',
-  'var_samp',
-  'variance',
-] as const;
-export type AggOp = (typeof AGG_OPS)[number];
+export interface AggregateDef {
+  /** numeric columns, or every comparable one (Hasura's isComparableType, numbers included) */
+  columns: 'numeric' | 'comparable';
+  /** the result is of the column's scalar, or a Float */
+  result: 'column' | 'Float';
+  /** the Postgres aggregate function */
+  sql: string;
+}
 
-/** Which columns of a table an aggregate operator applies to. */
+/** In the order of Hasura's `<t>_aggregate_fields`. */
+export const AGGREGATES = {
+  avg: { columns: 'numeric', result: 'Float', sql: 'avg' },
+  max: { columns: 'comparable', result: 'column', sql: 'max' },
+  min: { columns: 'comparable', result: 'column', sql: 'min' },
+  stddev: { columns: 'numeric', result: 'Float', sql: 'stddev' },
+  stddev_pop: { columns: 'numeric', result: 'Float', sql: 'stddev_pop' },
+  stddev_samp: { columns: 'numeric', result: 'Float', sql: 'stddev_samp' },
+  sum: { columns: 'numeric', result: 'column', sql: 'sum' },
+  var_pop: { columns: 'numeric', result: 'Float', sql: 'var_pop' },
+  var_samp: { columns: 'numeric', result: 'Float', sql: 'var_samp' },
+  variance: { columns: 'numeric', result: 'Float', sql: 'variance' },
+} as const satisfies Record<string, AggregateDef>;
+
+export type AggOp = keyof typeof AGGREGATES;
+
+export const AGG_OPS = Object.keys(AGGREGATES) as AggOp[];
+
+/** Which columns of a table an aggregate function applies to. */
 export function aggColumns(op: AggOp, cols: ColumnInfo[]): ColumnInfo[] {
-  if (op === 'max' || op === 'min') {
+  if (AGGREGATES[op].columns === 'comparable') {
     return cols.filter(
       (c) => isNumericType(c.pg.type) || isComparableType(c.pg.type, c.pg.category),
     );
@@ -28,6 +45,5 @@ export function aggColumns(op: AggOp, cols: ColumnInfo[]): ColumnInfo[] {
 
 /** The GraphQL scalar of `op(column)`. */
 export function aggScalar(op: AggOp, c: ColumnInfo): string {
-  if (op === 'max' || op === 'min' || op === 'sum') return c.scalar;
-  return 'Float';
+  return AGGREGATES[op].result === 'column' ? c.scalar : 'Float';
 }

@@ -25,6 +25,7 @@ import type {
   Val,
 } from '../ir/types.ts';
 import type { ComputedFieldInfo, RelInfo, TableInfo } from '../schema/source.ts';
+import { AGGREGATES } from '../schema/aggregates.ts';
 import { OPERATORS } from '../schema/operators.ts';
 import { jsonText, numericText } from '../parse/numbers.ts';
 
@@ -333,7 +334,7 @@ export class SelectTranslator {
         )}))`;
       }
       case 'op': {
-        const fn = AGG_SQL[f.op]!;
+        const fn = AGGREGATES[f.op].sql;
         return this.buildObject(
           f.fields.map(([k, x]) => {
             if (x.k === 'typename') return [k, sql.literal(x.name)];
@@ -444,7 +445,7 @@ export class SelectTranslator {
         const agg =
           e.fn === 'count'
             ? sql`count(*)`
-            : sql`${sql.keyword(AGG_SQL[e.fn]!)}(${sql.ident(x, e.column!)})`;
+            : sql`${sql.keyword(AGGREGATES[e.fn].sql)}(${sql.ident(x, e.column!)})`;
         const where = conds.length ? sql` WHERE ${sql.join(conds, ' AND ')}` : sql.empty;
         return sql`(SELECT ${agg} FROM ${from}${where})`;
       }
@@ -564,19 +565,6 @@ export class SelectTranslator {
     }
   }
 }
-
-const AGG_SQL: Record<string, string> = {
-  avg: 'avg',
-  max: 'max',
-  min: 'min',
-  sum: 'sum',
-  stddev: 'stddev',
-  stddev_pop: 'stddev_pop',
-  stddev_samp: 'stddev_samp',
-  var_pop: 'var_pop',
-  var_samp: 'var_samp',
-  variance: 'variance',
-};
 
 /** `$.a.b[0]` / `a.b` / `["a"][0]` → ['a', 'b', '0'] for the `#>` operator. */
 export function parseJsonPath(path: string): string[] {
