@@ -5,7 +5,7 @@
  *
  * This is the composition root, the one module that knows every part: the parts below it receive
  * only the narrow interfaces they use (api/context.ts ApiRuntime, transport/http.ts HttpRuntime,
- * transport/ws.ts WsRuntime, subscription/index.ts SubscriptionsDeps), which `Engine` satisfies,
+ * transport/ws-connection.ts WsRuntime, subscription/index.ts SubscriptionsDeps), which `Engine` satisfies,
  * so no part imports this file (layers.test.ts checks it).
  */
 import http from 'node:http';
