@@ -5,7 +5,7 @@ import YAML from 'yaml';
 import { REPO_ROOT } from '@streamsync/database';
 import type { SourceInfo } from '../schema/source.ts';
 import { parseTypeString, resolveActions, TypeStringError } from './definitions.ts';
-import { mergeActionsDir } from './metadata-dir.ts';
+import { mergeActionsDir } from '../metadata/actions-dir.ts';
 import { checkValue } from './webhook.ts';
 import type { Metadata } from '../metadata/types.ts';
 

@@ -150,7 +150,7 @@ export async function dropAction(ctx: OpContext, args: Args): Promise<unknown> {
   if (!(ctx.draft.actions as unknown[]).length) delete ctx.draft.actions;
   ctx.changed = true;
   // Hasura's default: the action's stored async calls go with it
-  if (args.clear_data !== false) await ctx.engine.actions.log.clear(name);
+  if (args.clear_data !== false) await ctx.engine.actions.clearLog(name);
   return success;
 }
 

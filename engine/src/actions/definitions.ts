@@ -146,6 +146,21 @@ export interface ActionsInfo {
 
 export class TypeStringError extends Error {}
 
+const resolved = new WeakMap<SourceInfo, ActionsInfo>();
+
+/**
+ * The actions of an engine state (its metadata and resolved source), resolved once per state:
+ * what does not resolve is added to the source's inconsistent objects then.
+ */
+export function stateActions(state: { metadata: Metadata; source: SourceInfo }): ActionsInfo {
+  let a = resolved.get(state.source);
+  if (!a) {
+    a = resolveActions(state.metadata, state.source);
+    resolved.set(state.source, a);
+  }
+  return a;
+}
+
 /** `[[Foo!]]!` → a TypeRef. */
 export function parseTypeString(text: string): TypeRef {
   const s = text.trim();

@@ -7,7 +7,8 @@
  * async action's query reads the stored result, as the session that made it (admin: any).
  */
 import { encodeGqlError, QErr, toQErr, withPath } from '../errors.ts';
-import type { ExecResult, OperationHook, Session } from '../execute/graphql.ts';
+import type { ExecResult, OperationHook } from '../execute/graphql.ts';
+import type { Session } from '../session.ts';
 import type { EngineState } from '../execute/state.ts';
 import { isEnum, isLeaf, isList, isObj, type Coerced, type InputContext } from '../parse/input.ts';
 import {
@@ -20,7 +21,7 @@ import {
 import { fieldArgs, lookupField, selectContext, type SelectContext } from '../parse/select.ts';
 import type { ObjectTypeDef, RoleSchema } from '../schema/types.ts';
 import type { Json } from '../webhook/kriti.ts';
-import type { ResolvedAction } from './definitions.ts';
+import { stateActions, type ActionsInfo, type ResolvedAction } from './definitions.ts';
 import type { ActionLogRow } from './log.ts';
 import { planSelection, project, type Projection, type ProjectDeps } from './selection.ts';
 import type { ActionAnswer } from './webhook.ts';
@@ -29,7 +30,7 @@ import type { ActionAnswer } from './webhook.ts';
 export interface ActionRunner {
   call(c: {
     action: ResolvedAction;
-    types: EngineState['actions'];
+    types: ActionsInfo;
     input: Json;
     sessionVariables: Record<string, string>;
     requestQuery: string;
@@ -77,7 +78,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function actionsHook(service: ActionRunner): OperationHook {
   return async (call) => {
     const { state, session, op } = call;
-    if (state.actions.actions.size === 0) return null;
+    if (stateActions(state).actions.size === 0) return null;
     const schema = state.schemaFor(session.role, session.backendOnlyPermissions === true);
     const rootName = op.type === 'query' ? schema.queryType : schema.mutationType;
     if (!rootName) return null;
@@ -127,7 +128,7 @@ export function actionsHook(service: ActionRunner): OperationHook {
           case 'call': {
             const r = await service.call({
               action: p.action,
-              types: state.actions,
+              types: stateActions(state),
               input: p.input,
               sessionVariables: session.variables,
               requestQuery: call.queryText,
@@ -217,7 +218,7 @@ function planRoot(
 ): Planned {
   const def = lookupField(rootType, f);
   if (def.info.k !== 'action') return { k: 'other' };
-  const action = state.actions.actions.get(def.info.action)!;
+  const action = stateActions(state).actions.get(def.info.action)!;
   ctx.path = ['selectionSet', f.name];
   const args = fieldArgs(ctx, def, f);
   if (def.info.part === 'call') {
@@ -232,7 +233,12 @@ function planRoot(
         );
       return { k: 'enqueue', action, input };
     }
-    return { k: 'call', action, input, proj: planSelection(ctx, state.actions, action.output, f) };
+    return {
+      k: 'call',
+      action,
+      input,
+      proj: planSelection(ctx, stateActions(state), action.output, f),
+    };
   }
   const id = inputJson(args.get('id') ?? null);
   if (typeof id !== 'string' || !UUID.test(id))
@@ -253,7 +259,7 @@ function planRoot(
       if (sf.name === 'output')
         fields.push([
           sf.responseKey,
-          { k: 'col', name: 'output', proj: planSelection(ctx, state.actions, fd.type, sf) },
+          { k: 'col', name: 'output', proj: planSelection(ctx, stateActions(state), fd.type, sf) },
         ]);
       else {
         if (sf.selections.length && sf.name !== 'errors')

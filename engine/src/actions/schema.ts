@@ -17,7 +17,20 @@ import {
   type ScalarParse,
   type TypeRef,
 } from '../schema/types.ts';
-import { baseName, GRAPHQL_SCALARS, type ActionsInfo, type ResolvedAction } from './definitions.ts';
+import type { Metadata } from '../metadata/types.ts';
+import type { SourceInfo } from '../schema/source.ts';
+import {
+  baseName,
+  GRAPHQL_SCALARS,
+  stateActions,
+  type ActionsInfo,
+  type ResolvedAction,
+} from './definitions.ts';
+
+/** StateOptions.extensionsFor: a state's custom types and action fields (resolved there). */
+export function actionsExtensions(metadata: Metadata, source: SourceInfo): SchemaExtension[] {
+  return [actionsSchema(stateActions({ metadata, source }))];
+}
 
 /** Hasura's scalar parser for an action argument of this base type. */
 function parseOf(actions: ActionsInfo, name: string): { parse?: ScalarParse; pgType?: string } {

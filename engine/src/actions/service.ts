@@ -16,7 +16,7 @@ import { WebhookClient } from '../webhook/client.ts';
 import type { Env } from '../webhook/env-template.ts';
 import type { Json } from '../webhook/kriti.ts';
 import type { ActionsConfig } from './config.ts';
-import type { ResolvedAction } from './definitions.ts';
+import { stateActions, type ResolvedAction } from './definitions.ts';
 import { actionsHook, type ActionRunner } from './execute.ts';
 import { ActionLog, type ActionLogRow } from './log.ts';
 import { startActionSubscription, type ActionSubscription } from './subscription.ts';
@@ -73,6 +73,11 @@ export class ActionsService implements ActionRunner {
 
   read(id: string, action: string): Promise<ActionLogRow | null> {
     return this.log.read(id, action);
+  }
+
+  /** drop_action's `clear_data`: the action's stored async calls go. */
+  clearLog(action: string): Promise<void> {
+    return this.log.clear(action);
   }
 
   /** A subscription to async action results (null: not one; the live-query path takes it). */
@@ -159,7 +164,7 @@ export class ActionsService implements ActionRunner {
 
   private async process(client: pg.PoolClient, row: ActionLogRow): Promise<void> {
     const state = this.deps.state();
-    const action = state.actions.actions.get(row.action_name);
+    const action = stateActions(state).actions.get(row.action_name);
     let ok = false;
     try {
       if (!action) {
@@ -172,7 +177,7 @@ export class ActionsService implements ActionRunner {
         try {
           const r = await this.call({
             action,
-            types: state.actions,
+            types: stateActions(state),
             input: row.input_payload,
             sessionVariables: row.session_variables,
             requestQuery: '',

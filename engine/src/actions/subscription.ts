@@ -5,7 +5,9 @@
  * a subscription whose root fields are all async action results is taken here; every other
  * subscription goes to the live-query machinery.
  */
-import type { ExecOptions, OperationHook, Session } from '../execute/graphql.ts';
+import type { ExecOptions, OperationHook } from '../execute/graphql.ts';
+import type { Session } from '../session.ts';
+import { stateActions } from './definitions.ts';
 import type { EngineState } from '../execute/state.ts';
 import { admitDocument } from '../limits/index.ts';
 import type { InputContext } from '../parse/input.ts';
@@ -28,7 +30,7 @@ export async function startActionSubscription(
   },
 ): Promise<ActionSubscription | null> {
   const { state, session, payload } = c;
-  if (state.actions.actions.size === 0) return null;
+  if (stateActions(state).actions.size === 0) return null;
   const opName = typeof payload.operationName === 'string' ? payload.operationName : undefined;
   let op;
   let variables;

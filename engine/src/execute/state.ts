@@ -7,24 +7,26 @@ import type pg from 'pg';
 import { introspectDatabase, type DbCatalog } from '../introspection/catalog.ts';
 import type { Metadata } from '../metadata/types.ts';
 import { buildRoleSchema, type SchemaExtension } from '../schema/build.ts';
-import { buildSourceInfo, type SourceInfo } from '../schema/source.ts';
+import { buildSourceInfo } from '../schema/build-source.ts';
+import type { SourceInfo } from '../schema/source.ts';
 import type { RoleSchema } from '../schema/types.ts';
-import { LruCache } from './plan-cache.ts';
-import { resolveActions, type ActionsInfo } from '../actions/definitions.ts';
-import { actionsSchema } from '../actions/schema.ts';
-import type { CachedOperation } from './graphql.ts';
+import { LruCache } from '../lru-cache.ts';
+import type { CachedOperation } from './plan-cache.ts';
 
 export interface StateOptions {
   stringifyNumeric: boolean;
   planCacheSize: number;
   extensions: SchemaExtension[];
+  /**
+   * Schema extensions made from each state's metadata and source (actions/: its custom types and
+   * action fields), made when the state is built so what does not resolve is reported at once.
+   */
+  extensionsFor?: (metadata: Metadata, source: SourceInfo) => SchemaExtension[];
 }
 
 export class EngineState {
   private readonly schemas = new Map<string, RoleSchema>();
   readonly plans: LruCache<string, CachedOperation>;
-  /** actions and custom types (actions/), resolved against the source */
-  readonly actions: ActionsInfo;
   private readonly extensions: SchemaExtension[];
 
   constructor(
@@ -35,9 +37,7 @@ export class EngineState {
     readonly opts: StateOptions,
   ) {
     this.plans = new LruCache(opts.planCacheSize);
-    // what does not resolve joins the source's inconsistent objects
-    this.actions = resolveActions(metadata, source);
-    this.extensions = [...opts.extensions, actionsSchema(this.actions)];
+    this.extensions = [...opts.extensions, ...(opts.extensionsFor?.(metadata, source) ?? [])];
   }
 
   static async build(

@@ -8,8 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { QErr, renderPath } from '../errors.ts';
-import { parseApiLimits } from '../limits/api-limits.ts';
-import { ActionsSdlError, mergeActionsDir } from '../actions/metadata-dir.ts';
+import { parseApiLimits } from './api-limits.ts';
+import { ActionsSdlError, mergeActionsDir } from './actions-dir.ts';
 import {
   normalizeName,
   type Metadata,

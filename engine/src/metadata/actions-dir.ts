@@ -1,5 +1,5 @@
 /**
- * Actions in a CLI metadata directory, as the hasura CLI reads them: `actions.yaml` holds each
+ * Actions in a CLI metadata directory (read by load-dir.ts; resolved by actions/), as the hasura CLI reads them: `actions.yaml` holds each
  * action's handler, kind, headers, transforms and permissions, and which custom types exist (with
  * their relationships); `actions.graphql` holds the SDL — `type Mutation` / `type Query` fields
  * give each action's arguments and output type (their descriptions its comment), and the object,
@@ -14,7 +14,37 @@ import {
   type InputValueDefinitionNode,
   type TypeNode,
 } from 'graphql';
-import type { ActionMeta, CustomTypesMeta } from './definitions.ts';
+
+/** An action as actions.yaml and the metadata state it (actions/definitions.ts reads it). */
+export interface ActionEntry {
+  name: string;
+  definition: Record<string, unknown> & { output_type?: string; kind?: string };
+  comment?: string | null;
+  permissions?: unknown[];
+}
+
+interface FieldEntry {
+  name: string;
+  type: string;
+  description?: string | null;
+}
+
+/** custom_types as the metadata states them. */
+export interface CustomTypesEntry {
+  input_objects?: Array<{ name: string; description?: string | null; fields?: FieldEntry[] }>;
+  objects?: Array<{
+    name: string;
+    description?: string | null;
+    fields?: FieldEntry[];
+    relationships?: unknown;
+  }>;
+  enums?: Array<{
+    name: string;
+    description?: string | null;
+    values: Array<{ value: string; description?: string | null }>;
+  }>;
+  scalars?: Array<{ name: string; description?: string | null }>;
+}
 
 export class ActionsSdlError extends Error {}
 
@@ -24,7 +54,7 @@ const desc = (n: { description?: { value: string } | undefined }): string | null
 
 interface Sdl {
   rootFields: Map<string, { root: 'query' | 'mutation'; field: FieldDefinitionNode }>;
-  types: Required<CustomTypesMeta>;
+  types: Required<CustomTypesEntry>;
 }
 
 function readSdl(text: string): Sdl {
@@ -97,9 +127,9 @@ function readSdl(text: string): Sdl {
 export function mergeActionsDir(
   yaml: { actions?: unknown; custom_types?: unknown },
   sdlText: string,
-): { actions: ActionMeta[]; custom_types: CustomTypesMeta } {
+): { actions: ActionEntry[]; custom_types: CustomTypesEntry } {
   const sdl = sdlText.trim() ? readSdl(sdlText) : null;
-  const actions = ((Array.isArray(yaml.actions) ? yaml.actions : []) as ActionMeta[]).map((a) => {
+  const actions = ((Array.isArray(yaml.actions) ? yaml.actions : []) as ActionEntry[]).map((a) => {
     const f = sdl?.rootFields.get(a.name);
     if (!f) return a;
     const definition = {
@@ -119,8 +149,8 @@ export function mergeActionsDir(
   for (const a of actions)
     if (!a.definition?.output_type)
       throw new ActionsSdlError(`action "${a.name}" is not declared in actions.graphql`);
-  const ct = (yaml.custom_types ?? {}) as CustomTypesMeta;
-  const merged: CustomTypesMeta = {};
+  const ct = (yaml.custom_types ?? {}) as CustomTypesEntry;
+  const merged: CustomTypesEntry = {};
   for (const key of ['input_objects', 'objects', 'enums', 'scalars'] as const) {
     const fromYaml = (ct[key] ?? []) as Array<{ name: string }>;
     const fromSdl = (sdl?.types[key] ?? []) as Array<{ name: string }>;
