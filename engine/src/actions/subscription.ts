@@ -30,7 +30,8 @@ export async function startActionSubscription(
   },
 ): Promise<ActionSubscription | null> {
   const { state, session, payload } = c;
-  if (stateActions(state).actions.size === 0) return null;
+  // only async actions have results to subscribe to
+  if (![...stateActions(state).actions.values()].some((a) => a.async)) return null;
   const opName = typeof payload.operationName === 'string' ? payload.operationName : undefined;
   let op;
   let variables;
