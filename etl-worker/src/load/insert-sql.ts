@@ -142,7 +142,7 @@ function rollupInsert(
 }
 
 /** The INSERT … SELECT FROM unnest(…) of the rows, with the pipeline's conflict clause. */
-export function plainInsert(p: CompiledPipeline, rows: RowArrays): SQL {
+function plainInsert(p: CompiledPipeline, rows: RowArrays): SQL {
   const cols = sourceColumns(p, rows);
   const names = sql.join(
     cols.map((c) => sql.ident(c.name)),
