@@ -26,6 +26,10 @@ export interface RunningService {
   pid: number;
   /** Resolves with the exit code (or the signal name) when the process group leader exits. */
   exited: Promise<number | string>;
+  /** True once stop() was called: an exit after it is expected, not a failure. */
+  readonly stopping: boolean;
+  /** Its last lines of output (at most 30), to say why it exited. */
+  recent(): string[];
   stop(opts?: { signal?: NodeJS.Signals; timeoutMs?: number }): Promise<void>;
   /** SIGKILL the whole group at once: a crash, for the exactly-once tests. */
   kill(): void;
@@ -124,12 +128,18 @@ export async function startService(
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
 
+  let stopping = false;
   const service: RunningService = {
     name: spec.name,
     pid,
     exited,
+    get stopping() {
+      return stopping;
+    },
+    recent: () => [...recent],
     kill: () => killGroup(pid, 'SIGKILL'),
     stop: async ({ signal = 'SIGTERM', timeoutMs = 20_000 } = {}) => {
+      stopping = true;
       if (isAlive(pid)) {
         killGroup(pid, signal);
         if (!(await waitForExit(pid, timeoutMs))) killGroup(pid, 'SIGKILL');
