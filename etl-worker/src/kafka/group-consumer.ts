@@ -217,7 +217,8 @@ export class GroupConsumer {
           }
           this.record(chunk, outcome, skipped, highWatermark, started);
           if (outcome.deadLetters.length > 0) {
-            log.info(
+            // per batch: debug; at info the periodic summary (ops/summary.ts) counts them
+            log.debug(
               { ...where, deadLetters: outcome.deadLetters.length },
               'dead letters published',
             );

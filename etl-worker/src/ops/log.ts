@@ -9,12 +9,30 @@ export function createLogger(level: string): pino.Logger {
   return pino({ level, base: { service: 'etl-worker' } });
 }
 
+/**
+ * kafkajs messages that say nothing is wrong, at debug rather than warn or error:
+ * - a group coordinator that is still loading answers COORDINATOR_LOAD_IN_PROGRESS right after a
+ *   broker start; kafkajs retries it (a coordinator that never loads fails the start instead);
+ * - its notices about its own defaults (the partitioner change of v2, idempotent retries).
+ */
+const BENIGN = [
+  /coordinator is loading/i,
+  /switched default partitioner/i,
+  /Limiting retries for the idempotent producer/i,
+];
+
+export function isBenignKafkaMessage(message: string): boolean {
+  return BENIGN.some((re) => re.test(message));
+}
+
 export function kafkaLogCreator(log: pino.Logger): logCreator {
   return () =>
     ({ level, log: entry }) => {
       const { message, ...rest } = entry;
       const child = { kafkajs: true, ...rest };
-      if (level === KafkaLevel.ERROR) log.error(child, message);
+      const text = `${message} ${String((rest as { error?: unknown }).error ?? '')}`;
+      if (level <= KafkaLevel.WARN && isBenignKafkaMessage(text)) log.debug(child, message);
+      else if (level === KafkaLevel.ERROR) log.error(child, message);
       else if (level === KafkaLevel.WARN) log.warn(child, message);
       else if (level === KafkaLevel.INFO) log.debug(child, message);
       else log.trace(child, message);
