@@ -283,7 +283,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         : `starting embedded Postgres on 127.0.0.1:${dbSettings.embeddedPort}`,
     );
     const postgres = await resolvePostgres(dbSettings, () => {});
-    stops.push(() => postgres.stop());
+    stops.push(async () => {
+      await postgres.stop();
+      if (!postgres.external) log('Postgres stopped');
+    });
     const { applied, seeds } = await prepareDatabase(postgres.url, {
       seeds: opts.seeds !== false,
       log,
