@@ -28,6 +28,7 @@ const result = (
   strict: status === 'pass',
   upstream: status === 'pass',
   keyOrder: 'not-checked',
+  wave: 1,
   durationMs: 0,
   reason: status === 'fail' ? 'boom' : undefined,
 });

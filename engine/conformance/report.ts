@@ -113,6 +113,13 @@ export function summaryLines(result: RunResult, diff?: KnownFailuresDiff): strin
   const lines: string[] = [];
   const passed = count(scored, (r) => r.status === 'pass');
   const failed = count(scored, (r) => r.status === 'fail');
+  // each wave's score apart, so that a second wave's arrival never hides a first-wave regression
+  for (const wave of [...new Set(cs.map((r) => r.wave))].sort()) {
+    const ws = scored.filter((r) => r.wave === wave);
+    lines.push(
+      `wave ${wave}: ${count(ws, (r) => r.status === 'pass')} passed, ${count(ws, (r) => r.status === 'fail')} failed, ${count(cs, (r) => r.wave === wave && r.status === 'skip')} skipped`,
+    );
+  }
   lines.push(
     `scored cases: ${passed} passed, ${failed} failed (strict); upstream-compatible: ${count(scored, (r) => r.upstream)} passed; key order: ${count(scored, (r) => r.keyOrder === 'mismatch')} mismatch(es)`,
   );

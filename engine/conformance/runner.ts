@@ -106,6 +106,8 @@ export type CaseCategory = 'scored' | 'unreferenced' | 'xfail_upstream' | 'skip'
 export interface CaseResult {
   id: string;
   dir: string;
+  /** 1 for `manifest.json`, 2 for `manifest-wave2.json`: the summary counts each wave apart. */
+  wave: number;
   file: string;
   index: number;
   transport: Transport;
@@ -298,6 +300,7 @@ function blank(
   return {
     id: caseId(dir.id, c.file, index, transport),
     dir: dir.id,
+    wave: dir.manifest.wave ?? 1,
     file: c.file,
     index,
     transport,
