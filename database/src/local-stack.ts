@@ -22,7 +22,9 @@ export interface LocalStackInfo {
 }
 
 export function localDataDir(env: NodeJS.ProcessEnv = process.env): string {
-  return path.resolve(env.STREAMSYNC_DATA_DIR || path.join(REPO_ROOT, '.data'));
+  if (!env.STREAMSYNC_DATA_DIR) return path.join(REPO_ROOT, '.data');
+  // npm runs scripts at the repository root; a relative path means where the user typed it
+  return path.resolve(env.INIT_CWD ?? process.cwd(), env.STREAMSYNC_DATA_DIR);
 }
 
 export function localStackFile(dataDir: string): string {
