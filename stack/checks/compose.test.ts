@@ -1063,6 +1063,60 @@ describe('Compose > production-grade', () => {
     }
   });
 
+  it('should build lean per-service images on a supported Node, without dev dependencies', () => {
+    const text = readFileSync(DOCKERFILE, 'utf8');
+    const stages = new Map<string, string>();
+    for (const part of text.split(/^(?=FROM\s)/m)) {
+      const m = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(part);
+      if (m) stages.set(m[2] ?? m[1]!, part);
+    }
+    for (const m of text.matchAll(/^FROM\s+(node:\S+)/gim)) {
+      // Node 20 is past its end of life; 22 and 24 are the supported LTS lines
+      expect(m[1]).toMatch(/^node:(22|24)(\.|-|$)/);
+    }
+    const manifest = (dir: string) =>
+      JSON.parse(readFileSync(path.join(REPO_ROOT, dir, 'package.json'), 'utf8')) as {
+        name: string;
+        dependencies?: Record<string, string>;
+      };
+    const folderOf = new Map(
+      ['database', 'testing', 'stack', 'engine', 'etl-worker', 'bench', 'web'].map((d) => [
+        manifest(d).name,
+        d,
+      ]),
+    );
+    /** A workspace and the workspaces its production dependencies name, transitively. */
+    const prodWorkspaces = (dir: string, out = new Set<string>()): Set<string> => {
+      out.add(dir);
+      for (const dep of Object.keys(manifest(dir).dependencies ?? {})) {
+        const d = folderOf.get(dep);
+        if (d && !out.has(d)) prodWorkspaces(d, out);
+      }
+      return out;
+    };
+    for (const [service, workspace, installStage] of [
+      ['worker', 'etl-worker', 'etl-worker'],
+      ['producer', 'etl-worker', 'etl-worker'],
+      ['web', 'web', 'web-deps'],
+    ] as const) {
+      const build = compose.services[service]?.build;
+      const target = typeof build === 'object' ? build.target : undefined;
+      const runtime = stages.get(target ?? '') ?? '';
+      expect(runtime, `${service}: stage ${target}`).not.toBe('');
+      // nothing wholesale: the runtime image gets what it runs
+      expect(runtime, service).not.toMatch(/^COPY\s+\.\s+\./m);
+      const install = stages.get(installStage) ?? '';
+      expect(install).toMatch(
+        new RegExp(`npm ci --omit=dev --workspace ${workspace} --include-workspace-root=false`),
+      );
+      // npm installs the dev dependencies of every workspace it sees: it sees only these
+      const copied = new Set(
+        [...install.matchAll(/^COPY\s+(\S+)\/package\.json\s/gm)].map((m) => m[1]!),
+      );
+      expect([...copied].sort(), service).toEqual([...prodWorkspaces(workspace)].sort());
+    }
+  });
+
   it('should relabel every bind mount for SELinux hosts (:z)', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       for (const v of svc.volumes ?? []) {

@@ -5,7 +5,7 @@
  * the shell between them.
  */
 import { ConfigError } from '@streamsync/database';
-import { EmbeddedPostgresError } from '@streamsync/database/embedded';
+import { EmbeddedPostgresError } from './embedded-postgres.ts';
 import { startStack } from './stack.ts';
 
 const USAGE = `usage: npm start [-- --help]

@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { createPool, query, sql, withDatabase } from '@streamsync/database';
-import { startEmbeddedPostgres } from '@streamsync/database/embedded';
+import { startEmbeddedPostgres } from '../src/embedded-postgres.ts';
 import { resolveKafka } from '../src/kafka.ts';
 import { freePort } from '../src/ports.ts';
 import { prepareDatabase } from '../src/postgres.ts';

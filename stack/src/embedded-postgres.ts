@@ -20,8 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
 import pg from 'pg';
-import { query } from './pool.ts';
-import { sql } from './sql.ts';
+import { query, sql } from '@streamsync/database';
 
 export interface EmbeddedOptions {
   dataDir: string;
