@@ -146,7 +146,14 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  // a bad setting names its key; anything else is unexpected and gets its stack
-  console.error(err instanceof Error && err.name === 'ConfigError' ? err.message : err);
+  // a bad setting names its key; a broker that does not answer says where we looked and what to
+  // do; anything else is unexpected and gets its stack
+  if (err instanceof Error && err.name === 'ConfigError') console.error(err.message);
+  else if (err instanceof Error && err.name.startsWith('KafkaJS')) {
+    console.error(
+      `Kafka at ${process.env.KAFKA_BROKERS || findLocalStack()?.kafkaBrokers.join(',') || '127.0.0.1:9092'} ` +
+        `did not answer (${err.message}): start the stack with \`npm start\`, or set KAFKA_BROKERS`,
+    );
+  } else console.error(err);
   process.exit(1);
 });
