@@ -108,7 +108,8 @@ describe('Stack > Launcher', () => {
     const ready = new Promise<void>((resolve, reject) => {
       readline.createInterface({ input: child.stdout! }).on('line', (l) => {
         lines.push(l);
-        if (l.includes('ready in')) resolve();
+        // the last line of the start: every line of it is in by then
+        if (l.includes('Ctrl-C stops everything')) resolve();
       });
       readline.createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
       child.once('exit', (code) =>
