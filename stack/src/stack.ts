@@ -282,7 +282,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         ? 'using Postgres at DATABASE_URL'
         : `starting embedded Postgres on 127.0.0.1:${dbSettings.embeddedPort}`,
     );
-    const postgres = await resolvePostgres(dbSettings, () => {});
+    const postgres = await resolvePostgres(dbSettings, log);
     stops.push(async () => {
       await postgres.stop();
       if (!postgres.external) log('Postgres stopped');

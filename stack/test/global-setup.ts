@@ -40,6 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         port: await freePort(),
         database: 'streamsync_admin',
         log,
+        serverLog: log,
         // test databases are throwaway: trade durability for speed; crash tests kill processes,
         // not the machine, so nothing written is lost by these settings
         settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },
