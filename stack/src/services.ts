@@ -118,7 +118,11 @@ export async function startService(
   const recent: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
-    readline.createInterface({ input: stream }).on('line', (line) => {
+    readline.createInterface({ input: stream }).on('line', (raw) => {
+      // terminal control sequences (next's cursor show/hide) mean nothing in a forwarded log
+      // eslint-disable-next-line no-control-regex
+      const line = raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+      if (line.trim() === '') return;
       recent.push(line);
       if (recent.length > 30) recent.shift();
       output(`[${spec.name}] ${line}`);
