@@ -19,6 +19,8 @@ export interface ServiceSpec {
   /** Polled until it answers 2xx; omit for services without a health endpoint. */
   healthUrl?: string;
   readyTimeoutMs?: number;
+  /** How long a stop waits after SIGTERM before SIGKILL: longer than the service's own shutdown. */
+  stopTimeoutMs?: number;
 }
 
 export interface RunningService {
@@ -142,7 +144,7 @@ export async function startService(
     },
     recent: () => [...recent],
     kill: () => killGroup(pid, 'SIGKILL'),
-    stop: async ({ signal = 'SIGTERM', timeoutMs = 20_000 } = {}) => {
+    stop: async ({ signal = 'SIGTERM', timeoutMs = spec.stopTimeoutMs ?? 20_000 } = {}) => {
       stopping = true;
       if (isAlive(pid)) {
         killGroup(pid, signal);

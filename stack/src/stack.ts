@@ -173,6 +173,8 @@ function serviceSpec(
           STREAMSYNC_WEBHOOK_SECRET: secrets.webhookSecret,
         },
         healthUrl: `http://127.0.0.1:${ports.worker}/healthz`,
+        // the worker gives up on its batch after 30 s (etl-worker/src/main.ts): let it
+        stopTimeoutMs: 40_000,
       };
     }
     case 'producer': {
