@@ -11,12 +11,16 @@ export function createLogger(level: string): pino.Logger {
 
 /**
  * kafkajs messages that say nothing is wrong, at debug rather than warn or error:
- * - a group coordinator that is still loading answers COORDINATOR_LOAD_IN_PROGRESS right after a
- *   broker start; kafkajs retries it (a coordinator that never loads fails the start instead);
+ * - answers with an error kafkajs retries by itself, which every start meets: a group coordinator
+ *   still loading (COORDINATOR_LOAD_IN_PROGRESS) right after a broker start, a topic just created
+ *   whose partitions the broker does not know yet (UNKNOWN_TOPIC_OR_PARTITION), a leader being
+ *   elected. If the retries run out, the caller gets the error and it is logged there, with context;
  * - its notices about its own defaults (the partitioner change of v2, idempotent retries).
  */
 const BENIGN = [
   /coordinator is loading/i,
+  /does not host this topic-partition/i,
+  /no leader for this topic-partition/i,
   /switched default partitioner/i,
   /Limiting retries for the idempotent producer/i,
 ];
