@@ -18,6 +18,7 @@ export class WorkerMetrics {
   readonly pipelines: client.Gauge<'state'>;
   readonly paused: client.Gauge;
   readonly splits: client.Counter<'topic'>;
+  readonly rowSets: client.Counter<'pipeline' | 'path'>;
   readonly stalled: client.Gauge<'topic' | 'partition' | 'pipeline'>;
   readonly stalledPartitions: client.Gauge;
   readonly pipelinePaused: client.Gauge<'pipeline'>;
@@ -26,7 +27,9 @@ export class WorkerMetrics {
 
   constructor() {
     const r = [this.registry];
-    client.collectDefaultMetrics({ register: this.registry, prefix: 'etl_process_' });
+    // the standard names (process_cpu_user_seconds_total, nodejs_heap_size_used_bytes), as every
+    // Node exporter has them: the scrape's job label says which service they are of
+    client.collectDefaultMetrics({ register: this.registry });
     this.alertsNotified = new client.Counter({
       name: 'etl_alerts_notified_total',
       help: 'Alerts received on /hooks/alert-fired (the alert_fired event trigger)',
@@ -102,6 +105,12 @@ export class WorkerMetrics {
       name: 'etl_chunk_splits_total',
       help: 'Chunks split in two to find the messages a data failure is about',
       labelNames: ['topic'],
+      registers: r,
+    });
+    this.rowSets = new client.Counter({
+      name: 'etl_row_sets_total',
+      help: 'Row sets written (one per pipeline per chunk attempt) by path: copy, copy_conflict (a key already stored: undone and sent to insert), insert',
+      labelNames: ['pipeline', 'path'],
       registers: r,
     });
     this.stalled = new client.Gauge({
