@@ -27,7 +27,7 @@ const LAYERS: ReadonlyArray<{ name: string; parts: readonly string[] }> = [
   // HTTP and WebSocket
   { name: 'transport', parts: ['transport', 'console'] },
   // settings and composition
-  { name: 'composition', parts: ['config', 'server', 'main', 'index'] },
+  { name: 'composition', parts: ['config', 'server', 'main', 'index', 'metadata-cli'] },
 ];
 
 const ROOT = import.meta.dirname;
