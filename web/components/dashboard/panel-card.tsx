@@ -24,6 +24,8 @@ export interface PanelCardProps {
   panel: PanelSpec;
   stream: DiscoveredStream | undefined;
   entityIds: string[] | null;
+  /** how many entities the panel's selection names (more than entityIds when capped) */
+  entitiesSelected: number;
   labelOf: (entity: string) => string;
   range: TimeRange;
   canBuckets: boolean;
@@ -273,9 +275,15 @@ function PanelBody(props: PanelCardProps & { stream: DiscoveredStream; headingId
         )}
       </div>
       <p className="mt-1 text-xs text-slate-600 dark:text-slate-400" data-testid="panel-source">
-        {shown.length * panel.metrics.length} series · {source} ·{' '}
-        {counts.buckets.toLocaleString('en')} buckets, {counts.points.toLocaleString('en')} points
-        held
+        {[
+          `${shown.length * panel.metrics.length} series${
+            entityIds && props.entitiesSelected > entityIds.length
+              ? ` (the first ${entityIds.length} of ${props.entitiesSelected} entities)`
+              : ''
+          }`,
+          source,
+          `${counts.buckets.toLocaleString('en')} buckets, ${counts.points.toLocaleString('en')} points held`,
+        ].join(' · ')}
       </p>
       {firing.length ? (
         <ul className="mt-1 text-xs text-red-800 dark:text-red-200">

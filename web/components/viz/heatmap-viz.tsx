@@ -6,6 +6,7 @@
  * it exports as PNG like the charts.
  */
 import { useEffect, useRef, useState } from 'react';
+import { MAX_HEATMAP_ROWS } from '@/lib/dashboards/model';
 import { formatNumber } from '@/lib/format';
 import type { SeriesSet } from '@/lib/series/series-set';
 
@@ -52,7 +53,7 @@ export function HeatmapViz({
 }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const metric = set.metrics[0]!;
-  const rows = entities.slice(0, 60);
+  const rows = entities.slice(0, MAX_HEATMAP_ROWS);
   const height = AXIS_H + Math.max(1, rows.length) * ROW_H + 4;
   const [stats, setStats] = useState({ min: Number.NaN, max: Number.NaN });
 
