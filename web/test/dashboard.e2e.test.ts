@@ -400,10 +400,12 @@ describe('Web > Dashboard in Chromium', () => {
     });
     const page = await openPage('/pipelines?pipeline=sensor_readings&code=invalid_json');
     await page.getByTestId('partitions').waitFor({ timeout: 30_000 });
+    // ours, not the newest: the demo producer sends broken JSON of its own all the while
     const item = page
       .getByTestId('dead-letters')
       .locator('li')
       .filter({ hasText: 'invalid_json' })
+      .filter({ hasText: 'onerror' })
       .first();
     await item.getByText(/Original message/).click();
     // the message is text on the page, not markup: no image element, no script ran

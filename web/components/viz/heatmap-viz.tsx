@@ -13,6 +13,8 @@ import type { SeriesSet } from '@/lib/series/series-set';
 const LABEL_W = 140;
 const AXIS_H = 22;
 const ROW_H = 14;
+/** Least time between two redraws for new data alone (a minute-bucket heatmap needs no more). */
+const MIN_REDRAW_MS = 2000;
 
 /** viridis-like: dark blue → teal → yellow */
 function colour(f: number): string {
@@ -56,11 +58,16 @@ export function HeatmapViz({
   const rows = entities.slice(0, MAX_HEATMAP_ROWS);
   const height = AXIS_H + Math.max(1, rows.length) * ROW_H + 4;
   const [stats, setStats] = useState({ min: Number.NaN, max: Number.NaN });
+  const drawRef = useRef<() => void>(() => {});
+  const drawnAt = useRef(0);
+  const rowsKey = rows.join(',');
 
+  // a new view: drawn at once (the set is mutated in place, so a draw always shows its newest)
   useEffect(() => {
     const draw = () => {
       const c = canvas.current;
       if (!c) return;
+      drawnAt.current = Date.now();
       const ratio = window.devicePixelRatio || 1;
       const width = c.parentElement?.clientWidth || 600;
       c.width = width * ratio;
@@ -113,6 +120,7 @@ export function HeatmapViz({
         ctx.fillText(label, Math.min(width - 60, LABEL_W + (plotW * k) / 4), 12);
       }
     };
+    drawRef.current = draw;
     draw();
     const t = following ? setInterval(draw, 5000) : undefined;
     const observer = new MutationObserver(draw);
@@ -122,7 +130,16 @@ export function HeatmapViz({
       observer.disconnect();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [version, fromMs, toMs, following, entities, height]);
+  }, [fromMs, toMs, following, rowsKey, height]);
+
+  // new data: drawn at most every MIN_REDRAW_MS
+  useEffect(() => {
+    const t = setTimeout(
+      () => drawRef.current(),
+      Math.max(0, drawnAt.current + MIN_REDRAW_MS - Date.now()),
+    );
+    return () => clearTimeout(t);
+  }, [version]);
 
   return (
     <figure className="m-0">
