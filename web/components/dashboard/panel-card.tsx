@@ -57,7 +57,7 @@ export function PanelCard(props: PanelCardProps) {
       aria-labelledby={headingId}
       data-testid={`panel-${panel.id}`}
       data-panel-title={panel.title}
-      className={`col-span-12 min-w-0 rounded-lg border border-slate-200 bg-white p-3 shadow-sm dark:border-slate-800 dark:bg-slate-900 ${SPAN[panel.width] ?? 'lg:col-span-6'} ${props.firing.length ? 'ring-2 ring-red-500' : ''}`}
+      className={`col-span-12 min-w-0 rounded-lg border [contain:content] border-slate-200 bg-white p-3 shadow-sm dark:border-slate-800 dark:bg-slate-900 ${SPAN[panel.width] ?? 'lg:col-span-6'} ${props.firing.length ? 'ring-2 ring-red-500' : ''}`}
     >
       {stream ? (
         <PanelBody {...props} stream={stream} headingId={headingId} />

@@ -60,6 +60,8 @@ export function HeatmapViz({
   const [stats, setStats] = useState({ min: Number.NaN, max: Number.NaN });
   const drawRef = useRef<() => void>(() => {});
   const drawnAt = useRef(0);
+  /** the last draw had a cell to colour */
+  const drewData = useRef(false);
   const rowsKey = rows.join(',');
 
   // a new view: drawn at once (the set is mutated in place, so a draw always shows its newest)
@@ -93,6 +95,7 @@ export function HeatmapViz({
           max = Math.max(max, v);
         }
       }
+      drewData.current = min <= max;
       setStats((old) => (old.min === min && old.max === max ? old : { min, max }));
       const w = set.widthMs ?? 60_000;
       const cellW = Math.max(1, (w / span) * plotW);
@@ -132,11 +135,11 @@ export function HeatmapViz({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [fromMs, toMs, following, rowsKey, height]);
 
-  // new data: drawn at most every MIN_REDRAW_MS
+  // new data: the first at once, more at most every MIN_REDRAW_MS
   useEffect(() => {
     const t = setTimeout(
       () => drawRef.current(),
-      Math.max(0, drawnAt.current + MIN_REDRAW_MS - Date.now()),
+      drewData.current ? Math.max(0, drawnAt.current + MIN_REDRAW_MS - Date.now()) : 0,
     );
     return () => clearTimeout(t);
   }, [version]);

@@ -238,13 +238,14 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
     };
   }, [id, shape, height]);
 
-  // new data or a new range: rebuild the aligned arrays, at most once per task, and for new data
+  // new data or a new range: rebuild the aligned arrays, at most once per task, and for more data
   // alone at most every MIN_REDRAW_MS
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
   const drawnView = useRef('');
   const view = JSON.stringify([props.fromMs, props.toMs, props.entities, shape]);
   useEffect(() => {
-    const newView = view !== drawnView.current;
+    // a new view, or a chart that shows nothing yet (its first data), is drawn at once
+    const newView = view !== drawnView.current || !built.current?.raw.some((r) => r.x.length > 0);
     if (pending.current !== null) {
       if (!newView) return;
       clearTimeout(pending.current);
