@@ -48,19 +48,21 @@ export type ErrorCode =
 
 export type PathElem = string | number;
 
-/** How Hasura (aeson) names a JSON value's kind in "expected Object, but encountered Array". */
-export const jsonKind = (v: unknown): string =>
-  v === null
-    ? 'Null'
-    : Array.isArray(v)
-      ? 'Array'
-      : typeof v === 'object'
-        ? 'Object'
-        : typeof v === 'string'
-          ? 'String'
-          : typeof v === 'number'
-            ? 'Number'
-            : 'Boolean';
+/** aeson's name of a JSON value's kind, for "expected X, but encountered Y" (absent is Null). */
+export function jsonKind(v: unknown): string {
+  if (v === null || v === undefined) return 'Null';
+  if (Array.isArray(v)) return 'Array';
+  switch (typeof v) {
+    case 'string':
+      return 'String';
+    case 'number':
+      return 'Number';
+    case 'boolean':
+      return 'Boolean';
+    default:
+      return 'Object';
+  }
+}
 
 export class QErr extends Error {
   /** JSON path segments below `$`, outermost first. */

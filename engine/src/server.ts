@@ -2,6 +2,11 @@
  * The engine as a value: `startEngine(config)` connects to Postgres, loads (or applies) the
  * metadata, builds the state and listens. Tests, the conformance runner and the benchmarks use it
  * directly; `main.ts` only wires it to the process.
+ *
+ * This is the composition root, the one module that knows every part: the parts below it receive
+ * only the narrow interfaces they use (api/context.ts ApiRuntime, transport/http.ts HttpRuntime,
+ * transport/ws-connection.ts WsRuntime, subscription/index.ts SubscriptionsDeps), which `Engine` satisfies,
+ * so no part imports this file (layers.test.ts checks it).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,7 +26,13 @@ import { mutationSchema } from './schema/mutation.ts';
 import { EngineState } from './execute/state.ts';
 import { createHttpHandler } from './transport/http.ts';
 import { createMetrics, type EngineMetrics } from './transport/metrics.ts';
-import { startLive, streamFieldsExtension, type LiveServices } from './subscription/index.ts';
+import { streamFieldsExtension } from './schema/stream-fields.ts';
+import { startSubscriptions, type SubscriptionOptions } from './subscription/index.ts';
+import type { SubscriptionsState } from './subscription/state.ts';
+import type { WakeupListener } from './subscription/wakeups.ts';
+import { GraphQLWebSocketServer } from './transport/ws.ts';
+import { StandardCloseCode } from './transport/ws-protocol.ts';
+import type { ExecOptions, OperationHook } from './execute/graphql.ts';
 import { EventsService } from './events/service.ts';
 import { EngineLimits } from './limits/index.ts';
 
@@ -37,6 +48,8 @@ export interface Engine {
   metrics: EngineMetrics;
   /** request limits: caps, api_limits, rate counts (limits/) */
   limits: EngineLimits;
+  /** how GraphQL operations are planned and run, from the config (built once, here) */
+  exec: ExecOptions;
   log: pino.Logger;
   extensions: SchemaExtension[];
   /** Store (when `persist`) and swap in new metadata, checked against `catalog`. */
@@ -57,6 +70,15 @@ export interface Engine {
   events: EventsService | null;
 }
 
+/** WebSockets, live queries and streams of a started engine. */
+export interface LiveServices {
+  options: SubscriptionOptions;
+  subscriptions: SubscriptionsState;
+  ws: GraphQLWebSocketServer;
+  wakeups: WakeupListener | null;
+  stop(): Promise<void>;
+}
+
 export interface MetadataChange {
   resourceVersion: number;
   /** `api`: this process changed it; `sync`: another process did; `reload`: reload_metadata */
@@ -73,6 +95,8 @@ export interface RunningEngine {
 export interface StartOptions {
   /** Extra schema hooks (mutation / subscription roots). */
   extensions?: SchemaExtension[];
+  /** Steps that may answer a query or mutation before its plan (execute/graphql.ts). */
+  operationHooks?: OperationHook[];
   logger?: pino.Logger;
 }
 
@@ -134,6 +158,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
       }
     }
   };
+  const limits = new EngineLimits(config.limits, (kind) => metrics.limitRefusals.inc({ kind }));
   const engine: Engine = {
     config,
     pool,
@@ -143,7 +168,18 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     log,
     extensions,
     metrics,
-    limits: new EngineLimits(config.limits, (kind) => metrics.limitRefusals.inc({ kind })),
+    limits,
+    exec: {
+      pool,
+      includeInternal: config.adminInternalErrors || config.devMode,
+      preparedStatements: config.preparedStatements,
+      maxDepth: config.maxQueryDepth,
+      maxFields: config.maxQueryFields,
+      stringifyNumeric: config.stringifyNumericTypes,
+      planCacheMetrics: metrics.planCache,
+      limits,
+      operationHooks: opts.operationHooks ?? [],
+    },
     state: await EngineState.build(pool, stored.metadata, stored.resourceVersion, stateOpts),
     async applyMetadata(metadata, catalog, persist = true) {
       const cat = catalog ?? (await introspectDatabase(pool));
@@ -201,7 +237,6 @@ export async function startEngine(
   const server = http.createServer(createHttpHandler(engine));
   server.keepAliveTimeout = 65_000;
   const live = startLive(engine);
-  engine.live = live;
   engine.events?.start();
   server.on('upgrade', (req, socket, head) => live.ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
@@ -228,4 +263,43 @@ export async function startEngine(
       if (engine.metadataPool !== engine.pool) await engine.metadataPool.end().catch(() => {});
     },
   };
+}
+
+/** The subscriptions and the WebSocket transport that feeds them, wired to `engine`. */
+function startLive(engine: Engine): LiveServices {
+  const refs: { ws?: GraphQLWebSocketServer } = {};
+  const subs = startSubscriptions({
+    env: engine.config.env,
+    pool: engine.pool,
+    connectionString: engine.config.databaseUrl ?? engine.config.metadataDatabaseUrl,
+    registry: engine.metrics.registry,
+    log: engine.log,
+    includeInternal: engine.exec.includeInternal,
+    plan: engine.exec,
+    connections: () => refs.ws?.connectionCount ?? 0,
+  });
+  const ws = new GraphQLWebSocketServer({
+    runtime: engine,
+    subscriptions: subs.subscriptions,
+    options: subs.options,
+    metrics: subs.metrics,
+  });
+  refs.ws = ws;
+  engine.onMetadataChange(() => {
+    if (!subs.options.closeOnMetadataChange) return;
+    subs.log.info('Closing all websocket connections as the metadata has changed');
+    ws.closeAll(StandardCloseCode.ServiceRestart, 'Server state changed, restarting the server');
+  });
+  const live: LiveServices = {
+    options: subs.options,
+    subscriptions: subs.subscriptions,
+    ws,
+    wakeups: subs.wakeups,
+    async stop() {
+      await ws.shutdown();
+      await subs.stop();
+    },
+  };
+  engine.live = live;
+  return live;
 }

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { query, sql } from '@streamsync/database';
-import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
 import { spawnEngine } from './engine-process.ts';
 import { api, metadata, startTestEngine } from './helpers.ts';
@@ -28,13 +28,7 @@ async function status(table: string, id: string): Promise<{ status: string; trie
   return r.rows[0]!;
 }
 
-async function waitFor(f: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await f())) {
-    if (Date.now() > deadline) throw new Error(`not within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const within = { timeoutMs: 20_000, intervalMs: 100 };
 
 beforeAll(async () => {
   db = await createTestDatabase({ prefix: 'scheduled', empty: true });
@@ -77,10 +71,14 @@ describe('Engine > Scheduled triggers', () => {
       args: { webhook: `${hooks.url}/ok`, schedule_at: '2020-01-01T00:00:00Z' },
     });
     await waitFor(
+      'the failing event to be in error',
       async () => (await status('hdb_scheduled_events', failing.event_id)).status === 'error',
+      within,
     );
     await waitFor(
+      'the ok event to be delivered',
       async () => (await status('hdb_scheduled_events', ok.event_id)).status === 'delivered',
+      within,
     );
     expect(await status('hdb_scheduled_events', old.event_id)).toEqual({
       status: 'dead',
@@ -164,7 +162,11 @@ describe('Engine > Scheduled triggers', () => {
     );
     const [recent, stale] = past.rows as Array<{ id: string }>;
     engine = await startTestEngine(db.url, FAST);
-    await waitFor(async () => (await status('hdb_cron_events', recent!.id)).status === 'delivered');
+    await waitFor(
+      'the recent cron event to be delivered',
+      async () => (await status('hdb_cron_events', recent!.id)).status === 'delivered',
+      within,
+    );
     expect(await status('hdb_cron_events', stale!.id)).toEqual({ status: 'dead', tries: 0 });
     const hit = hooks.on('/cron').find((h) => h.body.id === recent!.id)!;
     expect(hit.body.name).toBe('hourly');
@@ -210,7 +212,11 @@ describe('Engine > Scheduled triggers', () => {
       expect((await status('hdb_scheduled_events', id)).status).toBe('locked');
       await first.kill9();
       engine = await startTestEngine(db.url, FAST);
-      await waitFor(async () => (await status('hdb_scheduled_events', id)).status === 'delivered');
+      await waitFor(
+        'the event to be delivered',
+        async () => (await status('hdb_scheduled_events', id)).status === 'delivered',
+        within,
+      );
       expect(hooks.hits.filter((x) => x.body.id === id)).toHaveLength(2);
       expect(await status('hdb_scheduled_events', id)).toEqual({ status: 'delivered', tries: 1 });
     } finally {

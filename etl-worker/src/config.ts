@@ -41,6 +41,8 @@ export interface WorkerConfig {
   notifyChannel: string;
   /** safety-net reload of the declarations, beside LISTEN streamsync_pipelines */
   pipelinePollMs: number;
+  /** a partition behind the broker that has not advanced for this long is reported stalled */
+  stallAfterMs: number;
   /** partitions of topics the worker creates for declared pipelines */
   topicPartitions: number;
   logLevel: string;
@@ -90,6 +92,7 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     retryMaxMs: readInt(env, 'ETL_RETRY_MAX_MS', 10_000, 100, 600_000),
     notifyChannel,
     pipelinePollMs: readInt(env, 'ETL_PIPELINE_POLL_MS', 5000, 0, 3_600_000),
+    stallAfterMs: readInt(env, 'ETL_STALL_AFTER_MS', 15_000, 1000, 3_600_000),
     topicPartitions: readInt(env, 'ETL_TOPIC_PARTITIONS', 3, 1, 1000),
     logLevel,
   };

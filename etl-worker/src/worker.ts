@@ -10,6 +10,7 @@ import type { WorkerConfig } from './config.ts';
 import { AlertRuleSet } from './alerts/rule-set.ts';
 import { DeadLetterPublisher } from './kafka/dead-letters.ts';
 import { GroupConsumer } from './kafka/group-consumer.ts';
+import { StallMonitor } from './health/stall-monitor.ts';
 import { ensureTopics } from './kafka/topics.ts';
 import { BatchWriter } from './load/batch-writer.ts';
 import { PipelineRegistry, type LoadedPipeline, type PipelineSet } from './load/registry.ts';
@@ -51,7 +52,8 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
     alertRules,
   });
   const deadLetters = new DeadLetterPublisher(kafka, config.deadLetterTopic);
-  const tableErrors = new Map<string, string>();
+  // pipelines paused by a failure that is not the data's, name → why
+  const pipelineErrors = new Map<string, string>();
   let pipelines: PipelineSet | null = null;
   let pgOk = false;
 
@@ -70,17 +72,33 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
     metrics,
     log,
     pipelinesFor: (topic): LoadedPipeline[] => pipelines?.byTopic.get(topic) ?? [],
-    onTableState: (pipeline, error) => {
-      if (error) tableErrors.set(pipeline, error.message);
-      else tableErrors.delete(pipeline);
+    onPipelineState: (pipeline, error) => {
+      if ((pipelineErrors.get(pipeline) ?? null) === error) return;
+      if (error) pipelineErrors.set(pipeline, error);
+      else pipelineErrors.delete(pipeline);
+      metrics.pipelinePaused.set({ pipeline }, error ? 1 : 0);
       updatePipelineGauge();
     },
   });
 
+  const stalls = new StallMonitor({
+    kafka,
+    pool,
+    groupId: config.groupId,
+    stallAfterMs: config.stallAfterMs,
+    notifyChannel: config.notifyChannel,
+    metrics,
+    log,
+    assigned: () => consumer.assigned,
+    lastError: (key) => consumer.lastErrors.get(key)?.message ?? null,
+    pipelinesOf: (topic) => (pipelines?.byTopic.get(topic) ?? []).map((p) => p.pipeline.name),
+    storedOffsets: (topics) => writer.storedOffsets(topics),
+  });
+
   const updatePipelineGauge = () => {
     const set = pipelines;
-    metrics.pipelines.set({ state: 'running' }, set ? set.pipelines.size - tableErrors.size : 0);
-    metrics.pipelines.set({ state: 'waiting' }, tableErrors.size);
+    metrics.pipelines.set({ state: 'running' }, set ? set.pipelines.size - pipelineErrors.size : 0);
+    metrics.pipelines.set({ state: 'waiting' }, pipelineErrors.size);
     metrics.pipelines.set({ state: 'rejected' }, set?.errors.length ?? 0);
     metrics.pipelines.set({ state: 'disabled' }, set?.disabled.length ?? 0);
   };
@@ -90,8 +108,8 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
   let subscribed = '';
   const apply = (set: PipelineSet) => {
     pipelines = set;
-    for (const name of [...tableErrors.keys()])
-      if (!set.pipelines.has(name)) tableErrors.delete(name);
+    for (const name of [...pipelineErrors.keys()])
+      if (!set.pipelines.has(name)) pipelineErrors.delete(name);
     updatePipelineGauge();
     const topics = [...set.byTopic.keys()].sort();
     applying = applying.then(async () => {
@@ -126,26 +144,30 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
       secret: config.webhookSecret,
       onAlert: () => metrics.alertsNotified.inc(),
     },
-    readiness: () => ({
-      ready: pgOk && consumer.joined && !consumer.crashed,
-      detail: {
-        postgres: pgOk ? 'ok' : 'unreachable',
-        consumer: consumer.crashed
-          ? `crashed: ${consumer.crashed.message}`
-          : consumer.joined
-            ? 'in group'
-            : 'joining',
-        pipelines: pipelines ? [...pipelines.pipelines.keys()] : [],
-        disabled: pipelines?.disabled ?? [],
-        rejected: (pipelines?.errors ?? []).map((e) => ({
-          pipeline: e.pipeline,
-          key: e.key,
-          reason: e.reason,
-        })),
-        waiting: Object.fromEntries(tableErrors),
-        paused: Object.fromEntries(consumer.paused),
-      },
-    }),
+    readiness: () => {
+      const stalled = stalls.stalled();
+      return {
+        ready: pgOk && consumer.joined && !consumer.crashed && stalled.length === 0,
+        detail: {
+          postgres: pgOk ? 'ok' : 'unreachable',
+          consumer: consumer.crashed
+            ? `crashed: ${consumer.crashed.message}`
+            : consumer.joined
+              ? 'in group'
+              : 'joining',
+          pipelines: pipelines ? [...pipelines.pipelines.keys()] : [],
+          disabled: pipelines?.disabled ?? [],
+          rejected: (pipelines?.errors ?? []).map((e) => ({
+            pipeline: e.pipeline,
+            key: e.key,
+            reason: e.reason,
+          })),
+          waiting: Object.fromEntries(pipelineErrors),
+          paused: Object.fromEntries(consumer.paused),
+          stalled,
+        },
+      };
+    },
   });
 
   // Postgres reachability for /readyz, probed independently of traffic
@@ -177,12 +199,14 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
   await ensureTopics(kafka, [config.deadLetterTopic], config.topicPartitions);
   await deadLetters.connect();
   await applying;
+  stalls.start();
 
   return {
     httpPort: ops.port,
     metrics,
     async stop() {
       clearInterval(probe);
+      await stalls.stop();
       await registry.stop();
       await alertRules.stop();
       await consumer.stop();

@@ -29,6 +29,8 @@ const CASES: Array<[key: string, value: string]> = [
   ['ETL_GROUP_ID', 'a/b'],
   ['ETL_MAX_MESSAGE_BYTES', '-5'],
   ['LOG_LEVEL', 'loud'],
+  ['ETL_STALL_AFTER_MS', '500'],
+  ['ETL_STALL_AFTER_MS', 'soon'],
 ];
 
 describe('ETL worker > settings', () => {

@@ -954,3 +954,72 @@ export async function expectExactLoad(
   expect(rowsLoaded).toBe(count);
   expect(deadLetters).toBe(opts.deadLetters ?? 0);
 }
+
+// ---------------------------------------------------------------------------------------------
+// A small second stream: meter readings into a table of their own
+
+/** A small table of meter readings, not partitioned, for a pipeline declared at run time. */
+export async function createMeterTable(db: Queryable, table: string): Promise<void> {
+  await query(
+    db,
+    sql`CREATE TABLE ${sql.ident('public', table)} (
+          entity_id bigint NOT NULL,
+          ts timestamptz NOT NULL,
+          reading double precision NOT NULL,
+          unit text,
+          PRIMARY KEY (entity_id, ts))`,
+  );
+}
+
+export async function declareMeterPipeline(
+  db: Queryable,
+  name: string,
+  topic: string,
+  table: string,
+  mapping: Record<string, unknown> = {
+    reading: { path: '$.v', type: 'float8', required: true },
+    unit: { path: '$.u', type: 'text' },
+  },
+): Promise<void> {
+  await query(
+    db,
+    sql`INSERT INTO etl.pipelines (name, description, topics, target_table, entity, mapping,
+                                   time_field, time_format, key_columns)
+        VALUES (${sql.value(name)}, 'meters, declared by a test', ${sql.value([topic], 'text[]')},
+                ${sql.value(table)}, ${sql.value(JSON.stringify({ kind: 'meter', key: '$.meter' }))}::jsonb,
+                ${sql.value(JSON.stringify(mapping))}::jsonb, '$.t', 'epoch_ms',
+                ARRAY['entity_id', 'ts'])`,
+  );
+}
+
+/** Meter message n: meter m-(n % 5), one reading per meter per second, value n. */
+export function meterMessages(prefix: string, from: number, to: number): Message[] {
+  const base = Date.now() - 3_600_000;
+  const out: Message[] = [];
+  for (let n = from; n < to; n++) {
+    out.push({
+      key: `${prefix}-${n % 5}`,
+      value: JSON.stringify({ meter: `${prefix}-${n % 5}`, t: base + n * 1000, v: n, u: 'kWh' }),
+    });
+  }
+  return out;
+}
+
+export async function meterRows(
+  db: Queryable,
+  table: string,
+): Promise<{ n: number; distinct: number; sum: number }> {
+  const { rows } = await query<{ n: string; d: string; s: string | null }>(
+    db,
+    sql`SELECT count(*)::text AS n, count(DISTINCT reading)::text AS d, sum(reading)::text AS s
+          FROM ${sql.ident('public', table)}`,
+  );
+  return { n: Number(rows[0]!.n), distinct: Number(rows[0]!.d), sum: Number(rows[0]!.s ?? 0) };
+}
+
+/** What meter messages from..to-1 give. */
+export const meterWant = (from: number, to: number) => ({
+  n: to - from,
+  distinct: to - from,
+  sum: ((to - 1 + from) * (to - from)) / 2,
+});

@@ -418,6 +418,35 @@ describe('Web > Dashboard in Chromium', () => {
     await page.close();
   });
 
+  it("should say in words which partition is stalled, how far behind, and the worker's last error", async () => {
+    // a partition the worker reported stalled (what health/stall-monitor.ts records), in a group
+    // of its own so no running worker clears it
+    const group = `e2e-stalled-${randomBytes(3).toString('hex')}`;
+    await db.query(
+      `INSERT INTO etl.consumer_offsets (consumer_group, topic, partition, next_offset,
+              high_watermark, stalled_since, last_error)
+       VALUES ($1, 'sensor-readings', 7, 120, 250, now() - interval '40 seconds',
+               '42501: permission denied for table audit_log')`,
+      [group],
+    );
+    try {
+      const page = await openPage('/pipelines');
+      const stalled = page.getByTestId('stalled-partitions');
+      await stalled.waitFor({ timeout: 30_000 });
+      await expect
+        .poll(() => stalled.textContent())
+        .toMatch(
+          /sensor-readings partition 7: 130 messages behind, last advanced \d+s ago; last error: 42501: permission denied for table audit_log/,
+        );
+      expect(await page.getByTestId('stalled').textContent()).toMatch(
+        /partitions? (is|are) stalled/,
+      );
+      await page.close();
+    } finally {
+      await db.query('DELETE FROM etl.consumer_offsets WHERE consumer_group = $1', [group]);
+    }
+  });
+
   it('should save a screenshot of each page for review', async () => {
     const shots: Array<[string, string, { width: number; height: number }, 'light' | 'dark']> = [
       ['overview', '/', { width: 1280, height: 900 }, 'light'],

@@ -1,22 +1,46 @@
 /**
- * What every metadata/query API operation works with: the engine, a draft of the metadata that
+ * What every metadata/query API operation works with: the parts of the running engine it uses
+ * (ApiRuntime, provided by server.ts), a draft of the metadata that
  * the request changes (stored only if the whole request succeeds), the database catalog as the
  * request sees it, and Hasura's helpers for arguments, names and errors.
  */
+import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import { QErr } from '../errors.ts';
 import { introspectDatabase, type DbCatalog } from '../introspection/catalog.ts';
 import type { Metadata, SourceMeta, TableMeta } from '../metadata/types.ts';
 import { normalizeName, sameName } from '../metadata/types.ts';
-import { buildSourceInfo, type Inconsistency, type SourceInfo } from '../schema/source.ts';
-import type { Engine } from '../server.ts';
+import { buildSourceInfo } from '../schema/build-source.ts';
+import type { Inconsistency, SourceInfo } from '../schema/source.ts';
+import type { EngineState } from '../execute/state.ts';
+import type { EventsService } from '../events/service.ts';
+import type { MetadataStore } from '../metadata/store.ts';
+import type { EventsConfig } from '../events/config.ts';
 
 export type Endpoint = 'v1/metadata' | 'v1/query' | 'v2/query';
 
 export type Args = Record<string, unknown>;
 
+/**
+ * What the metadata/query API needs of the running engine. server.ts's Engine provides it; the
+ * API never sees the transports, the subscriptions or the metrics.
+ */
+export interface ApiRuntime {
+  /** the `default` source */
+  readonly pool: pg.Pool;
+  /** where hdb_catalog lives */
+  readonly metadataPool: pg.Pool;
+  readonly store: Pick<MetadataStore, 'load'>;
+  /** the state in force (replaced, never patched, by a metadata change) */
+  readonly state: EngineState;
+  readonly config: { env: NodeJS.ProcessEnv; events: Pick<EventsConfig, 'lockLeaseSeconds'> };
+  readonly events: Pick<EventsService, 'syncSql' | 'scheduledChanged'> | null;
+  /** Store (when `persist`) and swap in new metadata, checked against `catalog`. */
+  applyMetadata(metadata: Metadata, catalog?: DbCatalog, persist?: boolean): Promise<void>;
+}
+
 export interface OpContext {
-  engine: Engine;
+  engine: ApiRuntime;
   endpoint: Endpoint;
   draft: Metadata;
   /** the draft differs from what is stored */

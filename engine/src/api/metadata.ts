@@ -17,8 +17,14 @@
  */
 import { jsonKind, QErr } from '../errors.ts';
 import { removeApiLimits, setApiLimits } from './api-limits.ts';
-import type { Engine } from '../server.ts';
-import { bad, catalogOf, type Args, type Endpoint, type OpContext } from './context.ts';
+import {
+  bad,
+  catalogOf,
+  type ApiRuntime,
+  type Args,
+  type Endpoint,
+  type OpContext,
+} from './context.ts';
 import { v1Count, v1Delete, v1Insert, v1Select, v1Update } from './dml.ts';
 import {
   addComputedField,
@@ -56,7 +62,7 @@ import {
   invokeEventTrigger,
   redeliverEvent,
   toggleCleanups,
-} from '../events/trigger-api.ts';
+} from './event-triggers.ts';
 import {
   createCronTrigger,
   createScheduledEvent,
@@ -65,7 +71,7 @@ import {
   getCronTriggers,
   getScheduledEventInvocations,
   getScheduledEvents,
-} from '../events/scheduled-api.ts';
+} from './scheduled-events.ts';
 import {
   setTableCustomFields,
   setTableCustomization,
@@ -262,9 +268,9 @@ async function runOp(
 }
 
 /** One request at a time per engine: metadata changes never interleave. */
-const queues = new WeakMap<Engine, Promise<unknown>>();
+const queues = new WeakMap<ApiRuntime, Promise<unknown>>();
 
-async function serialised<T>(engine: Engine, fn: () => Promise<T>): Promise<T> {
+async function serialised<T>(engine: ApiRuntime, fn: () => Promise<T>): Promise<T> {
   const prev = queues.get(engine) ?? Promise.resolve();
   const run = prev.then(fn, fn);
   queues.set(
@@ -275,7 +281,7 @@ async function serialised<T>(engine: Engine, fn: () => Promise<T>): Promise<T> {
 }
 
 export async function runApiRequest(
-  engine: Engine,
+  engine: ApiRuntime,
   endpoint: Endpoint,
   body: unknown,
   session?: { variables: Record<string, string> },

@@ -26,7 +26,7 @@ import {
 } from '../metadata/dependencies.ts';
 import { renameColumn, renameTable } from '../metadata/rename.ts';
 import { normalizeName } from '../metadata/types.ts';
-import { buildSourceInfo } from '../schema/source.ts';
+import { buildSourceInfo } from '../schema/build-source.ts';
 import {
   asInconsistentObject,
   bad,

@@ -16,7 +16,8 @@ import { compactVerify } from 'jose';
 import { encodeJsonPath, executeJsonPath } from './json-path.ts';
 import { err400, invalidJwt } from './errors.ts';
 import type { ClaimsMapValue, JwtConfig, JwtTokenLocation } from './config.ts';
-import { LruCache } from '../execute/plan-cache.ts';
+import { LruCache } from '../lru-cache.ts';
+import { jsonKind } from '../errors.ts';
 
 const ALLOWED_ROLES = 'x-hasura-allowed-roles';
 const DEFAULT_ROLE = 'x-hasura-default-role';
@@ -408,19 +409,4 @@ function roleName(v: unknown, fail: (why: string) => never): string {
 /** aeson's `typeMismatch` wording: `parsing Text failed, expected String, but encountered Number`. */
 function typeMismatch(what: string, expected: string, actual: unknown): string {
   return `parsing ${what} failed, expected ${expected}, but encountered ${jsonKind(actual)}`;
-}
-
-function jsonKind(v: unknown): string {
-  if (v === null || v === undefined) return 'Null';
-  if (Array.isArray(v)) return 'Array';
-  switch (typeof v) {
-    case 'string':
-      return 'String';
-    case 'number':
-      return 'Number';
-    case 'boolean':
-      return 'Boolean';
-    default:
-      return 'Object';
-  }
 }

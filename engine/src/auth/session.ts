@@ -20,31 +20,14 @@ import crypto from 'node:crypto';
 import { authMode, digestSecret, type AuthConfig } from './config.ts';
 import { err400, err401 } from './errors.ts';
 import { processJwt } from './jwt.ts';
+import { ADMIN_ROLE, type Session } from '../session.ts';
 
-export const ADMIN_ROLE = 'admin';
+export { ADMIN_ROLE, type Session };
+
 const ROLE_HEADER = 'x-hasura-role';
 const ADMIN_SECRET_HEADER = 'x-hasura-admin-secret';
 const ACCESS_KEY_HEADER = 'x-hasura-access-key';
 const BACKEND_ONLY_HEADER = 'x-hasura-use-backend-only-permissions';
-
-export interface Session {
-  /** The role the request runs as. */
-  role: string;
-  /** `role === 'admin'`: no permission checks apply. */
-  isAdmin: boolean;
-  /** Session variables: lower-cased `x-hasura-*` names to their values, `x-hasura-role` included. */
-  variables: Record<string, string>;
-  /** When the JWT expires (its `exp`); undefined for every other kind of session. */
-  expiresAt?: Date;
-  /**
-   * Backend-only insert/update/delete permissions may be used: the request sent
-   * `x-hasura-use-backend-only-permissions: true` and is trusted (admin secret sent, or no
-   * authentication configured).
-   */
-  backendOnlyPermissions: boolean;
-  /** How the request was authenticated. */
-  authenticatedBy: 'no-auth' | 'admin-secret' | 'jwt' | 'unauthorized-role';
-}
 
 /** What a header record may hold (Node's IncomingHttpHeaders, or a plain record). */
 export type RequestHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;

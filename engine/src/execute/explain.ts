@@ -10,18 +10,12 @@
  * carries the values bound for this request. `plan` is `EXPLAIN` run with those values.
  */
 import { bindPlaceholders, compile, sql } from '@streamsync/database';
-import { pgQueryError, QErr } from '../errors.ts';
-import { resolveVariables, selectOperation } from '../parse/operation.ts';
-import { admitDocument, admitVariables } from '../limits/index.ts';
+import { jsonKind, pgQueryError, QErr } from '../errors.ts';
 import { queryWithin } from '../limits/statement-timeout.ts';
+import { ADMIN_ROLE, type Session } from '../session.ts';
 import { SelectTranslator } from '../translate/select.ts';
-import {
-  buildPlan,
-  checkRequestShape,
-  placeholderLookup,
-  type ExecOptions,
-  type Session,
-} from './graphql.ts';
+import { placeholderLookup, prepare, type ExecOptions } from './planner.ts';
+import { planQuery } from './query.ts';
 import type { EngineState } from './state.ts';
 
 export interface ExplainPlan {
@@ -31,22 +25,12 @@ export interface ExplainPlan {
   prepared_arguments?: unknown[];
 }
 
-function kindOf(v: unknown): string {
-  if (v === null) return 'Null';
-  if (Array.isArray(v)) return 'Array';
-  return (
-    ({ string: 'String', number: 'Number', boolean: 'Boolean' } as Record<string, string>)[
-      typeof v
-    ] ?? 'Object'
-  );
-}
-
 /** Hasura's session from the `user` object: x-hasura-* names, lower-cased; role or admin. */
 function sessionOf(user: unknown): Session {
   if (user !== undefined && user !== null && (typeof user !== 'object' || Array.isArray(user))) {
     throw new QErr(
       'parse-failed',
-      `parsing HashMap ~Text Text failed, expected Object, but encountered ${kindOf(user)}`,
+      `parsing HashMap ~Text Text failed, expected Object, but encountered ${jsonKind(user)}`,
       400,
       ['user'],
     );
@@ -56,7 +40,7 @@ function sessionOf(user: unknown): Session {
     if (typeof v !== 'string') {
       throw new QErr(
         'parse-failed',
-        `parsing Text failed, expected String, but encountered ${kindOf(v)}`,
+        `parsing Text failed, expected String, but encountered ${jsonKind(v)}`,
         400,
         ['user', k],
       );
@@ -64,9 +48,9 @@ function sessionOf(user: unknown): Session {
     const name = k.toLowerCase();
     if (name.startsWith('x-hasura-')) variables[name] = v;
   }
-  const role = variables['x-hasura-role'] || 'admin';
+  const role = variables['x-hasura-role'] || ADMIN_ROLE;
   variables['x-hasura-role'] = role;
-  return { role, isAdmin: role === 'admin', variables };
+  return { role, isAdmin: role === ADMIN_ROLE, variables, backendOnlyPermissions: false };
 }
 
 export async function explainRequest(
@@ -77,29 +61,18 @@ export async function explainRequest(
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new QErr(
       'parse-failed',
-      `parsing GQLExplain failed, expected Object, but encountered ${kindOf(body)}`,
+      `parsing GQLExplain failed, expected Object, but encountered ${jsonKind(body)}`,
       400,
     );
   }
   const b = body as { query?: unknown; user?: unknown };
   if (!('query' in b)) throw new QErr('parse-failed', "the key 'query' was not present", 400);
   const session = sessionOf(b.user);
-  const req = checkRequestShape(b.query);
-  const opName = typeof req.operationName === 'string' ? req.operationName : undefined;
-  const limits = opts.limits.forClient(state.metadata, session);
-  admitVariables(req.variables, limits);
-  const op = selectOperation(admitDocument(req.query, opName, limits), opName);
-  if (op.type !== 'query') throw new QErr('invalid-params', 'only queries can be explained', 400);
-  const variables = resolveVariables(op, req.variables);
-  const values = (
-    req.variables && typeof req.variables === 'object' ? req.variables : {}
-  ) as Record<string, unknown>;
-  const { plan } = buildPlan(state, session, op, variables, opts);
-  for (const name of plan.sessionVars) {
-    if (!(name in session.variables))
-      throw new QErr('not-found', `missing session variable: "${name}"`, 400);
-  }
-  const lookup = placeholderLookup(plan, values, session);
+  const p = prepare(state, session, b.query, opts.limits);
+  if (p.op.type !== 'query') throw new QErr('invalid-params', 'only queries can be explained', 400);
+  // the plan /v1/graphql runs for this request (not counted as a query), and the values it binds
+  const { plan } = planQuery(p, { ...opts, planCacheMetrics: undefined });
+  const lookup = placeholderLookup(plan.paramsByKey, p.values, session);
   const out: ExplainPlan[] = [];
   for (const [alias, f] of plan.ir.root) {
     if (f.k !== 'select' && f.k !== 'select_one' && f.k !== 'agg') {

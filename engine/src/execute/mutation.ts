@@ -19,7 +19,7 @@ import { pgQueryError, QErr, type PathElem } from '../errors.ts';
 import type { AnnInsert, InsertRow, MutationField, MutationIR } from '../ir/mutation.ts';
 import type { Val } from '../ir/types.ts';
 import { outputReadsTables } from '../parse/mutation.ts';
-import { selectContext, type ParamUse } from '../parse/select.ts';
+import type { ParamUse } from '../parse/select.ts';
 import { insertDml } from '../translate/insert.ts';
 import {
   answerFromRows,
@@ -27,50 +27,37 @@ import {
   emptyOutput,
   fetchStatement,
 } from '../translate/mutation-output.ts';
-import { SelectTranslator, toPgParam } from '../translate/select.ts';
+import { SelectTranslator } from '../translate/select.ts';
 import { deleteDml, updateDml } from '../translate/update.ts';
 import { tableDisplayName } from '../schema/build.ts';
 import type { TableInfo } from '../schema/source.ts';
-import type { ObjectTypeDef } from '../schema/types.ts';
 import { buildMutationIR } from '../parse/mutation.ts';
-import type { resolveVariables } from '../parse/operation.ts';
-import { checkDirectives, collectFields, type ResolvedOperation } from '../parse/operation.ts';
-import type { EngineState } from './state.ts';
+import type { Session } from '../session.ts';
+import {
+  operationRoot,
+  paramsByKey,
+  placeholderLookup,
+  type ExecOptions,
+  type Prepared,
+} from './planner.ts';
 import { timeLimitError } from '../limits/index.ts';
 import { QUERY_CANCELED, timeoutSetting } from '../limits/statement-timeout.ts';
-
-export interface MutationSession {
-  role: string;
-  variables: Record<string, string>;
-}
 
 const CHECK_FAILED = 'check constraint of an insert/update permission has failed';
 
 class Runner {
   constructor(
     private readonly client: pg.PoolClient,
-    private readonly session: MutationSession,
-    private readonly params: ParamUse[],
+    private readonly session: Session,
+    private readonly params: Map<string, ParamUse>,
     /** seconds; a statement cancelled by it is the time limit's error */
     private readonly timeLimit: number | null = null,
   ) {}
 
+  /** the plan of a mutation is made per request: bind the values it was made with */
   private bind(statement: SQL): { text: string; values: unknown[] } {
     const compiled = compile(statement);
-    const byKey = new Map(this.params.map((p) => [`v:${p.key}`, p]));
-    const values = bindPlaceholders(compiled, (k) => {
-      if (k === 'session') return JSON.stringify(this.session.variables);
-      if (k.startsWith('s:')) {
-        const name = k.slice(2);
-        const v = this.session.variables[name];
-        if (v === undefined)
-          throw new QErr('not-found', `missing session variable: "${name}"`, 200);
-        return v;
-      }
-      const p = byKey.get(k);
-      if (!p) return undefined;
-      return toPgParam(p.leaf.json, p.pgType);
-    });
+    const values = bindPlaceholders(compiled, placeholderLookup(this.params, null, this.session));
     return { text: compiled.text, values };
   }
 
@@ -276,7 +263,7 @@ function hasRelationships(ins: AnnInsert): boolean {
  */
 export async function runMutation(
   pool: pg.Pool,
-  session: MutationSession,
+  session: Session,
   ir: MutationIR,
   params: ParamUse[],
   timeLimit: number | null = null,
@@ -293,7 +280,7 @@ export async function runMutation(
         'statement_timeout',
         timeoutSetting(timeLimit),
       ]);
-      const runner = new Runner(client, session, params, timeLimit);
+      const runner = new Runner(client, session, paramsByKey(params), timeLimit);
       const parts: string[] = [];
       for (const [alias, f] of ir.root) {
         parts.push(`${JSON.stringify(alias)}:${await runner.field(f)}`);
@@ -311,41 +298,10 @@ export async function runMutation(
   }
 }
 
-export interface MutationExecOptions {
-  pool: pg.Pool;
-  /** seconds (the role's time_limit); null: none */
-  timeLimit?: number | null;
-  maxDepth: number;
-  maxFields: number;
-  stringifyNumeric: boolean;
-}
-
-/** Validate a mutation operation against the role's schema, build its IR and run it. */
-export async function executeMutationOperation(
-  state: EngineState,
-  session: MutationSession & { isAdmin: boolean; backendOnlyPermissions?: boolean },
-  op: ResolvedOperation,
-  variables: ReturnType<typeof resolveVariables>,
-  opts: MutationExecOptions,
-): Promise<string> {
-  const schema = state.schemaFor(session.role, session.backendOnlyPermissions === true);
-  const input = { schema, variables, structural: new Set<string>() };
-  if (!schema.mutationType) throw new QErr('validation-failed', 'no mutations exist', 200);
-  const rootType = schema.types.get(schema.mutationType) as ObjectTypeDef;
-  checkDirectives(op.directives, 'MUTATION', schema, input);
-  const fields = collectFields(rootType.name, op.selections, schema, input);
-  const ctx = selectContext(
-    {
-      schema,
-      source: state.source,
-      role: session.role,
-      input,
-      stringifyNumeric: opts.stringifyNumeric,
-      maxDepth: opts.maxDepth,
-      maxFields: opts.maxFields,
-    },
-    fields.length,
-  );
-  const ir = buildMutationIR(ctx, rootType, fields);
-  return runMutation(opts.pool, session, ir, ctx.params, opts.timeLimit ?? null);
+/** Plan a mutation operation (its IR, against the role's schema) and run it: the `data` text. */
+export async function executeMutation(p: Prepared, opts: ExecOptions): Promise<string> {
+  const root = operationRoot(p, opts);
+  const ctx = root.context();
+  const ir = buildMutationIR(ctx, root.rootType, root.fields);
+  return runMutation(opts.pool, p.session, ir, ctx.params, p.limits.role.time);
 }

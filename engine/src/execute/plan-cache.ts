@@ -1,32 +1,14 @@
+/** The per-variant plans of one cached operation (the operations themselves: ../lru-cache.ts). */
+import type { ResolvedOperation } from '../parse/operation.ts';
+
 /**
- * The caches of the request path: a small LRU (compiled plans per engine state, verified tokens
- * per JWT key) and the per-variant plans of one cached operation.
+ * What the plan cache keeps per (role, scenario, operationName, document): the selected
+ * operation and its plans by variant. An operation has one type, and each type one plan builder,
+ * so `P` is the plan type of that builder (execute/query.ts's or subscription/plan.ts's).
  */
-
-/** A small LRU map: Map keeps insertion order, so the first key is the least recently used. */
-export class LruCache<K, V> {
-  private readonly map = new Map<K, V>();
-  constructor(private readonly max: number) {}
-
-  get(key: K): V | undefined {
-    const v = this.map.get(key);
-    if (v !== undefined) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-
-  set(key: K, value: V): void {
-    if (this.max <= 0) return;
-    this.map.delete(key);
-    this.map.set(key, value);
-    while (this.map.size > this.max) this.map.delete(this.map.keys().next().value as K);
-  }
-
-  get size(): number {
-    return this.map.size;
-  }
+export interface CachedOperation<P = unknown> {
+  op: ResolvedOperation;
+  variants: PlanVariants<P>;
 }
 
 const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);

@@ -7,10 +7,11 @@ import type pg from 'pg';
 import { introspectDatabase, type DbCatalog } from '../introspection/catalog.ts';
 import type { Metadata } from '../metadata/types.ts';
 import { buildRoleSchema, type SchemaExtension } from '../schema/build.ts';
-import { buildSourceInfo, type SourceInfo } from '../schema/source.ts';
+import { buildSourceInfo } from '../schema/build-source.ts';
+import type { SourceInfo } from '../schema/source.ts';
 import type { RoleSchema } from '../schema/types.ts';
-import { LruCache } from './plan-cache.ts';
-import type { CachedOperation } from './graphql.ts';
+import { LruCache } from '../lru-cache.ts';
+import type { CachedOperation } from './plan-cache.ts';
 
 export interface StateOptions {
   stringifyNumeric: boolean;

@@ -159,7 +159,7 @@ interface RawConstraint {
   refName: string | null;
 }
 
-interface RawCatalog {
+export interface RawCatalog {
   tables: Array<{
     schema: string;
     name: string;
@@ -199,8 +199,17 @@ const KIND: Record<string, PgTable['kind']> = {
 };
 
 export async function introspectDatabase(db: Queryable): Promise<DbCatalog> {
+  return readCatalog(await rawCatalog(db));
+}
+
+/** The catalog query's answer as Postgres gives it (JSON; kept as a fixture by the SQL golden tests). */
+export async function rawCatalog(db: Queryable): Promise<RawCatalog> {
   const { rows } = await query<{ catalog: RawCatalog }>(db, CATALOG_QUERY);
-  const raw = rows[0]!.catalog;
+  return rows[0]!.catalog;
+}
+
+/** The catalog query's answer → the catalog. */
+export function readCatalog(raw: RawCatalog): DbCatalog {
   const tables = new Map<string, PgTable>();
   for (const t of raw.tables) {
     const pk = t.constraints.find((c) => c.type === 'p');

@@ -9,6 +9,8 @@
 import type { SQL } from '@streamsync/database';
 import type { PgFunction } from '../introspection/catalog.ts';
 import type { ComputedFieldInfo, RelInfo, TableInfo } from '../schema/source.ts';
+import type { CmpOpName } from '../schema/operators.ts';
+import type { AggOp } from '../schema/aggregates.ts';
 
 /** A value on its way to SQL, always cast to `pgType`. */
 export type Val =
@@ -19,7 +21,8 @@ export type Val =
   | { k: 'session_json' };
 
 export interface CmpOp {
-  op: string;
+  /** an operator of schema/operators.ts (or `_is_not_null`) */
+  op: CmpOpName;
   value?: Val;
   /** _st_d_within and friends */
   extra?: Record<string, Val>;
@@ -57,14 +60,21 @@ export type BoolExp =
 export type OrderExpr =
   | { k: 'col'; column: string }
   | { k: 'objrel'; rel: RelInfo; target: TableInfo; perm: BoolExp; expr: OrderExpr }
-  | { k: 'arr_agg'; rel: RelInfo; target: TableInfo; perm: BoolExp; fn: string; column?: string }
+  | {
+      k: 'arr_agg';
+      rel: RelInfo;
+      target: TableInfo;
+      perm: BoolExp;
+      fn: AggOp | 'count';
+      column?: string;
+    }
   | { k: 'cf_scalar'; cf: ComputedFieldInfo }
   | {
       k: 'cf_agg';
       cf: ComputedFieldInfo;
       target: TableInfo;
       perm: BoolExp;
-      fn: string;
+      fn: AggOp | 'count';
       column?: string;
     };
 
@@ -120,7 +130,7 @@ export type AggFnField =
   | { k: 'count'; columns: string[]; distinct: boolean }
   | {
       k: 'op';
-      op: string;
+      op: AggOp;
       fields: Array<
         [
           string,

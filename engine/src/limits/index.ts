@@ -22,12 +22,12 @@ import {
   type ApiLimitsMeta,
   type LimitDefaults,
   type RoleLimits,
-} from './api-limits.ts';
+} from '../metadata/api-limits.ts';
 import { measureDocument, parseWithinCaps } from './document-cost.ts';
 import { measureInput } from './input-size.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
-export { parseApiLimits, type ApiLimitsMeta, type RoleLimits } from './api-limits.ts';
+export { parseApiLimits, type ApiLimitsMeta, type RoleLimits } from '../metadata/api-limits.ts';
 
 export type RefusalKind =
   | 'depth'

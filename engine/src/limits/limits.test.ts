@@ -9,7 +9,7 @@ import path from 'node:path';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { loadMetadataDir, MetadataLoadError } from '../metadata/load-dir.ts';
-import { limitsForRole, parseApiLimits, type LimitDefaults } from './api-limits.ts';
+import { limitsForRole, parseApiLimits, type LimitDefaults } from '../metadata/api-limits.ts';
 import { bracketNesting, measureDocument } from './document-cost.ts';
 import { measureInput } from './input-size.ts';
 import { RateLimiter } from './rate-limiter.ts';

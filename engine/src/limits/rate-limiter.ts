@@ -8,7 +8,7 @@
  * Counts live in this process: several engines behind a load balancer each allow the limit
  * (Hasura's editions share them through Redis).
  */
-import type { RateLimitConfig } from './api-limits.ts';
+import type { RateLimitConfig } from '../metadata/api-limits.ts';
 
 interface Window {
   minute: number;

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { QErr, renderPath } from '../errors.ts';
-import { parseApiLimits } from '../limits/api-limits.ts';
+import { parseApiLimits } from './api-limits.ts';
 import {
   normalizeName,
   type Metadata,

@@ -9,6 +9,16 @@ import type { SourceInfo, TableInfo } from '../schema/source.ts';
 import { qualifiedKey } from '../introspection/catalog.ts';
 import { normalizeName } from '../metadata/types.ts';
 import { isLeaf, isList, isObj, type Leaf, type ObjVal } from './input.ts';
+import {
+  COLUMN_COMPARISONS,
+  isOperatorName,
+  type OperatorDef,
+  type OperatorName,
+  operator,
+  permissionOperatorName,
+  takesList,
+  valueTypeOf,
+} from '../schema/operators.ts';
 
 /** Turns leaves into values: placeholders for variables, literals otherwise. */
 export interface ValueMaker {
@@ -17,6 +27,11 @@ export interface ValueMaker {
   lit(leaf: Leaf): unknown;
   /** select permission filter of a table for the current role (admin: true) */
   permFilter(t: TableInfo): BoolExp;
+}
+
+function knownOperator(op: string): OperatorDef & { name: OperatorName } {
+  if (!isOperatorName(op)) throw new Error(`unknown operator ${op}`);
+  return { ...operator(op)!, name: op };
 }
 
 const and = (items: BoolExp[]): BoolExp => (items.length === 1 ? items[0]! : { k: 'and', items });
@@ -37,7 +52,9 @@ function cmpOps(o: ObjVal, pgType: string, vm: ValueMaker): CmpOp[] {
       if (v && isLeaf(v)) ops.push({ op: vm.lit(v) ? '_is_null' : '_is_not_null' });
       continue;
     }
-    if (op === '_st_d_within' || op === '_st_3d_d_within') {
+    // the schema (schema/operators.ts) admitted only the column type's operators
+    const def = knownOperator(op);
+    if (def.sql.k === 'distance') {
       if (!isObj(v)) continue;
       const extra: Record<string, Val> = {};
       for (const [k, x] of v.obj) {
@@ -47,34 +64,19 @@ function cmpOps(o: ObjVal, pgType: string, vm: ValueMaker): CmpOp[] {
             k === 'distance' ? 'float8' : k === 'use_spheroid' ? 'boolean' : pgType,
           );
       }
-      ops.push({ op, extra });
+      ops.push({ op: def.name, extra });
       continue;
     }
     if (v === null) continue;
+    const valueType = valueTypeOf(def, pgType);
     if (isList(v)) {
-      const elType =
-        op === '_has_keys_any' || op === '_has_keys_all'
-          ? 'text'
-          : op === '_matches_any'
-            ? 'lquery'
-            : pgType;
       const items = v.list.map((x) => (x && isLeaf(x) ? x.json : null));
       const fromVars = v.list.some((x) => x && isLeaf(x) && x.fromVar);
       if (fromVars) v.list.forEach((x) => x && isLeaf(x) && vm.lit(x));
-      ops.push({ op, value: { k: 'lit', value: items, pgType: `${elType}[]` } });
+      ops.push({ op: def.name, value: { k: 'lit', value: items, pgType: `${valueType}[]` } });
       continue;
     }
-    if (isLeaf(v)) {
-      const t =
-        op === '_has_key'
-          ? 'text'
-          : op === '_matches'
-            ? 'lquery'
-            : op === '_matches_fulltext'
-              ? 'ltxtquery'
-              : pgType;
-      ops.push({ op, value: vm.val(v, t) });
-    }
+    if (isLeaf(v)) ops.push({ op: def.name, value: vm.val(v, valueType) });
   }
   return ops;
 }
@@ -174,45 +176,6 @@ function permValue(v: unknown, pgType: string): Val {
   return { k: 'lit', value: v, pgType };
 }
 
-const COLUMN_OPS: Record<string, string> = {
-  _ceq: '_eq',
-  _cne: '_neq',
-  _cneq: '_neq',
-  _cgt: '_gt',
-  _clt: '_lt',
-  _cgte: '_gte',
-  _clte: '_lte',
-};
-
-const OP_ALIASES: Record<string, string> = {
-  $eq: '_eq',
-  $ne: '_neq',
-  $neq: '_neq',
-  $gt: '_gt',
-  $lt: '_lt',
-  $gte: '_gte',
-  $lte: '_lte',
-  $in: '_in',
-  $nin: '_nin',
-  $like: '_like',
-  $nlike: '_nlike',
-  $ilike: '_ilike',
-  $nilike: '_nilike',
-  $similar: '_similar',
-  $nsimilar: '_nsimilar',
-  $regex: '_regex',
-  $iregex: '_iregex',
-  $nregex: '_nregex',
-  $niregex: '_niregex',
-  $is_null: '_is_null',
-  $contains: '_contains',
-  $contained_in: '_contained_in',
-  $has_key: '_has_key',
-  $has_keys_any: '_has_keys_any',
-  $has_keys_all: '_has_keys_all',
-  _ne: '_neq',
-};
-
 function permOps(spec: unknown, pgType: string): CmpOp[] {
   const isOpObject =
     spec !== null &&
@@ -228,33 +191,27 @@ function permOps(spec: unknown, pgType: string): CmpOp[] {
   }
   const ops: CmpOp[] = [];
   for (const [rawOp, v] of Object.entries(spec as Record<string, unknown>)) {
-    const op = OP_ALIASES[rawOp] ?? (rawOp.startsWith('$') ? `_${rawOp.slice(1)}` : rawOp);
-    const colOp = COLUMN_OPS[op];
+    const op = permissionOperatorName(rawOp);
+    const colOp = COLUMN_COMPARISONS[op];
     if (colOp) {
       // the other column: a name, or ["$", name] for the root table (treated the same here)
       const other = Array.isArray(v) ? String(v[v.length - 1]) : String(v);
       ops.push({ op: colOp, col: other, colRoot: Array.isArray(v) && v[0] === '$' });
       continue;
     }
+    // metadata checks (schema/permission-checks.ts) admitted only the table's operators; an
+    // operator of no meaning must fail the request, never drop a clause of a filter
+    const def = knownOperator(op);
+    const valueType = valueTypeOf(def, pgType);
     if (op === '_is_null') {
       ops.push({ op: v ? '_is_null' : '_is_not_null' });
-    } else if (op === '_in' || op === '_nin' || op === '_has_keys_any' || op === '_has_keys_all') {
-      const elType = op.startsWith('_has_keys') ? 'text' : pgType;
-      if (typeof v === 'string' && SESSION_PREFIX.test(v)) {
-        // a session variable holding a Postgres array literal
-        ops.push({ op, value: { k: 'session', name: v.toLowerCase(), pgType: `${elType}[]` } });
-      } else {
-        ops.push({
-          op,
-          value: { k: 'lit', value: Array.isArray(v) ? v : [v], pgType: `${elType}[]` },
-        });
-      }
-    } else if (op === '_cast' && v && typeof v === 'object') {
+    } else if (op === '_cast') {
+      if (!v || typeof v !== 'object') throw new Error(`_cast needs an object, not ${String(v)}`);
       for (const [to, inner] of Object.entries(v as Record<string, unknown>)) {
         const toType = to === 'String' ? 'text' : to;
         ops.push({ op: '_cast', cast: { to: toType, ops: permOps(inner, toType) } });
       }
-    } else if (op === '_st_d_within' || op === '_st_3d_d_within') {
+    } else if (def.sql.k === 'distance') {
       const o = v as Record<string, unknown>;
       const extra: Record<string, Val> = {};
       for (const [k, x] of Object.entries(o))
@@ -262,10 +219,22 @@ function permOps(spec: unknown, pgType: string): CmpOp[] {
           x,
           k === 'distance' ? 'float8' : k === 'use_spheroid' ? 'boolean' : pgType,
         );
-      ops.push({ op, extra });
+      ops.push({ op: def.name, extra });
+    } else if (takesList(def)) {
+      if (typeof v === 'string' && SESSION_PREFIX.test(v)) {
+        // a session variable holding a Postgres array literal
+        ops.push({
+          op: def.name,
+          value: { k: 'session', name: v.toLowerCase(), pgType: `${valueType}[]` },
+        });
+      } else {
+        ops.push({
+          op: def.name,
+          value: { k: 'lit', value: Array.isArray(v) ? v : [v], pgType: `${valueType}[]` },
+        });
+      }
     } else {
-      const t = op === '_has_key' ? 'text' : pgType;
-      ops.push({ op, value: permValue(v, t) });
+      ops.push({ op: def.name, value: permValue(v, valueType) });
     }
   }
   return ops;

@@ -227,7 +227,7 @@ export function resolveVariables(op: ResolvedOperation, given: unknown): Map<str
 
 /**
  * What resolveVariables needs from the document alone, once per operation: a cached operation
- * (execute/graphql.ts keeps them) then only checks the values of each request.
+ * (execute/planner.ts keeps them) then only checks the values of each request.
  */
 const shapes = new WeakMap<ResolvedOperation, { types: TypeRef[]; used: Set<string> }>();
 

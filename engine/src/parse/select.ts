@@ -5,6 +5,7 @@
  */
 import type { ValueNode } from 'graphql';
 import { QErr, withPath } from '../errors.ts';
+import { ADMIN_ROLE } from '../session.ts';
 import type {
   AggFnField,
   AggField,
@@ -19,7 +20,7 @@ import type {
   RootField,
   Val,
 } from '../ir/types.ts';
-import { AGG_OPS } from '../schema/build.ts';
+import type { AggOp } from '../schema/aggregates.ts';
 import { introspectionField } from '../schema/introspect.ts';
 import { BIG_NUMERIC_TYPES } from '../schema/scalars.ts';
 import type { ComputedFieldInfo, SourceInfo, TableInfo } from '../schema/source.ts';
@@ -37,7 +38,7 @@ import {
   type Leaf,
 } from './input.ts';
 import { collectFields, type CollectedField } from './operation.ts';
-import { streamCursorArg } from '../subscription/stream-args.ts';
+import { streamCursorArg } from '../schema/stream-fields.ts';
 
 const fail = (message: string): never => {
   throw new QErr('validation-failed', message, 200);
@@ -78,7 +79,7 @@ export function selectContext(
 ): SelectContext {
   return {
     ...base,
-    isAdmin: base.role === 'admin',
+    isAdmin: base.role === ADMIN_ROLE,
     params: [],
     path: [],
     depth: 0,
@@ -348,7 +349,8 @@ function orderItems(
       const target = ctx.source.tables.get(
         aggRel ? aggRel.target : (aggCf!.returns as { table: string }).table,
       )!;
-      const mk = (fn: string, column?: string): OrderExpr =>
+      // the schema offered only count and the table's functions (schema/aggregates.ts)
+      const mk = (fn: AggOp | 'count', column?: string): OrderExpr =>
         aggRel
           ? { k: 'arr_agg', rel: aggRel, target, perm: vm.permFilter(target), fn, column }
           : { k: 'cf_agg', cf: aggCf!, target, perm: vm.permFilter(target), fn, column };
@@ -368,7 +370,7 @@ function orderItems(
               dir: OrderByItem['dir'];
               nulls: OrderByItem['nulls'];
             };
-            out.push({ expr: mk(fn, col.name), dir, nulls });
+            out.push({ expr: mk(fn as AggOp, col.name), dir, nulls });
           }
         }
       }
@@ -457,7 +459,8 @@ function aggFnField(
       distinct: distinct && isLeaf(distinct) ? vm.lit(distinct) === true : false,
     };
   }
-  const op = (def.info as { op: string }).op;
+  // the schema offered only the table's functions (schema/aggregates.ts)
+  const op = (def.info as { op: AggOp }).op;
   const opType = ctx.schema.types.get(namedOf(def.type)) as ObjectTypeDef;
   const out: Array<
     [
@@ -493,7 +496,6 @@ function aggFnField(
     }
   });
   ctx.depth--;
-  void AGG_OPS;
   return { k: 'op', op, fields: out };
 }
 

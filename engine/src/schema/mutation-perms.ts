@@ -8,6 +8,7 @@
  */
 import type { BoolExpJson } from '../metadata/types.ts';
 import type { TableInfo } from './source.ts';
+import { ADMIN_ROLE } from '../session.ts';
 
 export type Preset = { k: 'session'; name: string } | { k: 'lit'; value: unknown };
 
@@ -58,7 +59,7 @@ const obj = (v: unknown): BoolExpJson =>
   v && typeof v === 'object' && !Array.isArray(v) ? (v as BoolExpJson) : {};
 
 export function insertPerm(t: TableInfo, role: string): InsertPermInfo | undefined {
-  if (role === 'admin') {
+  if (role === ADMIN_ROLE) {
     return {
       columns: new Set(t.columns.map((c) => c.name)),
       check: {},
@@ -78,7 +79,7 @@ export function insertPerm(t: TableInfo, role: string): InsertPermInfo | undefin
 }
 
 export function updatePerm(t: TableInfo, role: string): UpdatePermInfo | undefined {
-  if (role === 'admin') {
+  if (role === ADMIN_ROLE) {
     return {
       columns: new Set(t.columns.map((c) => c.name)),
       filter: {},
@@ -100,7 +101,7 @@ export function updatePerm(t: TableInfo, role: string): UpdatePermInfo | undefin
 }
 
 export function deletePerm(t: TableInfo, role: string): DeletePermInfo | undefined {
-  if (role === 'admin') return { filter: {}, backendOnly: false };
+  if (role === ADMIN_ROLE) return { filter: {}, backendOnly: false };
   const p = t.otherPerms.delete.get(role);
   if (!p) return undefined;
   return { filter: obj(p.filter), backendOnly: p.backend_only === true };

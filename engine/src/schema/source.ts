@@ -23,8 +23,6 @@ import type {
 } from '../metadata/types.ts';
 import { normalizeName } from '../metadata/types.ts';
 import { graphqlScalarFor } from './scalars.ts';
-import { validatePermissions } from '../metadata/validate.ts';
-import { validateEventTriggers } from '../events/validate.ts';
 
 export interface ColumnInfo {
   name: string;
@@ -206,7 +204,11 @@ function emptyToNull(s: string | null | undefined): string | null {
   return s === undefined || s === null || s === '' ? null : s;
 }
 
-export function buildSourceInfo(metadata: Metadata, catalog: DbCatalog): SourceInfo {
+/**
+ * The metadata resolved against the catalog, before its checks (those are in permission-checks.ts
+ * and events/validate.ts, which read this model; build-source.ts runs both).
+ */
+export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInfo {
   const source = metadata.sources.find((s) => s.name === 'default') ?? metadata.sources[0];
   const info: SourceInfo = {
     name: source?.name ?? 'default',
@@ -423,9 +425,6 @@ export function buildSourceInfo(metadata: Metadata, catalog: DbCatalog): SourceI
       permissions: new Set((fm.permissions ?? []).map((p) => p.role)),
     });
   }
-  // insert/update/delete permissions and every filter, checked (metadata/validate.ts)
-  validatePermissions(info);
-  validateEventTriggers(info);
   return info;
 }
 

@@ -1,83 +1,80 @@
 /**
- * Live queries, streams and their WebSocket transport, wired to an engine: options from the
- * environment, the subscriptions state, the WebSocket server, the wake-up listener, the metrics,
- * and the 1012 close on metadata change.
+ * Live queries and streams, wired to the parts they use: options from the environment, the
+ * subscriptions state, the wake-up listener and the metrics. The WebSocket transport that feeds
+ * them is built beside them by server.ts (transport sits above this layer).
  */
-import type { Engine } from '../server.ts';
-import { GraphQLWebSocketServer } from '../transport/ws.ts';
-import { StandardCloseCode } from '../transport/ws-protocol.ts';
-import { createSubscriptionMetrics } from './metrics.ts';
+import type pg from 'pg';
+import type pino from 'pino';
+import type client from 'prom-client';
+import { createSubscriptionMetrics, type SubscriptionMetrics } from './metrics.ts';
 import { loadSubscriptionOptions, type SubscriptionOptions } from './options.ts';
+import type { PlanContext } from './plan.ts';
 import { SubscriptionsState } from './state.ts';
 import { WakeupListener } from './wakeups.ts';
 
-export { streamFieldsExtension } from './stream-args.ts';
 export type { SubscriptionOptions } from './options.ts';
 
-export interface LiveServices {
+export interface SubscriptionsDeps {
+  env: NodeJS.ProcessEnv;
+  /** the `default` source */
+  pool: pg.Pool;
+  /** where the wake-up LISTEN connects */
+  connectionString: string;
+  registry: client.Registry;
+  log: pino.Logger;
+  includeInternal: boolean;
+  plan: Omit<PlanContext, 'commitColumn'>;
+  /** open WebSocket connections, for the gauge */
+  connections: () => number;
+}
+
+export interface Subscriptions {
   options: SubscriptionOptions;
   subscriptions: SubscriptionsState;
-  ws: GraphQLWebSocketServer;
+  metrics: SubscriptionMetrics;
   wakeups: WakeupListener | null;
+  log: pino.Logger;
   stop(): Promise<void>;
 }
 
-export function startLive(engine: Engine): LiveServices {
-  const options = loadSubscriptionOptions(engine.config.env);
-  const refs: { ws?: GraphQLWebSocketServer; subscriptions?: SubscriptionsState } = {};
-  const metrics = createSubscriptionMetrics(engine.metrics.registry, () => ({
+export function startSubscriptions(deps: SubscriptionsDeps): Subscriptions {
+  const options = loadSubscriptionOptions(deps.env);
+  const refs: { subscriptions?: SubscriptionsState } = {};
+  const metrics = createSubscriptionMetrics(deps.registry, () => ({
     ...refs.subscriptions!.counts(),
-    connections: refs.ws?.connectionCount ?? 0,
+    connections: deps.connections(),
   }));
-  const log = engine.log.child({ component: 'subscriptions' });
+  const log = deps.log.child({ component: 'subscriptions' });
   const subscriptions = new SubscriptionsState({
-    pool: engine.pool,
+    pool: deps.pool,
     options,
     metrics,
     log,
-    includeInternal: engine.config.adminInternalErrors || engine.config.devMode,
-    plan: {
-      maxDepth: engine.config.maxQueryDepth,
-      maxFields: engine.config.maxQueryFields,
-      stringifyNumeric: engine.config.stringifyNumericTypes,
-      commitColumn: options.commitColumn,
-      limits: engine.limits,
-    },
+    includeInternal: deps.includeInternal,
+    plan: { ...deps.plan, commitColumn: options.commitColumn },
   });
-  const server = new GraphQLWebSocketServer({ engine, subscriptions, options, metrics });
-  refs.ws = server;
   refs.subscriptions = subscriptions;
-  engine.onMetadataChange(() => {
-    if (!options.closeOnMetadataChange) return;
-    log.info('Closing all websocket connections as the metadata has changed');
-    server.closeAll(
-      StandardCloseCode.ServiceRestart,
-      'Server state changed, restarting the server',
-    );
-  });
   let wakeups: WakeupListener | null = null;
   if (options.eventWakeups) {
-    const state = subscriptions;
     wakeups = new WakeupListener({
-      connectionString: engine.config.databaseUrl ?? engine.config.metadataDatabaseUrl,
+      connectionString: deps.connectionString,
       channel: options.eventChannel,
       debounceMs: options.eventDebounceMs,
       log,
       metrics,
-      wake: (changes) => state.wake(changes),
+      wake: (changes) => subscriptions.wake(changes),
     });
     wakeups.start();
   }
-  const subs = subscriptions;
   return {
     options,
     subscriptions,
-    ws: server,
+    metrics,
     wakeups,
+    log,
     async stop() {
-      await server.shutdown();
       await wakeups?.stop();
-      subs.shutdown();
+      subscriptions.shutdown();
     },
   };
 }

@@ -80,22 +80,23 @@
 import { createHash } from 'node:crypto';
 import { compile, sql, type Compiled, type SQL } from '@streamsync/database';
 import { QErr } from '../errors.ts';
-import { checkRequestShape, collectSessionVars, type Session } from '../execute/graphql.ts';
-import type { EngineState } from '../execute/state.ts';
-import { PlanVariants } from '../execute/plan-cache.ts';
-import type { AnnSelect, BoolExp, QueryIR, RootField, StreamCursor, Val } from '../ir/types.ts';
-import { parseScalarJson, type InputContext } from '../parse/input.ts';
-import { admitDocument, admitVariables, type EngineLimits } from '../limits/index.ts';
 import {
-  checkDirectives,
-  collectFields,
-  resolveVariables,
-  selectOperation,
-  type ResolvedOperation,
-} from '../parse/operation.ts';
-import { buildQueryIR, selectContext, type ParamUse } from '../parse/select.ts';
-import type { ObjectTypeDef } from '../schema/types.ts';
+  checkSessionVars,
+  collectSessionVars,
+  operationRoot,
+  paramValue,
+  planOf,
+  prepare,
+  withRecheck,
+  type Built,
+  type ExecOptions,
+  type Prepared,
+} from '../execute/planner.ts';
+import type { EngineState } from '../execute/state.ts';
+import type { AnnSelect, BoolExp, QueryIR, RootField, StreamCursor, Val } from '../ir/types.ts';
+import { buildQueryIR, type ParamUse } from '../parse/select.ts';
 import type { TableInfo } from '../schema/source.ts';
+import type { Session } from '../session.ts';
 import { castName, SelectTranslator, toPgParam, type ValueEmitter } from '../translate/select.ts';
 
 /** One value a cohort's statement reads from the cohort variables. */
@@ -145,38 +146,12 @@ export const SERIES_COLUMN = 'entity_id';
 const MULTIPLE_ROOT_FIELDS = '_multiple_top_level_fields';
 const VARS = sql.ident('_subs', 'result_vars');
 
-interface CachedSubscription {
-  op: ResolvedOperation;
-  /** per variant of the variables, as for queries (execute/plan-cache.ts) */
-  variants: PlanVariants<SubscriptionPlan>;
-}
-
-export interface PlanContext {
-  maxDepth: number;
-  maxFields: number;
-  stringifyNumeric: boolean;
+/** What planning a subscription uses: the planner's options and the commit-order column. */
+export interface PlanContext extends Pick<
+  ExecOptions,
+  'maxDepth' | 'maxFields' | 'stringifyNumeric' | 'limits'
+> {
   commitColumn: string;
-  limits: EngineLimits;
-}
-
-class RecheckFailed extends Error {}
-
-/** Plans are cached per engine state (a metadata change builds a new state, and a new cache). */
-const caches = new WeakMap<EngineState, Map<string, CachedSubscription>>();
-
-function cacheOf(state: EngineState): Map<string, CachedSubscription> {
-  let c = caches.get(state);
-  if (!c) caches.set(state, (c = new Map()));
-  return c;
-}
-
-function requestShape(req: unknown): { query: unknown; variables: unknown; opName?: string } {
-  if (!req || typeof req !== 'object' || Array.isArray(req))
-    throw new QErr('parse-failed', 'parsing GQLReq failed, expected Object', 200);
-  const r = req as Record<string, unknown>;
-  checkRequestShape(r);
-  const opName = typeof r.operationName === 'string' ? r.operationName : undefined;
-  return { query: r.query, variables: r.variables, ...(opName ? { opName } : {}) };
 }
 
 /**
@@ -189,45 +164,16 @@ export function planSubscription(
   req: unknown,
   ctx: PlanContext,
 ): PlanOutcome {
-  const r = requestShape(req);
-  const limits = ctx.limits.forClient(state.metadata, session);
-  admitVariables(r.variables, limits);
-  const cache = cacheOf(state);
-  const key = `${session.role}\u0000${r.opName ?? ''}\u0000${String(r.query)}`;
-  let cached = cache.get(key);
-  const op = cached
-    ? cached.op
-    : selectOperation(admitDocument(r.query, r.opName, limits), r.opName);
-  if (op.type !== 'subscription') return { k: 'other' };
-  const variables = resolveVariables(op, r.variables);
-  const values = (r.variables && typeof r.variables === 'object' ? r.variables : {}) as Record<
-    string,
-    unknown
-  >;
-  let plan: SubscriptionPlan | undefined = cached?.variants.get(values);
-  if (!plan) {
-    const built = buildPlan(state, session, op, variables, ctx);
-    plan = built.plan;
-    if (!cached) {
-      const names = (op.variableDefs ?? []).map((d) => d.variable.name.value);
-      cached = { op, variants: new PlanVariants(names) };
-      if (cache.size > 4096) cache.clear();
-      cache.set(key, cached);
-    }
-    cached.variants.add(values, built.structural, plan);
-  }
-  for (const name of plan.sessionVars) {
-    if (!(name in session.variables))
-      throw new QErr('not-found', `missing session variable: "${name}"`, 200);
-  }
-  try {
-    return { k: 'subscription', plan, values: cohortValues(plan, values, session) };
-  } catch (e) {
-    if (!(e instanceof RecheckFailed)) throw e;
-    // a value the cached plan cannot take: parse afresh for Hasura's exact error
-    plan = buildPlan(state, session, op, variables, ctx).plan;
-    return { k: 'subscription', plan, values: cohortValues(plan, values, session) };
-  }
+  const p = prepare(state, session, req, ctx.limits);
+  if (p.op.type !== 'subscription') return { k: 'other' };
+  const plan = planOf(p, () => buildPlan(p, ctx));
+  checkSessionVars(plan.sessionVars, session);
+  // a value the cached plan cannot take: plan afresh for Hasura's exact error
+  return withRecheck(
+    plan,
+    () => buildPlan(p, ctx).plan,
+    (pl) => ({ k: 'subscription', plan: pl, values: cohortValues(pl, p.values, session) }),
+  );
 }
 
 function cohortValues(
@@ -247,20 +193,9 @@ function cohortValues(
       case 'session_json':
         out[s.key] = session.variables;
         break;
-      case 'param': {
-        const p = s.use;
-        const raw = Object.prototype.hasOwnProperty.call(values, p.variable)
-          ? values[p.variable]
-          : p.leaf.json;
-        let v: unknown;
-        try {
-          v = raw === null && p.leaf.use.acceptsNull ? null : parseScalarJson(raw, p.leaf.use);
-        } catch {
-          throw new RecheckFailed();
-        }
-        out[s.key] = pgText(toPgParam(v, p.pgType));
+      case 'param':
+        out[s.key] = pgText(paramValue(s.use, values));
         break;
-      }
     }
   }
   return out;
@@ -288,42 +223,20 @@ function arrayLiteral(xs: unknown[]): string {
 
 // ------------------------------------------------------------------ building
 
-function buildPlan(
-  state: EngineState,
-  session: Session,
-  op: ResolvedOperation,
-  variables: ReturnType<typeof resolveVariables>,
-  ctx: PlanContext,
-): { plan: SubscriptionPlan; structural: string[] } {
-  const schema = state.schemaFor(session.role);
-  const input: InputContext = { schema, variables, structural: new Set() };
-  const rootName = schema.subscriptionType;
-  if (!rootName) throw new QErr('validation-failed', 'no subscriptions exist', 200);
-  const rootType = schema.types.get(rootName) as ObjectTypeDef;
+function buildPlan(p: Prepared, ctx: PlanContext): Built<SubscriptionPlan> {
+  const { op, session } = p;
   const multiple = op.directives.some((d) => d.name.value === MULTIPLE_ROOT_FIELDS);
-  checkDirectives(
-    op.directives.filter((d) => d.name.value !== MULTIPLE_ROOT_FIELDS),
-    'SUBSCRIPTION',
-    schema,
-    input,
-  );
-  const fields = collectFields(rootName, op.selections, schema, input);
+  // subscriptions have no Backend scenario: the role's ordinary schema
+  const root = operationRoot(p, ctx, {
+    backendOnly: false,
+    directives: op.directives.filter((d) => d.name.value !== MULTIPLE_ROOT_FIELDS),
+  });
+  const fields = root.fields;
   if (fields.length === 0) throw new QErr('unexpected', 'empty selset for subscription', 500);
   if (fields.length > 1 && !multiple)
     throw new QErr('validation-failed', 'subscriptions must select one top level field', 200);
-  const selectCtx = selectContext(
-    {
-      schema,
-      source: state.source,
-      role: session.role,
-      input,
-      stringifyNumeric: ctx.stringifyNumeric,
-      maxDepth: ctx.maxDepth,
-      maxFields: ctx.maxFields,
-    },
-    fields.length,
-  );
-  const ir = buildQueryIR(selectCtx, rootType, fields);
+  const selectCtx = root.context();
+  const ir = buildQueryIR(selectCtx, root.rootType, fields);
   const streams = ir.root.filter(([, f]) => f.k === 'stream');
   if (streams.length > 0 && ir.root.length > 1)
     throw new QErr('validation-failed', 'subscriptions must select one top level field', 200);
@@ -347,10 +260,7 @@ function buildPlan(
   }
   const compiled = compile(statement);
   const sessionVars = new Set<string>();
-  const forVars: QueryIR = {
-    root: ir.root.map(([a, f]) => [a, f.k === 'stream' ? { k: 'select', select: f.select } : f]),
-  };
-  collectSessionVars(forVars, sessionVars);
+  collectSessionVars(ir, sessionVars);
   const fixed = JSON.stringify(compiled.values);
   const key = createHash('sha256')
     .update(
@@ -376,9 +286,9 @@ function buildPlan(
       series,
       stream,
       operationName: op.name ?? null,
-      timeLimit: ctx.limits.forClient(state.metadata, session).role.time,
+      timeLimit: p.limits.role.time,
     },
-    structural: [...input.structural],
+    structural: [...root.input.structural],
   };
 }
 

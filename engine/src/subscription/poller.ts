@@ -15,6 +15,7 @@ import { Cohort, EMPTY_SNAPSHOT, type Subscriber } from './cohort.ts';
 import type { SubscriptionMetrics } from './metrics.ts';
 import type { SubscriptionOptions } from './options.ts';
 import type { CohortValues, SubscriptionPlan } from './plan.ts';
+import { ADMIN_ROLE } from '../session.ts';
 
 export interface PollContext {
   pool: pg.Pool;
@@ -259,7 +260,7 @@ export abstract class Poller {
     // Hasura's encodeGQResp of an execution error: `"data": null` and the errors
     const payload = JSON.stringify({
       data: null,
-      errors: [encodeGqlError(q, this.ctx.includeInternal && this.plan.role === 'admin')],
+      errors: [encodeGqlError(q, this.ctx.includeInternal && this.plan.role === ADMIN_ROLE)],
     });
     for (const c of batch) {
       if (!this.byId.has(c.id)) continue;

@@ -8,7 +8,7 @@ import type pino from 'pino';
 import { bindPlaceholders } from '@streamsync/database';
 import { pgQueryError, QErr } from '../errors.ts';
 import { queryWithin } from '../limits/statement-timeout.ts';
-import type { Session } from '../execute/graphql.ts';
+import type { Session } from '../session.ts';
 import type { EngineState } from '../execute/state.ts';
 import type { SubscriberSink } from './cohort.ts';
 import type { SubscriptionMetrics } from './metrics.ts';

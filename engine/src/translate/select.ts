@@ -25,6 +25,8 @@ import type {
   Val,
 } from '../ir/types.ts';
 import type { ComputedFieldInfo, RelInfo, TableInfo } from '../schema/source.ts';
+import { AGGREGATES } from '../schema/aggregates.ts';
+import { OPERATORS } from '../schema/operators.ts';
 import { jsonText, numericText } from '../parse/numbers.ts';
 
 /** How values become SQL. The default uses parameters and placeholders. */
@@ -332,7 +334,7 @@ export class SelectTranslator {
         )}))`;
       }
       case 'op': {
-        const fn = AGG_SQL[f.op]!;
+        const fn = AGGREGATES[f.op].sql;
         return this.buildObject(
           f.fields.map(([k, x]) => {
             if (x.k === 'typename') return [k, sql.literal(x.name)];
@@ -443,7 +445,7 @@ export class SelectTranslator {
         const agg =
           e.fn === 'count'
             ? sql`count(*)`
-            : sql`${sql.keyword(AGG_SQL[e.fn]!)}(${sql.ident(x, e.column!)})`;
+            : sql`${sql.keyword(AGGREGATES[e.fn].sql)}(${sql.ident(x, e.column!)})`;
         const where = conds.length ? sql` WHERE ${sql.join(conds, ' AND ')}` : sql.empty;
         return sql`(SELECT ${agg} FROM ${from}${where})`;
       }
@@ -537,114 +539,32 @@ export class SelectTranslator {
       o.col !== undefined && a
         ? sql.ident(o.colRoot && root ? root : a, o.col)
         : this.val(o.value!);
-    const bin = (kw: string) => sql`(${lhs} ${sql.keyword(kw)} ${rhs()})`;
-    switch (o.op) {
-      case '_eq':
-        return bin('=');
-      case '_neq':
-        return bin('<>');
-      case '_gt':
-        return bin('>');
-      case '_lt':
-        return bin('<');
-      case '_gte':
-        return bin('>=');
-      case '_lte':
-        return bin('<=');
-      case '_in':
-        return sql`(${lhs} = ANY(${this.val(o.value!)}))`;
-      case '_nin':
-        return sql`(NOT (${lhs} = ANY(${this.val(o.value!)})))`;
-      case '_is_null':
+    if (o.op === '_is_not_null') return sql`(${lhs} IS NOT NULL)`;
+    const how = OPERATORS[o.op].sql;
+    switch (how.k) {
+      case 'binary':
+        return sql`(${lhs} ${sql.keyword(how.op)} ${rhs()})`;
+      case 'any':
+        return how.negated
+          ? sql`(NOT (${lhs} = ANY(${this.val(o.value!)})))`
+          : sql`(${lhs} = ANY(${this.val(o.value!)}))`;
+      case 'is_null':
         return sql`(${lhs} IS NULL)`;
-      case '_is_not_null':
-        return sql`(${lhs} IS NOT NULL)`;
-      case '_like':
-        return bin('LIKE');
-      case '_nlike':
-        return bin('NOT LIKE');
-      case '_ilike':
-        return bin('ILIKE');
-      case '_nilike':
-        return bin('NOT ILIKE');
-      case '_similar':
-        return bin('SIMILAR TO');
-      case '_nsimilar':
-        return bin('NOT SIMILAR TO');
-      case '_regex':
-        return bin('~');
-      case '_iregex':
-        return bin('~*');
-      case '_nregex':
-        return bin('!~');
-      case '_niregex':
-        return bin('!~*');
-      case '_contains':
-      case '_ancestor':
-        return bin('@>');
-      case '_contained_in':
-      case '_descendant':
-        return bin('<@');
-      case '_has_key':
-        return bin('?');
-      case '_has_keys_any':
-        return bin('?|');
-      case '_has_keys_all':
-        return bin('?&');
-      case '_ancestor_any':
-        return bin('@>');
-      case '_descendant_any':
-        return bin('<@');
-      case '_matches':
-        return bin('~');
-      case '_matches_any':
-        return bin('?');
-      case '_matches_fulltext':
-        return bin('@');
-      case '_cast': {
+      case 'function':
+        return sql`${sql.keyword(how.fn)}(${lhs}, ${this.val(o.value!)})`;
+      case 'cast': {
         const c = o.cast!;
         return this.cmpOps(sql`(${lhs})::${sql.type(castName(c.to))}`, c.ops) ?? sql`true`;
       }
-      case '_st_d_within':
-      case '_st_3d_d_within': {
+      case 'distance': {
         const ex = o.extra!;
-        const fn = o.op === '_st_d_within' ? 'ST_DWithin' : 'ST_3DDWithin';
         const args = [lhs, this.val(ex.from!), this.val(ex.distance!)];
         if (ex.use_spheroid) args.push(this.val(ex.use_spheroid));
-        return sql`${sql.keyword(fn)}(${sql.join(args, ', ')})`;
-      }
-      default: {
-        const fn = ST_FUNCTIONS[o.op];
-        if (fn) return sql`${sql.keyword(fn)}(${lhs}, ${this.val(o.value!)})`;
-        throw new Error(`unknown operator ${o.op}`);
+        return sql`${sql.keyword(how.fn)}(${sql.join(args, ', ')})`;
       }
     }
   }
 }
-
-const AGG_SQL: Record<string, string> = {
-  avg: 'avg',
-  max: 'max',
-  min: 'min',
-  sum: 'sum',
-  stddev: 'stddev',
-  stddev_pop: 'stddev_pop',
-  stddev_samp: 'stddev_samp',
-  var_pop: 'var_pop',
-  var_samp: 'var_samp',
-  variance: 'variance',
-};
-
-const ST_FUNCTIONS: Record<string, string> = {
-  _st_contains: 'ST_Contains',
-  _st_crosses: 'ST_Crosses',
-  _st_equals: 'ST_Equals',
-  _st_overlaps: 'ST_Overlaps',
-  _st_touches: 'ST_Touches',
-  _st_within: 'ST_Within',
-  _st_intersects: 'ST_Intersects',
-  _st_3d_intersects: 'ST_3DIntersects',
-};
 
 /** `$.a.b[0]` / `a.b` / `["a"][0]` → ['a', 'b', '0'] for the `#>` operator. */
 export function parseJsonPath(path: string): string[] {

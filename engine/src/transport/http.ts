@@ -7,23 +7,44 @@
  * transport/ws.ts (wired in server.ts).
  */
 import type http from 'node:http';
-import { AuthError, resolveSession } from '../auth/index.ts';
+import type pino from 'pino';
+import { AuthError, resolveSession, type AuthConfig } from '../auth/index.ts';
+import type { ApiRuntime } from '../api/context.ts';
 import { runApiRequest, type Endpoint } from '../api/metadata.ts';
 import { consoleReply } from '../console/console.ts';
-import { corsHeaders, preflight } from './cors.ts';
+import { corsHeaders, preflight, type CorsPolicy } from './cors.ts';
 import { encodeGqlError, encodeRestError, QErr, toQErr } from '../errors.ts';
 import {
   executeRequest,
   PERSISTED_QUERY_NOT_SUPPORTED,
   type ExecOptions,
-  type Session,
 } from '../execute/graphql.ts';
-import { admitBatch } from '../limits/index.ts';
+import type { Session } from '../session.ts';
+import { admitBatch, type EngineLimits } from '../limits/index.ts';
 import { explainRequest } from '../execute/explain.ts';
-import type { Engine } from '../server.ts';
+import type { SubscriptionOptions } from '../subscription/options.ts';
+import type { EngineMetrics } from './metrics.ts';
 import { ENGINE_VERSION } from '../version.ts';
 
 export { ENGINE_VERSION };
+
+/** What the HTTP routes use of the running engine (server.ts's Engine provides it). */
+export interface HttpRuntime extends ApiRuntime {
+  readonly config: ApiRuntime['config'] & {
+    cors: CorsPolicy;
+    maxBodyBytes: number;
+    adminInternalErrors: boolean;
+    enableConsole: boolean;
+  };
+  readonly log: pino.Logger;
+  readonly metrics: EngineMetrics;
+  readonly auth: AuthConfig;
+  readonly limits: EngineLimits;
+  /** how GraphQL operations are planned and run, built once at start */
+  readonly exec: ExecOptions;
+  /** the subscription settings `/v1alpha1/config` reports, once subscriptions run */
+  readonly live: { options: SubscriptionOptions } | null;
+}
 
 interface Reply {
   status: number;
@@ -68,7 +89,7 @@ function parseJsonBody(buf: Buffer): unknown {
 const PLAIN_PATHS = new Set(['/v1/graphql', '/v1alpha1/graphql']);
 const NO_QUERY = new URLSearchParams();
 
-export function createHttpHandler(engine: Engine): http.RequestListener {
+export function createHttpHandler(engine: HttpRuntime): http.RequestListener {
   return (req, res) => {
     const started = process.hrtime.bigint();
     const raw = req.url ?? '/';
@@ -129,7 +150,7 @@ const ENDPOINTS = new Set([
 ]);
 
 async function route(
-  engine: Engine,
+  engine: HttpRuntime,
   req: http.IncomingMessage,
   path: string,
   params: URLSearchParams,
@@ -219,7 +240,10 @@ async function route(
 const methodNotAllowed = (): Reply =>
   json(405, { error: 'method not allowed', path: '$', code: 'method-not-allowed' });
 
-async function restSession(engine: Engine, req: http.IncomingMessage): Promise<Session | Reply> {
+async function restSession(
+  engine: HttpRuntime,
+  req: http.IncomingMessage,
+): Promise<Session | Reply> {
   try {
     return await resolveSession(req.headers, engine.auth);
   } catch (e) {
@@ -229,13 +253,13 @@ async function restSession(engine: Engine, req: http.IncomingMessage): Promise<S
 }
 
 /** The body of an admin-only REST request, or the reply that refuses it (too large, not admin). */
-async function adminBody(engine: Engine, req: http.IncomingMessage): Promise<Buffer | Reply> {
+async function adminBody(engine: HttpRuntime, req: http.IncomingMessage): Promise<Buffer | Reply> {
   const r = await adminRequest(engine, req);
   return 'status' in r ? r : r.buf;
 }
 
 async function adminRequest(
-  engine: Engine,
+  engine: HttpRuntime,
   req: http.IncomingMessage,
 ): Promise<{ buf: Buffer; session: Session } | Reply> {
   let buf: Buffer;
@@ -254,7 +278,7 @@ async function adminRequest(
 }
 
 async function restApi(
-  engine: Engine,
+  engine: HttpRuntime,
   req: http.IncomingMessage,
   endpoint: Endpoint,
 ): Promise<Reply> {
@@ -275,21 +299,8 @@ async function restApi(
   }
 }
 
-function execOptions(engine: Engine): ExecOptions {
-  return {
-    pool: engine.pool,
-    includeInternal: engine.config.adminInternalErrors || engine.config.devMode,
-    preparedStatements: engine.config.preparedStatements,
-    maxDepth: engine.config.maxQueryDepth,
-    maxFields: engine.config.maxQueryFields,
-    stringifyNumeric: engine.config.stringifyNumericTypes,
-    planCacheMetrics: engine.metrics.planCache,
-    limits: engine.limits,
-  };
-}
-
 /** `GET /v1/graphql`: authenticated as any request, then Hasura CE's persisted-query answer. */
-async function persistedQueryGet(engine: Engine, req: http.IncomingMessage): Promise<Reply> {
+async function persistedQueryGet(engine: HttpRuntime, req: http.IncomingMessage): Promise<Reply> {
   const endpoint = '/v1/graphql';
   try {
     await resolveSession(req.headers, engine.auth);
@@ -308,7 +319,7 @@ async function persistedQueryGet(engine: Engine, req: http.IncomingMessage): Pro
 
 /** `/v1/graphql/explain`: admin only; errors in the REST shape, as Hasura's explain API. */
 async function explain(
-  engine: Engine,
+  engine: HttpRuntime,
   req: http.IncomingMessage,
   endpoint: string,
 ): Promise<Reply> {
@@ -316,7 +327,7 @@ async function explain(
   if (!Buffer.isBuffer(buf)) return buf;
   try {
     const body = parseJsonBody(buf);
-    return json(200, await explainRequest(engine.state, body, execOptions(engine)));
+    return json(200, await explainRequest(engine.state, body, engine.exec));
   } catch (e) {
     const q = toQErr(e);
     engine.metrics.errors.inc({ endpoint, code: q.code });
@@ -328,7 +339,7 @@ async function explain(
 }
 
 async function graphql(
-  engine: Engine,
+  engine: HttpRuntime,
   req: http.IncomingMessage,
   always200: boolean,
 ): Promise<Reply> {
@@ -362,7 +373,7 @@ async function graphql(
     return gqlError(e as QErr);
   }
   const state = engine.state;
-  const opts = execOptions(engine);
+  const opts = engine.exec;
   const limits = engine.limits.forClient(state.metadata, session);
   try {
     if (Array.isArray(body)) admitBatch(body.length, limits);

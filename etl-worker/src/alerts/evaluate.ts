@@ -16,11 +16,8 @@ export interface AlertInput {
   /** value columns of the rows, in DecodedRow.values order */
   columns: ReadonlyArray<{ name: string }>;
   rows: readonly DecodedRow[];
-  offsets: readonly number[];
   /** entity ids by natural key (null: the pipeline has no entity, so no rule can match) */
   ids: ReadonlyMap<string, number> | null;
-  /** offsets whose rows the database refused (dead letters, not points) */
-  rejected: ReadonlySet<number>;
 }
 
 /** Evaluate the watched points of a batch; returns how many alerts fired or resolved. */
@@ -41,7 +38,6 @@ export async function evaluateAlerts(
     input.columns.forEach((c, index) => watched.has(c.name) && cols.push({ name: c.name, index }));
     if (cols.length === 0) continue;
     for (let i = 0; i < input.rows.length; i++) {
-      if (input.rejected.size > 0 && input.rejected.has(input.offsets[i]!)) continue;
       const row = input.rows[i]!;
       const id = input.ids.get(row.entityKey!);
       if (id === undefined) continue;

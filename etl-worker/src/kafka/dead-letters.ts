@@ -43,6 +43,33 @@ function approximateSize(m: Message): number {
   return n;
 }
 
+// broker error types that are about the record itself, so another record may pass
+const CONTENT_ERRORS = new Set([
+  'MESSAGE_TOO_LARGE',
+  'RECORD_LIST_TOO_LARGE',
+  'INVALID_RECORD',
+  'CORRUPT_MESSAGE',
+]);
+
+function refusedForContent(err: unknown): boolean {
+  const e = err as { type?: string; retriable?: boolean; cause?: unknown } | null;
+  if (e?.type && CONTENT_ERRORS.has(e.type)) return true;
+  // kafkajs wraps the broker's answer after its retries
+  return e?.cause !== undefined && e.cause !== err && refusedForContent(e.cause);
+}
+
+/** A dead letter reduced to where it came from and why. */
+function bare(m: Message): Message {
+  const headers: Record<string, string> = {};
+  for (const name of Object.values(DLQ_HEADERS)) {
+    const v = m.headers?.[name];
+    if (typeof v === 'string') headers[name] = v.slice(0, 4096);
+  }
+  const size = (m.key?.length ?? 0) + (m.value?.length ?? 0);
+  headers[DLQ_HEADERS.truncated] = String(size);
+  return { key: null, value: null, headers };
+}
+
 export class DeadLetterPublisher {
   private readonly producer: Producer;
   private connected = false;
@@ -88,15 +115,39 @@ export class DeadLetterPublisher {
     for (const m of messages) {
       const size = approximateSize(m);
       if (batch.length > 0 && bytes + size > MAX_SEND_BYTES) {
-        await this.producer.send({ topic: this.topic, acks: -1, messages: batch });
+        await this.send(batch);
         batch = [];
         bytes = 0;
       }
       batch.push(m);
       bytes += size;
     }
-    if (batch.length > 0)
-      await this.producer.send({ topic: this.topic, acks: -1, messages: batch });
+    if (batch.length > 0) await this.send(batch);
+  }
+
+  /**
+   * Fix (issue 11: "a Kafka error that can never succeed is retried forever"): a dead letter the
+   * broker refuses for what it holds (too large with its key and headers, a record it calls
+   * invalid) failed the chunk's write on every retry. Such a send is now tried letter by letter,
+   * and a letter still refused goes bare: no key, no value, no original headers, only where it
+   * came from and why (etl.dead_letters keeps it whole). Any other failure is thrown, for
+   * failures/classify.ts.
+   */
+  private async send(messages: Message[]): Promise<void> {
+    try {
+      await this.producer.send({ topic: this.topic, acks: -1, messages });
+      return;
+    } catch (err) {
+      if (!refusedForContent(err)) throw err;
+    }
+    for (const m of messages) {
+      try {
+        await this.producer.send({ topic: this.topic, acks: -1, messages: [m] });
+      } catch (err) {
+        if (!refusedForContent(err)) throw err;
+        await this.producer.send({ topic: this.topic, acks: -1, messages: [bare(m)] });
+      }
+    }
   }
 
   async disconnect(): Promise<void> {

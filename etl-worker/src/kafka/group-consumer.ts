@@ -7,16 +7,19 @@
  *   advanced after the Postgres commit, as a courtesy to lag tooling.
  * - A fetched batch is written in chunks of at most `batchMaxRows` messages, one transaction each,
  *   heartbeating all along so a slow database never looks like a dead member (no rebalance storm).
- * - Transient failures (Postgres away, the broker restarting) pause the partition and retry with
- *   capped backoff; nothing is resolved until it is committed, so nothing is lost. A target table
- *   that is broken pauses only its own topic's partitions and retries later; other topics go on.
+ * - Every failure of a write is classified once (failures/classify.ts): transient ones pause the
+ *   partition and retry with capped backoff, nothing resolved until it commits; data ones split
+ *   the chunk until the messages at fault are dead letters (failures/isolate.ts), so no partition
+ *   waits on a message; a pipeline that cannot load for another reason (its table dropped, a grant
+ *   revoked) pauses its own topic's partitions and retries later; other topics go on.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage } from 'kafkajs';
 import type pino from 'pino';
-import { isTransientPgError } from '@streamsync/database';
 import type { DeadLetterPublisher } from './dead-letters.ts';
-import { TableBrokenError, type BatchWriter, type Chunk } from '../load/batch-writer.ts';
+import { classifyFailure } from '../failures/classify.ts';
+import { writeIsolating, type AttemptResult, type Written } from '../failures/isolate.ts';
+import type { BatchWriter, Chunk } from '../load/batch-writer.ts';
 import { prepareChunk } from '../load/prepare.ts';
 import type { LoadedPipeline } from '../load/registry.ts';
 import type { WorkerMetrics } from '../ops/metrics.ts';
@@ -37,8 +40,8 @@ export interface GroupConsumerOptions {
   log: pino.Logger;
   /** the pipelines a topic feeds right now */
   pipelinesFor(topic: string): LoadedPipeline[];
-  /** a pipeline's table failed (or recovered: error null) */
-  onTableState(pipeline: string, error: Error | null): void;
+  /** a pipeline cannot load for a reason that is not the data's (or recovered: null) */
+  onPipelineState(pipeline: string, error: string | null): void;
 }
 
 export class GroupConsumer {
@@ -48,6 +51,10 @@ export class GroupConsumer {
   private restartTimer: NodeJS.Timeout | null = null;
   /** partitions paused by us, "topic:partition" → why */
   readonly paused = new Map<string, string>();
+  /** the last failure of each partition since its last successful write */
+  readonly lastErrors = new Map<string, { message: string; at: number }>();
+  /** the partitions this member holds, topic → partitions */
+  readonly assigned = new Map<string, number[]>();
   /** in the group with an assignment (or nothing to consume) */
   joined = false;
   crashed: Error | null = null;
@@ -118,6 +125,10 @@ export class GroupConsumer {
   ): Promise<void> {
     this.joined = true;
     this.paused.clear();
+    this.assigned.clear();
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      this.assigned.set(topic, [...partitions]);
+    }
     this.o.metrics.paused.set(0);
     const topics = Object.keys(assignment);
     this.o.log.info({ assignment }, 'partitions assigned');
@@ -176,7 +187,12 @@ export class GroupConsumer {
     }
   }
 
-  /** Write one chunk, retrying transient failures; false when the partition must stop here. */
+  /**
+   * Write one chunk: transient failures retried with capped backoff (the partition paused
+   * meanwhile), data failures split down to the messages at fault (dead-lettered, see
+   * failures/isolate.ts), a pipeline failure pauses the topic's partitions. False when the
+   * partition must stop here (the rest of the batch is fetched again).
+   */
   private async writeChunk(
     payload: EachBatchPayload,
     messages: KafkaMessage[],
@@ -196,73 +212,96 @@ export class GroupConsumer {
       lastOffset: chunk.lastOffset,
       messages: messages.length,
     };
-    let backoff = 100;
     let resume: (() => void) | null = null;
     const key = `${topic}:${partition}`;
-    try {
-      for (let attempt = 0; ; attempt++) {
-        if (!isRunning() || isStale() || this.stopping) return false;
+    const attempt = async (part: Chunk): Promise<AttemptResult> => {
+      let backoff = 100;
+      for (let n = 0; ; n++) {
+        if (!isRunning() || isStale() || this.stopping) return { status: 'stopped' };
         try {
-          await this.o.writer.preparePartitions(chunk);
-          const outcome = await this.o.writer.write(chunk, (dls) =>
+          await this.o.writer.preparePartitions(part);
+          const outcome = await this.o.writer.write(part, (dls) =>
             this.o.deadLetters.publish(topic, partition, dls),
           );
-          if (outcome.status === 'gap') {
-            log.warn(
-              { ...where, expected: outcome.expected },
-              'batch starts past the stored offset; seeking back',
-            );
-            this.consumer?.seek({ topic, partition, offset: String(outcome.expected) });
-            return false;
-          }
-          this.record(chunk, outcome, skipped, highWatermark, started);
-          if (outcome.deadLetters.length > 0) {
-            log.info(
-              { ...where, deadLetters: outcome.deadLetters.length },
-              'dead letters published',
-            );
-          }
-          for (const p of pipelines) this.o.onTableState(p.pipeline.name, null);
-          return true;
+          this.lastErrors.delete(key);
+          return outcome;
         } catch (err) {
-          if (err instanceof TableBrokenError) {
-            // this topic waits for its table; the others are not held up
-            this.o.onTableState(err.pipeline, err);
-            this.o.metrics.retries.inc({ kind: 'table' });
-            log.error(
-              { ...where, err: err.cause, pipeline: err.pipeline },
-              'target table unusable; partition paused',
+          const failure = classifyFailure(err);
+          this.lastErrors.set(key, {
+            message: `${failure.code}: ${failure.message}`,
+            at: Date.now(),
+          });
+          // what was learnt of partitions may be stale after a failure that is not the data's
+          // (dropped, re-registered)
+          if (failure.kind !== 'data') this.o.writer.partitions.reset();
+          if (failure.kind !== 'transient') return { status: 'failed', failure };
+          const kind = /^[0-9A-Z]{5}$|^connection$/.test(failure.code) ? 'postgres' : 'kafka';
+          this.o.metrics.retries.inc({ kind });
+          if (n === 0 || n % 10 === 0) {
+            log.warn(
+              { ...where, err: failure.cause, code: failure.code, attempt: n },
+              'transient failure; retrying',
             );
-            this.pauseFor(
-              payload,
-              key,
-              `table of ${err.pipeline}: ${err.cause.message}`,
-              this.o.retryMaxMs,
-            );
-            return false;
-          }
-          const kafkaErr = (err as { name?: string }).name?.startsWith('Kafka') ?? false;
-          if (!isTransientPgError(err) && !kafkaErr) throw err;
-          this.o.metrics.retries.inc({ kind: kafkaErr ? 'kafka' : 'postgres' });
-          if (attempt === 0 || attempt % 10 === 0) {
-            log.warn({ ...where, err, attempt }, 'transient failure; retrying');
           }
           if (!resume) {
             // back-pressure: fetch nothing more for this partition until the write goes through
             resume = pause();
-            this.paused.set(key, 'waiting for postgres');
+            this.paused.set(key, `retrying: ${failure.code}: ${failure.message}`);
             this.o.metrics.paused.set(this.paused.size);
           }
-          if (kafkaErr) this.o.writer.partitions.reset();
           await sleep(backoff);
           backoff = Math.min(backoff * 2, this.o.retryMaxMs);
         }
       }
+    };
+    try {
+      const result = await writeIsolating(chunk, attempt, (letter, failure) => {
+        log.warn(
+          {
+            offset: letter.offset,
+            pipeline: letter.pipeline,
+            code: failure.code,
+            reason: failure.message,
+          },
+          'message refused while loading; dead-lettered',
+        );
+      });
+      if (result.status === 'stopped') return false;
+      if (result.status === 'gap') {
+        log.warn(
+          { ...where, expected: result.expected },
+          'batch starts past the stored offset; seeking back',
+        );
+        this.consumer?.seek({ topic, partition, offset: String(result.expected) });
+        return false;
+      }
+      if (result.status === 'failed') {
+        // permanent and not the data's: the pipeline (or, when no pipeline is named, every
+        // pipeline of the topic) waits; the other topics go on
+        const { failure } = result;
+        const names = failure.pipeline ? [failure.pipeline] : pipelines.map((p) => p.pipeline.name);
+        const why = `${failure.code}: ${failure.message}`;
+        for (const name of names) this.o.onPipelineState(name, why);
+        this.o.metrics.retries.inc({ kind: 'pipeline' });
+        log.error(
+          { ...where, err: failure.cause, code: failure.code, pipelines: names },
+          'pipeline cannot load (not the data): partition paused',
+        );
+        this.pauseFor(payload, key, `pipeline ${names.join(', ')}: ${why}`, this.o.retryMaxMs);
+        return false;
+      }
+      if (result.splits > 0) this.o.metrics.splits.inc({ topic }, result.splits);
+      this.record(chunk, result, skipped, highWatermark, started);
+      if (result.deadLetters.length > 0) {
+        log.info({ ...where, deadLetters: result.deadLetters.length }, 'dead letters published');
+      }
+      for (const p of pipelines) this.o.onPipelineState(p.pipeline.name, null);
+      return true;
     } finally {
       if (resume) {
         this.paused.delete(key);
         this.o.metrics.paused.set(this.paused.size);
-        resume();
+        (resume as () => void)();
       }
     }
   }
@@ -280,7 +319,7 @@ export class GroupConsumer {
 
   private record(
     chunk: Chunk,
-    outcome: Extract<Awaited<ReturnType<BatchWriter['write']>>, { status: 'written' }>,
+    outcome: Written,
     skipped: Map<string, Map<string, number>>,
     highWatermark: number,
     started: number,
@@ -310,6 +349,7 @@ export class GroupConsumer {
     const c = this.consumer;
     this.consumer = null;
     this.joined = false;
+    this.assigned.clear();
     if (c)
       await c.disconnect().catch((err: Error) => this.o.log.warn({ err }, 'disconnect failed'));
   }

@@ -19,6 +19,8 @@ import {
   recomputeRollups,
   type RowArrays,
 } from './insert-sql.ts';
+import { PipelineStepError } from '../failures/classify.ts';
+import { diagnosticText } from '../pipeline/strings.ts';
 import { aggregateRollups } from './rollups.ts';
 import { PartitionKeeper } from './partitions.ts';
 import type { LoadedPipeline } from './registry.ts';
@@ -47,6 +49,11 @@ export interface Chunk {
   firstOffset: number;
   lastOffset: number;
   highWatermark: number | null;
+  /**
+   * the offset to store once the chunk commits (default lastOffset + 1); a part of a split chunk
+   * stores the first offset of the next part, so a gap in the log between them is never a "gap"
+   */
+  nextOffset?: number;
   /** offsets of every message in the chunk (for the fence's filter) */
   messageOffsets: number[];
   pipelines: PipelineRows[];
@@ -70,20 +77,6 @@ export type WriteOutcome =
     }
   /** the stored offset is ahead of the chunk's start: resume from `expected` */
   | { status: 'gap'; expected: number };
-
-/** Errors that say the target table is broken rather than the data: the pipeline waits. */
-const TABLE_BROKEN = new Set(['42P01', '42703', '42804', '42501', '42P10', '0A000', '42883']);
-/** Errors that say the data is bad: data exceptions (22) and integrity violations (23). */
-const isDataError = (code: string | undefined) => !!code && /^2[23]/.test(code);
-
-export class TableBrokenError extends Error {
-  constructor(
-    readonly pipeline: string,
-    override readonly cause: Error,
-  ) {
-    super(`${pipeline}: target table unusable: ${cause.message}`);
-  }
-}
 
 const NOTIFY_MAX_SERIES = 200;
 
@@ -137,9 +130,10 @@ export class BatchWriter {
   }
 
   /**
-   * Write the chunk in one transaction. `beforeCommit` runs inside it once the rows are in (the
-   * dead letters the database itself rejected are added to `chunk.deadLetters` first), so the
-   * caller can publish dead letters to Kafka before the offsets commit.
+   * Write the chunk in one transaction. `beforeCommit` runs inside it last, once the rows, the
+   * dead letters' records and the offset are in, so the caller publishes the dead letters to Kafka
+   * before the offsets commit. Any failure is thrown as it is (wrapped in a PipelineStepError when
+   * one pipeline's step failed); failures/classify.ts decides what it means.
    */
   async write(
     chunk: Chunk,
@@ -183,7 +177,11 @@ export class BatchWriter {
           for (const r of pr.rows) {
             if (!keys.has(r.entityKey!) || r.entityName) keys.set(r.entityKey!, r.entityName);
           }
-          const res = await resolveEntities(client, this.entities, pl.entityKind, keys);
+          const res = await resolveEntities(client, this.entities, pl.entityKind, keys).catch(
+            (err: unknown) => {
+              throw new PipelineStepError(pl.name, 'entities', err);
+            },
+          );
           ids = res.ids;
           if (res.learnt.size > 0) {
             const m = learnt.get(pl.entityKind) ?? new Map<string, number>();
@@ -191,23 +189,14 @@ export class BatchWriter {
             learnt.set(pl.entityKind, m);
           }
         }
-        const { inserted, rejected } = await this.insertPipelineRows(client, pr, ids);
-        for (const r of rejected) {
-          deadLetters.push({
-            ...chunk.original(r.offset),
-            pipeline: pl.name,
-            offset: r.offset,
-            code: 'rejected_by_database',
-            reason: r.reason,
-          });
-        }
+        const inserted = await this.insertSet(client, pl, pr.rows, ids).catch((err: unknown) => {
+          throw new PipelineStepError(pl.name, 'rows', err);
+        });
         alertInputs.push({
           table: pl.table,
           columns: pl.columns,
           rows: pr.rows,
-          offsets: pr.offsets,
           ids,
-          rejected: new Set(rejected.map((r) => r.offset)),
         });
         rowCounts.set(pl.name, (rowCounts.get(pl.name) ?? 0) + inserted);
         if (ids) {
@@ -218,10 +207,15 @@ export class BatchWriter {
       }
 
       // alerts commit with the points that fire them
-      if (this.opts.alertRules) await evaluateAlerts(client, this.opts.alertRules, alertInputs);
+      if (this.opts.alertRules) {
+        await evaluateAlerts(client, this.opts.alertRules, alertInputs).catch((err: unknown) => {
+          const only =
+            alertInputs.length === 1 ? work.pipelines.find((x) => x.rows.length > 0) : null;
+          throw only ? new PipelineStepError(only.loaded.pipeline.name, 'alerts', err) : err;
+        });
+      }
 
       if (deadLetters.length > 0) {
-        await beforeCommit(deadLetters);
         await this.recordDeadLetters(client, chunk.topic, chunk.partition, deadLetters);
       }
 
@@ -232,8 +226,10 @@ export class BatchWriter {
         client,
         sql`WITH moved AS (
               UPDATE etl.consumer_offsets
-                 SET next_offset = greatest(next_offset, ${sql.value(chunk.lastOffset + 1)}),
-                     high_watermark = coalesce(${sql.value(chunk.highWatermark)}::int8, high_watermark),
+                 SET next_offset = greatest(next_offset, ${sql.value(chunk.nextOffset ?? chunk.lastOffset + 1)}),
+                     high_watermark = greatest(${sql.value(chunk.highWatermark)}::int8, high_watermark),
+                     stalled_since = NULL,
+                     last_error = NULL,
                      messages = messages + ${sql.value(messages)},
                      rows_loaded = rows_loaded + ${sql.value(rowsLoaded)},
                      dead_letters = dead_letters + ${sql.value(deadLetters.length)},
@@ -243,51 +239,15 @@ export class BatchWriter {
             )
             SELECT pg_notify(${sql.value(this.opts.notifyChannel)}, ${sql.value(payload)}) FROM moved`,
       );
+      // last, so a failure of any statement above publishes nothing; a failure between this and
+      // COMMIT repeats a dead letter on the topic (its source offset tells), never loses one
+      if (deadLetters.length > 0) await beforeCommit(deadLetters);
       return { status: 'written', rows: rowCounts, deadLetters, alreadyLoaded, series };
     });
     if (outcome.status === 'written') {
       for (const [kind, m] of learnt) this.entities.remember(kind, m);
     }
     return outcome;
-  }
-
-  /**
-   * One set-based statement for the pipeline's rows. When the database rejects the set (a CHECK, a
-   * value out of a column's range), the rows are retried one by one under savepoints to find the
-   * culprits, which become dead letters; the others are loaded.
-   */
-  private async insertPipelineRows(
-    client: pg.PoolClient,
-    pr: PipelineRows,
-    ids: Map<string, number> | null,
-  ): Promise<{ inserted: number; rejected: Array<{ offset: number; reason: string }> }> {
-    const pl = pr.loaded.pipeline;
-    await client.query('SAVEPOINT pipeline_rows');
-    try {
-      const inserted = await this.insertSet(client, pl, pr.rows, ids);
-      await client.query('RELEASE SAVEPOINT pipeline_rows');
-      return { inserted, rejected: [] };
-    } catch (err) {
-      await client.query('ROLLBACK TO SAVEPOINT pipeline_rows');
-      const code = (err as { code?: string }).code;
-      if (code && TABLE_BROKEN.has(code)) throw new TableBrokenError(pl.name, err as Error);
-      if (!isDataError(code)) throw err;
-    }
-    let inserted = 0;
-    const rejected: Array<{ offset: number; reason: string }> = [];
-    for (let i = 0; i < pr.rows.length; i++) {
-      await client.query('SAVEPOINT one_row');
-      try {
-        inserted += await this.insertSet(client, pl, [pr.rows[i]!], ids);
-        await client.query('RELEASE SAVEPOINT one_row');
-      } catch (err) {
-        await client.query('ROLLBACK TO SAVEPOINT one_row');
-        const code = (err as { code?: string }).code;
-        if (!isDataError(code)) throw err;
-        rejected.push({ offset: pr.offsets[i]!, reason: `${code}: ${(err as Error).message}` });
-      }
-    }
-    return { inserted, rejected };
   }
 
   private async insertSet(
@@ -335,7 +295,7 @@ export class BatchWriter {
                  CASE WHEN ts IS NULL THEN NULL ELSE timestamptz 'epoch' + ts * interval '1 millisecond' END,
                  code, reason
             FROM unnest(${sql.value(
-              dls.map((d) => d.pipeline),
+              dls.map((d) => d.pipeline && diagnosticText(d.pipeline)),
               'text[]',
             )}, ${sql.value(
               dls.map((d) => d.offset),
@@ -347,7 +307,7 @@ export class BatchWriter {
               dls.map((d) => d.value),
               'bytea[]',
             )}, ${sql.value(
-              dls.map((d) => JSON.stringify(d.headers)),
+              dls.map((d) => JSON.stringify(diagnosticHeaders(d.headers))),
               'jsonb[]',
             )}, ${sql.value(
               dls.map((d) => d.timestampMs),
@@ -356,12 +316,19 @@ export class BatchWriter {
               dls.map((d) => d.code),
               'text[]',
             )}, ${sql.value(
-              dls.map((d) => d.reason),
+              dls.map((d) => diagnosticText(d.reason)),
               'text[]',
             )}) AS u(pipeline, off, k, v, h, ts, code, reason)
           ON CONFLICT (source_topic, source_partition, source_offset) DO NOTHING`,
     );
   }
+}
+
+/** Headers as etl.dead_letters (jsonb) can hold them: no NUL, no lone surrogate. */
+function diagnosticHeaders(h: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) out[diagnosticText(k)] = diagnosticText(v);
+  return out;
 }
 
 /** Rows of a pipeline as one array per column (what the unnest() statement takes). */

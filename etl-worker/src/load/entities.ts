@@ -6,6 +6,7 @@
  */
 import type pg from 'pg';
 import { query, sql } from '@streamsync/database';
+import { DataFault } from '../failures/classify.ts';
 
 const MAX_CACHED = 200_000;
 
@@ -78,7 +79,9 @@ export async function resolveEntities(
   }
   for (const k of missing) {
     const id = learnt.get(k);
-    if (id === undefined) throw new Error(`entity ${kind}/${k} could not be created`);
+    // a key Postgres stored differently from how it was sent (the decoder refuses those it
+    // knows of): the data's fault, so the chunk is split to find the message
+    if (id === undefined) throw new DataFault(`entity ${kind}/${k} could not be created`);
     ids.set(k, id);
   }
   return { ids, learnt };

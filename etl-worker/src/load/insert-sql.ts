@@ -19,12 +19,33 @@ export interface RowArrays {
 
 const ORIGIN = sql`timestamptz '2000-01-01 00:00:00+00'`;
 
+/**
+ * Fix (found by bench/fuzz/kafka.ts: a valid float8 point dead-lettered as "22003: value out of
+ * range: overflow"): two points near the largest double in one bucket overflow its sum, and
+ * Postgres raises on float8 overflow where IEEE arithmetic gives ±Infinity. Sums of rollups now
+ * saturate to ±Infinity (what the point values add up to, as a double), so every valid point is
+ * stored and counted; the bucket's average then says Infinity, which is the truth in float8.
+ */
+const FLOAT8_MAX = sql`float8 '1.7976931348623157e308'`;
+const SATURATING_SUM_MERGE = sql`CASE
+        WHEN (r.sum > 0) = (EXCLUDED.sum > 0) AND abs(r.sum) > ${FLOAT8_MAX} - abs(EXCLUDED.sum)
+        THEN CASE WHEN r.sum > 0 THEN float8 'Infinity' ELSE float8 '-Infinity' END
+        ELSE r.sum + EXCLUDED.sum END`;
+
+/** sum(value) of float8 values, exact in numeric and saturating to ±Infinity past float8's range. */
+function saturatingSum(value: SQL): SQL {
+  // the same aggregate three times is computed once
+  const s = sql`sum(${value}::numeric)`;
+  return sql`CASE WHEN abs(${s}) > ${FLOAT8_MAX}::numeric
+              THEN sign(${s})::float8 * float8 'Infinity' ELSE ${s}::float8 END`;
+}
+
 /** Adding a batch's bucket to the stored one (`r`): counts and sums add, extremes widen, newest wins. */
 const MERGE_INTO_BUCKET = sql`ON CONFLICT (stream, entity_id, metric, bucket) DO UPDATE SET
       count = r.count + EXCLUDED.count,
       min = least(r.min, EXCLUDED.min),
       max = greatest(r.max, EXCLUDED.max),
-      sum = r.sum + EXCLUDED.sum,
+      sum = ${SATURATING_SUM_MERGE},
       last = CASE WHEN EXCLUDED.last_ts >= r.last_ts THEN EXCLUDED.last ELSE r.last END,
       last_ts = greatest(r.last_ts, EXCLUDED.last_ts)`;
 
@@ -47,7 +68,15 @@ export function arrayParam(values: ReadonlyArray<unknown>, elementType: string):
     const v = values[i] as number | null;
     if (i > 0) text += ',';
     // a number's shortest round-trip form is exact for float8, and digits for int8
-    text += v === null ? 'NULL' : Number.isFinite(v) ? String(v) : 'NULL';
+    // infinities are float8 values (a saturated rollup sum); NaN is no value
+    text +=
+      v === null || Number.isNaN(v)
+        ? 'NULL'
+        : Number.isFinite(v)
+          ? String(v)
+          : v > 0
+            ? 'Infinity'
+            : '-Infinity';
   }
   return sql.value(`${text}}`, `${elementType}[]`);
 }
@@ -105,7 +134,7 @@ function rollupInsert(
       (stream, entity_id, metric, bucket, count, min, max, sum, last, last_ts)
     SELECT ${sql.value(stream)}, entity_id, metric,
            date_bin(${sql.value(width)}::interval, ts, ${ORIGIN}) AS bucket,
-           count(*), min(value), max(value), sum(value),
+           count(*), min(value), max(value), ${saturatingSum(sql`value`)},
            (array_agg(value ORDER BY ts DESC))[1], max(ts)
       FROM ${points} GROUP BY 2, 3, 4
       ORDER BY 2, 3, 4
@@ -246,7 +275,7 @@ export function recomputeRollups(p: CompiledPipeline, entityIds: string[], ts: s
         (stream, entity_id, metric, bucket, count, min, max, sum, last, last_ts)
       SELECT ${sql.value(p.table)}, entity_id, metric,
              date_bin(${sql.value(width)}::interval, ts, ${ORIGIN}),
-             count(*), min(value), max(value), sum(value),
+             count(*), min(value), max(value), ${saturatingSum(sql`value`)},
              (array_agg(value ORDER BY ts DESC))[1], max(ts)
         FROM pts GROUP BY 2, 3, 4
         ORDER BY 2, 3, 4

@@ -6,7 +6,7 @@
  */
 import type { KafkaMessage } from 'kafkajs';
 import { parseMessage } from '../pipeline/index.ts';
-import type { DecodeContext } from '../pipeline/types.ts';
+import type { DecodeContext, DecodeResult } from '../pipeline/types.ts';
 import type { Chunk, DeadLetter, OriginalMessage, PipelineRows } from './batch-writer.ts';
 import type { LoadedPipeline } from './registry.ts';
 
@@ -79,7 +79,17 @@ export function prepareChunk(
       continue;
     }
     for (const pr of perPipeline) {
-      const res = pr.loaded.pipeline.decode(parsed.doc, ctx);
+      let res: DecodeResult;
+      try {
+        res = pr.loaded.pipeline.decode(parsed.doc, ctx);
+      } catch (err) {
+        // a decoder failing on an input no check foresaw (a bug): the message, not the partition
+        res = {
+          kind: 'error',
+          code: 'unloadable',
+          reason: `decoding failed: ${(err as Error).message}`,
+        };
+      }
       if (res.kind === 'row') {
         pr.offsets.push(offset);
         pr.rows.push(res);

@@ -17,6 +17,10 @@ export class WorkerMetrics {
   readonly lag: client.Gauge<'topic' | 'partition'>;
   readonly pipelines: client.Gauge<'state'>;
   readonly paused: client.Gauge;
+  readonly splits: client.Counter<'topic'>;
+  readonly stalled: client.Gauge<'topic' | 'partition' | 'pipeline'>;
+  readonly stalledPartitions: client.Gauge;
+  readonly pipelinePaused: client.Gauge<'pipeline'>;
   readonly alertsNotified: client.Counter;
   private readonly window: Array<{ at: number; pipeline: string; rows: number }> = [];
 
@@ -79,7 +83,7 @@ export class WorkerMetrics {
     });
     this.lag = new client.Gauge({
       name: 'etl_consumer_lag',
-      help: 'Messages behind the high watermark, per partition',
+      help: "Messages behind the broker's high watermark, per partition",
       labelNames: ['topic', 'partition'],
       registers: r,
     });
@@ -92,6 +96,29 @@ export class WorkerMetrics {
     this.paused = new client.Gauge({
       name: 'etl_paused_partitions',
       help: 'Partitions paused for back-pressure or a broken target table',
+      registers: r,
+    });
+    this.splits = new client.Counter({
+      name: 'etl_chunk_splits_total',
+      help: 'Chunks split in two to find the messages a data failure is about',
+      labelNames: ['topic'],
+      registers: r,
+    });
+    this.stalled = new client.Gauge({
+      name: 'etl_partition_stalled',
+      help: 'Partitions behind the broker that have not advanced for ETL_STALL_AFTER_MS (1 = stalled)',
+      labelNames: ['topic', 'partition', 'pipeline'],
+      registers: r,
+    });
+    this.stalledPartitions = new client.Gauge({
+      name: 'etl_stalled_partitions',
+      help: 'Partitions of this worker stalled now',
+      registers: r,
+    });
+    this.pipelinePaused = new client.Gauge({
+      name: 'etl_pipeline_paused',
+      help: 'Pipelines paused by a failure that is not the data (1 = paused): a table, a grant',
+      labelNames: ['pipeline'],
       registers: r,
     });
     const window = this.window;

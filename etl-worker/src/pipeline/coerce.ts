@@ -2,6 +2,7 @@
  * Column types and value coercion: what a JSON value must look like to go into a column, and the
  * form the loader passes it in (the element type of the unnest() parameter array).
  */
+import { jsonValueProblem, valueTextProblem } from './strings.ts';
 import { formatTimeUs, parseIso8601 } from './time.ts';
 
 /** The unnest() element types a pipeline can load. */
@@ -267,8 +268,10 @@ function textCoercer(maxLength: number | null): Coercer {
     if (typeof v === 'string') s = v;
     else if (typeof v === 'number' || typeof v === 'boolean') s = String(v);
     else return new CoerceError('expected a string');
-    // PostgreSQL text cannot hold NUL; one such value would fail the whole batch
-    if (s.indexOf('\0') !== -1) return new CoerceError('text cannot contain NUL (\\u0000)');
+    // PostgreSQL text cannot hold NUL, nor UTF-8 a lone surrogate; one such value would fail
+    // (or silently alter) the whole batch
+    const problem = valueTextProblem(s);
+    if (problem !== null) return new CoerceError(`text ${problem}`);
     if (maxLength !== null && s.length > maxLength && codePoints(s) > maxLength) {
       return new CoerceError(`longer than ${maxLength} characters`);
     }
@@ -282,13 +285,17 @@ const boolCoercer: Coercer = (v) => {
   return new CoerceError('expected true or false');
 };
 
+/** Deeper JSON is refused before it reaches JSON.stringify (recursive) or Postgres' parser. */
+export const MAX_JSON_DEPTH = 64;
+
 function jsonCoercer(binary: boolean): Coercer {
+  const opts = { allowNul: !binary };
+  const type = binary ? 'jsonb' : 'json';
   return (v) => {
-    const s = JSON.stringify(v);
-    if (binary && s.indexOf('\\u0000') !== -1) {
-      return new CoerceError('jsonb cannot hold \\u0000');
-    }
-    return s;
+    // json and jsonb alike refuse a lone surrogate escape; jsonb also \u0000
+    const problem = jsonValueProblem(v, MAX_JSON_DEPTH, opts);
+    if (problem !== null) return new CoerceError(`${type}: ${problem}`);
+    return JSON.stringify(v);
   };
 }
 

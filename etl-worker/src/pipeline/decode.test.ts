@@ -154,6 +154,26 @@ describe('Pipeline > Decode > sensor_readings', () => {
       },
     );
 
+    // issue 11: these keys made the worker retry the same chunk forever in resolveEntities
+    it.each([
+      ['dev-\u0000x', /NUL \(\\u0000\) at character 4/],
+      ['dev-\ud800', /lone UTF-16 surrogate \(\\ud800\) at character 4/],
+      ['\udc00dev', /lone UTF-16 surrogate \(\\udc00\) at character 0/],
+      ['dev\u001bx', /control character \\u001b at character 3/],
+      ['dev\nx', /control character \\u000a/],
+      ['dev\u0085x', /control character \\u0085/],
+    ])('should refuse the key %j up front, saying why', (key, why) => {
+      const r = rejected(p.decode({ ...SENSOR_MESSAGE, device_id: key }, SENSOR_CTX));
+      expect(r.code).toBe('invalid_value');
+      expect(r.reason).toMatch(/^\$\.device_id: the entity key contains/);
+      expect(r.reason).toMatch(why);
+    });
+
+    it('should take a key with a surrogate pair (an emoji)', () => {
+      const r = p.decode({ ...SENSOR_MESSAGE, device_id: 'dev-😀' }, SENSOR_CTX);
+      expect(r.kind === 'row' && r.entityKey).toBe('dev-😀');
+    });
+
     it.each([['k'.repeat(200)], ['😀'.repeat(200)]])(
       'should take a key of 200 characters',
       (key) => {

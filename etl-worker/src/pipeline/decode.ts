@@ -10,6 +10,7 @@ import type { Coercer, Scalar } from './coerce.ts';
 import { codePoints } from './coerce.ts';
 import type { CompiledExpression, Value } from './expression.ts';
 import type { JsonPath } from './json-path.ts';
+import { nameTextProblem } from './strings.ts';
 import { END_TIME_US, formatTimeUs, MIN_TIME_US, type TimeParser } from './time.ts';
 import type {
   DeadLetterCode,
@@ -112,6 +113,10 @@ export function createDecoder(plan: DecodePlan): Decoder {
             `${entityKey.source}: the entity key must have 1 to ${MAX_ENTITY_KEY_LENGTH} characters, got ${abbreviate(k)}`,
           );
         }
+        const problem = nameTextProblem(k);
+        if (problem !== null) {
+          return reject('invalid_value', `${entityKey.source}: the entity key ${problem}`);
+        }
         key = k;
       } else if (typeof k === 'number' && Number.isFinite(k)) {
         key = String(k);
@@ -125,8 +130,13 @@ export function createDecoder(plan: DecodePlan): Decoder {
       }
       if (entityName !== null) {
         const n = entityName.get(message);
-        if (typeof n === 'string') name = n;
-        else if (typeof n === 'number') name = String(n);
+        if (typeof n === 'string') {
+          const problem = nameTextProblem(n);
+          if (problem !== null) {
+            return reject('invalid_value', `${entityName.source}: the entity name ${problem}`);
+          }
+          name = n;
+        } else if (typeof n === 'number') name = String(n);
         else if (n !== undefined && n !== null) {
           return reject(
             'invalid_value',

@@ -97,7 +97,9 @@ export type DeadLetterCode =
   | 'late'
   | 'expression_error'
   | 'no_pipeline'
-  | 'rejected_by_database';
+  | 'rejected_by_database'
+  /** the worker itself failed on the message (no SQLSTATE): isolated, kept, replayable */
+  | 'unloadable';
 
 /** A message that cannot be loaded: it goes to the dead-letter topic with this code and reason. */
 export interface RejectedMessage {

@@ -20,6 +20,19 @@ import {
 const TH = 'whitespace-nowrap py-1 pr-3 font-medium';
 const TD = 'whitespace-nowrap py-1 pr-3';
 
+/** A stalled partition in words: where, how far behind, since when, and the worker's last error. */
+function stallSentence(r: OffsetRow, now: number | null): string {
+  const lag = lagOf(r);
+  const since = r.stalled_since ?? r.updated_at;
+  const ago = since && now !== null ? `, last advanced ${formatAgo(now - Date.parse(since))}` : '';
+  return (
+    `${r.topic} partition ${r.partition}` +
+    (lag === null ? '' : `: ${formatNumber(lag)} messages behind`) +
+    ago +
+    (r.last_error ? `; last error: ${r.last_error}` : '')
+  );
+}
+
 function Stat({ label, value, testId }: { label: string; value: string; testId: string }) {
   return (
     <div className="rounded-lg border border-slate-200 bg-white p-3 dark:border-slate-800 dark:bg-slate-900">
@@ -61,14 +74,21 @@ export function PipelineHealth({
   return (
     <div className="space-y-4">
       {stalled > 0 ? (
-        <p
+        <div
           role="alert"
           className="rounded border border-red-400 bg-red-50 p-2 text-sm font-medium text-red-900 dark:border-red-800 dark:bg-red-950 dark:text-red-100"
           data-testid="stalled"
         >
           {stalled} partition{stalled === 1 ? ' is' : 's are'} stalled: behind the broker and not
-          advancing for over {STALL_AFTER_MS / 1000} s.
-        </p>
+          advancing for over {STALL_AFTER_MS / 1000} s, or as the worker reports.
+          <ul className="mt-1 list-disc pl-5 font-normal" data-testid="stalled-partitions">
+            {rows
+              .filter((_, i) => states[i] === 'stalled')
+              .map((r) => (
+                <li key={partitionKey(r)}>{stallSentence(r, now)}</li>
+              ))}
+          </ul>
+        </div>
       ) : null}
       <dl className="grid grid-cols-1 gap-3 sm:grid-cols-2 lg:grid-cols-4">
         <Stat label="Rows loaded" value={formatRate(totalRate)} testId="total-rate" />
@@ -252,8 +272,10 @@ export function PipelineHealth({
                         <td
                           className={`${TD} ${state === 'stalled' ? 'font-semibold text-red-700 dark:text-red-300' : ''}`}
                           data-testid="partition-state"
+                          title={r.last_error ?? undefined}
                         >
                           {state === 'unknown' ? '—' : state}
+                          {state === 'stalled' && r.last_error ? `: ${r.last_error}` : ''}
                         </td>
                       </tr>
                     );

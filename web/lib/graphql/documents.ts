@@ -90,6 +90,7 @@ export const PIPELINES_SUBSCRIPTION = `subscription PipelineVersions {
 export const CONSUMER_OFFSETS_SUBSCRIPTION = `subscription ConsumerOffsets {
   consumer_offsets(order_by: [{ consumer_group: asc }, { topic: asc }, { partition: asc }]) {
     consumer_group topic partition next_offset high_watermark messages rows_loaded dead_letters updated_at
+    stalled_since last_error
   }
 }`;
 

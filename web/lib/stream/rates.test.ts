@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lagOf, partitionKey, RateTracker, rateSince } from './rates';
+import { lagOf, partitionKey, partitionState, RateTracker, rateSince } from './rates';
 
 const off = (partition: number, rows: number, next = 0, hw: number | null = 0) => ({
   consumer_group: 'g',
@@ -46,5 +46,18 @@ describe('Web > Stream > rates and lag', () => {
   it('should compute a rate from a count since a time', () => {
     expect(rateSince(600, 0, 60_000)).toBe(10);
     expect(rateSince(5, 1000, 1000)).toBe(0);
+  });
+
+  it("should call a partition stalled when the worker says so, whatever the browser's clock", () => {
+    const now = Date.parse('2026-12-07T12:00:00Z');
+    const row = {
+      next_offset: 90,
+      high_watermark: 100,
+      updated_at: '2026-12-07T11:59:59Z',
+    };
+    expect(partitionState(row, now)).toBe('catching up');
+    expect(partitionState({ ...row, stalled_since: '2026-12-07T11:59:40Z' }, now)).toBe('stalled');
+    expect(partitionState({ ...row, updated_at: '2026-12-07T11:58:00Z' }, now)).toBe('stalled');
+    expect(partitionState({ ...row, next_offset: 100 }, now)).toBe('caught up');
   });
 });

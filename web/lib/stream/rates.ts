@@ -13,6 +13,10 @@ export interface OffsetRow {
   messages?: number | string;
   dead_letters?: number | string;
   updated_at?: string;
+  /** set by the worker while the partition is stalled: when it last advanced */
+  stalled_since?: string | null;
+  /** the worker's last failure writing the partition since its last commit */
+  last_error?: string | null;
 }
 
 export function partitionKey(r: Pick<OffsetRow, 'consumer_group' | 'topic' | 'partition'>): string {
@@ -91,9 +95,12 @@ export const STALL_AFTER_MS = 30_000;
 
 /** What an operator needs to know of a partition at a glance. */
 export function partitionState(
-  r: Pick<OffsetRow, 'next_offset' | 'high_watermark' | 'updated_at'>,
+  r: Pick<OffsetRow, 'next_offset' | 'high_watermark' | 'updated_at' | 'stalled_since'>,
   nowMs: number,
 ): 'caught up' | 'catching up' | 'stalled' | 'unknown' {
+  // the worker's own verdict (measured against the broker) comes first; the clock test below
+  // covers a worker that is not there to give one
+  if (r.stalled_since) return 'stalled';
   const lag = lagOf(r);
   if (lag === null) return 'unknown';
   if (lag === 0) return 'caught up';

@@ -103,6 +103,8 @@ export const VIEWER_SDL = /* GraphQL */ `
     rows_loaded: bigint!
     dead_letters: bigint!
     updated_at: timestamptz!
+    stalled_since: timestamptz
+    last_error: String
   }
   type dead_letters {
     id: bigint!

@@ -17,7 +17,7 @@ import {
   success,
   type Args,
   type OpContext,
-} from '../api/context.ts';
+} from './context.ts';
 import { qualifiedKey } from '../introspection/catalog.ts';
 import type { TableMeta } from '../metadata/types.ts';
 import { normalizeName } from '../metadata/types.ts';
@@ -32,9 +32,9 @@ import {
   parseCreateEventTrigger,
   readEventTriggerConf,
   type EventTriggerConf,
-} from './definitions.ts';
-import { cleanupEventLogs } from './log-cleanup.ts';
-import { ensureSourceCatalog, hasSourceCatalog } from './source-catalog.ts';
+} from '../events/definitions.ts';
+import { cleanupEventLogs } from '../events/log-cleanup.ts';
+import { ensureSourceCatalog, hasSourceCatalog } from '../events/source-catalog.ts';
 
 /** Run a definition parser, its errors as Hasura's parse-failed. */
 export function parsed<T>(f: () => T): T {

@@ -14,10 +14,10 @@ import { QErr } from '../errors.ts';
 import type { StreamCursor } from '../ir/types.ts';
 import type { ValueMaker } from '../parse/bool-exp.ts';
 import { isEnum, isList, isObj, type Coerced, type Leaf } from '../parse/input.ts';
-import type { SchemaBuilder, SchemaExtension } from '../schema/build.ts';
-import { tableDisplayName } from '../schema/build.ts';
-import type { TableInfo } from '../schema/source.ts';
-import { list, named, nn, type InputValueDef } from '../schema/types.ts';
+import type { SchemaBuilder, SchemaExtension } from './build.ts';
+import { tableDisplayName } from './build.ts';
+import type { TableInfo } from './source.ts';
+import { list, named, nn, type InputValueDef } from './types.ts';
 
 const fail = (message: string): never => {
   throw new QErr('validation-failed', message, 200);

@@ -6,15 +6,15 @@
  * and the one-off events are rows of the metadata database's catalog.
  */
 import { query, sql } from '@streamsync/database';
-import { bad, success, type Args, type OpContext } from '../api/context.ts';
+import { bad, success, type Args, type OpContext } from './context.ts';
 import {
   cronTriggerForApi,
   cronTriggersOf,
   parseCronTrigger,
   parseScheduledEvent,
-} from './definitions.ts';
-import { dropFutureCronEvents, insertCronEvents } from './scheduled-processor.ts';
-import { parsed } from './trigger-api.ts';
+} from '../events/definitions.ts';
+import { dropFutureCronEvents, insertCronEvents } from '../events/scheduled-processor.ts';
+import { parsed } from './event-triggers.ts';
 
 const nameOf = (x: unknown) => (x as { name?: unknown }).name;
 

@@ -5,65 +5,14 @@
  * too) with known operators. A permission that fails is an inconsistent object ("Inconsistent
  * object: in table …: in permission for role …: …") and is left out of the schema.
  */
-import type { SourceInfo, TableInfo } from '../schema/source.ts';
+import type { SourceInfo, TableInfo } from './source.ts';
 import { qualifiedKey } from '../introspection/catalog.ts';
-import { normalizeName } from './types.ts';
+import { normalizeName } from '../metadata/types.ts';
+import { ADMIN_ROLE } from '../session.ts';
+import { COLUMN_COMPARISONS, isPermissionOperator, permissionOperatorName } from './operators.ts';
 
 const KINDS = ['select', 'insert', 'update', 'delete'] as const;
 type Kind = (typeof KINDS)[number];
-
-const BOOL_OPS = new Set([
-  '_eq',
-  '_neq',
-  '_ne',
-  '_gt',
-  '_lt',
-  '_gte',
-  '_lte',
-  '_in',
-  '_nin',
-  '_like',
-  '_nlike',
-  '_ilike',
-  '_nilike',
-  '_similar',
-  '_nsimilar',
-  '_regex',
-  '_iregex',
-  '_nregex',
-  '_niregex',
-  '_is_null',
-  '_contains',
-  '_contained_in',
-  '_has_key',
-  '_has_keys_any',
-  '_has_keys_all',
-  '_cast',
-  '_ceq',
-  '_cne',
-  '_cneq',
-  '_cgt',
-  '_clt',
-  '_cgte',
-  '_clte',
-  '_ancestor',
-  '_ancestor_any',
-  '_descendant',
-  '_descendant_any',
-  '_matches',
-  '_matches_any',
-  '_matches_fulltext',
-  '_st_contains',
-  '_st_crosses',
-  '_st_equals',
-  '_st_overlaps',
-  '_st_touches',
-  '_st_within',
-  '_st_intersects',
-  '_st_3d_intersects',
-  '_st_d_within',
-  '_st_3d_d_within',
-]);
 
 class PermError extends Error {}
 
@@ -98,10 +47,9 @@ function checkBoolExp(info: SourceInfo, t: TableInfo, json: unknown): void {
     if (col) {
       if (isObj(v) && Object.keys(v).every((k) => k.startsWith('_') || k.startsWith('$'))) {
         for (const op of Object.keys(v)) {
-          const name = op.startsWith('$') ? `_${op.slice(1)}` : op;
-          if (!BOOL_OPS.has(name) && !(col.pg.type.startsWith('json') && !op.startsWith('_')))
+          if (!isPermissionOperator(op) && !(col.pg.type.startsWith('json') && !op.startsWith('_')))
             throw new PermError(`"${op}" is not a valid boolean operator`);
-          if (['_ceq', '_cne', '_cneq', '_cgt', '_clt', '_cgte', '_clte'].includes(name)) {
+          if (COLUMN_COMPARISONS[permissionOperatorName(op)] !== undefined) {
             const x = v[op];
             const other = Array.isArray(x) ? String(x[x.length - 1]) : String(x);
             if (!(Array.isArray(x) && x[0] === '$') && !t.columnsByName.has(other))
@@ -141,7 +89,7 @@ function checkPermission(
   role: string,
   p: unknown,
 ): void {
-  if (role === 'admin') throw new PermError('cannot define permission for admin role');
+  if (role === ADMIN_ROLE) throw new PermError('cannot define permission for admin role');
   const perm = isObj(p) ? p : {};
   if (kind !== 'delete') checkColumns(t, perm.columns);
   if (kind === 'insert' || kind === 'update') {

@@ -1,0 +1,134 @@
+/**
+ * The state of one role's schema while it is built, and what every part of the build reads: the
+ * role's select permission, columns and computed fields of a table, and the type registry. The
+ * parts (output-types.ts, select-args.ts, filter-types.ts, order-types.ts, comparison-types.ts,
+ * arguments.ts, query-root.ts) are functions of this; build.ts puts them together.
+ */
+import { ADMIN_ROLE } from '../session.ts';
+import { DIRECTIVES } from './directives.ts';
+import type {
+  ColumnInfo,
+  ComputedFieldInfo,
+  SelectPermInfo,
+  SourceInfo,
+  TableInfo,
+} from './source.ts';
+import { nn, type FieldDef, type RoleSchema, type TypeDef } from './types.ts';
+
+export interface SchemaOptions {
+  /** HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES: only changes output encoding, kept here for plans. */
+  stringifyNumeric: boolean;
+  /**
+   * The request may use backend-only insert/update/delete permissions (Hasura's Backend
+   * scenario: `x-hasura-use-backend-only-permissions: true` with the admin secret).
+   */
+  backendOnly?: boolean;
+}
+
+/** Hasura's rendering of a table name in descriptions: public tables unqualified. */
+export function tableDisplayName(t: TableInfo): string {
+  return t.qn.schema === 'public' ? t.qn.name : `${t.qn.schema}.${t.qn.name}`;
+}
+
+export function fnDisplayName(f: { schema: string; name: string }): string {
+  return f.schema === 'public' ? f.name : `${f.schema}.${f.name}`;
+}
+
+export class BuilderCore {
+  readonly types = new Map<string, TypeDef>();
+  readonly queryFields = new Map<string, FieldDef>();
+  readonly mutationFields = new Map<string, FieldDef>();
+  readonly subscriptionFields = new Map<string, FieldDef>();
+  readonly isAdmin: boolean;
+
+  constructor(
+    readonly source: SourceInfo,
+    readonly role: string,
+    readonly opts: SchemaOptions,
+  ) {
+    this.isAdmin = role === ADMIN_ROLE;
+  }
+
+  /** The select permission of this role on a table (admin: everything). */
+  perm(t: TableInfo): SelectPermInfo | undefined {
+    if (this.isAdmin) {
+      return {
+        columns: new Set(t.columns.map((c) => c.name)),
+        computedFields: new Set(t.computedFields.map((c) => c.name)),
+        filter: {},
+        limit: null,
+        allowAggregations: true,
+        queryRootFields: null,
+        subscriptionRootFields: null,
+      };
+    }
+    return t.selectPerms.get(this.role);
+  }
+
+  columns(t: TableInfo): ColumnInfo[] {
+    const p = this.perm(t);
+    if (!p) return [];
+    return t.columns.filter((c) => p.columns.has(c.name));
+  }
+
+  computedFields(t: TableInfo): ComputedFieldInfo[] {
+    const p = this.perm(t);
+    if (!p) return [];
+    // a computed field returning rows of a table is there for every role that may select from
+    // that table; only scalar computed fields are listed in the select permission
+    return t.computedFields.filter((c) =>
+      c.returns.kind === 'scalar'
+        ? p.computedFields.has(c.name)
+        : this.perm(this.table(c.returns.table)) !== undefined,
+    );
+  }
+
+  table(key: string): TableInfo {
+    return this.source.tables.get(key)!;
+  }
+
+  addType(t: TypeDef): void {
+    if (!this.types.has(t.name)) this.types.set(t.name, t);
+  }
+
+  scalar(name: string): string {
+    this.addType({ kind: 'SCALAR', name, description: null });
+    return name;
+  }
+
+  finish(): RoleSchema {
+    this.scalar('Boolean');
+    this.scalar('String');
+    let queryType = 'query_root';
+    if (this.queryFields.size === 0) {
+      this.queryFields.set('no_queries_available', {
+        name: 'no_queries_available',
+        description: null,
+        args: [],
+        type: nn('String'),
+        info: { k: 'placeholder' },
+      });
+    }
+    const root = (
+      name: string,
+      fields: Map<string, FieldDef>,
+      description: string | null = null,
+    ): void => {
+      this.types.set(name, { kind: 'OBJECT', name, description, fields });
+    };
+    root(queryType, this.queryFields);
+    const mutationType = this.mutationFields.size ? 'mutation_root' : null;
+    if (mutationType) root(mutationType, this.mutationFields, 'mutation root');
+    const subscriptionType = this.subscriptionFields.size ? 'subscription_root' : null;
+    if (subscriptionType) root(subscriptionType, this.subscriptionFields);
+    queryType = 'query_root';
+    return {
+      role: this.role,
+      types: this.types,
+      queryType,
+      mutationType,
+      subscriptionType,
+      directives: DIRECTIVES,
+    };
+  }
+}

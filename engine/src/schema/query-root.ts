@@ -1,0 +1,122 @@
+/**
+ * The fields of `query_root` (and the query-like fields of `subscription_root`): per table `<t>`,
+ * `<t>_by_pk`, `<t>_aggregate`, and per tracked function its fields.
+ */
+import type { BuilderCore } from './builder-core.ts';
+import { fnArgsInput } from './arguments.ts';
+import { fnDisplayName, tableDisplayName } from './builder-core.ts';
+import { aggregateObject, tableObject } from './output-types.ts';
+import { selectArgs } from './select-args.ts';
+import type { SelectPermInfo } from './source.ts';
+import { type InputValueDef, list, named, nn, nonNull } from './types.ts';
+
+export function rootAllowed(
+  b: BuilderCore,
+  p: SelectPermInfo,
+  field: 'select' | 'select_by_pk' | 'select_aggregate',
+  root: 'query' | 'subscription',
+): boolean {
+  const set = root === 'query' ? p.queryRootFields : p.subscriptionRootFields;
+  return !set || set.has(field);
+}
+
+export function buildQueryRoot(b: BuilderCore): void {
+  for (const t of [...b.source.tables.values()]) {
+    const p = b.perm(t);
+    if (!p) continue;
+    for (const root of ['query', 'subscription'] as const) {
+      const target = root === 'query' ? b.queryFields : b.subscriptionFields;
+      const rf = t.rootFields;
+      const display = tableDisplayName(t);
+      if (rootAllowed(b, p, 'select', root)) {
+        target.set(rf.select, {
+          name: rf.select,
+          description:
+            rf.comments.select !== undefined
+              ? rf.comments.select
+              : `fetch data from the table: "${display}"`,
+          args: selectArgs(b, t),
+          type: nonNull(list(nonNull(named(tableObject(b, t))))),
+          info: { k: 'select', table: t },
+        });
+      }
+      if (p.allowAggregations && rootAllowed(b, p, 'select_aggregate', root)) {
+        target.set(rf.selectAggregate, {
+          name: rf.selectAggregate,
+          description:
+            rf.comments.selectAggregate !== undefined
+              ? rf.comments.selectAggregate
+              : `fetch aggregated fields from the table: "${display}"`,
+          args: selectArgs(b, t),
+          type: nn(aggregateObject(b, t)),
+          info: { k: 'select_agg', table: t },
+        });
+      }
+      const pk = t.pg.primaryKey;
+      if (
+        pk &&
+        pk.columns.every((c) => p.columns.has(c)) &&
+        rootAllowed(b, p, 'select_by_pk', root)
+      ) {
+        target.set(rf.selectByPk, {
+          name: rf.selectByPk,
+          description:
+            rf.comments.selectByPk !== undefined
+              ? rf.comments.selectByPk
+              : `fetch data from the table: "${display}" using primary key columns`,
+          args: pk.columns.map((cn) => {
+            const c = t.columnsByName.get(cn)!;
+            return {
+              name: c.gqlName,
+              description: null,
+              type: nn(b.scalar(c.scalar)),
+              parse: 'column',
+              pgType: c.pg.formatted,
+            };
+          }),
+          type: named(tableObject(b, t)),
+          info: { k: 'select_pk', table: t },
+        });
+      }
+    }
+  }
+  for (const f of b.source.functions.values()) {
+    if (f.exposedAs !== 'query') continue;
+    const t = b.table(f.returnTable);
+    const p = b.perm(t);
+    if (!p) continue;
+    if (!b.isAdmin && f.permissions.size > 0 && !f.permissions.has(b.role)) continue;
+    const skip = new Set(f.sessionArgIndex === null ? [] : [f.sessionArgIndex]);
+    const input = fnArgsInput(b, f.fn, skip);
+    const argsArg: InputValueDef[] = input
+      ? [
+          {
+            name: 'args',
+            description: `input parameters for function "${fnDisplayName(f.qn)}"`,
+            type: input.required ? nn(input.name) : named(input.name),
+            nullable: !input.required,
+          },
+        ]
+      : [];
+    for (const target of [b.queryFields, b.subscriptionFields]) {
+      target.set(f.rootFields.fn, {
+        name: f.rootFields.fn,
+        description:
+          f.description ??
+          `execute function "${fnDisplayName(f.qn)}" which returns "${tableDisplayName(t)}"`,
+        args: [...argsArg, ...selectArgs(b, t)],
+        type: nonNull(list(nonNull(named(tableObject(b, t))))),
+        info: { k: 'fn', fn: f },
+      });
+      if (p.allowAggregations) {
+        target.set(f.rootFields.agg, {
+          name: f.rootFields.agg,
+          description: `execute function "${fnDisplayName(f.qn)}" and query aggregates on result of table type "${tableDisplayName(t)}"`,
+          args: [...argsArg, ...selectArgs(b, t)],
+          type: nn(aggregateObject(b, t)),
+          info: { k: 'fn_agg', fn: f },
+        });
+      }
+    }
+  }
+}

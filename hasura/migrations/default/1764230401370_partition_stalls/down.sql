@@ -1,0 +1,1 @@
+ALTER TABLE etl.consumer_offsets DROP COLUMN last_error, DROP COLUMN stalled_since;
