@@ -104,7 +104,15 @@ const TRANSPORTS = new Set(['http', 'websocket', 'subscription']);
  * The wave-2 directories (`manifest-wave2.json`) the runner drives so far, with their helper
  * servers and scenarios. Other wave-2 areas join this list as the harness learns them.
  */
-export const WAVE2_DIRECTORIES = ['event_triggers/**', 'scheduled_triggers'];
+export const WAVE2_DIRECTORIES = [
+  'event_triggers/**',
+  'scheduled_triggers',
+  'endpoints',
+  'openapi',
+  'query_cache',
+  'graphql_query/allowlist',
+  'graphql_query/allowlist_role_based',
+];
 
 /** Read and check `<root>/manifest.json`, plus the supported directories of `manifest-wave2.json`. */
 export function loadManifest(root: string): Manifest {

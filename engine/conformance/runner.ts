@@ -35,7 +35,7 @@ import {
   type EngineHandle,
   type EngineLauncher,
 } from './engine-launcher.ts';
-import { headerValue, postJson, type PostResult } from './http-client.ts';
+import { headerValue, postJson, sendCase, type PostResult } from './http-client.ts';
 import {
   caseId,
   loadManifest,
@@ -863,7 +863,11 @@ async function runItem(
       if (refusal) return fail(refusal);
     }
     const sent = { ...headers, ...adminHeaders(opts) };
-    const res = await postJson(g.engine.url, url, item.query, sent, opts.requestTimeoutMs);
+    // REST endpoint cases name their method and body (ENDPOINTS.md)
+    const res =
+      typeof item.method === 'string'
+        ? await sendCase(g.engine.url, url, item.method, item.body, sent, opts.requestTimeoutMs)
+        : await postJson(g.engine.url, url, item.query, sent, opts.requestTimeoutMs);
     if (opts.keepBodies) {
       r.request = { url, headers: sent, body: item.query };
       r.response = { status: res.status, body: res.body };

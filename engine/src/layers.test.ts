@@ -22,8 +22,8 @@ const LAYERS: ReadonlyArray<{ name: string; parts: readonly string[] }> = [
   { name: 'compiler', parts: ['schema', 'ir', 'parse', 'translate', 'limits'] },
   // the one planner and its runners; sessions from requests
   { name: 'execution', parts: ['execute', 'auth'] },
-  // what requests reach through the planner or beside it (actions/: issue 13, on its branch)
-  { name: 'services', parts: ['api', 'subscription', 'actions'] },
+  // what requests reach through the planner or beside it (actions/: issue 13, on its branch; rest/: REST endpoints and their OpenAPI document)
+  { name: 'services', parts: ['api', 'subscription', 'actions', 'rest'] },
   // HTTP and WebSocket
   { name: 'transport', parts: ['transport', 'console'] },
   // settings and composition

@@ -12,6 +12,7 @@ import { AuthError, resolveSession, type AuthConfig } from '../auth/index.ts';
 import type { ApiRuntime } from '../api/context.ts';
 import { runApiRequest, type Endpoint } from '../api/metadata.ts';
 import { consoleReply } from '../console/console.ts';
+import { runRestEndpoint } from '../rest/endpoints.ts';
 import { corsHeaders, preflight, type CorsPolicy } from './cors.ts';
 import { encodeGqlError, encodeRestError, QErr, toQErr } from '../errors.ts';
 import {
@@ -156,6 +157,8 @@ async function route(
   params: URLSearchParams,
 ): Promise<Reply> {
   const method = req.method ?? 'GET';
+  if (path.startsWith('/api/rest/'))
+    return restEndpoint(engine, req, path.slice('/api/rest/'.length), params);
   switch (path) {
     case '/healthz':
     case '/hasura/healthz': {
@@ -297,6 +300,36 @@ async function restApi(
     if (q.status >= 500) engine.log.error({ err: e }, 'api request failed');
     return json(q.status, encodeRestError(q, engine.config.adminInternalErrors));
   }
+}
+
+/** `/api/rest/<url>`: a REST endpoint of the metadata, run as the caller's session. */
+async function restEndpoint(
+  engine: HttpRuntime,
+  req: http.IncomingMessage,
+  path: string,
+  params: URLSearchParams,
+): Promise<Reply> {
+  let body: Buffer;
+  try {
+    body = await readBody(req, engine.config.maxBodyBytes);
+  } catch (e) {
+    if (e instanceof BodyTooLarge)
+      return json(413, { error: 'request body too large', path: '$', code: 'bad-request' });
+    throw e;
+  }
+  const session = await restSession(engine, req);
+  if ('status' in session) return session;
+  const r = await runRestEndpoint(
+    engine.state,
+    session,
+    { method: req.method ?? 'GET', path, params, body, contentType: req.headers['content-type'] },
+    engine.exec,
+  );
+  if (r.status !== 200) {
+    const code = (JSON.parse(r.body) as { code: string }).code;
+    engine.metrics.errors.inc({ endpoint: '/api/rest', code });
+  }
+  return { status: r.status, body: r.body };
 }
 
 /** `GET /v1/graphql`: authenticated as any request, then Hasura CE's persisted-query answer. */
