@@ -13,6 +13,7 @@ import type { ApiRuntime } from '../api/context.ts';
 import { runApiRequest, type Endpoint } from '../api/metadata.ts';
 import { consoleReply } from '../console/console.ts';
 import { runRestEndpoint } from '../rest/endpoints.ts';
+import { openApiDocument } from '../rest/openapi.ts';
 import { corsHeaders, preflight, type CorsPolicy } from './cors.ts';
 import { encodeGqlError, encodeRestError, QErr, toQErr } from '../errors.ts';
 import {
@@ -175,6 +176,18 @@ async function route(
         body: inconsistent ? 'WARN: inconsistent objects in schema' : 'OK',
         contentType: 'text/plain',
       };
+    }
+    case '/api/swagger/json': {
+      // the document names the admin schema's types: admin only, as Hasura serves it
+      const session = await restSession(engine, req);
+      if ('status' in session) return session;
+      if (!session.isAdmin)
+        return json(400, {
+          error: 'restricted access : admin only',
+          path: '$',
+          code: 'access-denied',
+        });
+      return json(200, openApiDocument(engine.state.metadata, engine.state.schemaFor('admin')));
     }
     case '/v1/version':
       return json(200, { version: ENGINE_VERSION, server_type: 'ce' });
