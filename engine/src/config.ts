@@ -22,6 +22,8 @@ export interface EngineConfig {
   jwtSecret: string | undefined;
   unauthorizedRole: string | undefined;
   enableConsole: boolean;
+  /** HASURA_GRAPHQL_ENABLE_ALLOWLIST: only allow-listed documents for non-admin roles. */
+  enableAllowlist: boolean;
   /** HASURA_GRAPHQL_CORS_DOMAIN / HASURA_GRAPHQL_DISABLE_CORS. */
   cors: CorsPolicy;
   stringifyNumericTypes: boolean;
@@ -111,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     jwtSecret: jwt,
     unauthorizedRole: readString(env, 'HASURA_GRAPHQL_UNAUTHORIZED_ROLE'),
     enableConsole: readBool(env, 'HASURA_GRAPHQL_ENABLE_CONSOLE', false),
+    enableAllowlist: readBool(env, 'HASURA_GRAPHQL_ENABLE_ALLOWLIST', false),
     cors: parseCorsPolicy(
       readString(env, 'HASURA_GRAPHQL_CORS_DOMAIN'),
       readBool(env, 'HASURA_GRAPHQL_DISABLE_CORS', false),

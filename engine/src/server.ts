@@ -146,6 +146,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     stringifyNumeric: config.stringifyNumericTypes,
     planCacheSize: config.planCacheSize,
     extensions,
+    allowlist: config.enableAllowlist,
   };
   const listeners = new Set<(change: MetadataChange) => void>();
   const changed = (cause: MetadataChange['cause']) => {

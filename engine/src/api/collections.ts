@@ -233,7 +233,7 @@ export async function updateScopeOfCollectionInAllowlist(ctx: OpContext, args: A
 }
 
 /** `replace_metadata`'s check of an allowlist (Hasura refuses a collection listed twice). */
-export function checkAllowlist(list: AllowlistEntry[]): void {
+export function checkAllowlistEntries(list: AllowlistEntry[]): void {
   const seen = new Set<string>();
   const dup = new Set<string>();
   for (const a of list) (seen.has(a.collection) ? dup : seen).add(a.collection);

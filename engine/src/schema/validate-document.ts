@@ -12,6 +12,9 @@ import {
   type OperationDefinitionNode,
   type SelectionSetNode,
 } from 'graphql';
+import { collectionsOf, endpointsOf } from '../metadata/collections.ts';
+import type { Metadata } from '../metadata/types.ts';
+import type { Inconsistency } from './source.ts';
 import { namedOf, type RoleSchema } from './types.ts';
 
 export function documentProblems(schema: RoleSchema, query: string): string[] {
@@ -77,4 +80,33 @@ export function documentProblems(schema: RoleSchema, query: string): string[] {
     walk(op.selectionSet, root, '$', new Set());
   }
   return problems;
+}
+
+/**
+ * The queries of the metadata's collections that the admin schema no longer serves, as Hasura
+ * reports them (type `query_collections`), naming the REST endpoints that use each.
+ */
+export function collectionInconsistencies(md: Metadata, admin: RoleSchema): Inconsistency[] {
+  const out: Inconsistency[] = [];
+  const endpoints = endpointsOf(md);
+  for (const c of collectionsOf(md)) {
+    for (const q of c.definition.queries) {
+      const problems = documentProblems(admin, q.query);
+      if (!problems.length) continue;
+      const users = endpoints.filter(
+        (e) =>
+          e.definition.query.collection_name === c.name && e.definition.query.query_name === q.name,
+      );
+      let reason = `Inconsistent object: In query collection "${c.name}" the query "${q.name}" is invalid with the following error(s): ${problems.map((p) => `"${p}"`).join(', ')}`;
+      if (users.length)
+        reason += `. This query is being used in the following REST endpoint(s): ${users.map((e) => `"${e.name}"`).join(', ')}`;
+      out.push({
+        type: 'query_collections',
+        name: `query_collections ${q.name} in ${c.name}`,
+        reason,
+        definition: { name: q.name, query: q.query },
+      });
+    }
+  }
+  return out;
 }

@@ -229,7 +229,7 @@ async function route(
         is_auth_hook_set: false,
         is_jwt_set: engine.auth.jwt.length > 0,
         jwt: engine.auth.jwt.map(() => ({})),
-        is_allow_list_enabled: false,
+        is_allow_list_enabled: engine.state.opts.allowlist === true,
         live_queries: {
           batch_size: engine.live?.options.live.batchSize ?? 100,
           refetch_delay: (engine.live?.options.live.refetchIntervalMs ?? 1000) / 1000,
