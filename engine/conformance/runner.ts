@@ -48,7 +48,7 @@ import {
   type ResolvedDir,
   type Transport,
 } from './manifest.ts';
-import { pythonCheck } from './python-checks.ts';
+import { aroundCaseFile, pythonCheck } from './python-checks.ts';
 import { probeWebSocket, replayApollo, type ProbeResult } from './websocket.ts';
 import {
   basicProtocolScenarios,
@@ -661,7 +661,19 @@ async function runCaseFile(g: GroupContext, c: ManifestCase): Promise<CaseResult
     } catch (e) {
       return uniform(dir, group, c, 'fail', `cannot load ${c.file}: ${(e as Error).message}`);
     }
-    const setupProblem = await caseSetup(g);
+    let setupProblem = await caseSetup(g);
+    // steps upstream runs in Python around this file (python-checks.ts)
+    let restore: (() => Promise<void>) | undefined;
+    const around = aroundCaseFile(`${dir.manifest.path}/${c.file}`);
+    if (around && !setupProblem) {
+      try {
+        restore = await around((url, body) =>
+          postJson(g.engine.url, url, body, adminHeaders(g.run.opts), g.run.opts.requestTimeoutMs),
+        );
+      } catch (e) {
+        setupProblem = (e as Error).message;
+      }
+    }
     try {
       for (let i = 0; i < items.length; i++) {
         const base = blank(dir, group, c, i, transport);
@@ -673,6 +685,7 @@ async function runCaseFile(g: GroupContext, c: ManifestCase): Promise<CaseResult
         if (r) out.push(r);
       }
     } finally {
+      await restore?.().catch(() => {});
       const problem = await caseTeardown(g);
       if (problem) {
         const last = out[out.length - 1];
