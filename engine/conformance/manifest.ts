@@ -112,6 +112,7 @@ export const WAVE2_DIRECTORIES = [
   'query_cache',
   'graphql_query/allowlist',
   'graphql_query/allowlist_role_based',
+  'graphql_query/caching',
 ];
 
 /** Read and check `<root>/manifest.json`, plus the supported directories of `manifest-wave2.json`. */

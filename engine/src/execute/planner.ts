@@ -17,6 +17,7 @@
  */
 import type pg from 'pg';
 import type { DirectiveNode, DocumentNode } from 'graphql';
+import type { QueryCacheStore } from '../cache/store.ts';
 import { QErr } from '../errors.ts';
 import {
   admitDocument,
@@ -61,6 +62,14 @@ export interface ExecOptions {
    * OperationHook): a root-field kind that is not a Postgres statement (an action's webhook).
    */
   operationHooks?: ReadonlyArray<OperationHook>;
+  /** where `@cached` answers are kept (query-cache.ts); absent: the directive is ignored */
+  queryCache?: {
+    store: QueryCacheStore;
+    /** a store failure (the query then runs uncached) */
+    onError: (e: unknown) => void;
+    /** counted once per cached query: answered from the store, or run */
+    count: (hit: boolean) => void;
+  };
 }
 
 /** What an operation hook is given: the prepared operation, and the way to run the rest of it. */

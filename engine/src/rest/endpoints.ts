@@ -68,8 +68,10 @@ export interface RestReply {
   status: number;
   /** JSON text */
   body: string;
-  /** the endpoint that answered (for caching headers, metrics) */
+  /** the endpoint that answered */
   served?: ServedEndpoint;
+  /** response headers (an `@cached` query's) */
+  headers?: Record<string, string>;
 }
 
 const restError = (status: number, code: string, error: string, path = '$'): RestReply => ({
@@ -172,7 +174,10 @@ export async function runRestEndpoint(
       first?.extensions?.path ?? '$',
     );
   }
-  return { status: 200, body: dataOf(result.body), served: s };
+  const out: RestReply = { status: 200, body: dataOf(result.body), served: s };
+  if (result.headers?.length)
+    out.headers = Object.fromEntries(result.headers.map((h) => [h.name.toLowerCase(), h.value]));
+  return out;
 }
 
 /** `{"data":X}` → `X`, without re-reading the JSON (the engine writes this exact prefix). */

@@ -342,7 +342,7 @@ async function restEndpoint(
     const code = (JSON.parse(r.body) as { code: string }).code;
     engine.metrics.errors.inc({ endpoint: '/api/rest', code });
   }
-  return { status: r.status, body: r.body };
+  return { status: r.status, body: r.body, ...(r.headers ? { headers: r.headers } : {}) };
 }
 
 /** `GET /v1/graphql`: authenticated as any request, then Hasura CE's persisted-query answer. */
@@ -443,5 +443,8 @@ async function graphql(
   r.errorCodes.forEach((code) => engine.metrics.errors.inc({ endpoint, code }));
   // v1alpha1 keeps the real status of a request error
   const status = !always200 && r.isError ? 400 : 200;
-  return { status, body: r.body };
+  const headers = r.headers?.length
+    ? Object.fromEntries(r.headers.map((h) => [h.name.toLowerCase(), h.value]))
+    : undefined;
+  return { status, body: r.body, ...(headers ? { headers } : {}) };
 }
