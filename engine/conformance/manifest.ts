@@ -120,7 +120,11 @@ export const WAVE2_DIRECTORIES = [
  * the runner therefore plays: the ones whose expectations do not depend on Hasura's own cache-key
  * hashing or its /pro endpoints.
  */
-export const ENTERPRISE_CASES_RUN = new Set(['endpoints/endpoint_simple_cached.yaml']);
+export const ENTERPRISE_CASES_RUN = new Set([
+  'endpoints/endpoint_simple_cached.yaml',
+  // role-scoped allow lists, which the engine honours
+  'graphql_query/allowlist_role_based#TestRoleBasedAllowlistQueriesPro.test_allowlists',
+]);
 
 /** Read and check `<root>/manifest.json`, plus the supported directories of `manifest-wave2.json`. */
 export function loadManifest(root: string): Manifest {
@@ -144,6 +148,9 @@ export function loadManifest(root: string): Manifest {
     );
     for (const d of more.dirs)
       for (const c of d.cases) if (ENTERPRISE_CASES_RUN.has(`${d.path}/${c.file}`)) delete c.skip;
+    for (const d of more.dirs)
+      for (const sc of d.scenarios ?? [])
+        if (ENTERPRISE_CASES_RUN.has(`${d.path}#${sc.id}`)) delete sc.skip;
     manifest.dirs = [...manifest.dirs, ...more.dirs];
   }
   return manifest;

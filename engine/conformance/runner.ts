@@ -49,6 +49,7 @@ import {
   type Transport,
 } from './manifest.ts';
 import { aroundCaseFile, pythonCheck } from './python-checks.ts';
+import { ALLOWLIST_SCENARIOS, runAllowlistScenario } from './allowlist-scenarios.ts';
 import { probeWebSocket, replayApollo, type ProbeResult } from './websocket.ts';
 import {
   basicProtocolScenarios,
@@ -446,6 +447,7 @@ async function runUnit(
     for (const c of group.cases) results.push(...(await runCaseFile(g, c)));
     if (ws?.served) results.push(...(await extraScenarios(g)));
     results.push(...(await eventScenarios(g)));
+    results.push(...(await allowlistScenarios(g)));
     report.teardownErrors.push(...(await directoryTeardown(g)));
     if (results.some((r) => r.status === 'fail')) report.engineLog = engine.logTail();
   } finally {
@@ -974,6 +976,31 @@ function scenarioFailure(
   r.reason = skip ?? reason;
   if (skip !== undefined) r.category = 'skip';
   return r;
+}
+
+/** The Python-only allowlist scenarios of GRAPHQL-EXTRAS.md for this group, one result each. */
+async function allowlistScenarios(g: GroupContext): Promise<CaseResult[]> {
+  const out: CaseResult[] = [];
+  for (const sc of g.group.scenarios) {
+    if (!(sc.id in ALLOWLIST_SCENARIOS)) continue;
+    if (typeof sc.skip === 'string') {
+      out.push(scenarioFailure(g.dir, g.group, sc.id, '', sc.skip));
+      continue;
+    }
+    const started = performance.now();
+    const o = await runAllowlistScenario(sc.id, {
+      baseUrl: g.engine.url,
+      headers: adminHeaders(g.run.opts),
+    });
+    const r = scenarioFailure(g.dir, g.group, sc.id, o?.reason ?? '');
+    r.status = o?.ok ? 'pass' : 'fail';
+    r.strict = o?.ok === true;
+    r.upstream = o?.ok === true;
+    if (o?.ok) delete r.reason;
+    r.durationMs = Math.round(performance.now() - started);
+    out.push(r);
+  }
+  return out;
 }
 
 /** Extra scenarios of a directory that are upstream checks of a case file, not manifest scenarios. */
