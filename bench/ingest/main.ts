@@ -222,6 +222,15 @@ async function main(): Promise<number> {
     out.copy_rows_per_s = copy.rows_per_s;
     out.ratio = ratio;
     out.targets_met = { ...met, all: met.ratio && met.rows_per_s };
+    // each figure with its goal beside it (issue 18.3)
+    out.goals = {
+      ratio: { value: ratio, goal: `>= ${TARGET_RATIO}`, met: met.ratio },
+      worker_rows_per_s: {
+        value: worker.rows_per_s,
+        goal: `>= ${TARGET_ROWS_PER_S}`,
+        met: met.rows_per_s,
+      },
+    };
     out.ok = true;
     log(
       `worker / COPY = ${ratio} (target ≥ ${TARGET_RATIO}: ${met.ratio ? 'met' : 'NOT met'}); ` +

@@ -58,7 +58,15 @@ export interface WorkerResult {
   transactions: number;
   rows_per_transaction: number;
   /** from the worker's /metrics at the end */
-  batches: { count: number; mean_messages: number; mean_seconds: number } | undefined;
+  batches:
+    | {
+        count: number;
+        mean_messages: number;
+        mean_seconds: number;
+        /** how the row sets went in: COPY, COPY undone for a stored key, INSERT … ON CONFLICT */
+        row_sets: { copy: number; copy_conflict: number; insert: number };
+      }
+    | undefined;
   env: Record<string, string>;
 }
 
@@ -85,10 +93,12 @@ async function batchStats(port: number): Promise<WorkerResult['batches']> {
     const text = await (
       await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })
     ).text();
-    const total = (name: string) => {
+    const total = (name: string, labels = '') => {
       let sum = 0;
       let found = false;
-      for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))) {
+      for (const m of text.matchAll(
+        new RegExp(`^${name}(?:\\{[^}]*${labels}[^}]*\\})? ([0-9.e+-]+)$`, 'gm'),
+      )) {
         sum += Number(m[1]);
         found = true;
       }
@@ -104,6 +114,11 @@ async function batchStats(port: number): Promise<WorkerResult['batches']> {
       mean_messages: Math.round(messages / count),
       mean_seconds:
         seconds !== undefined && durations ? Math.round((seconds / durations) * 1000) / 1000 : 0,
+      row_sets: {
+        copy: total('etl_row_sets_total', 'path="copy"') ?? 0,
+        copy_conflict: total('etl_row_sets_total', 'path="copy_conflict"') ?? 0,
+        insert: total('etl_row_sets_total', 'path="insert"') ?? 0,
+      },
     };
   } catch {
     return undefined;

@@ -50,6 +50,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
     groupId: config.groupId,
     notifyChannel: config.notifyChannel,
     alertRules,
+    onRowSet: (pipeline, path) => metrics.rowSets.inc({ pipeline, path }),
   });
   const deadLetters = new DeadLetterPublisher(kafka, config.deadLetterTopic);
   // pipelines paused by a failure that is not the data's, name → why

@@ -20,7 +20,7 @@ import type { DeadLetterPublisher } from './dead-letters.ts';
 import { classifyFailure } from '../failures/classify.ts';
 import { writeIsolating, type AttemptResult, type Written } from '../failures/isolate.ts';
 import type { BatchWriter, Chunk } from '../load/batch-writer.ts';
-import { prepareChunk } from '../load/prepare.ts';
+import { prepareChunk, type Prepared } from '../load/prepare.ts';
 import type { LoadedPipeline } from '../load/registry.ts';
 import type { WorkerMetrics } from '../ops/metrics.ts';
 
@@ -42,6 +42,12 @@ export interface GroupConsumerOptions {
   pipelinesFor(topic: string): LoadedPipeline[];
   /** a pipeline cannot load for a reason that is not the data's (or recovered: null) */
   onPipelineState(pipeline: string, error: string | null): void;
+}
+
+/** A chunk decoded from its messages, and when its decode started (for the batch duration). */
+interface PreparedChunk extends Prepared {
+  messages: KafkaMessage[];
+  started: number;
 }
 
 export class GroupConsumer {
@@ -170,13 +176,44 @@ export class GroupConsumer {
     if (pipelines.length === 0 || batch.messages.length === 0) return;
     const highWatermark = Number(batch.highWatermark);
     const keepAlive = setInterval(() => void heartbeat().catch(() => {}), 1000);
+    const size = this.o.batchMaxRows;
+    const prepare = (from: number): PreparedChunk => {
+      const messages = batch.messages.slice(from, from + size);
+      const started = performance.now();
+      const prepared = prepareChunk(topic, partition, messages, highWatermark, pipelines, {
+        maxMessageBytes: this.o.maxMessageBytes,
+        maxFutureMs: this.o.maxFutureMs,
+      });
+      return { ...prepared, messages, started };
+    };
+    // Decode of the next chunk overlaps the write of the current one: it is scheduled behind the
+    // write's first I/O (setImmediate), so it runs while Postgres works on the transaction instead
+    // of before or after it. prepareChunk is pure CPU: a chunk prepared and never written (the
+    // partition stops, the write fails) costs nothing and is prepared again on the refetch.
+    const ahead = (from: number): Promise<PreparedChunk> | null => {
+      if (from >= batch.messages.length) return null;
+      const p = new Promise<PreparedChunk>((resolve, reject) =>
+        setImmediate(() => {
+          try {
+            resolve(prepare(from));
+          } catch (err) {
+            reject(err as Error);
+          }
+        }),
+      );
+      p.catch(() => {}); // awaited below when used; a stopped partition drops it
+      return p;
+    };
     try {
-      for (let i = 0; i < batch.messages.length; i += this.o.batchMaxRows) {
+      let next: Promise<PreparedChunk> | null = Promise.resolve(prepare(0));
+      for (let i = 0; next; i += size) {
         if (!isRunning() || isStale() || this.stopping) return;
-        const messages = batch.messages.slice(i, i + this.o.batchMaxRows);
-        const done = await this.writeChunk(payload, messages, highWatermark, pipelines, log);
+        const current: PreparedChunk = await next;
+        const writing = this.writeChunk(payload, current, highWatermark, pipelines, log);
+        next = ahead(i + size);
+        const done = await writing;
         if (!done) return;
-        resolveOffset(messages[messages.length - 1]!.offset);
+        resolveOffset(current.messages[current.messages.length - 1]!.offset);
         await heartbeat();
       }
       await commitOffsetsIfNecessary().catch((err: Error) =>
@@ -195,18 +232,14 @@ export class GroupConsumer {
    */
   private async writeChunk(
     payload: EachBatchPayload,
-    messages: KafkaMessage[],
+    prepared: PreparedChunk,
     highWatermark: number,
     pipelines: LoadedPipeline[],
     log: pino.Logger,
   ): Promise<boolean> {
     const { batch, isRunning, isStale, pause } = payload;
     const { topic, partition } = batch;
-    const started = performance.now();
-    const { chunk, skipped } = prepareChunk(topic, partition, messages, highWatermark, pipelines, {
-      maxMessageBytes: this.o.maxMessageBytes,
-      maxFutureMs: this.o.maxFutureMs,
-    });
+    const { chunk, skipped, messages, started } = prepared;
     const where = {
       firstOffset: chunk.firstOffset,
       lastOffset: chunk.lastOffset,

@@ -7,18 +7,13 @@
  * it, and a crash at any instant leaves either both or neither.
  */
 import type pg from 'pg';
-import { encodeChangeNotice, query, sql, transaction } from '@streamsync/database';
+import { encodeChangeNotice, query, sql, sqlState, transaction } from '@streamsync/database';
 import type { DeadLetterCode, DecodedRow } from '../pipeline/types.ts';
 import { evaluateAlerts, type AlertInput } from '../alerts/evaluate.ts';
 import type { AlertRuleSet } from '../alerts/rule-set.ts';
 import { EntityCache, resolveEntities } from './entities.ts';
-import {
-  addRollups,
-  insertRows,
-  plainInsert,
-  recomputeRollups,
-  type RowArrays,
-} from './insert-sql.ts';
+import { copyRows, encodeRows } from './copy-rows.ts';
+import { addRollups, insertRows, recomputeRollups, type RowArrays } from './insert-sql.ts';
 import { PipelineStepError } from '../failures/classify.ts';
 import { diagnosticText } from '../pipeline/strings.ts';
 import { aggregateRollups } from './rollups.ts';
@@ -86,7 +81,11 @@ export interface WriterOptions {
   notifyChannel: string;
   /** the alert rules to evaluate the loaded points against (none: no evaluation) */
   alertRules?: AlertRuleSet;
+  /** how a pipeline's rows of a chunk went in (COPY, or INSERT … ON CONFLICT, and why) */
+  onRowSet?: (pipeline: string, path: RowSetPath) => void;
 }
+
+export type RowSetPath = 'copy' | 'copy_conflict' | 'insert';
 
 export class BatchWriter {
   readonly entities = new EntityCache();
@@ -250,6 +249,14 @@ export class BatchWriter {
     return outcome;
   }
 
+  /**
+   * The rows of one pipeline. `on_duplicate = 'ignore'`: COPY FROM STDIN (copy-rows.ts) inside a
+   * savepoint, the rollups added from buckets aggregated here; a key already stored (or twice in
+   * the batch) fails the COPY with 23505, which is undone, and the conflict-aware INSERT … ON
+   * CONFLICT then stores what is new and rolls up exactly what its RETURNING says went in. Any
+   * other failure is thrown as it is: failures/classify.ts sees the database's own error, and a
+   * data error is isolated to its message by splitting, as for every other statement.
+   */
   private async insertSet(
     client: pg.PoolClient,
     pl: LoadedPipeline['pipeline'],
@@ -257,19 +264,26 @@ export class BatchWriter {
     ids: Map<string, number> | null,
   ): Promise<number> {
     const arrays = toArrays(pl, rows, ids);
-    if (pl.entityKind !== null && pl.rollupColumns.length > 0 && pl.onDuplicate === 'ignore') {
-      // fast path: insert, and when no row was already there add the buckets aggregated here;
-      // otherwise undo and let Postgres roll up exactly the rows its RETURNING says went in
-      await client.query('SAVEPOINT fast_rows');
-      const plain = await query(client, plainInsert(pl, arrays));
-      if (plain.rowCount === arrays.tsUs.length) {
-        const { minute, hour } = aggregateRollups(pl, arrays);
-        if (minute.counts.length > 0) await query(client, addRollups(pl.table, minute, hour));
-        await client.query('RELEASE SAVEPOINT fast_rows');
-        return arrays.tsUs.length;
+    const encoded = pl.onDuplicate === 'ignore' ? encodeRows(pl, arrays) : null;
+    if (encoded) {
+      await client.query('SAVEPOINT copy_rows');
+      const copied = await copyRows(client, pl, encoded).catch((err: unknown) => {
+        if (sqlState(err) === '23505') return null;
+        throw err;
+      });
+      if (copied !== null) {
+        if (pl.entityKind !== null && pl.rollupColumns.length > 0) {
+          const { minute, hour } = aggregateRollups(pl, arrays);
+          if (minute.counts.length > 0) await query(client, addRollups(pl.table, minute, hour));
+        }
+        await client.query('RELEASE SAVEPOINT copy_rows');
+        this.opts.onRowSet?.(pl.name, 'copy');
+        return copied;
       }
-      await client.query('ROLLBACK TO SAVEPOINT fast_rows');
+      await client.query('ROLLBACK TO SAVEPOINT copy_rows');
+      this.opts.onRowSet?.(pl.name, 'copy_conflict');
     }
+    this.opts.onRowSet?.(pl.name, 'insert');
     const res = await query<{ inserted: number; entity_ids: string[] | null; ts: string[] | null }>(
       client,
       insertRows(pl, arrays),

@@ -1,8 +1,11 @@
 /**
- * The set-based statements a batch runs per target table: one INSERT … SELECT FROM unnest(…) of
- * every row (values travel as one array parameter per column), with the per-minute and per-hour
- * rollups of the rows actually inserted maintained in the same statement, so a redelivered point
- * that the key already holds is neither stored nor counted twice.
+ * The set-based statements of a batch per target table. The rows themselves go in with COPY
+ * (copy-rows.ts) when no key is already stored, the rollups then added from buckets the worker
+ * aggregated (`addRollups`). Otherwise, and for `on_duplicate = 'update'`, the conflict-aware path:
+ * one INSERT … SELECT FROM unnest(…) of every row (values travel as one array parameter per
+ * column), with the per-minute and per-hour rollups of the rows actually inserted maintained in the
+ * same statement, so a redelivered point that the key already holds is neither stored nor counted
+ * twice.
  */
 import { sql, type SQL } from '@streamsync/database';
 import type { CompiledPipeline } from '../pipeline/types.ts';
@@ -142,7 +145,7 @@ function rollupInsert(
 }
 
 /** The INSERT … SELECT FROM unnest(…) of the rows, with the pipeline's conflict clause. */
-export function plainInsert(p: CompiledPipeline, rows: RowArrays): SQL {
+function plainInsert(p: CompiledPipeline, rows: RowArrays): SQL {
   const cols = sourceColumns(p, rows);
   const names = sql.join(
     cols.map((c) => sql.ident(c.name)),

@@ -18,6 +18,7 @@ export class WorkerMetrics {
   readonly pipelines: client.Gauge<'state'>;
   readonly paused: client.Gauge;
   readonly splits: client.Counter<'topic'>;
+  readonly rowSets: client.Counter<'pipeline' | 'path'>;
   readonly stalled: client.Gauge<'topic' | 'partition' | 'pipeline'>;
   readonly stalledPartitions: client.Gauge;
   readonly pipelinePaused: client.Gauge<'pipeline'>;
@@ -102,6 +103,12 @@ export class WorkerMetrics {
       name: 'etl_chunk_splits_total',
       help: 'Chunks split in two to find the messages a data failure is about',
       labelNames: ['topic'],
+      registers: r,
+    });
+    this.rowSets = new client.Counter({
+      name: 'etl_row_sets_total',
+      help: 'Row sets written (one per pipeline per chunk attempt) by path: copy, copy_conflict (a key already stored: undone and sent to insert), insert',
+      labelNames: ['pipeline', 'path'],
       registers: r,
     });
     this.stalled = new client.Gauge({
