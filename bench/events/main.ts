@@ -25,15 +25,23 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createPool, query, REPO_ROOT, sql } from '@streamsync/database';
+import { cliOptions } from '../cli.ts';
 import { startEngineProcess, stats, type EngineProcess } from '../live/support.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-const argv = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? (argv[i + 1] ?? def) : def;
-};
+const opt = cliOptions(process.argv.slice(2), import.meta.url, [
+  'rate',
+  'seconds',
+  'rows',
+  'batch',
+  'single',
+  'rounds',
+  'label',
+  'pool',
+  'fetch-batch',
+  'fetch-interval',
+]);
 const RATE = Number(opt('rate', '1000'));
 const SECONDS = Number(opt('seconds', '20'));
 const ROWS = Number(opt('rows', '200000'));

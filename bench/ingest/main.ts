@@ -2,7 +2,13 @@
  * bench/ingest: how fast ONE ETL worker drains a preloaded topic into Postgres, beside a
  * server-side COPY of the same rows into a table of the same shape, in the same run.
  *
- *   npm run bench:ingest                          (BENCH_INGEST_MESSAGES=1000000 by default)
+ *   npm run bench:ingest
+ *
+ * Settings (environment): BENCH_INGEST_MESSAGES (1000000), BENCH_INGEST_SENSORS (50),
+ * BENCH_INGEST_STALL_S (120: give up when nothing moves this long), BENCH_INGEST_KEEP=1 (keep the
+ * data folder), BENCH_INGEST_ALERT_RULE=1 (one alert rule watching every point),
+ * BENCH_INGEST_DATA_DIR (.data/bench/ingest); ETL_* and PG_POOL_MAX / PG_STATEMENT_TIMEOUT_MS go
+ * to the worker.
  *
  * Human lines go to stderr; the last stdout line is one JSON object (also written to
  * bench/results/ingest-<time>.json). Exit status 0 when the run completed (targets met or not),
@@ -15,6 +21,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { ConfigError, query, readInt, REPO_ROOT, sql } from '@streamsync/database';
 import { sensorKey } from '@streamsync/etl-worker/producer';
+import { cliOptions } from '../cli.ts';
 import { copyFromFile, COPY_TABLE, type CopyResult } from './copy.ts';
 import { preload } from './preload.ts';
 import { postmasterPid } from './proc.ts';
@@ -26,6 +33,8 @@ const TARGET_ROWS_PER_S = 100_000;
 const PARTITIONS = 3;
 const SPAN_MS = 4 * 3_600_000;
 
+// settings are environment variables (above); --help prints them
+cliOptions(process.argv.slice(2), import.meta.url, []);
 const log = (line: string) => process.stderr.write(`[bench:ingest] ${line}\n`);
 
 interface Settings {

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createPool, query, REPO_ROOT, sql } from '@streamsync/database';
-import { startEmbeddedPostgres } from '@streamsync/database/embedded';
+import { startEmbeddedPostgres } from '@streamsync/stack/embedded-postgres';
 import { resolveKafka } from '@streamsync/stack/kafka';
 import { freePort } from '@streamsync/stack/ports';
 import { prepareDatabase } from '@streamsync/stack/postgres';

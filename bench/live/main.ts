@@ -2,7 +2,7 @@
  * bench/live: live-query freshness and fan-out, Hasura's polling mode beside event wake-ups, in
  * one run. Prints one JSON document to stdout and writes it to bench/results/live-<time>.json.
  *
- *   npm run live -w @streamsync/bench [-- --only fanout|freshness|ingest] [--seconds 20]
+ *   npm run bench:live [-- --only fanout|freshness|ingest] [--seconds 20]
  *        [--sizes 1000,5000,10000] [--changes 200] [--rate 10000] [--watched 200]
  *
  * Uses DATABASE_URL (a server where it may create a throwaway database) or the system Postgres at
@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '@streamsync/database';
+import { cliOptions } from '../cli.ts';
 import { fanout, type FanoutResult } from './fanout.ts';
 import {
   freshnessPipeline,
@@ -26,11 +27,14 @@ import {
 import { ingestCost, type IngestCostResult } from './ingest-cost.ts';
 import { createBenchDb } from './support.ts';
 
-const args = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? def) : def;
-};
+const arg = cliOptions(process.argv.slice(2), import.meta.url, [
+  'only',
+  'seconds',
+  'sizes',
+  'changes',
+  'rate',
+  'watched',
+]);
 const ONLY = arg('only', 'all');
 const SECONDS = Number(arg('seconds', '20'));
 const SIZES = arg('sizes', '1000,5000,10000').split(',').map(Number);

@@ -2,7 +2,7 @@
  * bench/query: p50 / p99 latency and throughput of the dashboard's queries through the engine,
  * beside the same SQL run directly with pg, in one run.
  *
- *   npm run query --workspace bench [-- --seconds 3 --rounds 4 --warmup 2 --concurrency 8
+ *   npm run bench:query [-- --seconds 3 --rounds 4 --warmup 2 --concurrency 8
  *        --role viewer|user|admin --hours 24 --interval 10 --engine-dir <dir> --cpu-prof <dir>
  *        --label <text>]
  *
@@ -26,17 +26,25 @@ import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
 import { createPool, REPO_ROOT } from '@streamsync/database';
+import { cliOptions } from '../cli.ts';
 import { credentials, dashboardCases, type Role } from './cases.ts';
 import { createDataset } from './dataset.ts';
 import { startEngineProcess } from './engine-process.ts';
 import { closedLoop, httpClient, roundP50s, summarize, type Segment } from './load.ts';
 import { captureStatement, checkStatement, type SqlCheck } from './sql-check.ts';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? (argv[i + 1] ?? def) : def;
-};
+const opt = cliOptions(process.argv.slice(2), import.meta.url, [
+  'seconds',
+  'rounds',
+  'warmup',
+  'concurrency',
+  'role',
+  'hours',
+  'interval',
+  'engine-dir',
+  'cpu-prof',
+  'label',
+]);
 const SECONDS = Number(opt('seconds', '3'));
 const ROUNDS = Number(opt('rounds', '4'));
 const WARMUP = Number(opt('warmup', '2'));

@@ -31,6 +31,7 @@ import {
   startLive,
   STREAM_TOPICS,
 } from '@streamsync/etl-worker/producer';
+import { cliOptions } from '../cli.ts';
 import { startStack, type Stack } from '@streamsync/stack';
 import { freePorts } from '@streamsync/stack/ports';
 import { buildIsFresh, buildWeb } from '@streamsync/stack/web-build';
@@ -40,6 +41,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 600);
 const RATE = Number(process.env.BENCH_WEB_RATE ?? 10_000);
 const GOALS = { firstLoadMs: 1000, longTasksOver50ms: 0, zoomMs: 200, rangeChangeMs: 200 };
+// settings are environment variables (see the header); --help prints them
+cliOptions(process.argv.slice(2), import.meta.url, []);
 const log = (m: string) => process.stderr.write(`[bench/web] ${m}\n`);
 const round = (n: number) => Math.round(n * 100) / 100;
 const median = (xs: number[]) => {

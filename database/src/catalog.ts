@@ -2,9 +2,11 @@
  * Hasura's catalog in `hdb_catalog`, the part StreamSync shares: the server row (`hdb_version`,
  * which also holds the CLI's and console's state), the stored metadata (`hdb_metadata`), the
  * cross-instance change notice (`hdb_schema_notifications`), and the tables of async actions,
- * cron events and one-off scheduled events with their invocation logs. Table shapes are Hasura v2's own, so a
- * database served by engine/ can later be served by the real Hasura, and the migration state that
- * the `hasura` CLI keeps (config v3: `cli_state.migrations`) is the same state our applier keeps.
+ * cron events and one-off scheduled events with their invocation logs. Table shapes follow Hasura
+ * v2.48's, so that the migration state the `hasura` CLI keeps (config v3: `cli_state.migrations`)
+ * is the same state our applier keeps, and the engine's events have Hasura's columns. That the real
+ * Hasura can take over a database the engine served is intended but has never been tried here (no
+ * Hasura runs on our machines): do not promise it.
  */
 import type pg from 'pg';
 import type { Queryable } from './pool.ts';

@@ -13,6 +13,15 @@ export {
 } from './config.ts';
 export type { DatabaseSettings } from './config.ts';
 export {
+  findLocalStack,
+  localDataDir,
+  localStackFile,
+  noLocalStackHint,
+  removeLocalStack,
+  writeLocalStack,
+} from './local-stack.ts';
+export type { LocalStackInfo } from './local-stack.ts';
+export {
   isTransientPgError,
   isUniqueViolation,
   isUndefinedTable,

@@ -46,6 +46,8 @@ export interface WorkerConfig {
   /** partitions of topics the worker creates for declared pipelines */
   topicPartitions: number;
   logLevel: string;
+  /** one `info` line per this many ms saying what was loaded (0: none) */
+  logSummaryMs: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -95,6 +97,7 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     stallAfterMs: readInt(env, 'ETL_STALL_AFTER_MS', 15_000, 1000, 3_600_000),
     topicPartitions: readInt(env, 'ETL_TOPIC_PARTITIONS', 3, 1, 1000),
     logLevel,
+    logSummaryMs: readInt(env, 'ETL_LOG_SUMMARY_S', 60, 0, 86_400) * 1000,
   };
 }
 

@@ -5,6 +5,7 @@
 import { ConfigError } from '@streamsync/database';
 import { readWorkerConfig } from './config.ts';
 import { createLogger } from './ops/log.ts';
+import { startSummary } from './ops/summary.ts';
 import { startWorker, type Worker } from './worker.ts';
 
 let config;
@@ -58,3 +59,4 @@ worker = await startWorker(config, log).catch((err: Error) => {
   process.exit(1);
 });
 log.info({ port: worker.httpPort, group: config.groupId }, 'etl-worker ready');
+if (config.logSummaryMs > 0) startSummary(worker.metrics, log, config.logSummaryMs);

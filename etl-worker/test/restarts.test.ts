@@ -9,7 +9,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { createPool } from '@streamsync/database';
-import { startEmbeddedPostgres, type EmbeddedServer } from '@streamsync/database/embedded';
+import { startEmbeddedPostgres, type EmbeddedServer } from '@streamsync/stack/embedded-postgres';
 import { waitFor, type TestDatabase } from '@streamsync/testing';
 import { ensureKafkaJars, startKafka, type KafkaBroker } from '@streamsync/stack/kafka';
 import { freePort, freePorts } from '@streamsync/stack/ports';

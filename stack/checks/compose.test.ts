@@ -17,6 +17,7 @@
  * Each check returns the problems it finds; the last block feeds each one a broken copy of the
  * file, to show that it can fail.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
@@ -39,6 +40,8 @@ interface Service {
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[]; disable?: boolean };
   restart?: string;
+  entrypoint?: string | string[];
+  stop_grace_period?: string;
 }
 
 interface Compose {
@@ -537,7 +540,9 @@ function secretProblems(c: Compose, text: string): string[] {
       if (url && !/^\$\{POSTGRES_PASSWORD:\?[^}]*\}$/.test(url[3]!)) {
         problems.push(`${name}: ${key} has a literal password`);
       }
-      if (name !== 'hasura' && (key.includes('ADMIN_SECRET') || value.includes('ADMIN_SECRET'))) {
+      // check-secrets only looks at it (deploy/check-secrets.sh) and exits
+      const mayHold = name === 'hasura' || name === 'check-secrets';
+      if (!mayHold && (key.includes('ADMIN_SECRET') || value.includes('ADMIN_SECRET'))) {
         problems.push(`${name}: gets the admin secret (${key})`);
       }
     }
@@ -934,6 +939,195 @@ describe('Compose > environment', () => {
   });
 });
 
+// ---------------------------------------------------------------------------------------------
+// Production-grade (issue 17.6)
+
+const CHECK_SECRETS = path.join(REPO_ROOT, 'deploy', 'check-secrets.sh');
+
+/** Run deploy/check-secrets.sh as the check-secrets service does, with these variables. */
+function checkSecrets(vars: Env): { code: number | null; out: string } {
+  const r = spawnSync('sh', [CHECK_SECRETS], {
+    env: { PATH: process.env.PATH, ...vars },
+    encoding: 'utf8',
+  });
+  return { code: r.status, out: r.stdout + r.stderr };
+}
+
+/** Seconds of a compose duration ('40s', '1m30s'). */
+function seconds(d: string | undefined): number {
+  if (!d) return 0;
+  let total = 0;
+  for (const m of d.matchAll(/(\d+(?:\.\d+)?)(h|m|s|ms)/g)) {
+    total += Number(m[1]) * { h: 3600, m: 60, s: 1, ms: 0.001 }[m[2] as 'h' | 'm' | 's' | 'ms'];
+  }
+  return total;
+}
+
+/** Every service a service waits for, directly or not. */
+function upstream(c: Compose, name: string, seen = new Set<string>()): Set<string> {
+  for (const dep of Object.keys(dependsOn(c.services[name]))) {
+    if (seen.has(dep)) continue;
+    seen.add(dep);
+    upstream(c, dep, seen);
+  }
+  return seen;
+}
+
+describe('Compose > production-grade', () => {
+  it('should call Hasura healthy only with consistent metadata (/healthz?strict=true)', () => {
+    const url = healthUrl(compose.services['hasura']);
+    expect(url?.pathname).toBe('/healthz');
+    expect(url?.searchParams.get('strict')).toBe('true');
+  });
+
+  it('should refuse the .env.example placeholders, short secrets and unsafe characters before anything starts', () => {
+    const svc = compose.services['check-secrets'];
+    expect(svc, 'a check-secrets service').toBeDefined();
+    expect(isOneShot(svc)).toBe(true);
+    const entry = [svc!.entrypoint ?? [], svc!.command ?? []].flat().join(' ');
+    const target = mounts(svc).find((m) => m.source === './deploy/check-secrets.sh')?.target;
+    expect(target).toBeDefined();
+    expect(entry).toContain(target!);
+    // it sees every secret, in the same required form as the services that use them
+    const env = environment(svc);
+    for (const v of SECRET_VARS) expect(env[v], v).toMatch(new RegExp(`^\\$\\{${v}:\\?[^}]+\\}$`));
+    // whatever gets a secret waits for it to succeed
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (name === 'check-secrets') continue;
+      const usesSecret = Object.values(environment(service)).some((value) =>
+        substitutions(value).some((sub) => SECRET_VARS.includes(sub.name)),
+      );
+      if (!usesSecret) continue;
+      expect(upstream(compose, name).has('check-secrets'), name).toBe(true);
+    }
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (dependsOn(service)['check-secrets'] !== undefined)
+        expect(dependsOn(service)['check-secrets'], name).toBe('service_completed_successfully');
+    }
+
+    // the script itself, run: .env.example as copied refuses to start, naming each secret
+    const placeholders = checkSecrets(envExample);
+    expect(placeholders.code).toBe(1);
+    for (const v of SECRET_VARS) expect(placeholders.out).toContain(`${v} in .env is still`);
+    const good = Object.fromEntries(SECRET_VARS.map((v, i) => [v, `${i}`.repeat(40)]));
+    expect(checkSecrets(good)).toEqual({ code: 0, out: 'secrets: ok\n' });
+    expect(checkSecrets({ ...good, POSTGRES_PASSWORD: 'short' }).out).toContain(
+      'POSTGRES_PASSWORD in .env is 5 characters: use at least 16',
+    );
+    // what would break the JSON of HASURA_GRAPHQL_JWT_SECRET or a database URL is refused
+    for (const bad of ['"', '\\', '@', '/', ' ', '}']) {
+      const r = checkSecrets({ ...good, STREAMSYNC_JWT_KEY: `${'k'.repeat(40)}${bad}` });
+      expect(r.code, JSON.stringify(bad)).toBe(1);
+      expect(r.out).toContain('STREAMSYNC_JWT_KEY in .env may hold only letters, digits');
+    }
+    // and whatever it lets through makes valid JSON for Hasura
+    const accepted = `${'aZ09._~-'.repeat(5)}`;
+    expect(checkSecrets({ ...good, STREAMSYNC_JWT_KEY: accepted }).code).toBe(0);
+    const jwt = environment(compose.services['hasura'])['HASURA_GRAPHQL_JWT_SECRET'] ?? '';
+    expect(JSON.parse(interpolate(jwt, { ...envExample, STREAMSYNC_JWT_KEY: accepted }))).toEqual({
+      type: 'HS256',
+      key: accepted,
+    });
+  });
+
+  it("should publish Hasura's admin API on this host only unless configured", () => {
+    const published = ports(compose.services['hasura']).find((p) => p.target === 8080);
+    expect(published?.ip).toBe('${HASURA_BIND_ADDRESS:-127.0.0.1}');
+    expect(interpolate(published!.ip!, {})).toBe('127.0.0.1');
+    expect(envExample['HASURA_BIND_ADDRESS']).toBe('127.0.0.1');
+    // the metrics, Postgres and Kafka ports likewise (web is the public dashboard)
+    for (const [name, svc] of Object.entries(compose.services)) {
+      if (name === 'web') continue;
+      for (const p of ports(svc))
+        expect(interpolate(p.ip ?? '', {}), `${name}:${p.target}`).toBe('127.0.0.1');
+    }
+  });
+
+  it('should hand the web app the user settings the user role needs', () => {
+    const web = environment(compose.services['web']);
+    expect(web['STREAMSYNC_WEB_USER_ID']).toBe('${STREAMSYNC_WEB_USER_ID:-}');
+    expect(web['STREAMSYNC_WEB_USER_HEADER']).toBe('${STREAMSYNC_WEB_USER_HEADER:-}');
+  });
+
+  it("should wait longer than each service's own shutdown before Docker's SIGKILL", () => {
+    // the worker gives up on its batch after this (etl-worker/src/main.ts)
+    const main = readFileSync(path.join(REPO_ROOT, 'etl-worker', 'src', 'main.ts'), 'utf8');
+    const force = /stop timed out[\s\S]*?\},\s*([\d_]+)\s*\)/.exec(main);
+    expect(force, 'the worker has a stop timeout').not.toBeNull();
+    const workerOwnS = Number(force![1]!.replace(/_/g, '')) / 1000;
+    expect(seconds(compose.services['worker']?.stop_grace_period)).toBeGreaterThan(workerOwnS);
+    for (const [name, svc] of Object.entries(compose.services)) {
+      if (isOneShot(svc)) continue;
+      // Docker's default is 10 s: each says how long it needs
+      expect(seconds(svc.stop_grace_period), name).toBeGreaterThan(10);
+    }
+  });
+
+  it('should build lean per-service images on a supported Node, without dev dependencies', () => {
+    const text = readFileSync(DOCKERFILE, 'utf8');
+    const stages = new Map<string, string>();
+    for (const part of text.split(/^(?=FROM\s)/m)) {
+      const m = /^FROM\s+(\S+)(?:\s+AS\s+(\S+))?/i.exec(part);
+      if (m) stages.set(m[2] ?? m[1]!, part);
+    }
+    for (const m of text.matchAll(/^FROM\s+(node:\S+)/gim)) {
+      // Node 20 is past its end of life; 22 and 24 are the supported LTS lines
+      expect(m[1]).toMatch(/^node:(22|24)(\.|-|$)/);
+    }
+    const manifest = (dir: string) =>
+      JSON.parse(readFileSync(path.join(REPO_ROOT, dir, 'package.json'), 'utf8')) as {
+        name: string;
+        dependencies?: Record<string, string>;
+      };
+    const folderOf = new Map(
+      ['database', 'testing', 'stack', 'engine', 'etl-worker', 'bench', 'web'].map((d) => [
+        manifest(d).name,
+        d,
+      ]),
+    );
+    /** A workspace and the workspaces its production dependencies name, transitively. */
+    const prodWorkspaces = (dir: string, out = new Set<string>()): Set<string> => {
+      out.add(dir);
+      for (const dep of Object.keys(manifest(dir).dependencies ?? {})) {
+        const d = folderOf.get(dep);
+        if (d && !out.has(d)) prodWorkspaces(d, out);
+      }
+      return out;
+    };
+    for (const [service, workspace, installStage] of [
+      ['worker', 'etl-worker', 'etl-worker'],
+      ['producer', 'etl-worker', 'etl-worker'],
+      ['web', 'web', 'web-deps'],
+    ] as const) {
+      const build = compose.services[service]?.build;
+      const target = typeof build === 'object' ? build.target : undefined;
+      const runtime = stages.get(target ?? '') ?? '';
+      expect(runtime, `${service}: stage ${target}`).not.toBe('');
+      // nothing wholesale: the runtime image gets what it runs
+      expect(runtime, service).not.toMatch(/^COPY\s+\.\s+\./m);
+      const install = stages.get(installStage) ?? '';
+      expect(install).toMatch(
+        new RegExp(`npm ci --omit=dev --workspace ${workspace} --include-workspace-root=false`),
+      );
+      // npm installs the dev dependencies of every workspace it sees: it sees only these
+      const copied = new Set(
+        [...install.matchAll(/^COPY\s+(\S+)\/package\.json\s/gm)].map((m) => m[1]!),
+      );
+      expect([...copied].sort(), service).toEqual([...prodWorkspaces(workspace)].sort());
+    }
+  });
+
+  it('should relabel every bind mount for SELinux hosts (:z)', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      for (const v of svc.volumes ?? []) {
+        if (typeof v !== 'string' || !/^[./~]/.test(v)) continue;
+        const options = v.split(':')[2]?.split(',') ?? [];
+        expect(options.includes('z') || options.includes('Z'), `${name}: ${v}`).toBe(true);
+      }
+    }
+  });
+});
+
 describe('Compose > the checks can fail', () => {
   const copy = (): Compose => structuredClone(compose);
 
@@ -944,7 +1138,7 @@ describe('Compose > the checks can fail', () => {
     delete worker['ETL_HTTP_PORT'];
     const producer = c.services['producer']!.environment as Record<string, unknown>;
     producer['PRODUCER_RATE_PER_S'] = 1;
-    producer['DATABASE_URL'] = 'postgres://x'; // the worker's, not the producer's
+    producer['ETL_GROUP_ID'] = 'g'; // the worker's, not the producer's
     (c.services['web']!.environment as Record<string, unknown>)['GRAPHQL_ENDPOINT'] = 'x';
     const hasura = c.services['hasura']!.environment as Record<string, unknown>;
     hasura['HASURA_GRAPHQL_ENABLE_CONSOL'] = 'true';
@@ -955,7 +1149,7 @@ describe('Compose > the checks can fail', () => {
       expect.arrayContaining([
         'worker: ETL_HTTP_PROT is not read by its code',
         'producer: PRODUCER_RATE_PER_S is not read by its code',
-        'producer: DATABASE_URL is not read by its code',
+        'producer: ETL_GROUP_ID is not read by its code',
         'web: GRAPHQL_ENDPOINT is not read by its code',
         'hasura: HASURA_GRAPHQL_ENABLE_CONSOL is neither read by engine/src nor a known Hasura-image variable',
         'hasura: LOG_LEVEL is not a Hasura variable (nor a from_env of the metadata)',

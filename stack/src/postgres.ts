@@ -10,7 +10,7 @@ import {
   applySeeds,
   type DatabaseSettings,
 } from '@streamsync/database';
-import { startEmbeddedPostgres } from '@streamsync/database/embedded';
+import { startEmbeddedPostgres } from './embedded-postgres.ts';
 
 export interface PostgresHandle {
   url: string;

@@ -18,11 +18,15 @@ export interface LocalSecrets {
   webhookSecret: string;
 }
 
+export function secretsFile(dataDir: string): string {
+  return path.join(dataDir, 'local-secrets.json');
+}
+
 export async function localSecrets(
   dataDir: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<LocalSecrets> {
-  const file = path.join(dataDir, 'local-secrets.json');
+  const file = secretsFile(dataDir);
   let stored: Partial<LocalSecrets> = {};
   if (existsSync(file)) {
     try {

@@ -19,6 +19,8 @@ export interface ServiceSpec {
   /** Polled until it answers 2xx; omit for services without a health endpoint. */
   healthUrl?: string;
   readyTimeoutMs?: number;
+  /** How long a stop waits after SIGTERM before SIGKILL: longer than the service's own shutdown. */
+  stopTimeoutMs?: number;
 }
 
 export interface RunningService {
@@ -26,6 +28,10 @@ export interface RunningService {
   pid: number;
   /** Resolves with the exit code (or the signal name) when the process group leader exits. */
   exited: Promise<number | string>;
+  /** True once stop() was called: an exit after it is expected, not a failure. */
+  readonly stopping: boolean;
+  /** Its last lines of output (at most 30), to say why it exited. */
+  recent(): string[];
   stop(opts?: { signal?: NodeJS.Signals; timeoutMs?: number }): Promise<void>;
   /** SIGKILL the whole group at once: a crash, for the exactly-once tests. */
   kill(): void;
@@ -114,7 +120,11 @@ export async function startService(
   const recent: string[] = [];
   for (const stream of [child.stdout, child.stderr]) {
     if (!stream) continue;
-    readline.createInterface({ input: stream }).on('line', (line) => {
+    readline.createInterface({ input: stream }).on('line', (raw) => {
+      // terminal control sequences (next's cursor show/hide) mean nothing in a forwarded log
+      // eslint-disable-next-line no-control-regex
+      const line = raw.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+      if (line.trim() === '') return;
       recent.push(line);
       if (recent.length > 30) recent.shift();
       output(`[${spec.name}] ${line}`);
@@ -124,12 +134,18 @@ export async function startService(
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
 
+  let stopping = false;
   const service: RunningService = {
     name: spec.name,
     pid,
     exited,
+    get stopping() {
+      return stopping;
+    },
+    recent: () => [...recent],
     kill: () => killGroup(pid, 'SIGKILL'),
-    stop: async ({ signal = 'SIGTERM', timeoutMs = 20_000 } = {}) => {
+    stop: async ({ signal = 'SIGTERM', timeoutMs = spec.stopTimeoutMs ?? 20_000 } = {}) => {
+      stopping = true;
       if (isAlive(pid)) {
         killGroup(pid, signal);
         if (!(await waitForExit(pid, timeoutMs))) killGroup(pid, 'SIGKILL');

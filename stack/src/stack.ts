@@ -8,12 +8,21 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ConfigError, databaseSettings, readInt, REPO_ROOT } from '@streamsync/database';
+import {
+  ConfigError,
+  databaseSettings,
+  localDataDir,
+  readInt,
+  removeLocalStack,
+  REPO_ROOT,
+  writeLocalStack,
+} from '@streamsync/database';
 import { resolveKafka } from './kafka.ts';
 import { isListening } from './ports.ts';
 import { prepareDatabase, resolvePostgres } from './postgres.ts';
-import { hasuraJwtSecret, localSecrets, type LocalSecrets } from './secrets.ts';
+import { hasuraJwtSecret, localSecrets, secretsFile, type LocalSecrets } from './secrets.ts';
 import { startService, type RunningService, type ServiceSpec } from './services.ts';
+import { DEFAULT_RESTART_POLICY, Supervisor, type RestartPolicy } from './supervisor.ts';
 
 export type ServiceName = 'engine' | 'worker' | 'producer' | 'web';
 export const ALL_SERVICES: ServiceName[] = ['engine', 'worker', 'producer', 'web'];
@@ -28,18 +37,23 @@ export interface StackOptions {
   log?: (line: string) => void;
   /** Where service output goes; default the same as log. */
   output?: (line: string) => void;
+  /** How a service that exits on its own is restarted (see supervisor.ts). */
+  restartPolicy?: Partial<RestartPolicy>;
 }
 
 export interface Stack {
+  dataDir: string;
   postgresUrl: string;
   kafkaBrokers: string[];
   secrets: LocalSecrets;
+  /** Where the secrets are kept (unless they came from the environment). */
+  secretsFile: string;
   /** name → URL, for what listens */
   endpoints: Record<string, string>;
   services: Map<ServiceName, RunningService>;
   /** Every process this stack started (postmaster, broker JVM, service group leaders). */
   pids(): number[];
-  /** Start (again) one service, e.g. after a test killed it. */
+  /** Stop one service and start it again (an exit through stop() is not restarted by itself). */
   restart(name: ServiceName): Promise<RunningService>;
   stop(): Promise<void>;
 }
@@ -159,6 +173,8 @@ function serviceSpec(
           STREAMSYNC_WEBHOOK_SECRET: secrets.webhookSecret,
         },
         healthUrl: `http://127.0.0.1:${ports.worker}/healthz`,
+        // the worker gives up on its batch after 30 s (etl-worker/src/main.ts): let it
+        stopTimeoutMs: 40_000,
       };
     }
     case 'producer': {
@@ -227,9 +243,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const env = opts.env ?? process.env;
   const log = opts.log ?? (() => {});
   const output = opts.output ?? log;
-  const dataDir = path.resolve(
-    opts.dataDir ?? env.STREAMSYNC_DATA_DIR ?? path.join(REPO_ROOT, '.data'),
-  );
+  const dataDir = opts.dataDir ? path.resolve(opts.dataDir) : localDataDir(env);
   const runDir = path.join(dataDir, 'run');
   const wanted = opts.services ?? parseServices(env.STREAMSYNC_SERVICES);
 
@@ -243,14 +257,23 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   const stops: Array<() => Promise<void>> = [];
   const services = new Map<ServiceName, RunningService>();
+  const supervisors = new Map<ServiceName, Supervisor>();
+  const policy = { ...DEFAULT_RESTART_POLICY, ...opts.restartPolicy };
+  const stopService = async (name: ServiceName) => {
+    await supervisors.get(name)?.stop();
+    supervisors.delete(name);
+    const svc = services.get(name);
+    services.delete(name);
+    await svc?.stop().catch((e) => log(`${name}: ${(e as Error).message}`));
+  };
+  // the reverse of the start order: web, producer, worker, engine; then Kafka, then Postgres
   const stopAll = async () => {
-    for (const name of [...services.keys()].reverse()) {
+    // the other commands find a running stack through this file (database/src/local-stack.ts)
+    await removeLocalStack(dataDir).catch(() => {});
+    for (const name of [...ALL_SERVICES].reverse()) {
+      if (!services.has(name) && !supervisors.has(name)) continue;
       log(`stopping ${name}`);
-      await services
-        .get(name)!
-        .stop()
-        .catch((e) => log(`${name}: ${(e as Error).message}`));
-      services.delete(name);
+      await stopService(name);
     }
     while (stops.length) await stops.pop()!().catch((e) => log(`stop: ${(e as Error).message}`));
   };
@@ -261,8 +284,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         ? 'using Postgres at DATABASE_URL'
         : `starting embedded Postgres on 127.0.0.1:${dbSettings.embeddedPort}`,
     );
-    const postgres = await resolvePostgres(dbSettings, () => {});
-    stops.push(() => postgres.stop());
+    const postgres = await resolvePostgres(dbSettings, log);
+    stops.push(async () => {
+      await postgres.stop();
+      if (!postgres.external) log('Postgres stopped');
+    });
     const { applied, seeds } = await prepareDatabase(postgres.url, {
       seeds: opts.seeds !== false,
       log,
@@ -290,7 +316,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       kafka: kafka.brokers.join(','),
     };
 
-    const start = async (name: ServiceName): Promise<RunningService> => {
+    const startOnce = async (name: ServiceName): Promise<RunningService> => {
       const spec = serviceSpec(name, ctx);
       if (!spec) throw new Error(`${name} is not part of this checkout`);
       const port = ports[name];
@@ -301,6 +327,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const svc = await startService(spec, { output, runDir });
       services.set(name, svc);
       return svc;
+    };
+    const start = (name: ServiceName): Promise<RunningService> => {
+      const supervisor = new Supervisor(name, () => startOnce(name), log, policy);
+      supervisors.set(name, supervisor);
+      return supervisor.start();
     };
 
     for (const name of wanted) {
@@ -318,10 +349,22 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
             : `${base}/metrics`;
     }
 
+    await writeLocalStack({
+      pid: process.pid,
+      dataDir,
+      postgresUrl: postgres.url,
+      kafkaBrokers: kafka.brokers,
+      ...(services.has('engine')
+        ? { graphqlUrl: `http://127.0.0.1:${ports.engine}/v1/graphql` }
+        : {}),
+      secretsFile: secretsFile(dataDir),
+    });
     return {
+      dataDir,
       postgresUrl: postgres.url,
       kafkaBrokers: kafka.brokers,
       secrets,
+      secretsFile: secretsFile(dataDir),
       endpoints,
       services,
       pids: () =>
@@ -329,8 +372,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           (pid): pid is number => pid !== undefined,
         ),
       restart: async (name) => {
-        await services.get(name)?.stop();
-        services.delete(name);
+        await stopService(name);
         return start(name);
       },
       stop: stopAll,

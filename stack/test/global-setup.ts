@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { createPool, query, sql, withDatabase } from '@streamsync/database';
-import { startEmbeddedPostgres } from '@streamsync/database/embedded';
+import { startEmbeddedPostgres } from '../src/embedded-postgres.ts';
 import { resolveKafka } from '../src/kafka.ts';
 import { freePort } from '../src/ports.ts';
 import { prepareDatabase } from '../src/postgres.ts';
@@ -40,6 +40,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
         port: await freePort(),
         database: 'streamsync_admin',
         log,
+        serverLog: log,
         // test databases are throwaway: trade durability for speed; crash tests kill processes,
         // not the machine, so nothing written is lost by these settings
         settings: { fsync: 'off', synchronous_commit: 'off', full_page_writes: 'off' },

@@ -93,23 +93,23 @@ describe('Stack > Launcher', () => {
     expect(processesMentioning(dataDir)).toEqual([]);
   });
 
-  it('should stop every process it started when `npm start` gets Ctrl-C (SIGINT)', async () => {
+  it('should stop every child in order, with no warning or error, on SIGTERM to the `npm start` process alone', async () => {
     const dataDir = await tempDir();
     const env = { ...(await isolatedEnv(dataDir)), STREAMSYNC_SERVICES: 'engine,worker,producer' };
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', path.join(REPO_ROOT, 'stack', 'src', 'main.ts')],
-      {
-        cwd: REPO_ROOT,
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    // as a user or a process manager runs it; in its own process group, so the signal below
+    // reaches the npm process alone and not its children
+    const child = spawn('npm', ['start'], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     const lines: string[] = [];
     const ready = new Promise<void>((resolve, reject) => {
       readline.createInterface({ input: child.stdout! }).on('line', (l) => {
         lines.push(l);
-        if (l.includes('ready in')) resolve();
+        // the last line of the start: every line of it is in by then
+        if (l.includes('Ctrl-C stops everything')) resolve();
       });
       readline.createInterface({ input: child.stderr! }).on('line', (l) => lines.push(l));
       child.once('exit', (code) =>
@@ -122,22 +122,88 @@ describe('Stack > Launcher', () => {
     const pids = [
       Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]),
       Number(readFileSync(path.join(dataDir, 'kafka', 'broker.pid'), 'utf8').split('\n')[0]),
-      ...(existsSync(path.join(dataDir, 'run'))
-        ? readdirSync(path.join(dataDir, 'run')).map((f) =>
-            Number(readFileSync(path.join(dataDir, 'run', f), 'utf8').split('\n')[0]),
-          )
-        : []),
+      ...readdirSync(path.join(dataDir, 'run')).map((f) =>
+        Number(readFileSync(path.join(dataDir, 'run', f), 'utf8').split('\n')[0]),
+      ),
     ];
+    expect(pids).toHaveLength(5);
     for (const pid of pids) expect(isAlive(pid)).toBe(true);
+    // the other commands find it (database/src/local-stack.ts)
+    expect(existsSync(path.join(dataDir, 'stack.json'))).toBe(true);
+    expect(lines).toContain(
+      `[stack]   admin secret in ${path.join(dataDir, 'local-secrets.json')} (console, hasura CLI); Ctrl-C stops everything`,
+    );
 
     const exited = new Promise<number | null>((resolve) =>
       child.once('exit', (code) => resolve(code)),
     );
-    child.kill('SIGINT');
+    process.kill(child.pid!, 'SIGTERM');
     expect(await exited).toBe(0);
     for (const pid of pids) expect(isAlive(pid), `pid ${pid} outlived the launcher`).toBe(false);
     expect(processesMentioning(dataDir)).toEqual([]);
-    expect(lines.some((l) => l.includes('[stack] stopped'))).toBe(true);
+    expect(existsSync(path.join(dataDir, 'stack.json'))).toBe(false);
+
+    // services in the reverse of their start, then Kafka, then Postgres
+    const at = (text: string) => {
+      const i = lines.findIndex((l) => l.includes(text));
+      expect(i, `no line with ${JSON.stringify(text)}:\n${lines.join('\n')}`).toBeGreaterThan(-1);
+      return i;
+    };
+    const order = [
+      at('[stack] SIGTERM: stopping'),
+      at('[stack] stopping producer'),
+      at('[stack] stopping worker'),
+      at('[stack] stopping engine'),
+      at('Kafka broker (pid'),
+      at('[stack] Postgres stopped'),
+      at('[stack] stopped'),
+    ];
+    expect([...order].sort((a, b) => a - b)).toEqual(order);
+    // an ordinary start and stop: no warning or error from anyone (pino levels 40 and up)
+    const loud = lines.filter((l) => /"level":(4|5|6)0\b|\berror\b|\bERR/i.test(l));
+    expect(loud).toEqual([]);
+  });
+
+  it('should report a killed engine with its exit and last lines, and start it again', async () => {
+    const dataDir = await tempDir();
+    const env = await isolatedEnv(dataDir);
+    const lines: string[] = [];
+    const stack = await startStack({
+      dataDir,
+      env,
+      services: ['engine'],
+      log: (l) => lines.push(`[stack] ${l}`),
+      output: (l) => lines.push(l),
+      restartPolicy: { backoffMs: 200 },
+    });
+    try {
+      const killed = stack.services.get('engine')!;
+      killed.kill(); // SIGKILL: a crash, as the V8 abort of issue 11 was
+      await expect
+        .poll(() => lines.find((l) => l.includes('engine restarted')), {
+          timeout: 60_000,
+        })
+        .toBeDefined();
+      const report = lines.findIndex((l) =>
+        l.startsWith(
+          `[stack] engine (pid ${killed.pid}) exited unexpectedly (signal SIGKILL); its last lines:`,
+        ),
+      );
+      expect(report, lines.join('\n')).toBeGreaterThan(-1);
+      // its last output is quoted (the engine logs a line when it listens)
+      expect(lines[report]).toContain('engine listening');
+      expect(lines.some((l) => l.includes('restarting engine in 0.2 s (attempt 1 of 5)'))).toBe(
+        true,
+      );
+
+      const again = stack.services.get('engine')!;
+      expect(again.pid).not.toBe(killed.pid);
+      const res = await fetch(`http://127.0.0.1:${env.HASURA_GRAPHQL_SERVER_PORT}/healthz`);
+      expect(res.status).toBe(200);
+    } finally {
+      await stack.stop();
+    }
+    expect(processesMentioning(dataDir)).toEqual([]);
   });
 
   it('should refuse a bad setting at start with a message naming the key', async () => {

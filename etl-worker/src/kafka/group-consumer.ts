@@ -326,7 +326,8 @@ export class GroupConsumer {
       if (result.splits > 0) this.o.metrics.splits.inc({ topic }, result.splits);
       this.record(chunk, result, skipped, highWatermark, started);
       if (result.deadLetters.length > 0) {
-        log.info({ ...where, deadLetters: result.deadLetters.length }, 'dead letters published');
+        // per batch: debug; at info the periodic summary (ops/summary.ts) counts them
+        log.debug({ ...where, deadLetters: result.deadLetters.length }, 'dead letters published');
       }
       for (const p of pipelines) this.o.onPipelineState(p.pipeline.name, null);
       return true;

@@ -27,7 +27,9 @@ export class WorkerMetrics {
 
   constructor() {
     const r = [this.registry];
-    client.collectDefaultMetrics({ register: this.registry, prefix: 'etl_process_' });
+    // the standard names (process_cpu_user_seconds_total, nodejs_heap_size_used_bytes), as every
+    // Node exporter has them: the scrape's job label says which service they are of
+    client.collectDefaultMetrics({ register: this.registry });
     this.alertsNotified = new client.Counter({
       name: 'etl_alerts_notified_total',
       help: 'Alerts received on /hooks/alert-fired (the alert_fired event trigger)',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBrokers } from '../kafka/topics.ts';
-import { loadConfig, parseBulkArgs } from './config.ts';
+import { loadConfig, parseArgs } from './config.ts';
 
 describe('Producer > Config', () => {
   it('should use the documented defaults', () => {
@@ -67,8 +67,9 @@ describe('Producer > Config', () => {
 
   it('should parse the bulk options, with defaults from the environment', () => {
     const config = loadConfig({ PRODUCER_BAD_RATIO: '0.02', ETL_TOPIC_PARTITIONS: '4' });
-    expect(parseBulkArgs([], config)).toBeUndefined();
-    expect(parseBulkArgs(['--bulk', '1000', '--stream', 'market_trades'], config)).toEqual({
+    expect(parseArgs([], config)).toEqual({ mode: 'service' });
+    expect(parseArgs(['--bulk', '1000', '--stream', 'market_trades'], config)).toEqual({
+      mode: 'bulk',
       count: 1000,
       stream: 'market_trades',
       topic: undefined,
@@ -76,14 +77,38 @@ describe('Producer > Config', () => {
       partitions: 4,
     });
     expect(
-      parseBulkArgs(
-        ['--bulk=5', '--bad-ratio', '0', '--partitions', '1', '--topic', 't.1'],
-        config,
-      ),
-    ).toEqual({ count: 5, stream: 'sensor_readings', topic: 't.1', badRatio: 0, partitions: 1 });
-    expect(() => parseBulkArgs(['--bulk', 'many'], config)).toThrow('--bulk');
-    expect(() => parseBulkArgs(['--bulk', '5', '--stream', 'x'], config)).toThrow('--stream');
-    expect(() => parseBulkArgs(['--bulk', '5', '--speed', '2'], config)).toThrow('--speed');
-    expect(() => parseBulkArgs(['--stream', 'market_trades'], config)).toThrow('--bulk');
+      parseArgs(['--bulk=5', '--bad-ratio', '0', '--partitions', '1', '--topic', 't.1'], config),
+    ).toEqual({
+      mode: 'bulk',
+      count: 5,
+      stream: 'sensor_readings',
+      topic: 't.1',
+      badRatio: 0,
+      partitions: 1,
+    });
+    expect(() => parseArgs(['--bulk', 'many'], config)).toThrow('--bulk');
+    expect(() => parseArgs(['--bulk', '5', '--stream', 'x'], config)).toThrow('use --file');
+    expect(() => parseArgs(['--bulk', '5', '--speed', '2'], config)).toThrow('--speed');
+    expect(() => parseArgs(['--stream', 'market_trades'], config)).toThrow('--bulk N or --file F');
+  });
+
+  it('should parse the file options: any declared stream, a file or standard input', () => {
+    const config = loadConfig({ ETL_TOPIC_PARTITIONS: '4' });
+    expect(parseArgs(['--stream', 'pump_pressure', '--file', 'msgs.jsonl'], config)).toEqual({
+      mode: 'file',
+      file: 'msgs.jsonl',
+      stream: 'pump_pressure',
+      topic: undefined,
+      partitions: 4,
+    });
+    expect(parseArgs(['--topic', 'pumps', '--file', '-'], config)).toMatchObject({
+      mode: 'file',
+      file: '-',
+      topic: 'pumps',
+    });
+    expect(() => parseArgs(['--file', 'msgs.jsonl'], config)).toThrow('needs --stream');
+    expect(() => parseArgs(['--file', 'm', '--stream', 's', '--bulk', '3'], config)).toThrow(
+      'not with --bulk',
+    );
   });
 });

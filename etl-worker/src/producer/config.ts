@@ -46,53 +46,103 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ProducerConfig
   };
 }
 
-/** `--bulk N --stream S [--topic T] [--bad-ratio R] [--partitions P]`; undefined without --bulk. */
-export function parseBulkArgs(argv: string[], config: ProducerConfig): BulkArgs | undefined {
+export interface FileArgs {
+  /** a file of JSON lines, or - for standard input */
+  file: string;
+  /** a declared pipeline (etl.pipelines.name): its topic and entity key */
+  stream: string | undefined;
+  /** the topic, when not the pipeline's */
+  topic: string | undefined;
+  partitions: number;
+}
+
+export type ProduceArgs =
+  { mode: 'service' } | ({ mode: 'bulk' } & BulkArgs) | ({ mode: 'file' } & FileArgs);
+
+const KNOWN = ['--bulk', '--file', '--stream', '--topic', '--bad-ratio', '--partitions'];
+
+function parseFlags(argv: string[]): Map<string, string> {
   const flags = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('--')) throw new ConfigError(arg, 'unexpected argument');
+    if (!arg.startsWith('--')) throw new ConfigError(arg, 'unexpected argument (see --help)');
     const eq = arg.indexOf('=');
     if (eq > 0) {
       flags.set(arg.slice(0, eq), arg.slice(eq + 1));
       continue;
     }
     const value = argv[i + 1];
-    if (value === undefined || value.startsWith('--')) throw new ConfigError(arg, 'needs a value');
+    if (value === undefined || (value.startsWith('--') && value !== '-')) {
+      throw new ConfigError(arg, 'needs a value (see --help)');
+    }
     flags.set(arg, value);
     i++;
   }
-  const known = ['--bulk', '--stream', '--topic', '--bad-ratio', '--partitions'];
   for (const flag of flags.keys()) {
-    if (!known.includes(flag)) {
-      throw new ConfigError(flag, `unknown option (known: ${known.join(', ')})`);
+    if (!KNOWN.includes(flag)) {
+      throw new ConfigError(flag, `unknown option (known: ${KNOWN.join(', ')}, --help)`);
     }
   }
-  const bulk = flags.get('--bulk');
-  if (bulk === undefined) {
-    if (flags.size > 0) throw new ConfigError('--bulk', 'the other options need --bulk N');
-    return undefined;
-  }
-  const stream = flags.get('--stream') ?? config.streams[0]!;
-  if (!(STREAM_NAMES as readonly string[]).includes(stream)) {
-    throw new ConfigError('--stream', `expected one of ${STREAM_NAMES.join(', ')}, got ${stream}`);
-  }
+  return flags;
+}
+
+function readTopic(flags: Map<string, string>): string | undefined {
   const topic = flags.get('--topic');
   if (topic !== undefined && !/^[A-Za-z0-9._-]{1,249}$/.test(topic)) {
     throw new ConfigError('--topic', `not a valid topic name: ${JSON.stringify(topic)}`);
   }
+  return topic;
+}
+
+/**
+ * The command line: nothing (the live service), `--bulk N [--stream S] [--topic T]
+ * [--bad-ratio R] [--partitions P]`, or `--file F|- [--stream S] [--topic T] [--partitions P]`.
+ */
+export function parseArgs(argv: string[], config: ProducerConfig): ProduceArgs {
+  const flags = parseFlags(argv);
+  const partitions = readInteger(
+    flags.get('--partitions'),
+    '--partitions',
+    config.partitions,
+    1,
+    10_000,
+  );
+  const file = flags.get('--file');
+  if (file !== undefined) {
+    if (flags.has('--bulk'))
+      throw new ConfigError('--file', 'sends given messages: not with --bulk');
+    if (flags.has('--bad-ratio')) throw new ConfigError('--bad-ratio', 'is for --bulk only');
+    const stream = flags.get('--stream');
+    const topic = readTopic(flags);
+    if (stream === undefined && topic === undefined) {
+      throw new ConfigError(
+        '--file',
+        'needs --stream <pipeline> (or --topic <topic>): where to send',
+      );
+    }
+    return { mode: 'file', file, stream, topic, partitions };
+  }
+  const bulk = flags.get('--bulk');
+  if (bulk === undefined) {
+    if (flags.size > 0) {
+      throw new ConfigError('--bulk', 'the other options need --bulk N or --file F (see --help)');
+    }
+    return { mode: 'service' };
+  }
+  const stream = flags.get('--stream') ?? config.streams[0]!;
+  if (!(STREAM_NAMES as readonly string[]).includes(stream)) {
+    throw new ConfigError(
+      '--stream',
+      `--bulk generates demo messages: expected one of ${STREAM_NAMES.join(', ')}, got ${stream} (to send your own messages use --file)`,
+    );
+  }
   return {
+    mode: 'bulk',
     count: readInteger(bulk, '--bulk', 0, 1, Number.MAX_SAFE_INTEGER),
     stream: stream as StreamName,
-    topic,
+    topic: readTopic(flags),
     badRatio: readNumber(flags.get('--bad-ratio'), '--bad-ratio', config.badRatio, 0, 1),
-    partitions: readInteger(
-      flags.get('--partitions'),
-      '--partitions',
-      config.partitions,
-      1,
-      10_000,
-    ),
+    partitions,
   };
 }
 

@@ -7,6 +7,7 @@ import {
   type logCreator,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import { isBenignKafkaMessage } from '../ops/log.ts';
 
 function kafkaLevel(level: string): KafkaLogLevel {
   switch (level) {
@@ -44,7 +45,9 @@ export function createKafka(brokers: string[], clientId: string, log: Logger): K
       if (lastSeen.size > 1000) lastSeen.clear();
       lastSeen.set(id, { at: now, repeats: 0 });
       const obj = { namespace, ...fields, ...(seen?.repeats ? { repeats: seen.repeats } : {}) };
-      if (level === KafkaLogLevel.ERROR) kafkaLog.error(obj, message);
+      const text = `${message} ${String((fields as { error?: unknown }).error ?? '')}`;
+      if (level <= KafkaLogLevel.WARN && isBenignKafkaMessage(text)) kafkaLog.debug(obj, message);
+      else if (level === KafkaLogLevel.ERROR) kafkaLog.error(obj, message);
       else if (level === KafkaLogLevel.WARN) kafkaLog.warn(obj, message);
       else if (level === KafkaLogLevel.INFO) kafkaLog.info(obj, message);
       else kafkaLog.debug(obj, message);

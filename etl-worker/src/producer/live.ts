@@ -37,6 +37,7 @@ export function startLive(opts: {
   let droppedTicks = 0;
   let failedSends = 0;
   let lastWarn = 0;
+  let delivered = false;
 
   const warnNow = (now: number, err?: unknown) => {
     if (now - lastWarn < WARN_INTERVAL_MS) return;
@@ -56,7 +57,8 @@ export function startLive(opts: {
     if (inFlight) {
       metrics.droppedTicks.inc();
       droppedTicks++;
-      warnNow(now);
+      // the first send waits for the topics' metadata and leaders: slow by nature, not a problem
+      if (delivered) warnNow(now);
       return;
     }
     const batch: TopicMessages[] = [];
@@ -83,6 +85,7 @@ export function startLive(opts: {
       .sendBatch({ topicMessages: batch, acks: -1, compression: CompressionTypes.None })
       .then(
         () => {
+          delivered = true;
           for (const c of counts) {
             metrics.sent.inc({ stream: c.stream }, c.sent);
             for (const [kind, k] of c.bad) metrics.bad.inc({ stream: c.stream, kind }, k);
