@@ -26,8 +26,8 @@ const LAYERS: ReadonlyArray<{ name: string; parts: readonly string[] }> = [
   { name: 'services', parts: ['api', 'subscription', 'actions', 'rest'] },
   // HTTP and WebSocket
   { name: 'transport', parts: ['transport', 'console'] },
-  // settings and composition
-  { name: 'composition', parts: ['config', 'server', 'main', 'index'] },
+  // settings and composition; entry points (main, the metadata CLI)
+  { name: 'composition', parts: ['config', 'server', 'main', 'index', 'metadata-cli'] },
 ];
 
 const ROOT = import.meta.dirname;
