@@ -17,6 +17,8 @@ export interface StateOptions {
   stringifyNumeric: boolean;
   planCacheSize: number;
   extensions: SchemaExtension[];
+  /** HASURA_GRAPHQL_ENABLE_ALLOWLIST: non-admin documents must be in the allow list (allowlist.ts) */
+  allowlist?: boolean;
 }
 
 export class EngineState {
