@@ -11,7 +11,9 @@
  * the server holds for it, every panel past loading), and what the pipeline kept up with (a worker
  * that falls behind leaves the newest minutes empty: the feed's rate and the lag are reported). JSON on stdout (the last line) and in bench/results/.
  *
- *   npm run bench:web        (BENCH_SECONDS, BENCH_WEB_RATE to change; progress on stderr)
+ *   npm run bench:web        (BENCH_SECONDS, BENCH_WEB_RATE, BENCH_WEB_WARMUP_S to change;
+ *                             BENCH_WEB_PROFILE_S=30 adds where the main thread's time went:
+ *                             a CPU profile's self time by function, bundle chunk and line)
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
@@ -40,6 +42,10 @@ import { CHROMIUM, launchChromium } from '@streamsync/stack/chromium';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 600);
 const RATE = Number(process.env.BENCH_WEB_RATE ?? 10_000);
+/** Feed before the page opens, so the panels' range holds data (s). */
+const WARMUP_S = Number(process.env.BENCH_WEB_WARMUP_S ?? 60);
+/** Profile the page's main thread over the first N seconds of the steady state (0: not). */
+const PROFILE_S = Number(process.env.BENCH_WEB_PROFILE_S ?? 0);
 const GOALS = { firstLoadMs: 1000, longTasksOver50ms: 0, zoomMs: 200, rangeChangeMs: 200 };
 // settings are environment variables (see the header); --help prints them
 cliOptions(process.argv.slice(2), import.meta.url, []);
@@ -104,6 +110,71 @@ async function waitIn(page: Page, expr: string, timeoutMs: number): Promise<numb
   const t0 = Date.now();
   await page.waitForFunction(expr, null, { timeout: timeoutMs, polling: 10 });
   return Date.now() - t0;
+}
+
+interface CpuProfile {
+  nodes: Array<{
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  }>;
+  samples?: number[];
+  timeDeltas?: number[];
+}
+
+/**
+ * Self time of a CPU profile by function (name, bundle file, line:column): property names survive
+ * minification, so the app's methods and React's and uPlot's are recognisable in a production build.
+ */
+function selfTimes(p: CpuProfile, seconds: number) {
+  const byNode = new Map(p.nodes.map((n) => [n.id, n.callFrame]));
+  const ms = new Map<string, number>();
+  let total = 0;
+  (p.samples ?? []).forEach((id, i) => {
+    const f = byNode.get(id)!;
+    const dt = (p.timeDeltas?.[i] ?? 0) / 1000;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop() ?? ''}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
+    ms.set(key, (ms.get(key) ?? 0) + dt);
+    total += dt;
+  });
+  const idle = ['(idle)', '(program)', '(garbage collector)'];
+  const busy = [...ms].filter(([k]) => !idle.some((x) => k.startsWith(x)));
+  // the long tasks: stretches of samples without idle over 50 ms, each with where its time went
+  const stretches: Array<{ ms: number; top: Array<{ fn: string; ms: number }> }> = [];
+  let run: { ms: number; by: Map<string, number> } | undefined;
+  const close = () => {
+    if (run && run.ms > 50)
+      stretches.push({
+        ms: round(run.ms),
+        top: [...run.by]
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 6)
+          .map(([fn, v]) => ({ fn, ms: round(v) })),
+      });
+    run = undefined;
+  };
+  (p.samples ?? []).forEach((id, i) => {
+    const f = byNode.get(id)!;
+    const dt = (p.timeDeltas?.[i] ?? 0) / 1000;
+    if (f.functionName === '(idle)') return close();
+    run ??= { ms: 0, by: new Map() };
+    run.ms += dt;
+    const key = `${f.functionName || '(anonymous)'} ${f.url.split('/').pop() ?? ''}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
+    run.by.set(key, (run.by.get(key) ?? 0) + dt);
+  });
+  close();
+  return {
+    seconds,
+    busyMsPerS: round(busy.reduce((a, [, v]) => a + v, 0) / seconds),
+    gcMsPerS: round(
+      [...ms].filter(([k]) => k.startsWith('(garbage')).reduce((a, [, v]) => a + v, 0) / seconds,
+    ),
+    totalMs: round(total),
+    longTasks: stretches.sort((a, b) => b.ms - a.ms).slice(0, 10),
+    top: busy
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 25)
+      .map(([fn, v]) => ({ fn, ms: round(v) })),
+  };
 }
 
 async function main(): Promise<void> {
@@ -189,8 +260,10 @@ async function main(): Promise<void> {
       await feed.stop();
       await producer.disconnect();
     };
-    log(`feeding ${RATE} rows/s; warming up 60 s (the panels' 15 minutes fill as they go)`);
-    await new Promise((r) => setTimeout(r, 60_000));
+    log(
+      `feeding ${RATE} rows/s; warming up ${WARMUP_S} s (the panels' 15 minutes fill as they go)`,
+    );
+    await new Promise((r) => setTimeout(r, WARMUP_S * 1000));
 
     const page = await browser.newPage({ viewport: { width: 1600, height: 1200 } });
     await page.addInitScript(`
@@ -246,8 +319,17 @@ async function main(): Promise<void> {
     const lag: Array<{ s: number; lag: number }> = [];
     const sent0 = (await metrics.sent.get()).values.reduce((a, v) => a + v.value, 0);
     const tSteady = Date.now();
+    if (PROFILE_S > 0) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.start');
+    }
+    let profile: ReturnType<typeof selfTimes> | undefined;
     for (let s = 10; s <= SECONDS; s += 10) {
       await page.waitForTimeout(10_000);
+      if (PROFILE_S > 0 && !profile && s >= PROFILE_S) {
+        profile = selfTimes((await cdp.send('Profiler.stop')).profile, s);
+        log(`where the main thread went: ${JSON.stringify(profile.top.slice(0, 12))}`);
+      }
       samples.push({ s, heapMb: round(await heapMb(false)) });
       lag.push({ s, lag: await lagNow() });
       if (s % 60 === 0)
@@ -364,6 +446,7 @@ async function main(): Promise<void> {
         goalMs: GOALS.rangeChangeMs,
         pass: ranges.length === 5 && Math.max(...ranges) <= GOALS.rangeChangeMs,
       },
+      ...(profile ? { profile } : {}),
       feed: {
         rowsPerS: round(sentRate),
         goal: RATE,

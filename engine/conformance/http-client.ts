@@ -64,3 +64,77 @@ export function headerValue(v: unknown): string {
   if (typeof v === 'bigint' || typeof v === 'number') return String(v);
   return v === null || v === undefined ? 'None' : JSON.stringify(v);
 }
+
+/**
+ * A REST endpoint case (ENDPOINTS.md): `GET` / `DELETE` without a body, `POST` with `body`
+ * form-encoded (Python requests' `data=`), `POSTJSON` with `body` as JSON, `PUT` / `PATCH` raw.
+ */
+export async function sendCase(
+  baseUrl: string,
+  urlPath: string,
+  method: string,
+  body: unknown,
+  headers: Record<string, string>,
+  timeoutMs = 60_000,
+): Promise<PostResult> {
+  const started = performance.now();
+  const init: RequestInit = { headers: { ...headers }, signal: AbortSignal.timeout(timeoutMs) };
+  const h = init.headers as Record<string, string>;
+  if (method === 'POSTJSON') {
+    init.method = 'POST';
+    init.body = toJson(body ?? {});
+    if (!Object.keys(h).some((k) => k.toLowerCase() === 'content-type'))
+      h['content-type'] = 'application/json';
+  } else if (method === 'POST' && body && typeof body === 'object') {
+    init.method = 'POST';
+    const form = new URLSearchParams();
+    for (const [k, v] of Object.entries(body as Record<string, unknown>))
+      form.append(k, typeof v === 'string' ? v : toJson(v));
+    init.body = form.toString();
+    h['content-type'] = 'application/x-www-form-urlencoded';
+  } else {
+    init.method = method;
+    if (body !== undefined && body !== null && method !== 'GET' && method !== 'DELETE')
+      init.body = typeof body === 'string' ? body : toJson(body);
+  }
+  let res: Response;
+  try {
+    res = await fetch(
+      `${baseUrl}${requoteUri(urlPath.startsWith('/') ? urlPath : `/${urlPath}`)}`,
+      init,
+    );
+  } catch (e) {
+    const cause = (e as { cause?: { message?: string } }).cause?.message;
+    throw new HttpError(
+      `${method} ${urlPath} failed: ${(e as Error).message}${cause ? ` (${cause})` : ''}`,
+    );
+  }
+  const text = await res.text();
+  const responseHeaders: Record<string, string> = {};
+  res.headers.forEach((v, k) => {
+    responseHeaders[k.toLowerCase()] = v;
+  });
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON: compared as text
+  }
+  return {
+    status: res.status,
+    headers: responseHeaders,
+    body: parsed,
+    text,
+    durationMs: performance.now() - started,
+  };
+}
+
+/**
+ * A URL as Python requests sends it (`requote_uri`): characters that may not appear raw are
+ * percent-encoded, existing `%XX` escapes are left alone.
+ */
+export function requoteUri(url: string): string {
+  return url.replace(/%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!#$%&'()*+,/:;=?@[\]]/gu, (c) =>
+    encodeURIComponent(c),
+  );
+}

@@ -106,7 +106,28 @@ const TRANSPORTS = new Set(['http', 'websocket', 'subscription']);
  * The wave-2 directories (`manifest-wave2.json`) the runner drives so far, with their helper
  * servers and scenarios. Other wave-2 areas join this list as the harness learns them.
  */
-export const WAVE2_DIRECTORIES = ['event_triggers/**', 'scheduled_triggers', 'actions/**'];
+export const WAVE2_DIRECTORIES = [
+  'event_triggers/**',
+  'scheduled_triggers',
+  'endpoints',
+  'openapi',
+  'query_cache',
+  'graphql_query/allowlist',
+  'graphql_query/allowlist_role_based',
+  'graphql_query/caching',
+  'actions/**',
+];
+
+/**
+ * Enterprise-only cases (skipped upstream without a licence) that the engine serves anyway and
+ * the runner therefore plays: the ones whose expectations do not depend on Hasura's own cache-key
+ * hashing or its /pro endpoints.
+ */
+export const ENTERPRISE_CASES_RUN = new Set([
+  'endpoints/endpoint_simple_cached.yaml',
+  // role-scoped allow lists, which the engine honours
+  'graphql_query/allowlist_role_based#TestRoleBasedAllowlistQueriesPro.test_allowlists',
+]);
 
 /** Read and check `<root>/manifest.json`, plus the supported directories of `manifest-wave2.json`. */
 export function loadManifest(root: string): Manifest {
@@ -128,6 +149,11 @@ export function loadManifest(root: string): Manifest {
       wave2,
       (d) => typeof d.path === 'string' && matchesOnly(d.path, WAVE2_DIRECTORIES),
     );
+    for (const d of more.dirs)
+      for (const c of d.cases) if (ENTERPRISE_CASES_RUN.has(`${d.path}/${c.file}`)) delete c.skip;
+    for (const d of more.dirs)
+      for (const sc of d.scenarios ?? [])
+        if (ENTERPRISE_CASES_RUN.has(`${d.path}#${sc.id}`)) delete sc.skip;
     manifest.dirs = [...manifest.dirs, ...more.dirs];
   }
   return manifest;

@@ -35,7 +35,7 @@ import {
   type EngineHandle,
   type EngineLauncher,
 } from './engine-launcher.ts';
-import { headerValue, postJson, type PostResult } from './http-client.ts';
+import { headerValue, postJson, sendCase, type PostResult } from './http-client.ts';
 import {
   caseId,
   loadManifest,
@@ -48,7 +48,8 @@ import {
   type ResolvedDir,
   type Transport,
 } from './manifest.ts';
-import { pythonCheck } from './python-checks.ts';
+import { aroundCaseFile, pythonCheck } from './python-checks.ts';
+import { ALLOWLIST_SCENARIOS, runAllowlistScenario } from './allowlist-scenarios.ts';
 import { probeWebSocket, replayApollo, type ProbeResult } from './websocket.ts';
 import {
   basicProtocolScenarios,
@@ -465,6 +466,7 @@ async function runUnit(
     if (ws?.served) results.push(...(await extraScenarios(g)));
     results.push(...(await eventScenarios(g)));
     results.push(...(await actionScenarios(g)));
+    results.push(...(await allowlistScenarios(g)));
     report.teardownErrors.push(...(await directoryTeardown(g)));
     if (results.some((r) => r.status === 'fail')) report.engineLog = engine.logTail();
   } finally {
@@ -691,7 +693,19 @@ async function runCaseFile(g: GroupContext, c: ManifestCase): Promise<CaseResult
     } catch (e) {
       return uniform(dir, group, c, 'fail', `cannot load ${c.file}: ${(e as Error).message}`);
     }
-    const setupProblem = (await caseSetup(g)) ?? (await preSteps(g, c));
+    let setupProblem = (await caseSetup(g)) ?? (await preSteps(g, c));
+    // steps upstream runs in Python around this file (python-checks.ts)
+    let restore: (() => Promise<void>) | undefined;
+    const around = aroundCaseFile(`${dir.manifest.path}/${c.file}`);
+    if (around && !setupProblem) {
+      try {
+        restore = await around((url, body) =>
+          postJson(g.engine.url, url, body, adminHeaders(g.run.opts), g.run.opts.requestTimeoutMs),
+        );
+      } catch (e) {
+        setupProblem = (e as Error).message;
+      }
+    }
     try {
       for (let i = 0; i < items.length; i++) {
         const base = blank(dir, group, c, i, transport);
@@ -703,6 +717,7 @@ async function runCaseFile(g: GroupContext, c: ManifestCase): Promise<CaseResult
         if (r) out.push(r);
       }
     } finally {
+      await restore?.().catch(() => {});
       const problem = await caseTeardown(g);
       if (problem) {
         const last = out[out.length - 1];
@@ -898,7 +913,11 @@ async function runItem(
       if (refusal) return fail(refusal);
     }
     const sent = { ...headers, ...adminHeaders(opts) };
-    const res = await postJson(g.engine.url, url, item.query, sent, opts.requestTimeoutMs);
+    // REST endpoint cases name their method and body (ENDPOINTS.md)
+    const res =
+      typeof item.method === 'string'
+        ? await sendCase(g.engine.url, url, item.method, item.body, sent, opts.requestTimeoutMs)
+        : await postJson(g.engine.url, url, item.query, sent, opts.requestTimeoutMs);
     if (opts.keepBodies) {
       r.request = { url, headers: sent, body: item.query };
       r.response = { status: res.status, body: res.body };
@@ -1029,6 +1048,31 @@ async function actionScenarios(g: GroupContext): Promise<CaseResult[]> {
     r.strict = o.ok;
     r.upstream = o.ok;
     if (o.ok) delete r.reason;
+    r.durationMs = Math.round(performance.now() - started);
+    out.push(r);
+  }
+  return out;
+}
+
+/** The Python-only allowlist scenarios of GRAPHQL-EXTRAS.md for this group, one result each. */
+async function allowlistScenarios(g: GroupContext): Promise<CaseResult[]> {
+  const out: CaseResult[] = [];
+  for (const sc of g.group.scenarios) {
+    if (!(sc.id in ALLOWLIST_SCENARIOS)) continue;
+    if (typeof sc.skip === 'string') {
+      out.push(scenarioFailure(g.dir, g.group, sc.id, '', sc.skip));
+      continue;
+    }
+    const started = performance.now();
+    const o = await runAllowlistScenario(sc.id, {
+      baseUrl: g.engine.url,
+      headers: adminHeaders(g.run.opts),
+    });
+    const r = scenarioFailure(g.dir, g.group, sc.id, o?.reason ?? '');
+    r.status = o?.ok ? 'pass' : 'fail';
+    r.strict = o?.ok === true;
+    r.upstream = o?.ok === true;
+    if (o?.ok) delete r.reason;
     r.durationMs = Math.round(performance.now() - started);
     out.push(r);
   }

@@ -10,8 +10,19 @@ import { parse } from 'yaml';
 export type Json = null | boolean | number | bigint | string | Json[] | { [k: string]: Json };
 
 export function loadYaml(text: string): Json {
-  const raw: unknown = parse(text, { schema: 'core', intAsBigInt: true, uniqueKeys: false });
-  return normalize(raw);
+  const read = (t: string): unknown =>
+    parse(t, { schema: 'core', intAsBigInt: true, uniqueKeys: false });
+  try {
+    return normalize(read(text));
+  } catch (e) {
+    // PyYAML (upstream's loader) accepts a double-quoted scalar whose escaped line breaks (`\`
+    // at the end of a line) continue on lines indented no deeper than its key; yaml 2 does not.
+    // Indenting those continuation lines changes nothing in the value (their leading blanks are
+    // dropped), so retry once with them indented.
+    const repaired = text.replace(/\\\n/g, '\\\n    ');
+    if (repaired === text) throw e;
+    return normalize(read(repaired));
+  }
 }
 
 function normalize(v: unknown): Json {

@@ -23,6 +23,13 @@ export interface EngineConfig {
   jwtSecret: string | undefined;
   unauthorizedRole: string | undefined;
   enableConsole: boolean;
+  /** HASURA_GRAPHQL_ENABLE_ALLOWLIST: only allow-listed documents for non-admin roles. */
+  enableAllowlist: boolean;
+  /** HASURA_GRAPHQL_REDIS_URL: `@cached` answers in Redis; unset: in-process (queryCache*). */
+  redisUrl: string | undefined;
+  /** Bounds of the in-process `@cached` store: answers, and bytes of their text. */
+  queryCacheEntries: number;
+  queryCacheBytes: number;
   /** HASURA_GRAPHQL_CORS_DOMAIN / HASURA_GRAPHQL_DISABLE_CORS. */
   cors: CorsPolicy;
   stringifyNumericTypes: boolean;
@@ -54,6 +61,20 @@ export interface EngineConfig {
   actions: ActionsConfig;
   env: NodeJS.ProcessEnv;
   logLevel: string;
+}
+
+function redisUrl(env: NodeJS.ProcessEnv): string | undefined {
+  const v = readString(env, 'HASURA_GRAPHQL_REDIS_URL');
+  if (v === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError('HASURA_GRAPHQL_REDIS_URL', 'not a URL');
+  }
+  if (u.protocol !== 'redis:')
+    throw new ConfigError('HASURA_GRAPHQL_REDIS_URL', `expected redis://, got ${u.protocol}`);
+  return v;
 }
 
 function readString(env: NodeJS.ProcessEnv, key: string): string | undefined {
@@ -114,6 +135,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     jwtSecret: jwt,
     unauthorizedRole: readString(env, 'HASURA_GRAPHQL_UNAUTHORIZED_ROLE'),
     enableConsole: readBool(env, 'HASURA_GRAPHQL_ENABLE_CONSOLE', false),
+    enableAllowlist: readBool(env, 'HASURA_GRAPHQL_ENABLE_ALLOWLIST', false),
+    redisUrl: redisUrl(env),
+    queryCacheEntries: readInt(env, 'STREAMSYNC_ENGINE_QUERY_CACHE_ENTRIES', 1000, 0, 10_000_000),
+    queryCacheBytes: readInt(
+      env,
+      'STREAMSYNC_ENGINE_QUERY_CACHE_BYTES',
+      64 * 1024 * 1024,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
     cors: parseCorsPolicy(
       readString(env, 'HASURA_GRAPHQL_CORS_DOMAIN'),
       readBool(env, 'HASURA_GRAPHQL_DISABLE_CORS', false),

@@ -14,19 +14,19 @@ import { describe, expect, it } from 'vitest';
  */
 const LAYERS: ReadonlyArray<{ name: string; parts: readonly string[] }> = [
   { name: 'base', parts: ['errors', 'version', 'session', 'lru-cache'] },
-  // the database catalog, outbound HTTP calls
-  { name: 'outside', parts: ['introspection', 'webhook'] },
+  // the database catalog, outbound HTTP calls, the @cached answer stores (memory, Redis)
+  { name: 'outside', parts: ['introspection', 'webhook', 'cache'] },
   // the metadata document and the services that only read it (event delivery)
   { name: 'metadata', parts: ['metadata', 'events'] },
   // the GraphQL compiler: resolved source and schemas, parsing to IR, IR to SQL, admission
   { name: 'compiler', parts: ['schema', 'ir', 'parse', 'translate', 'limits'] },
   // the one planner and its runners; sessions from requests
   { name: 'execution', parts: ['execute', 'auth'] },
-  // what requests reach through the planner or beside it (actions/: issue 13, on its branch)
-  { name: 'services', parts: ['api', 'subscription', 'actions'] },
+  // what requests reach through the planner or beside it (actions/: issue 13, on its branch; rest/: REST endpoints and their OpenAPI document)
+  { name: 'services', parts: ['api', 'subscription', 'actions', 'rest'] },
   // HTTP and WebSocket
   { name: 'transport', parts: ['transport', 'console'] },
-  // settings and composition
+  // settings and composition; entry points (main, the metadata CLI)
   { name: 'composition', parts: ['config', 'server', 'main', 'index', 'metadata-cli'] },
 ];
 

@@ -37,6 +37,8 @@ import { EventsService } from './events/service.ts';
 import { EngineLimits } from './limits/index.ts';
 import { ActionsService } from './actions/service.ts';
 import { actionsExtensions } from './actions/schema.ts';
+import { MemoryQueryCache, type QueryCacheStore } from './cache/store.ts';
+import { RedisQueryCache } from './cache/redis.ts';
 
 export interface Engine {
   config: EngineConfig;
@@ -152,6 +154,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     extensions,
     // each state's custom types and actions (actions/)
     extensionsFor: actionsExtensions,
+    allowlist: config.enableAllowlist,
   };
   const listeners = new Set<(change: MetadataChange) => void>();
   const changed = (cause: MetadataChange['cause']) => {
@@ -164,6 +167,16 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
       }
     }
   };
+  // @cached answers: shared through Redis when configured, else bounded in this process
+  const queryCache: QueryCacheStore = config.redisUrl
+    ? new RedisQueryCache(config.redisUrl)
+    : new MemoryQueryCache(config.queryCacheEntries, config.queryCacheBytes);
+  if (queryCache instanceof RedisQueryCache) {
+    // an unreachable Redis is a configuration error: say so at start, naming the key
+    await queryCache.ping().catch((e: Error) => {
+      throw new Error(`HASURA_GRAPHQL_REDIS_URL: cannot reach Redis (${e.message})`);
+    });
+  }
   const limits = new EngineLimits(config.limits, (kind) => metrics.limitRefusals.inc({ kind }));
   const engine: Engine = {
     config,
@@ -186,6 +199,14 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
       limits,
       // actions answer the operations that select them (actions/)
       operationHooks: [(call) => engine.actions.hook(call), ...(opts.operationHooks ?? [])],
+      queryCache: {
+        store: queryCache,
+        onError: (e) => {
+          metrics.queryCache.errors.inc();
+          log.warn({ err: e }, 'query cache store failed; the query ran uncached');
+        },
+        count: (hit) => (hit ? metrics.queryCache.hits : metrics.queryCache.misses).inc(),
+      },
     },
     state: await EngineState.build(pool, stored.metadata, stored.resourceVersion, stateOpts),
     async applyMetadata(metadata, catalog, persist = true) {
@@ -274,6 +295,7 @@ export async function startEngine(
       await engine.events?.stop();
       await engine.actions.stop();
       await engine.sync.stop();
+      await engine.exec.queryCache?.store.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await engine.pool.end().catch(() => {});

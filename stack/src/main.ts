@@ -11,12 +11,14 @@ import { startStack } from './stack.ts';
 const USAGE = `usage: npm start [-- --help]
 
 Starts Postgres, the Kafka broker, the engine (GraphQL), the ETL worker, the demo producer and the
-web dashboard on this machine, with demo data. Ctrl-C (or SIGTERM) stops everything.
+web dashboard on this machine, with demo data. Ctrl-C (or SIGTERM) stops everything. The dashboard
+is served from its production build, made first when web/ changed since the last one.
 
 Settings (environment): STREAMSYNC_DATA_DIR (default .data/), STREAMSYNC_SERVICES (a subset:
 engine,worker,producer,web, or none), DATABASE_URL / KAFKA_BROKERS (use servers of your own),
 HASURA_GRAPHQL_SERVER_PORT, ETL_HTTP_PORT, PRODUCER_HTTP_PORT, WEB_PORT, STREAMSYNC_PG_PORT,
-STREAMSYNC_KAFKA_PORT, LOG_LEVEL. See the README's "Settings".`;
+STREAMSYNC_KAFKA_PORT, STREAMSYNC_WEB_DEV=1 (the dashboard's dev server instead of its build),
+LOG_LEVEL. See the README's "Settings".`;
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log(USAGE);

@@ -23,6 +23,7 @@ import { prepareDatabase, resolvePostgres } from './postgres.ts';
 import { hasuraJwtSecret, localSecrets, secretsFile, type LocalSecrets } from './secrets.ts';
 import { startService, type RunningService, type ServiceSpec } from './services.ts';
 import { DEFAULT_RESTART_POLICY, Supervisor, type RestartPolicy } from './supervisor.ts';
+import { buildIsFresh, buildWeb } from './web-build.ts';
 
 export type ServiceName = 'engine' | 'worker' | 'producer' | 'web';
 export const ALL_SERVICES: ServiceName[] = ['engine', 'worker', 'producer', 'web'];
@@ -82,6 +83,29 @@ const PORT_KEYS: Record<ServiceName, string> = {
 };
 
 const TSX = ['--import', 'tsx'];
+
+/** STREAMSYNC_WEB_DEV=1: serve the dashboard with `next dev` (hot reload) instead of its build. */
+function webDevServer(env: NodeJS.ProcessEnv): boolean {
+  const v = env.STREAMSYNC_WEB_DEV ?? '';
+  if (v !== '' && v !== '0' && v !== '1')
+    throw new ConfigError('STREAMSYNC_WEB_DEV', `must be 0 or 1, not ${JSON.stringify(v)}`);
+  return v === '1';
+}
+
+/**
+ * Run `work` now and hand back a function that waits for it: a failure is thrown to whoever
+ * waits, and never surfaces as an unhandled rejection while the caller is busy elsewhere.
+ */
+function settle(work: Promise<void>): () => Promise<void> {
+  const outcome = work.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return async () => {
+    const error = await outcome;
+    if (error !== undefined) throw error;
+  };
+}
 
 /** STREAMSYNC_SERVICES: a comma-separated subset of the services to start (default all). */
 function parseServices(raw: string | undefined): ServiceName[] {
@@ -201,14 +225,13 @@ function serviceSpec(
       const nextBin = path.join(REPO_ROOT, 'node_modules', 'next', 'dist', 'bin', 'next');
       if (!existsSync(path.join(REPO_ROOT, 'web', 'package.json')) || !existsSync(nextBin))
         return undefined;
-      const built = existsSync(path.join(REPO_ROOT, 'web', '.next', 'BUILD_ID'));
       return {
         name,
         command: process.execPath,
-        // a production build when there is one; the dev server otherwise, so a fresh clone starts
+        // the production build startStack made sure of; the dev server only when asked for
         args: [
           nextBin,
-          built ? 'start' : 'dev',
+          webDevServer(ctx.env) ? 'dev' : 'start',
           '--hostname',
           '127.0.0.1',
           '--port',
@@ -255,6 +278,22 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     STREAMSYNC_PG_DATA_DIR: env.STREAMSYNC_PG_DATA_DIR || path.join(dataDir, 'postgres'),
   });
   const secrets = await localSecrets(dataDir, env);
+
+  // users judge what `npm start` serves: the dashboard's production build, made (or remade after
+  // a change under web/) while Postgres and Kafka start, and awaited before the web service starts
+  const webBuild =
+    wanted.includes('web') &&
+    existsSync(path.join(REPO_ROOT, 'web', 'package.json')) &&
+    !webDevServer(env) &&
+    !buildIsFresh()
+      ? settle(
+          (async () => {
+            log('building the dashboard for production (next build, once per change of web/)');
+            const ms = await buildWeb(log);
+            log(`dashboard built in ${(ms / 1000).toFixed(0)} s`);
+          })(),
+        )
+      : undefined;
 
   const stops: Array<() => Promise<void>> = [];
   const services = new Map<ServiceName, RunningService>();
@@ -340,6 +379,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         log(`${name}: not present in this checkout, skipped`);
         continue;
       }
+      if (name === 'web' && webBuild) await webBuild();
       await start(name);
       const base = `http://127.0.0.1:${ports[name]}`;
       endpoints[name] =

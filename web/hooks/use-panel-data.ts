@@ -12,8 +12,9 @@
  * merged by key in the SeriesSet (a point seen twice counts once). Against the engine, whose
  * streams never skip, the re-reads find nothing new.
  */
-import { useEffect, useRef, useState } from 'react';
+import { startTransition, useEffect, useRef, useState } from 'react';
 import { useClient } from 'urql';
+import { useQueryBatcher } from '@/hooks/use-query-batcher';
 import type { PanelSpec } from '@/lib/dashboards/model';
 import {
   bucketsQuery,
@@ -21,6 +22,7 @@ import {
   EDGE_MINUTES,
   newestRowsSubscription,
   panelFields,
+  rangeCountQuery,
   rawRangeQuery,
   streamQuery,
   type SeriesRef,
@@ -29,6 +31,7 @@ import type { DiscoveredStream } from '@/lib/graphql/schema-discovery';
 import { pointsComparable } from '@/lib/series/agg';
 import { SeriesSet, type HistoryBucket } from '@/lib/series/series-set';
 import { toNumber } from '@/lib/series/agg';
+import { every } from '@/lib/live/ticker';
 import { parseTime, type Row } from '@/lib/stream/stream-buffer';
 import { bucketStart, chooseResolution, intervalOf, type Resolution } from '@/lib/time/buckets';
 import { resolveRange, type TimeRange } from '@/lib/time/range';
@@ -43,6 +46,11 @@ export const HISTORY_REREAD_EVERY_MS = 60_000;
 /** Series above which the live edge comes from rollup minutes rather than every point. */
 const MAX_STREAMED_SERIES = 20;
 const STREAM_BATCH = 1000;
+/**
+ * Least time between two renders of a panel for new data alone: series move at about 1 Hz, and
+ * a stream delivers each series' point apart; a new status or range renders at the next frame.
+ */
+const MIN_PUBLISH_MS = 500;
 
 export interface PanelData {
   key: string;
@@ -97,6 +105,7 @@ function planOf(opts: PanelDataOptions, nowMs: number) {
 
 export function usePanelData(opts: PanelDataOptions): PanelData {
   const client = useClient();
+  const batcher = useQueryBatcher();
   const { stream, panel, entityIds, range } = opts;
   // the plan is fixed per key: a new range, selection or setting starts over
   const key = JSON.stringify([
@@ -155,15 +164,35 @@ export function usePanelData(opts: PanelDataOptions): PanelData {
     const entityVars = filtered ? { entities: ids } : {};
     let cancelled = false;
     let frame = 0;
+    let later: ReturnType<typeof setTimeout> | undefined;
+    let publishedAt = 0;
+    let pendingPatch: Partial<PanelData> = {};
     const cleanups: Array<() => void> = [];
     const publish = (patch: Partial<PanelData> = {}) => {
       if (cancelled) return;
-      if (frame) cancelAnimationFrame(frame);
-      frame = requestAnimationFrame(() => {
-        frame = 0;
-        if (!cancelled)
-          setState((s) => (s.set === set ? { ...s, ...patch, version: set.version } : s));
-      });
+      pendingPatch = { ...pendingPatch, ...patch };
+      if (frame || later) {
+        if (Object.keys(patch).length === 0 || frame) return;
+        clearTimeout(later);
+        later = undefined;
+      }
+      const toFrame = () => {
+        later = undefined;
+        frame = requestAnimationFrame(() => {
+          frame = 0;
+          if (cancelled) return;
+          publishedAt = Date.now();
+          const p = pendingPatch;
+          pendingPatch = {};
+          // a transition: React renders the panels in slices, yielding to input and drawing
+          startTransition(() =>
+            setState((s) => (s.set === set ? { ...s, ...p, version: set.version } : s)),
+          );
+        });
+      };
+      const wait = Object.keys(patch).length > 0 ? 0 : publishedAt + MIN_PUBLISH_MS - Date.now();
+      if (wait > 0) later = setTimeout(toFrame, wait);
+      else toFrame();
     };
     const fail = (error: string) => {
       if (!cancelled)
@@ -183,36 +212,34 @@ export function usePanelData(opts: PanelDataOptions): PanelData {
       }
       return set.addRows(rows);
     };
+    // every read goes through the batcher: the panels of a dashboard read in the same task
     const readRaw = async (fromMs: number, toMs: number): Promise<Row[]> => {
-      const res = await client
-        .query<{ rows: Row[] }>(rawRangeQuery(stream, fields, filtered), {
-          from: new Date(fromMs).toISOString(),
-          to: new Date(toMs).toISOString(),
-          limit: ROW_LIMIT,
-          ...entityVars,
-        })
-        .toPromise();
-      if (res.error) throw new Error(res.error.message);
-      return [...(res.data?.rows ?? [])].reverse();
+      const data = await batcher.query<{ rows?: Row[] }>(rawRangeQuery(stream, fields, filtered), {
+        from: new Date(fromMs).toISOString(),
+        to: new Date(toMs).toISOString(),
+        limit: ROW_LIMIT,
+        ...entityVars,
+      });
+      return [...(data.rows ?? [])].reverse();
     };
     const series: SeriesRef[] = [];
     for (const e of ids ?? [''])
       for (const m of metrics) series.push({ alias: `s${series.length}`, entity: e, metric: m });
     const readBuckets = async (fromMs: number, toMs: number): Promise<HistoryBucket[]> => {
       if (w === null || !plan.fromRollups) return [];
-      const res = await client
-        .query<Record<string, Array<Record<string, unknown>>>>(bucketsQuery(series), {
+      const data = await batcher.query<Record<string, Array<Record<string, unknown>> | undefined>>(
+        bucketsQuery(series),
+        {
           stream: stream.name,
           from: new Date(fromMs).toISOString(),
           to: new Date(toMs).toISOString(),
           width: intervalOf(w),
           ...bucketsVariables(series),
-        })
-        .toPromise();
-      if (res.error) throw new Error(res.error.message);
+        },
+      );
       const out: HistoryBucket[] = [];
       for (const s of series) {
-        for (const b of res.data?.[s.alias] ?? []) {
+        for (const b of data[s.alias] ?? []) {
           out.push({
             entity: s.entity,
             metric: s.metric,
@@ -231,9 +258,16 @@ export function usePanelData(opts: PanelDataOptions): PanelData {
       if (w !== null && plan.fromRollups) {
         const first = bucketStart(plan.fromMs, w);
         boundary = plan.following ? bucketStart(now, w) : bucketStart(plan.toMs, w) + w;
-        set.setHistory(await readBuckets(first, boundary), first, boundary);
+        // the buckets and the points since the boundary at once (one batched round trip)
+        const [buckets, edgeRows] = await Promise.all([
+          readBuckets(first, boundary),
+          plan.following && plan.edge === 'points'
+            ? readRaw(boundary, now + 60_000)
+            : Promise.resolve([]),
+        ]);
         if (cancelled) return;
-        if (plan.following && plan.edge === 'points') take(await readRaw(boundary, now + 60_000));
+        set.setHistory(buckets, first, boundary);
+        take(edgeRows);
       } else {
         take(await readRaw(plan.fromMs, plan.following ? now + 60_000 : plan.toMs));
         // no rollups for these metrics: fold what is older than the edge into the panel's buckets
@@ -288,17 +322,37 @@ export function usePanelData(opts: PanelDataOptions): PanelData {
         });
         cleanups.push(() => sub.unsubscribe());
         // the recent edge again: rows that committed behind the stream's cursor
-        const reread = setInterval(() => {
-          const t = Date.now();
-          readRaw(Math.max(set.boundaryMs, t - EDGE_REREAD_MS), t + 60_000).then(
-            (rows) => take(rows) && publish(),
-            () => {},
+        // first how many rows the window holds: only when the server holds rows the panel does
+        // not (a row committed behind the cursor) are the rows read again
+        const countRows = async (fromMs: number, toMs: number): Promise<number | null> => {
+          if (!stream.canAggregate) return null;
+          const data = await batcher.query<{ agg?: { aggregate: { count: number } | null } }>(
+            rangeCountQuery(stream, filtered),
+            {
+              from: new Date(fromMs).toISOString(),
+              to: new Date(toMs).toISOString(),
+              ...entityVars,
+            },
           );
-        }, EDGE_REREAD_EVERY_MS);
-        cleanups.push(() => clearInterval(reread));
+          return data.agg?.aggregate?.count ?? null;
+        };
+        cleanups.push(
+          every(EDGE_REREAD_EVERY_MS, () => {
+            const t = Date.now();
+            const from = Math.max(set.boundaryMs, t - EDGE_REREAD_MS);
+            const to = t - 1_000; // rows still streaming in are the stream's to deliver
+            countRows(from, to)
+              .then((count) =>
+                count !== null && count === set.rowsBetween(from, to)
+                  ? undefined
+                  : readRaw(from, t + 60_000).then((rows) => take(rows) && publish()),
+              )
+              .catch(() => {});
+          }),
+        );
       }
       if (w !== null && plan.fromRollups) {
-        const again = setInterval(() => {
+        const again = every(HISTORY_REREAD_EVERY_MS, () => {
           const t = Date.now();
           const first = bucketStart(t - spanMs, w);
           const b = set.boundaryMs;
@@ -311,26 +365,29 @@ export function usePanelData(opts: PanelDataOptions): PanelData {
             },
             () => {},
           );
-        }, HISTORY_REREAD_EVERY_MS);
-        cleanups.push(() => clearInterval(again));
+        });
+        cleanups.push(again);
       }
-      // the range slides with the clock
-      const tick = setInterval(() => {
-        const t = Date.now();
-        const before = set.version;
-        if (w !== null) set.advance(t - Math.max(2 * w, 5 * 60_000));
-        set.trimBefore(t - spanMs - (w ?? 0));
-        publish(set.version !== before ? {} : {});
-      }, 1000);
-      cleanups.push(() => clearInterval(tick));
+      // the range slides with the clock (the charts slide their axis themselves: a panel
+      // re-renders only when its data changed)
+      cleanups.push(
+        every(1000, () => {
+          const t = Date.now();
+          const before = set.version;
+          if (w !== null) set.advance(t - Math.max(2 * w, 5 * 60_000));
+          set.trimBefore(t - spanMs - (w ?? 0));
+          if (set.version !== before) publish();
+        }),
+      );
     })().catch((err: Error) => fail(err.message));
 
     return () => {
       cancelled = true;
       if (frame) cancelAnimationFrame(frame);
+      if (later) clearTimeout(later);
       for (const c of cleanups) c();
     };
-  }, [set, client]);
+  }, [set, client, batcher]);
 
   return state.key === key ? state : fresh();
 }

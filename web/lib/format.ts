@@ -41,18 +41,29 @@ export function formatAgo(ms: number): string {
   return `${Math.floor(s / 86_400)}d ago`;
 }
 
+/**
+ * One formatter per number of decimals: `toLocaleString` with options builds a new formatter on
+ * every call, and axes format their ticks on every redraw of every chart.
+ */
+const tickFormats = new Map<number, Intl.NumberFormat>();
+function tickFormat(decimals: number): Intl.NumberFormat {
+  let f = tickFormats.get(decimals);
+  if (!f) {
+    f = new Intl.NumberFormat('en', {
+      minimumFractionDigits: decimals,
+      maximumFractionDigits: decimals,
+    });
+    tickFormats.set(decimals, f);
+  }
+  return f;
+}
+
 /** Tick labels with as many decimals as the step between ticks needs (3.699, 3.700 …). */
 export function formatTicks(splits: number[]): string[] {
   const step = splits.length > 1 ? Math.abs(splits[1]! - splits[0]!) : 1;
   const decimals = step > 0 ? Math.min(8, Math.max(0, -Math.floor(Math.log10(step)))) : 0;
-  return splits.map((v) =>
-    Math.abs(v) >= 1e6
-      ? v.toExponential(2)
-      : v.toLocaleString('en', {
-          minimumFractionDigits: decimals,
-          maximumFractionDigits: decimals,
-        }),
-  );
+  const f = tickFormat(decimals);
+  return splits.map((v) => (Math.abs(v) >= 1e6 ? v.toExponential(2) : f.format(v)));
 }
 
 /**

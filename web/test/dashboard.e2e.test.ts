@@ -200,30 +200,43 @@ describe('Web > Dashboard in Chromium', () => {
     const page = await openPage(
       `/streams/sensor_readings?entities=${id}&metrics=temperature,humidity&from=now-5m`,
     );
-    await waitFor('the first value on the chart', async () => {
-      const { y } = await chartData(page, 'temperature');
-      return y.some((v) => v !== null && Math.abs(v - 21.5) < 1e-6);
+    // the chart of this one sensor draws what was produced: 21.5 °C (sent as °F)
+    const first = await waitFor('the first value on the chart', async () => {
+      const d = await chartData(page, 'temperature');
+      return d.y.length ? d : undefined;
     });
-    // and one produced while the page is open
+    expect(first.y).toEqual([expect.closeTo(21.5, 6)]);
+    expect(first.x).toHaveLength(1);
+    // and one produced while the page is open, after it in time, by the live edge
     await produceReading(device, new Date(), 23.25);
-    await waitFor(
+    const both = await waitFor(
       'the new value on the chart',
       async () => {
-        const { y } = await chartData(page, 'temperature');
-        return y.some((v) => v !== null && Math.abs(v - 23.25) < 1e-6);
+        const d = await chartData(page, 'temperature');
+        return d.y.length >= 2 ? d : undefined;
       },
       { timeoutMs: 30_000 },
     );
+    expect(both.y).toEqual([expect.closeTo(21.5, 6), expect.closeTo(23.25, 6)]);
+    expect(both.x[1]!).toBeGreaterThan(both.x[0]!);
     await page.getByTestId('latest-rows').waitFor();
     // a long range switches to rollup buckets and still draws, joined to the live points
     await page.getByTestId('time-preset').selectOption('now-24h');
     await page.waitForURL(/from=now-24h/);
-    await waitFor('the bucketed chart', async () => {
+    const bucketed = await waitFor('the bucketed chart', async () => {
       const source = await page.getByTestId('panel-source').first().textContent();
-      const { y } = await chartData(page, 'temperature');
-      if (source?.includes('5m buckets') && y.some((v) => v !== null)) return true;
-      throw new Error(`${page.url()}: ${source}; ${JSON.stringify(y)}`);
+      const d = await chartData(page, 'temperature');
+      if (source?.includes('5m buckets') && d.y.some((v) => v !== null)) return { source, d };
+      throw new Error(`${page.url()}: ${source}; ${JSON.stringify(d.y)}`);
     });
+    expect(bucketed.source).toMatch(/5m buckets/);
+    // both readings within one 5-minute bucket or two: the produced values are what it averages
+    const drawn = bucketed.d.y.filter((v): v is number => v !== null);
+    expect(drawn.length).toBeGreaterThanOrEqual(1);
+    for (const v of drawn) {
+      expect(v).toBeGreaterThanOrEqual(21.5 - 1e-6);
+      expect(v).toBeLessThanOrEqual(23.25 + 1e-6);
+    }
     await page.close();
   });
 
@@ -387,10 +400,12 @@ describe('Web > Dashboard in Chromium', () => {
     });
     const page = await openPage('/pipelines?pipeline=sensor_readings&code=invalid_json');
     await page.getByTestId('partitions').waitFor({ timeout: 30_000 });
+    // ours, not the newest: the demo producer sends broken JSON of its own all the while
     const item = page
       .getByTestId('dead-letters')
       .locator('li')
       .filter({ hasText: 'invalid_json' })
+      .filter({ hasText: 'onerror' })
       .first();
     await item.getByText(/Original message/).click();
     // the message is text on the page, not markup: no image element, no script ran
@@ -624,12 +639,26 @@ describe('Web > Dashboards in Chromium', () => {
       const d = await panelSeries(page, panelId);
       return d?.series[0]?.y.some((v) => v !== null && Math.abs(v - 21.75) < 1e-6);
     });
-    await page.getByTestId('panel-table').getByText(device).first().waitFor();
+    // the table of every sensor lists this one too (its key sorts after the 50 seeded sensors),
+    // with the average of its two readings, or of the newer one if the range has passed the first
+    const row = page.getByTestId('panel-table').getByRole('row', { name: device });
+    await row.waitFor();
+    await expect
+      .poll(async () => Number(await row.getByRole('cell').first().textContent()), {
+        timeout: 30_000,
+      })
+      .toBeGreaterThanOrEqual(20);
+    expect(Number(await row.getByRole('cell').first().textContent())).toBeLessThanOrEqual(21.75);
   });
 
   it('should zoom by dragging across a chart, and put the view in its URL', async () => {
     await page.getByTestId('time-preset').selectOption('now-15m');
     await page.waitForURL(/from=now-15m/);
+    // the URL changes first; the drag below reads the chart's scale, so wait for it to follow
+    await waitFor('the chart on the last 15 minutes', async () => {
+      const d = await panelSeries(page, panelId);
+      return d && Math.abs(d.max - d.min - 900) < 1;
+    });
     const over = page.getByTestId(`chart-${panelId}`).locator('.u-over');
     const box = (await over.boundingBox())!;
     await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
@@ -641,9 +670,16 @@ describe('Web > Dashboards in Chromium', () => {
     const span = Number(url.searchParams.get('to')) - Number(url.searchParams.get('from'));
     expect(span).toBeGreaterThan(3 * 60_000);
     expect(span).toBeLessThan(9 * 60_000);
-    expect(await page.getByTestId('follow-now').getAttribute('aria-pressed')).toBe('false');
-    const drawn = await panelSeries(page, panelId);
-    expect(drawn!.max - drawn!.min).toBeCloseTo(span / 1000, 0);
+    // and the page follows its URL: no longer following now, the chart on the zoomed span
+    await expect
+      .poll(() => page.getByTestId('follow-now').getAttribute('aria-pressed'), { timeout: 10_000 })
+      .toBe('false');
+    const from = Number(url.searchParams.get('from'));
+    const drawn = await waitFor('the chart on the zoomed range', async () => {
+      const d = await panelSeries(page, panelId);
+      return d && Math.abs(d.min * 1000 - from) < 1000 ? d : undefined;
+    });
+    expect(drawn.max - drawn.min).toBeCloseTo(span / 1000, 0);
     await screenshot(page, 'dashboard-zoomed');
   });
 

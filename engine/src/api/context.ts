@@ -12,6 +12,9 @@ import { resolveActions } from '../actions/definitions.ts';
 import type { Metadata, SourceMeta, TableMeta } from '../metadata/types.ts';
 import { normalizeName, sameName } from '../metadata/types.ts';
 import { buildSourceInfo } from '../schema/build-source.ts';
+import { buildRoleSchema } from '../schema/build.ts';
+import { collectionInconsistencies } from '../schema/validate-document.ts';
+import { collectionsOf } from '../metadata/collections.ts';
 import type { Inconsistency, SourceInfo } from '../schema/source.ts';
 import type { EngineState } from '../execute/state.ts';
 import type { EventsService } from '../events/service.ts';
@@ -143,6 +146,7 @@ export async function checkChange(
   const before = new Set(ctx.engine.state.source.inconsistencies.map((i) => i.name));
   const info = await draftInfo(ctx);
   const fresh = info.inconsistencies.filter((i) => !before.has(i.name));
+  fresh.push(...newStoredQueryProblems(ctx, info));
   if (!fresh.length) return;
   const mine = objectName ? fresh.filter((i) => objectName(i.name)) : [];
   if (mine.length) {
@@ -154,11 +158,41 @@ export async function checkChange(
       mine.map(asInconsistentObject),
     );
   }
+  // Hasura's withNewInconsistentObjsCheck: a 500
   throw new QErr(
     'unexpected',
     'cannot continue due to newly found inconsistent metadata',
-    400,
+    500,
     [],
     fresh.map(asInconsistentObject),
   );
+}
+
+/**
+ * The collection queries that the draft's admin schema no longer serves and the one in force did
+ * (checked only when there are collections: it builds the draft's admin schema).
+ */
+function newStoredQueryProblems(ctx: OpContext, info: SourceInfo): Inconsistency[] {
+  if (!collectionsOf(ctx.draft).length) return [];
+  const state = ctx.engine.state;
+  const before = new Set(
+    collectionInconsistencies(state.metadata, state.schemaFor('admin')).map((i) => i.name),
+  );
+  const schemaOpts = { stringifyNumeric: state.opts.stringifyNumeric, backendOnly: false };
+  const admin = buildRoleSchema(info, 'admin', schemaOpts, state.opts.extensions);
+  return collectionInconsistencies(ctx.draft, admin).filter((i) => !before.has(i.name));
+}
+
+/** After a change that removes schema (untrack_table): collection queries must still hold. */
+export async function checkStoredQueries(ctx: OpContext): Promise<void> {
+  ctx.changed = true;
+  const fresh = newStoredQueryProblems(ctx, await draftInfo(ctx));
+  if (fresh.length)
+    throw new QErr(
+      'unexpected',
+      'cannot continue due to newly found inconsistent metadata',
+      500,
+      [],
+      fresh.map(asInconsistentObject),
+    );
 }

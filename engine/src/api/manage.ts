@@ -10,6 +10,8 @@ import { jsonKind, QErr } from '../errors.ts';
 import type { FunctionMeta, Metadata, TableMeta } from '../metadata/types.ts';
 import { emptyMetadata, normalizeName } from '../metadata/types.ts';
 import { parseApiLimits } from '../limits/index.ts';
+import { checkAllowlistEntries } from './collections.ts';
+import { allowlistOf } from '../metadata/collections.ts';
 import {
   asInconsistentObject,
   bad,
@@ -125,6 +127,7 @@ export async function replaceMetadata(
   );
   if (kept.length)
     md.cron_triggers = [...(Array.isArray(md.cron_triggers) ? md.cron_triggers : []), ...kept];
+  checkAllowlistEntries(allowlistOf(md));
   if (md.api_limits !== undefined)
     md.api_limits = parseApiLimits(md.api_limits, [...(v2 ? ['metadata'] : []), 'api_limits']);
   ctx.draft = md;

@@ -25,6 +25,18 @@ import {
   type Endpoint,
   type OpContext,
 } from './context.ts';
+import {
+  addCollectionToAllowlist,
+  addQueryToCollection,
+  createQueryCollection,
+  createRestEndpoint,
+  dropCollectionFromAllowlist,
+  dropQueryCollection,
+  dropQueryFromCollection,
+  dropRestEndpoint,
+  renameQueryCollection,
+  updateScopeOfCollectionInAllowlist,
+} from './collections.ts';
 import { v1Count, v1Delete, v1Insert, v1Select, v1Update } from './dml.ts';
 import {
   addComputedField,
@@ -152,6 +164,20 @@ const METADATA_SOURCE_OPS: Record<string, Op> = {
   update_source: () => ({ message: 'success' }),
 };
 
+/** Query collections, the allow list and REST endpoints: on /v1/metadata and /v1/query. */
+const COLLECTION_OPS: Record<string, Op> = {
+  create_query_collection: createQueryCollection,
+  rename_query_collection: renameQueryCollection,
+  drop_query_collection: dropQueryCollection,
+  add_query_to_collection: addQueryToCollection,
+  drop_query_from_collection: dropQueryFromCollection,
+  add_collection_to_allowlist: addCollectionToAllowlist,
+  drop_collection_from_allowlist: dropCollectionFromAllowlist,
+  update_scope_of_collection_in_allowlist: updateScopeOfCollectionInAllowlist,
+  create_rest_endpoint: createRestEndpoint,
+  drop_rest_endpoint: dropRestEndpoint,
+};
+
 const MANAGE_OPS: Record<string, Op> = {
   export_metadata: (c, _a, v) => exportMetadata(c, v),
   replace_metadata: (c, a, v) => replaceMetadata(c, v, a),
@@ -163,6 +189,7 @@ const MANAGE_OPS: Record<string, Op> = {
 
 const METADATA_OPS: Record<string, Op> = {
   ...MANAGE_OPS,
+  ...COLLECTION_OPS,
   ...SCHEDULED_OPS,
   ...ACTION_OPS,
   get_cron_triggers: getCronTriggers,
@@ -183,6 +210,7 @@ const QUERY_V1_OPS: Record<string, Op> = {
   add_existing_table_or_view: trackTable,
   set_table_custom_fields: setTableCustomFields,
   ...MANAGE_OPS,
+  ...COLLECTION_OPS,
   ...SCHEDULED_OPS,
   ...ACTION_OPS,
   run_sql: (c, a) => runSqlOp(c, a as unknown as RunSqlArgs),
@@ -250,7 +278,9 @@ async function runOp(
 ): Promise<unknown> {
   const v2 = ctx.endpoint === 'v2/query';
   const at = (e: unknown): never => {
-    if (e instanceof QErr) e.path = [...path, ...(v2 ? [] : ['args']), ...e.path];
+    // an argument Hasura's parser reports from the top (create_rest_endpoint's `$.url`)
+    const atRoot = (e as { atRoot?: boolean }).atRoot === true;
+    if (e instanceof QErr && !atRoot) e.path = [...path, ...(v2 ? [] : ['args']), ...e.path];
     throw e;
   };
   if (!body || typeof body !== 'object' || Array.isArray(body))

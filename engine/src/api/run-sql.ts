@@ -275,7 +275,7 @@ async function followSchemaChanges(
     throw new QErr(
       'unexpected',
       'cannot continue due to newly found inconsistent metadata',
-      400,
+      500,
       [],
       fresh.map(asInconsistentObject),
     );

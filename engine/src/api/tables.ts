@@ -15,6 +15,7 @@ import {
   bad,
   catalogOf,
   checkChange,
+  checkStoredQueries,
   displayName,
   findTable,
   sourceOf,
@@ -59,7 +60,7 @@ export async function untrackTable(ctx: OpContext, args: Args): Promise<unknown>
   removeObjects(src, deps);
   src.tables = src.tables.filter((x) => x !== t);
   // functions returning rows of the table go with it
-  ctx.changed = true;
+  await checkStoredQueries(ctx);
   return success;
 }
 

@@ -10,6 +10,7 @@ import { encodeGqlError, QErr, toQErr } from '../errors.ts';
 import type { Session } from '../session.ts';
 import { executeMutation } from './mutation.ts';
 import { buildQueryPlan, planQuery, runQuery } from './query.ts';
+import { cacheDirective, cachedAnswer, cacheHeaders, cacheKeys } from './query-cache.ts';
 import {
   checkSessionVars,
   paramsByKey,
@@ -85,7 +86,15 @@ async function executeOne(
       );
     case 'query': {
       const { plan, values } = planQuery(p, opts);
-      return ok(await runQuery(plan, values, opts, p.limits.role.time));
+      const run = () => runQuery(plan, values, opts, p.limits.role.time);
+      const directive = cacheDirective(p);
+      if (!directive || !opts.queryCache) return ok(await run());
+      const keys = cacheKeys(p, plan, values);
+      const answer = await cachedAnswer(opts.queryCache.store, directive, keys, run, (e) =>
+        opts.queryCache?.onError(e),
+      );
+      opts.queryCache.count(answer.hit);
+      return { ...ok(answer.body), headers: cacheHeaders(keys, answer.ttl) };
     }
   }
 }

@@ -16,7 +16,8 @@
  * session variables are bound per request by the one binder below (`placeholderLookup`).
  */
 import type pg from 'pg';
-import type { DirectiveNode } from 'graphql';
+import type { DirectiveNode, DocumentNode } from 'graphql';
+import type { QueryCacheStore } from '../cache/store.ts';
 import { QErr } from '../errors.ts';
 import {
   admitDocument,
@@ -39,6 +40,7 @@ import type { ObjectTypeDef, RoleSchema } from '../schema/types.ts';
 import type { Session } from '../session.ts';
 import { toPgParam } from '../translate/select.ts';
 import type { AggSelect, AnnField, BoolExp, QueryIR } from '../ir/types.ts';
+import { checkAllowlist } from './allowlist.ts';
 import { checkRequestShape } from './request.ts';
 import { PlanVariants, type CachedOperation } from './plan-cache.ts';
 import type { EngineState } from './state.ts';
@@ -62,6 +64,14 @@ export interface ExecOptions {
   operationHooks?: ReadonlyArray<OperationHook>;
   /** the request's HTTP headers, per request (an action forwards them when configured to) */
   clientHeaders?: Readonly<Record<string, string | string[] | undefined>>;
+  /** where `@cached` answers are kept (query-cache.ts); absent: the directive is ignored */
+  queryCache?: {
+    store: QueryCacheStore;
+    /** a store failure (the query then runs uncached) */
+    onError: (e: unknown) => void;
+    /** counted once per cached query: answered from the store, or run */
+    count: (hit: boolean) => void;
+  };
 }
 
 /** What an operation hook is given: the prepared operation, and the way to run the rest of it. */
@@ -126,9 +136,12 @@ export function prepare(
   const document = String(req.query);
   const key = `${session.role}\u0000${scenario}\u0000${opName ?? ''}\u0000${document}`;
   const cached = state.plans.get(key);
-  const op = cached
-    ? cached.op
-    : selectOperation(admitDocument(req.query, opName, clientLimits), opName);
+  let doc: DocumentNode | undefined;
+  // a cached plan of this role was allowed when it was made, under the same metadata
+  if (!cached) doc = admitDocument(req.query, opName, clientLimits);
+  if (state.opts.allowlist && !session.isAdmin && !cached)
+    checkAllowlist(state.metadata, session.role, document, () => doc!);
+  const op = cached ? cached.op : selectOperation(doc!, opName);
   const variables = resolveVariables(op, req.variables);
   const values = (
     req.variables && typeof req.variables === 'object' ? req.variables : {}

@@ -22,6 +22,8 @@ export interface StateOptions {
    * action fields), made when the state is built so what does not resolve is reported at once.
    */
   extensionsFor?: (metadata: Metadata, source: SourceInfo) => SchemaExtension[];
+  /** HASURA_GRAPHQL_ENABLE_ALLOWLIST: non-admin documents must be in the allow list (allowlist.ts) */
+  allowlist?: boolean;
 }
 
 export class EngineState {

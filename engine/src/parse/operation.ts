@@ -215,7 +215,7 @@ export function resolveVariables(op: ResolvedOperation, given: unknown): Map<str
       fail(`null value found for non-nullable type: "${showAst(d.type)}"`);
     }
     if (!provided && !d.defaultValue && type.kind === 'NON_NULL') {
-      fail(`expecting a value for non-nullable variable: ${q(name)}`);
+      fail(`expecting a value for non-nullable variable: "${name}"`);
     }
     out.set(name, { name, type, value, provided, defaultValue: d.defaultValue });
   }

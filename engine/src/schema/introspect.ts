@@ -81,6 +81,26 @@ interface TypeNode {
   def?: TypeDef; // named
 }
 
+/** The introspection system's enums, which `__type(name:)` finds as Hasura does (values sorted). */
+const metaEnum = (name: string, values: string[]): TypeDef => ({
+  kind: 'ENUM',
+  name,
+  description: null,
+  values: [...values].sort().map((v) => ({ name: v, description: null })),
+});
+const META_ENUMS: Record<string, TypeDef> = {
+  __TypeKind: metaEnum('__TypeKind', [
+    'SCALAR',
+    'OBJECT',
+    'INTERFACE',
+    'UNION',
+    'ENUM',
+    'INPUT_OBJECT',
+    'LIST',
+    'NON_NULL',
+  ]),
+};
+
 export function introspectionField(
   schema: RoleSchema,
   f: CollectedField,
@@ -107,7 +127,9 @@ export function introspectionField(
     ),
   );
   const name = args.get('name');
-  const def = name && isLeaf(name) ? schema.types.get(String(name.json)) : undefined;
+  const typeName = name && isLeaf(name) ? String(name.json) : undefined;
+  const def =
+    typeName === undefined ? undefined : (schema.types.get(typeName) ?? META_ENUMS[typeName]);
   if (!def) return null;
   return resolveType(schema, { def }, f, ctx);
 }

@@ -12,6 +12,8 @@ import { AuthError, resolveSession, type AuthConfig } from '../auth/index.ts';
 import type { ApiRuntime } from '../api/context.ts';
 import { runApiRequest, type Endpoint } from '../api/metadata.ts';
 import { consoleReply } from '../console/console.ts';
+import { runRestEndpoint } from '../rest/endpoints.ts';
+import { openApiDocument } from '../rest/openapi.ts';
 import { corsHeaders, preflight, type CorsPolicy } from './cors.ts';
 import { encodeGqlError, encodeRestError, QErr, toQErr } from '../errors.ts';
 import {
@@ -156,6 +158,8 @@ async function route(
   params: URLSearchParams,
 ): Promise<Reply> {
   const method = req.method ?? 'GET';
+  if (path.startsWith('/api/rest/'))
+    return restEndpoint(engine, req, path.slice('/api/rest/'.length), params);
   switch (path) {
     case '/healthz':
     case '/hasura/healthz': {
@@ -172,6 +176,18 @@ async function route(
         body: inconsistent ? 'WARN: inconsistent objects in schema' : 'OK',
         contentType: 'text/plain',
       };
+    }
+    case '/api/swagger/json': {
+      // the document names the admin schema's types: admin only, as Hasura serves it
+      const session = await restSession(engine, req);
+      if ('status' in session) return session;
+      if (!session.isAdmin)
+        return json(400, {
+          error: 'restricted access : admin only',
+          path: '$',
+          code: 'access-denied',
+        });
+      return json(200, openApiDocument(engine.state.metadata, engine.state.schemaFor('admin')));
     }
     case '/v1/version':
       return json(200, { version: ENGINE_VERSION, server_type: 'ce' });
@@ -213,7 +229,7 @@ async function route(
         is_auth_hook_set: false,
         is_jwt_set: engine.auth.jwt.length > 0,
         jwt: engine.auth.jwt.map(() => ({})),
-        is_allow_list_enabled: false,
+        is_allow_list_enabled: engine.state.opts.allowlist === true,
         live_queries: {
           batch_size: engine.live?.options.live.batchSize ?? 100,
           refetch_delay: (engine.live?.options.live.refetchIntervalMs ?? 1000) / 1000,
@@ -297,6 +313,36 @@ async function restApi(
     if (q.status >= 500) engine.log.error({ err: e }, 'api request failed');
     return json(q.status, encodeRestError(q, engine.config.adminInternalErrors));
   }
+}
+
+/** `/api/rest/<url>`: a REST endpoint of the metadata, run as the caller's session. */
+async function restEndpoint(
+  engine: HttpRuntime,
+  req: http.IncomingMessage,
+  path: string,
+  params: URLSearchParams,
+): Promise<Reply> {
+  let body: Buffer;
+  try {
+    body = await readBody(req, engine.config.maxBodyBytes);
+  } catch (e) {
+    if (e instanceof BodyTooLarge)
+      return json(413, { error: 'request body too large', path: '$', code: 'bad-request' });
+    throw e;
+  }
+  const session = await restSession(engine, req);
+  if ('status' in session) return session;
+  const r = await runRestEndpoint(
+    engine.state,
+    session,
+    { method: req.method ?? 'GET', path, params, body, contentType: req.headers['content-type'] },
+    engine.exec,
+  );
+  if (r.status !== 200) {
+    const code = (JSON.parse(r.body) as { code: string }).code;
+    engine.metrics.errors.inc({ endpoint: '/api/rest', code });
+  }
+  return { status: r.status, body: r.body, ...(r.headers ? { headers: r.headers } : {}) };
 }
 
 /** `GET /v1/graphql`: authenticated as any request, then Hasura CE's persisted-query answer. */
@@ -397,12 +443,8 @@ async function graphql(
   r.errorCodes.forEach((code) => engine.metrics.errors.inc({ endpoint, code }));
   // v1alpha1 keeps the real status of a request error
   const status = !always200 && r.isError ? 400 : 200;
-  // an action handler's Set-Cookie reaches the client, as Hasura forwards it
-  if (r.headers?.length)
-    return {
-      status,
-      body: r.body,
-      headers: Object.fromEntries(r.headers.map((h) => [h.name, h.value])),
-    };
-  return { status, body: r.body };
+  const headers = r.headers?.length
+    ? Object.fromEntries(r.headers.map((h) => [h.name.toLowerCase(), h.value]))
+    : undefined;
+  return { status, body: r.body, ...(headers ? { headers } : {}) };
 }

@@ -8,6 +8,8 @@ export interface EngineMetrics {
   errors: client.Counter<'endpoint' | 'code'>;
   /** GraphQL queries answered from a cached plan, and those that had to be planned */
   planCache: { hits: client.Counter; misses: client.Counter };
+  /** `@cached` queries answered from the store (hits) or run and stored (misses); store failures */
+  queryCache: { hits: client.Counter; misses: client.Counter; errors: client.Counter };
   /** requests refused by a limit (limits/), by kind: depth, nodes, batch, rate, time, … */
   limitRefusals: client.Counter<'kind'>;
 }
@@ -36,6 +38,23 @@ export function createMetrics(): EngineMetrics {
       labelNames: ['endpoint', 'code'],
       registers: [registry],
     }),
+    queryCache: {
+      hits: new client.Counter({
+        name: 'engine_query_cache_hits_total',
+        help: '@cached queries answered from the query cache (in-process or Redis)',
+        registers: [registry],
+      }),
+      misses: new client.Counter({
+        name: 'engine_query_cache_misses_total',
+        help: '@cached queries run against Postgres and stored',
+        registers: [registry],
+      }),
+      errors: new client.Counter({
+        name: 'engine_query_cache_errors_total',
+        help: 'query cache store failures (the query then ran uncached)',
+        registers: [registry],
+      }),
+    },
     planCache: {
       hits: new client.Counter({
         name: 'engine_plan_cache_hits_total',

@@ -29,7 +29,7 @@ import {
   UPDATE_RULE,
 } from '@/lib/dashboards/documents';
 import {
-  MAX_SERIES,
+  entityCap,
   panelInput,
   parseDashboard,
   type AlertRule,
@@ -129,27 +129,26 @@ export function DashboardView(props: DashboardViewProps) {
     [optionsOf, urlEntities],
   );
 
-  const entitiesOf = (p: PanelSpec): string[] | null => {
+  /** Every entity a panel's selection names, before the cap of its visualisation. */
+  const selectedBy = (p: PanelSpec): string[] | null => {
     const s = streamOf(p.stream);
     if (!s?.entityField) return null;
-    const cap = Math.max(1, Math.floor(MAX_SERIES / p.metrics.length));
     const e = p.entities;
     switch (e.mode) {
       case 'ids':
-        return e.ids.map(String).slice(0, cap);
+        return e.ids.map(String);
       case 'all':
-        return optionsOf(p.stream)
-          .map((o) => o.id)
-          .slice(0, p.visualization === 'heatmap' ? 60 : cap);
+        return optionsOf(p.stream).map((o) => o.id);
       case 'match':
         return optionsOf(p.stream)
           .filter((o) => matches(o.attributes, e.match))
-          .map((o) => o.id)
-          .slice(0, cap);
+          .map((o) => o.id);
       case 'dashboard':
-        return pickedFor(p.stream).slice(0, cap);
+        return pickedFor(p.stream);
     }
   };
+  const entitiesOf = (p: PanelSpec): string[] | null =>
+    selectedBy(p)?.slice(0, entityCap(p.visualization, p.metrics.length)) ?? null;
 
   const labels = useMemo(() => {
     const m = new Map<string, string>();
@@ -456,6 +455,7 @@ export function DashboardView(props: DashboardViewProps) {
                 panel={p}
                 stream={streamOf(p.stream)}
                 entityIds={entitiesOf(p)}
+                entitiesSelected={selectedBy(p)?.length ?? 0}
                 labelOf={labelOf}
                 range={range}
                 canBuckets={props.canBuckets}

@@ -4,6 +4,7 @@
 import { useRouter } from 'next/navigation';
 import { useState } from 'react';
 import { FIELD, PRIMARY } from '@/components/ui/styles';
+import { useHydrated } from '@/hooks/use-hydrated';
 import { useUserGraphQL } from '@/hooks/use-user-mutation';
 import { CREATE_DASHBOARD } from '@/lib/dashboards/documents';
 
@@ -13,6 +14,7 @@ export function NewDashboardForm() {
   const [title, setTitle] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const hydrated = useHydrated();
   return (
     <form
       className="flex flex-wrap items-end gap-2"
@@ -36,10 +38,11 @@ export function NewDashboardForm() {
           onChange={(e) => setTitle(e.target.value)}
           maxLength={200}
           placeholder="Title"
+          disabled={!hydrated}
           data-testid="new-dashboard-title"
         />
       </label>
-      <button type="submit" className={PRIMARY} disabled={busy}>
+      <button type="submit" className={PRIMARY} disabled={!hydrated || busy}>
         Create
       </button>
       {error ? (

@@ -24,6 +24,8 @@ export interface PanelCardProps {
   panel: PanelSpec;
   stream: DiscoveredStream | undefined;
   entityIds: string[] | null;
+  /** how many entities the panel's selection names (more than entityIds when capped) */
+  entitiesSelected: number;
   labelOf: (entity: string) => string;
   range: TimeRange;
   canBuckets: boolean;
@@ -55,7 +57,7 @@ export function PanelCard(props: PanelCardProps) {
       aria-labelledby={headingId}
       data-testid={`panel-${panel.id}`}
       data-panel-title={panel.title}
-      className={`col-span-12 min-w-0 rounded-lg border border-slate-200 bg-white p-3 shadow-sm dark:border-slate-800 dark:bg-slate-900 ${SPAN[panel.width] ?? 'lg:col-span-6'} ${props.firing.length ? 'ring-2 ring-red-500' : ''}`}
+      className={`col-span-12 min-w-0 rounded-lg border [contain:content] border-slate-200 bg-white p-3 shadow-sm dark:border-slate-800 dark:bg-slate-900 ${SPAN[panel.width] ?? 'lg:col-span-6'} ${props.firing.length ? 'ring-2 ring-red-500' : ''}`}
     >
       {stream ? (
         <PanelBody {...props} stream={stream} headingId={headingId} />
@@ -273,9 +275,15 @@ function PanelBody(props: PanelCardProps & { stream: DiscoveredStream; headingId
         )}
       </div>
       <p className="mt-1 text-xs text-slate-600 dark:text-slate-400" data-testid="panel-source">
-        {shown.length * panel.metrics.length} series · {source} ·{' '}
-        {counts.buckets.toLocaleString('en')} buckets, {counts.points.toLocaleString('en')} points
-        held
+        {[
+          `${shown.length * panel.metrics.length} series${
+            entityIds && props.entitiesSelected > entityIds.length
+              ? ` (the first ${entityIds.length} of ${props.entitiesSelected} entities)`
+              : ''
+          }`,
+          source,
+          `${counts.buckets.toLocaleString('en')} buckets, ${counts.points.toLocaleString('en')} points held`,
+        ].join(' · ')}
       </p>
       {firing.length ? (
         <ul className="mt-1 text-xs text-red-800 dark:text-red-200">

@@ -8,7 +8,7 @@ import { useEffect, useRef, useState } from 'react';
 import { BUTTON, FIELD, PRIMARY } from '@/components/ui/styles';
 import {
   BUCKETS,
-  MAX_SERIES,
+  entityCap,
   VISUALIZATIONS,
   WIDTHS,
   type EntitySelection,
@@ -87,8 +87,11 @@ export function PanelEditor({
       if (!matchKey.trim()) return setError('Name the attribute to match.');
       entities = { mode: 'match', match: { [matchKey.trim()]: matchValue } };
     }
-    if (entities.mode === 'ids' && entities.ids.length * draft.metrics.length > MAX_SERIES)
-      return setError(`At most ${MAX_SERIES} series (entities × metrics) per panel.`);
+    const cap = entityCap(draft.visualization, draft.metrics.length);
+    if (entities.mode === 'ids' && entities.ids.length > cap)
+      return setError(
+        `At most ${cap} entities with ${draft.metrics.length} metric(s) on a ${draft.visualization} panel.`,
+      );
     setSaving(true);
     setError(null);
     try {

@@ -19,6 +19,18 @@ async function fetchSession(): Promise<SessionInfo> {
   return (await res.json()) as SessionInfo;
 }
 
+// Asked for as soon as this module loads in the browser, while the page hydrates: every first
+// query and the socket wait for the token, and hydration need not wait for it.
+let early: Promise<SessionInfo | undefined> | undefined =
+  typeof window === 'undefined' ? undefined : fetchSession().catch(() => undefined);
+
+/** The early session once (if it came), then a fresh one each time. */
+async function firstSession(): Promise<SessionInfo> {
+  const pending = early;
+  early = undefined;
+  return (pending && (await pending)) || fetchSession();
+}
+
 const LiveContext = createContext<LiveConnection | null>(null);
 
 export function useLiveConnection(): LiveConnection {
@@ -31,7 +43,7 @@ export function GraphQLProvider({ children }: { children: ReactNode }) {
   const [live] = useState(
     () =>
       new LiveConnection({
-        fetchSession,
+        fetchSession: firstSession,
         log: (msg, extra) => console.warn(`[live] ${msg}`, extra ?? ''),
       }),
   );

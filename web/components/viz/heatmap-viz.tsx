@@ -6,12 +6,15 @@
  * it exports as PNG like the charts.
  */
 import { useEffect, useRef, useState } from 'react';
+import { MAX_HEATMAP_ROWS } from '@/lib/dashboards/model';
 import { formatNumber } from '@/lib/format';
 import type { SeriesSet } from '@/lib/series/series-set';
 
 const LABEL_W = 140;
 const AXIS_H = 22;
 const ROW_H = 14;
+/** Least time between two redraws for new data alone (a minute-bucket heatmap needs no more). */
+const MIN_REDRAW_MS = 2000;
 
 /** viridis-like: dark blue → teal → yellow */
 function colour(f: number): string {
@@ -52,14 +55,21 @@ export function HeatmapViz({
 }) {
   const canvas = useRef<HTMLCanvasElement>(null);
   const metric = set.metrics[0]!;
-  const rows = entities.slice(0, 60);
+  const rows = entities.slice(0, MAX_HEATMAP_ROWS);
   const height = AXIS_H + Math.max(1, rows.length) * ROW_H + 4;
   const [stats, setStats] = useState({ min: Number.NaN, max: Number.NaN });
+  const drawRef = useRef<() => void>(() => {});
+  const drawnAt = useRef(0);
+  /** the last draw had a cell to colour */
+  const drewData = useRef(false);
+  const rowsKey = rows.join(',');
 
+  // a new view: drawn at once (the set is mutated in place, so a draw always shows its newest)
   useEffect(() => {
     const draw = () => {
       const c = canvas.current;
       if (!c) return;
+      drawnAt.current = Date.now();
       const ratio = window.devicePixelRatio || 1;
       const width = c.parentElement?.clientWidth || 600;
       c.width = width * ratio;
@@ -85,6 +95,7 @@ export function HeatmapViz({
           max = Math.max(max, v);
         }
       }
+      drewData.current = min <= max;
       setStats((old) => (old.min === min && old.max === max ? old : { min, max }));
       const w = set.widthMs ?? 60_000;
       const cellW = Math.max(1, (w / span) * plotW);
@@ -112,6 +123,7 @@ export function HeatmapViz({
         ctx.fillText(label, Math.min(width - 60, LABEL_W + (plotW * k) / 4), 12);
       }
     };
+    drawRef.current = draw;
     draw();
     const t = following ? setInterval(draw, 5000) : undefined;
     const observer = new MutationObserver(draw);
@@ -121,7 +133,16 @@ export function HeatmapViz({
       observer.disconnect();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [version, fromMs, toMs, following, entities, height]);
+  }, [fromMs, toMs, following, rowsKey, height]);
+
+  // new data: the first at once, more at most every MIN_REDRAW_MS
+  useEffect(() => {
+    const t = setTimeout(
+      () => drawRef.current(),
+      drewData.current ? Math.max(0, drawnAt.current + MIN_REDRAW_MS - Date.now()) : 0,
+    );
+    return () => clearTimeout(t);
+  }, [version]);
 
   return (
     <figure className="m-0">

@@ -49,6 +49,12 @@ declare global {
 }
 
 const COLORS = 6;
+/**
+ * Least time between two redraws of a chart for new data only: series move at about 1 Hz, and a
+ * redraw per point of each series would redraw a chart several times a second (the x axis slides
+ * once a second anyway). A new range or selection is drawn at once.
+ */
+const MIN_REDRAW_MS = 1000;
 
 function cssVar(name: string, fallback: string): string {
   if (typeof window === 'undefined') return fallback;
@@ -232,13 +238,21 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
     };
   }, [id, shape, height]);
 
-  // new data or a new range: rebuild the aligned arrays, at most once per task
-  const pending = useRef(false);
+  // new data or a new range: rebuild the aligned arrays, at most once per task, and for more data
+  // alone at most every MIN_REDRAW_MS
+  const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const drawnView = useRef('');
+  const view = JSON.stringify([props.fromMs, props.toMs, props.entities, shape]);
   useEffect(() => {
-    if (pending.current) return;
-    pending.current = true;
-    setTimeout(() => {
-      pending.current = false;
+    // a new view, or a chart that shows nothing yet (its first data), is drawn at once
+    const newView = view !== drawnView.current || !built.current?.raw.some((r) => r.x.length > 0);
+    if (pending.current !== null) {
+      if (!newView) return;
+      clearTimeout(pending.current);
+    }
+    const wait = newView ? 0 : Math.max(0, drawnAt.current + MIN_REDRAW_MS - Date.now());
+    pending.current = setTimeout(() => {
+      pending.current = null;
       const u = plot.current;
       if (!u) return;
       const b = build(propsRef.current);
@@ -246,15 +260,23 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
       if (b.labels.length + 1 !== u.series.length) return; // a new shape is being created
       u.setData(b.data, true);
       drawnAt.current = Date.now();
-    }, 0);
-  }, [version, props.fromMs, props.toMs, props.entities, shape]);
+      drawnView.current = view;
+    }, wait);
+  }, [version, view]);
+  useEffect(
+    () => () => {
+      if (pending.current !== null) clearTimeout(pending.current);
+    },
+    [],
+  );
 
   // the x axis slides with the clock even when no point arrives
   useEffect(() => {
     if (!props.following) return;
     const t = setInterval(() => {
       const u = plot.current;
-      if (!u) return;
+      // a redraw for new data within the last second already slid it
+      if (!u || Date.now() - drawnAt.current < 900) return;
       const [min, max] = range();
       u.setScale('x', { min, max });
     }, 1000);

@@ -19,8 +19,19 @@ export const BUCKETS: readonly BucketSetting[] = [
   '1d',
 ];
 export const WIDTHS = [3, 4, 6, 8, 12] as const;
-/** Most series one panel draws (entities × metrics). */
+/** Most series one chart or stat panel draws (entities × metrics): more lines are unreadable. */
 export const MAX_SERIES = 40;
+/** Most series a table lists (a row per entity, a column per metric): "every sensor" is a table. */
+export const MAX_TABLE_SERIES = 240;
+/** Most entities a heatmap draws (a row each). */
+export const MAX_HEATMAP_ROWS = 60;
+
+/** How many entities a panel of this visualisation and these metrics may show. */
+export function entityCap(visualization: Visualization, metrics: number): number {
+  if (visualization === 'heatmap') return MAX_HEATMAP_ROWS;
+  const series = visualization === 'table' ? MAX_TABLE_SERIES : MAX_SERIES;
+  return Math.max(1, Math.floor(series / Math.max(1, metrics)));
+}
 
 export type EntitySelection =
   | { mode: 'all' }

@@ -11,6 +11,7 @@ import {
   bucketsVariables,
   EDGE_MINUTES,
   panelFields,
+  rangeCountQuery,
   rawRangeQuery,
   streamQuery,
 } from './panel-documents';
@@ -87,6 +88,8 @@ describe('Web > GraphQL > documents', () => {
     for (const doc of [
       rawRangeQuery(sensors, ['ts', 'temperature'], true),
       rawRangeQuery(sensors, ['ts', 'temperature'], false),
+      rangeCountQuery(sensors, true),
+      rangeCountQuery(sensors, false),
       latestRowsSubscription(sensors, ['ts', 'temperature'], true),
       latestRowsSubscription(sensors, ['ts', 'temperature'], false),
       countSinceSubscription(sensors),

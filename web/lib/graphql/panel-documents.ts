@@ -53,6 +53,17 @@ export function rawRangeQuery(
 }`;
 }
 
+/** How many rows [$from, $to] holds (the edge re-read asks this before it asks for the rows). */
+export function rangeCountQuery(stream: DiscoveredStream, filtered: boolean): string {
+  const t = name(stream.timeField);
+  const where = [`${t}: { _gte: $from, _lte: $to }`, entityWhere(stream, filtered)]
+    .filter(Boolean)
+    .join(', ');
+  return `query PanelCount($from: ${name(stream.timeScalar)}!, $to: ${name(stream.timeScalar)}!${entityVar(stream, filtered)}) {
+  agg: ${name(stream.name)}_aggregate(where: { ${where} }) { aggregate { count } }
+}`;
+}
+
 /** New points from $cursor on, in time order (a `<t>_stream` subscription). */
 export function streamQuery(
   stream: DiscoveredStream,

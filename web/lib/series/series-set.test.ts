@@ -35,6 +35,14 @@ describe('Web > Series > merge', () => {
     expect(s.chart('1', 'temperature', T0, T0 + 5000).y).toEqual([1, 2, 3]);
   });
 
+  it('should tell how many distinct rows a window holds (what the edge re-read compares with the server)', () => {
+    const s = raw();
+    s.addRows([row(1, T0, 1), row(2, T0, 1), row(1, T0 + 1000, 2), row(1, T0 + 1000, 2)]);
+    expect(s.rowsBetween(T0, T0 + 1000)).toBe(3);
+    expect(s.rowsBetween(T0 + 1, T0 + 1000)).toBe(1);
+    expect(s.rowsBetween(T0 + 2000, T0 + 9000)).toBe(0);
+  });
+
   it('should put a late-committing point in its place (what a ts > cursor stream skips, the re-read finds)', () => {
     const s = raw();
     s.addRows([row(1, T0, 1), row(1, T0 + 3000, 4)]);

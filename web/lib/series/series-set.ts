@@ -292,6 +292,13 @@ export class SeriesSet {
     return out;
   }
 
+  /** How many distinct rows with a time in [fromMs, toMs] it holds (at or after the boundary). */
+  rowsBetween(fromMs: number, toMs: number): number {
+    let n = 0;
+    for (const t of this.seen.values()) if (t >= fromMs && t <= toMs) n++;
+    return n;
+  }
+
   /** Points held after the boundary and buckets before it (what the panel's footer says). */
   counts(): { points: number; buckets: number } {
     let points = 0;

@@ -49,6 +49,8 @@ async function serverToken(userId: string | undefined): Promise<string> {
 export interface RequestOptions {
   /** act as the `user` role (dashboards, panels, alert rules), when the request names a user */
   asUser?: boolean;
+  /** a failure is expected (e.g. a table the role may not read): not logged */
+  quiet?: boolean;
 }
 
 function log(msg: string, extra: Record<string, unknown>): void {
@@ -88,7 +90,7 @@ export async function serverRequest<T>(
         ? (err.response.errors ?? []).map((e) => e.message).join('; ') ||
           `HTTP ${err.response.status}`
         : (err as Error).message;
-    log('graphql request failed', { what, error: detail, url: cfg.graphqlUrl });
+    if (!opts.quiet) log('graphql request failed', { what, error: detail, url: cfg.graphqlUrl });
     throw new DataError(`Could not load ${what}: ${detail}`, err);
   }
 }
@@ -103,19 +105,21 @@ export function fetchDiscovery(): Promise<DiscoveredSchema> {
   const now = Date.now();
   if (!discovery || discovery.key !== key || now - discovery.at > DISCOVERY_TTL_MS) {
     const value = (async () => {
-      const schema = await serverRequest<SchemaIntrospection>('the GraphQL schema', SCHEMA_QUERY);
-      const first = discoverSchema(schema);
-      let pipelines: PipelineDeclaration[] | undefined;
-      if (first.health.pipelines) {
-        // the declarations only enrich what the schema shows: without them, streams still appear
-        pipelines = await serverRequest<{ pipelines: PipelineDeclaration[] }>(
+      // both at once (one round trip, not two, before a page can render): the declarations only
+      // enrich what the schema shows, and a role that may not read them gets streams without them
+      const [schema, pipelines] = await Promise.all([
+        serverRequest<SchemaIntrospection>('the GraphQL schema', SCHEMA_QUERY),
+        serverRequest<{ pipelines: PipelineDeclaration[] }>(
           'the pipeline declarations',
           PIPELINES_QUERY,
+          {},
+          { quiet: true },
         )
           .then((res) => res.pipelines)
-          .catch(() => undefined);
-      }
-      return pipelines ? discoverSchema(schema, pipelines) : first;
+          .catch(() => undefined),
+      ]);
+      const first = discoverSchema(schema);
+      return pipelines && first.health.pipelines ? discoverSchema(schema, pipelines) : first;
     })();
     discovery = { at: now, key, value };
     value.catch(() => {

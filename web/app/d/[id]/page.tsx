@@ -25,9 +25,16 @@ export default async function DashboardPage({ params }: Props) {
   // unknown, or not readable by this user: the same answer, a 404
   if (!found) notFound();
   const { dashboard, broken } = found;
+  const canEdit = userId !== undefined && dashboard.owner_id === userId;
   const [entityOptions, rules] = await Promise.all([
-    // every stream's: the editor may put any of them on a panel
-    entityOptionsOf(discovered.streams, discovered.health.entities),
+    // the owner's editor may put any stream on a panel; a reader needs the panels' streams only
+    // (the page carries every option it gets to the browser)
+    entityOptionsOf(
+      canEdit
+        ? discovered.streams
+        : discovered.streams.filter((s) => dashboard.panels.some((p) => p.stream === s.name)),
+      discovered.health.entities,
+    ),
     discovered.app.alertRules
       ? fetchRules(dashboard.panels.map((p) => p.id)).catch(() => [])
       : Promise.resolve([]),
@@ -38,7 +45,7 @@ export default async function DashboardPage({ params }: Props) {
       broken={broken}
       streams={discovered.streams}
       entityOptions={entityOptions}
-      canEdit={userId !== undefined && dashboard.owner_id === userId}
+      canEdit={canEdit}
       hasUser={userId !== undefined}
       canBuckets={discovered.rollups.bucketedSeries}
       canMinutes={discovered.rollups.minute !== undefined}
