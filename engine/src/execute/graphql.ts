@@ -1,10 +1,12 @@
 /**
- * One GraphQL request, from JSON body to response text: the planner (planner.ts) prepares it, the
- * operation hooks (ExecOptions.operationHooks: root fields that are not Postgres statements, such
- * as actions) may answer it, and otherwise the operation's type picks the plan and the run — a
- * query's cached statement (query.ts) or a mutation's transaction (mutation.ts). Subscriptions
- * are planned by the same planner over WebSocket (subscription/plan.ts); over HTTP they are
- * Hasura's error.
+ * One GraphQL request, from JSON body to response text: the planner (planner.ts) prepares it and
+ * it becomes a plan of steps (planner.ts Step), run by the one executor (steps.ts): a `postgres`
+ * step — a query's cached statement (query.ts), wrapped as a `cached` step under `@cached`
+ * (query-cache.ts), or a mutation's transaction (mutation.ts) — and, when the operation selects
+ * root fields of a registered step kind (ExecOptions.stepKinds: actions), that kind's step after
+ * the database's. ExecOptions.operationHooks may still take a whole operation over first.
+ * Subscriptions are planned by the same planner over WebSocket (subscription/plan.ts); over HTTP
+ * they are Hasura's error.
  */
 import { encodeGqlError, QErr, toQErr } from '../errors.ts';
 import type { Session } from '../session.ts';

@@ -58,12 +58,13 @@ export interface ExecOptions {
   /** request limits (limits/) */
   limits: EngineLimits;
   /**
-   * Steps that may answer a query or mutation before its ordinary plan (graphql.ts
-   * OperationHook): a root-field kind that is not a Postgres statement (an action's webhook).
+   * Hooks that may take a whole query or mutation over before it is planned (OperationHook;
+   * StartOptions.operationHooks). A root-field kind that is not a Postgres statement is a step
+   * kind instead (`stepKinds`).
    */
   operationHooks?: ReadonlyArray<OperationHook>;
   /**
-   * The step kinds besides `postgres` (steps.ts StepKind): root-field kinds that are not a
+   * The step kinds besides `postgres` (StepKind below): root-field kinds that are not a
    * Postgres statement, such as actions (actions/execute.ts), each planned as a step of its own.
    */
   stepKinds?: ReadonlyArray<StepKind>;
@@ -119,7 +120,7 @@ export type StepAnswer = ({ body: string } | { data: Record<string, unknown> }) 
 
 export interface Step {
   kind: string;
-  /** the response keys this step answers */
+  /** the response keys this step answers (empty: all of them, as the plan's one step) */
   keys: readonly string[];
   run(): Promise<StepAnswer>;
 }
