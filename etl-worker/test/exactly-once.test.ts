@@ -32,7 +32,7 @@ import {
   uid,
   useWorkerCleanup,
   waitForConsumed,
-  type SensorSetup,
+  workerFor,
   type WorkerProcess,
 } from './harness.ts';
 
@@ -47,17 +47,6 @@ function rng(seed: number): () => number {
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function workerFor(s: SensorSetup, name: string, env: Record<string, string> = {}) {
-  return {
-    databaseUrl: s.db.url,
-    brokers: s.brokers,
-    groupId: s.group,
-    deadLetterTopic: s.deadLetterTopic,
-    name,
-    env,
   };
 }
 
