@@ -44,7 +44,11 @@ const NOT_COMPARABLE = new Set(['json', 'jsonb', 'geometry', 'geography', 'bool'
 /** Types whose values the stringify-numeric option sends as JSON strings. */
 export const BIG_NUMERIC_TYPES = new Set(['int8', 'numeric', 'float8', 'money']);
 
-/** Known to Hasura's scalar list: anything else is PGUnknown (not comparable). */
+/**
+ * The types of Hasura's PGScalarType: anything else (time, interval, bytea, oid, inet, name, …) is
+ * PGUnknown to Hasura, which is not comparable, so `max`/`min` leave such columns out; offering
+ * them would give clients generated from our schema fields Hasura's schema does not have.
+ */
 const KNOWN = new Set([
   'int2',
   'int4',
@@ -63,7 +67,6 @@ const KNOWN = new Set([
   'timestamp',
   'timestamptz',
   'timetz',
-  'time',
   'json',
   'jsonb',
   'geometry',
@@ -73,11 +76,6 @@ const KNOWN = new Set([
   'ltree',
   'lquery',
   'ltxtquery',
-  'interval',
-  'bytea',
-  'oid',
-  'inet',
-  'name',
 ]);
 
 export function isNumericType(t: string): boolean {
