@@ -29,6 +29,8 @@ export interface ManifestCase {
   runner?: string;
   no_response_body?: boolean;
   python_side_asserts?: boolean;
+  /** Requests upstream's Python makes (as admin) before the case file (ACTIONS.md). */
+  pre_steps?: Array<{ url: string; status: number; body: unknown }>;
   urls?: string[];
 }
 
@@ -113,6 +115,7 @@ export const WAVE2_DIRECTORIES = [
   'graphql_query/allowlist',
   'graphql_query/allowlist_role_based',
   'graphql_query/caching',
+  'actions/**',
 ];
 
 /**

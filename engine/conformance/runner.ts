@@ -61,6 +61,8 @@ import {
 } from './ws-scenarios.ts';
 import { loadYaml, type Json } from './yaml-load.ts';
 import { EventReceiver } from './events/receiver.ts';
+import { ActionHandler } from './actions/handler.ts';
+import { ACTION_SCENARIOS } from './actions/scenarios.ts';
 import {
   cronTriggerScenarios,
   EVENT_SCENARIOS,
@@ -282,6 +284,8 @@ interface GroupContext {
   ws: ProbeResult | undefined;
   /** The webhook receiver of event / scheduled trigger directories. */
   receiver?: EventReceiver;
+  /** The action handler of action directories (ACTIONS.md). */
+  handler?: ActionHandler;
 }
 
 function categoryOf(c: ManifestCase): CaseCategory {
@@ -395,11 +399,16 @@ async function runUnit(
     servers.includes('event-receiver') || servers.includes('scheduled-event-receiver')
       ? new EventReceiver()
       : undefined;
+  // action directories call a handler that calls back into the engine (ACTIONS.md)
+  const handler = servers.includes('action-handler')
+    ? new ActionHandler(ctx.opts.adminSecret)
+    : undefined;
   try {
     if (receiver) {
       const url = await receiver.start();
       if (servers.includes('event-receiver')) env.EVENT_WEBHOOK_HANDLER = url;
     }
+    if (handler) env.ACTION_WEBHOOK_HANDLER = await handler.start();
     try {
       if (ctx.factory)
         db = await ctx.factory.create({
@@ -411,6 +420,7 @@ async function runUnit(
         ...(ctx.opts.engineStartTimeoutMs ? { timeoutMs: ctx.opts.engineStartTimeoutMs } : {}),
       });
       report.startMs = Date.now() - started;
+      if (handler) handler.engineUrl = engine.url;
     } catch (e) {
       const msg = e instanceof EngineStartError ? e.message : ((e as Error).stack ?? String(e));
       report.setupError = `engine failed to start: ${firstLine(msg)}`;
@@ -426,7 +436,15 @@ async function runUnit(
       ws = await probeWebSocket(engine.url, adminHeaders(ctx.opts));
       ctx.wsProbe ??= ws;
     }
-    const g: GroupContext = { run: ctx, dir, group, engine, ws, ...(receiver ? { receiver } : {}) };
+    const g: GroupContext = {
+      run: ctx,
+      dir,
+      group,
+      engine,
+      ws,
+      ...(receiver ? { receiver } : {}),
+      ...(handler ? { handler } : {}),
+    };
 
     if (ctx.launcher.kind === 'external' && ctx.opts.resetExternal !== false) {
       const problem = await resetExternal(g);
@@ -447,12 +465,14 @@ async function runUnit(
     for (const c of group.cases) results.push(...(await runCaseFile(g, c)));
     if (ws?.served) results.push(...(await extraScenarios(g)));
     results.push(...(await eventScenarios(g)));
+    results.push(...(await actionScenarios(g)));
     results.push(...(await allowlistScenarios(g)));
     report.teardownErrors.push(...(await directoryTeardown(g)));
     if (results.some((r) => r.status === 'fail')) report.engineLog = engine.logTail();
   } finally {
     await engine?.stop().catch(() => {});
     await receiver?.stop().catch(() => {});
+    await handler?.stop().catch(() => {});
     await db?.drop().catch((e: Error) => report.teardownErrors.push(`drop database: ${e.message}`));
     report.durationMs = Date.now() - started;
   }
@@ -524,6 +544,14 @@ async function directorySetup(g: GroupContext): Promise<string | undefined> {
     return exists(g, 'setup.yaml') ? postFile(g, 'setup.yaml', '/v1/query') : undefined;
   }
   if (style === 'mutation') {
+    // v2 (README): schema_setup.yaml → /v2/query, then setup.yaml → /v1/metadata
+    if (api === 'v2')
+      return (
+        (exists(g, 'schema_setup.yaml')
+          ? await postFile(g, 'schema_setup.yaml', '/v2/query')
+          : undefined) ??
+        (exists(g, 'setup.yaml') ? await postFile(g, 'setup.yaml', '/v1/metadata') : undefined)
+      );
     return exists(g, 'schema_setup.yaml')
       ? postFile(g, 'schema_setup.yaml', '/v1/query')
       : undefined;
@@ -539,7 +567,9 @@ async function directoryTeardown(g: GroupContext): Promise<string[]> {
       steps.push(['teardown.yaml', '/v1/metadata'], ['schema_teardown.yaml', '/v2/query']);
     else steps.push(['teardown.yaml', '/v1/query']);
   } else if (style === 'mutation') {
-    steps.push(['schema_teardown.yaml', '/v1/query']);
+    if (api === 'v2')
+      steps.push(['teardown.yaml', '/v1/metadata'], ['schema_teardown.yaml', '/v2/query']);
+    else steps.push(['schema_teardown.yaml', '/v1/query']);
   }
   const errors: string[] = [];
   for (const [file, endpoint] of steps) {
@@ -663,7 +693,7 @@ async function runCaseFile(g: GroupContext, c: ManifestCase): Promise<CaseResult
     } catch (e) {
       return uniform(dir, group, c, 'fail', `cannot load ${c.file}: ${(e as Error).message}`);
     }
-    let setupProblem = await caseSetup(g);
+    let setupProblem = (await caseSetup(g)) ?? (await preSteps(g, c));
     // steps upstream runs in Python around this file (python-checks.ts)
     let restore: (() => Promise<void>) | undefined;
     const around = aroundCaseFile(`${dir.manifest.path}/${c.file}`);
@@ -809,7 +839,12 @@ async function runItem(
     const headers: Record<string, string> = {};
     if (isObject(item.headers))
       for (const [k, v] of Object.entries(item.headers)) headers[k] = headerValue(v);
-    if (Object.keys(headers).length === 0 && addsAdminRoleHeader(r.id)) {
+    // `check_query_secret` cases are sent with exactly their own headers (ACTIONS.md)
+    if (
+      Object.keys(headers).length === 0 &&
+      c.runner !== 'check_query_secret' &&
+      addsAdminRoleHeader(r.id)
+    ) {
       headers['X-Hasura-Role'] = 'admin';
       r.adminRoleHeader = true;
     }
@@ -976,6 +1011,47 @@ function scenarioFailure(
   r.reason = skip ?? reason;
   if (skip !== undefined) r.category = 'skip';
   return r;
+}
+
+/** What upstream's Python sends before a case file (`pre_steps`), as admin. */
+async function preSteps(g: GroupContext, c: ManifestCase): Promise<string | undefined> {
+  for (const step of c.pre_steps ?? []) {
+    const res = await postJson(g.engine.url, step.url, step.body, adminHeaders(g.run.opts));
+    if (res.status !== step.status)
+      return `pre-step ${step.url} answered ${res.status}: ${summarize(res)}`;
+  }
+  return undefined;
+}
+
+/** The Python-only scenarios of ACTIONS.md for this group, one result each. */
+async function actionScenarios(g: GroupContext): Promise<CaseResult[]> {
+  if (!g.handler) return [];
+  const out: CaseResult[] = [];
+  for (const sc of g.group.scenarios) {
+    if (typeof sc.skip === 'string') {
+      out.push(scenarioFailure(g.dir, g.group, sc.id, '', sc.skip));
+      continue;
+    }
+    const scenario = ACTION_SCENARIOS[`${g.dir.manifest.path}#${sc.id}`];
+    const started = performance.now();
+    const o = scenario
+      ? await scenario({
+          baseUrl: g.engine.url,
+          headers: adminHeaders(g.run.opts),
+          dirPath: g.dir.absPath,
+          setup: () => caseSetup(g),
+          teardown: () => caseTeardown(g),
+        }).catch((e: unknown) => ({ ok: false, reason: (e as Error).message }))
+      : { ok: false, reason: `no scenario driver for ${sc.id}` };
+    const r = scenarioFailure(g.dir, g.group, sc.id, o.reason ?? '');
+    r.status = o.ok ? 'pass' : 'fail';
+    r.strict = o.ok;
+    r.upstream = o.ok;
+    if (o.ok) delete r.reason;
+    r.durationMs = Math.round(performance.now() - started);
+    out.push(r);
+  }
+  return out;
 }
 
 /** The Python-only allowlist scenarios of GRAPHQL-EXTRAS.md for this group, one result each. */

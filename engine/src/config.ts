@@ -6,6 +6,7 @@
 import { ConfigError, readBool, readInt } from '@streamsync/database';
 import { parseCorsPolicy, type CorsPolicy } from './transport/cors.ts';
 import { loadEventsConfig, type EventsConfig } from './events/config.ts';
+import { loadActionsConfig, type ActionsConfig } from './actions/config.ts';
 import type { LimitSettings } from './limits/index.ts';
 
 export interface EngineConfig {
@@ -56,6 +57,8 @@ export interface EngineConfig {
   schemaSyncPollIntervalMs: number;
   /** Event triggers and scheduled events (events/config.ts). */
   events: EventsConfig;
+  /** async actions (actions/config.ts) */
+  actions: ActionsConfig;
   env: NodeJS.ProcessEnv;
   logLevel: string;
 }
@@ -166,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
       24 * 3600 * 1000,
     ),
     events: loadEventsConfig(env),
+    actions: loadActionsConfig(env),
     env,
     logLevel: readString(env, 'LOG_LEVEL') ?? 'info',
   };

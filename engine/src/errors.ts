@@ -67,6 +67,11 @@ export function jsonKind(v: unknown): string {
 export class QErr extends Error {
   /** JSON path segments below `$`, outermost first. */
   path: PathElem[];
+  /**
+   * An action webhook's own error (Hasura's ActionWebhookErrorResponse): its code, which need not
+   * be one of Hasura's, and its `extensions`, which replace the GraphQL error's wholesale.
+   */
+  webhook?: { code: string; extensions?: Record<string, unknown> };
   constructor(
     readonly code: ErrorCode,
     message: string,
@@ -118,7 +123,10 @@ export interface GqlErrorJson {
 }
 
 export function encodeGqlError(e: QErr, includeInternal: boolean): GqlErrorJson {
-  const extensions: GqlErrorJson['extensions'] = { path: renderPath(e.path), code: e.code };
+  if (e.webhook?.extensions)
+    return { message: e.message, extensions: e.webhook.extensions as GqlErrorJson['extensions'] };
+  const code = e.webhook?.code ?? e.code;
+  const extensions: GqlErrorJson['extensions'] = { path: renderPath(e.path), code };
   if (includeInternal && e.internal !== undefined) extensions.internal = e.internal;
   return { message: e.message, extensions };
 }

@@ -35,6 +35,8 @@ import { StandardCloseCode } from './transport/ws-protocol.ts';
 import type { ExecOptions, OperationHook } from './execute/graphql.ts';
 import { EventsService } from './events/service.ts';
 import { EngineLimits } from './limits/index.ts';
+import { ActionsService } from './actions/service.ts';
+import { actionsExtensions } from './actions/schema.ts';
 import { MemoryQueryCache, type QueryCacheStore } from './cache/store.ts';
 import { RedisQueryCache } from './cache/redis.ts';
 
@@ -70,6 +72,8 @@ export interface Engine {
   live: LiveServices | null;
   /** Event triggers and scheduled events: SQL triggers, delivery (delivery started by startEngine). */
   events: EventsService | null;
+  /** Actions: handler calls, the async action log and its worker (worker started by startEngine). */
+  actions: ActionsService;
 }
 
 /** WebSockets, live queries and streams of a started engine. */
@@ -148,6 +152,8 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     stringifyNumeric: config.stringifyNumericTypes,
     planCacheSize: config.planCacheSize,
     extensions,
+    // each state's custom types and actions (actions/)
+    extensionsFor: actionsExtensions,
     allowlist: config.enableAllowlist,
   };
   const listeners = new Set<(change: MetadataChange) => void>();
@@ -191,7 +197,8 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
       stringifyNumeric: config.stringifyNumericTypes,
       planCacheMetrics: metrics.planCache,
       limits,
-      operationHooks: opts.operationHooks ?? [],
+      // actions answer the operations that select them (actions/)
+      operationHooks: [(call) => engine.actions.hook(call), ...(opts.operationHooks ?? [])],
       queryCache: {
         store: queryCache,
         onError: (e) => {
@@ -220,6 +227,14 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     sync: undefined as unknown as MetadataSync,
     live: null,
     events,
+    actions: new ActionsService({
+      metadataPool,
+      metadataDatabaseUrl: config.metadataDatabaseUrl,
+      state: () => engine.state,
+      env: config.env,
+      config: config.actions,
+      log: log.child({ component: 'actions' }),
+    }),
   };
   // delivery reads the metadata in force, whoever changed it
   const followState = () => {
@@ -259,6 +274,7 @@ export async function startEngine(
   server.keepAliveTimeout = 65_000;
   const live = startLive(engine);
   engine.events?.start();
+  engine.actions.start();
   server.on('upgrade', (req, socket, head) => live.ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -277,6 +293,7 @@ export async function startEngine(
       closed = true;
       await live.stop();
       await engine.events?.stop();
+      await engine.actions.stop();
       await engine.sync.stop();
       await engine.exec.queryCache?.store.close();
       server.closeAllConnections();

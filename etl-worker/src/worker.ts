@@ -15,6 +15,7 @@ import { ensureTopics } from './kafka/topics.ts';
 import { BatchWriter } from './load/batch-writer.ts';
 import { PipelineRegistry, type LoadedPipeline, type PipelineSet } from './load/registry.ts';
 import { startOpsServer } from './ops/http.ts';
+import { Republisher } from './ops/replay.ts';
 import { kafkaLogCreator } from './ops/log.ts';
 import { WorkerMetrics } from './ops/metrics.ts';
 
@@ -53,6 +54,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
     onRowSet: (pipeline, path) => metrics.rowSets.inc({ pipeline, path }),
   });
   const deadLetters = new DeadLetterPublisher(kafka, config.deadLetterTopic);
+  const republisher = new Republisher(kafka);
   // pipelines paused by a failure that is not the data's, name → why
   const pipelineErrors = new Map<string, string>();
   let pipelines: PipelineSet | null = null;
@@ -144,6 +146,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
       log: log.child({ component: 'hooks' }),
       secret: config.webhookSecret,
       onAlert: () => metrics.alertsNotified.inc(),
+      republish: (topic, messages) => republisher.send(topic, messages),
     },
     readiness: () => {
       const stalled = stalls.stalled();
@@ -212,6 +215,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
       await alertRules.stop();
       await consumer.stop();
       await deadLetters.disconnect();
+      await republisher.close();
       await ops.close();
       await pool.end();
     },

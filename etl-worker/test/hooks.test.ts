@@ -105,4 +105,12 @@ describe('Worker > Webhooks', () => {
     expect((await post('/hooks/alert-fired', '{"no json')).status).toBe(400);
     expect((await post('/hooks/alert-fired', { event: {} })).status).toBe(400);
   });
+
+  it('should answer replay requests 503 when it has no Kafka producer, and still want the secret', async () => {
+    const body = { input: { pipeline: 'sensor_readings' } };
+    expect((await post('/hooks/replay-dead-letters', body, null)).status).toBe(401);
+    const r = await post('/hooks/replay-dead-letters', body);
+    expect(r.status).toBe(503);
+    expect(r.body.message).toBe('replay is not available: no Kafka producer');
+  });
 });

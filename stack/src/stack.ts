@@ -171,7 +171,8 @@ function serviceSpec(
           HASURA_GRAPHQL_ADMIN_SECRET: secrets.adminSecret,
           HASURA_GRAPHQL_JWT_SECRET: hasuraJwtSecret(secrets.jwtKey),
           HASURA_GRAPHQL_ENABLE_CONSOLE: 'true',
-          // hasura/metadata's cron and event triggers call the worker: {{STREAMSYNC_WEBHOOK_BASE}}/hooks/…
+          // hasura/metadata's triggers and its replay_dead_letters action call the worker:
+          // {{STREAMSYNC_WEBHOOK_BASE}}/hooks/…
           STREAMSYNC_WEBHOOK_BASE: `http://127.0.0.1:${ports.worker}`,
           STREAMSYNC_WEBHOOK_SECRET: secrets.webhookSecret,
         },

@@ -8,6 +8,7 @@ import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import { QErr } from '../errors.ts';
 import { introspectDatabase, type DbCatalog } from '../introspection/catalog.ts';
+import { resolveActions } from '../actions/definitions.ts';
 import type { Metadata, SourceMeta, TableMeta } from '../metadata/types.ts';
 import { normalizeName, sameName } from '../metadata/types.ts';
 import { buildSourceInfo } from '../schema/build-source.ts';
@@ -38,6 +39,8 @@ export interface ApiRuntime {
   readonly state: EngineState;
   readonly config: { env: NodeJS.ProcessEnv; events: Pick<EventsConfig, 'lockLeaseSeconds'> };
   readonly events: Pick<EventsService, 'syncSql' | 'scheduledChanged'> | null;
+  /** actions/: drop_action's `clear_data` deletes the action's stored async calls */
+  readonly actions: { clearLog(action: string): Promise<void> };
   /** Store (when `persist`) and swap in new metadata, checked against `catalog`. */
   applyMetadata(metadata: Metadata, catalog?: DbCatalog, persist?: boolean): Promise<void>;
 }
@@ -117,7 +120,10 @@ export async function catalogOf(ctx: OpContext): Promise<DbCatalog> {
 }
 
 export async function draftInfo(ctx: OpContext): Promise<SourceInfo> {
-  return buildSourceInfo(ctx.draft, await catalogOf(ctx));
+  const info = buildSourceInfo(ctx.draft, await catalogOf(ctx));
+  // actions that do not resolve are inconsistent objects of the draft too
+  resolveActions(ctx.draft, info);
+  return info;
 }
 
 export const asInconsistentObject = (i: Inconsistency) => ({

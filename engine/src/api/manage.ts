@@ -5,6 +5,7 @@
  * `set_catalog_state`, stored in hdb_catalog.hdb_version).
  */
 import { getCatalogState, setCatalogState } from '@streamsync/database';
+import { dropInconsistentActions } from '../actions/definitions.ts';
 import { jsonKind, QErr } from '../errors.ts';
 import type { FunctionMeta, Metadata, TableMeta } from '../metadata/types.ts';
 import { emptyMetadata, normalizeName } from '../metadata/types.ts';
@@ -57,6 +58,9 @@ export function parseMetadata(md: unknown, path: Array<string | number>): Metada
           : { function: normalizeName(o, 'function') };
       });
     }
+    // actions and custom types sit at the top level in both versions
+    for (const key of ['actions', 'custom_types'])
+      if (m[key] !== undefined && m[key] !== null) fresh[key] = m[key];
     return fresh;
   }
   return {
@@ -195,6 +199,7 @@ export async function dropInconsistentMetadata(ctx: OpContext): Promise<unknown>
       if (src.functions) src.functions = src.functions.filter((f) => !gone.has(f));
     }
   }
+  dropInconsistentActions(ctx.draft, await draftInfo(ctx));
   ctx.changed = true;
   return success;
 }

@@ -85,6 +85,14 @@ import {
   getScheduledEvents,
 } from './scheduled-events.ts';
 import {
+  createAction,
+  createActionPermission,
+  dropAction,
+  dropActionPermission,
+  setCustomTypes,
+  updateAction,
+} from '../actions/api.ts';
+import {
   setTableCustomFields,
   setTableCustomization,
   setTableIsEnum,
@@ -133,6 +141,16 @@ const SCHEDULED_OPS: Record<string, Op> = {
   create_scheduled_event: createScheduledEvent,
 };
 
+/** Actions and custom types: on /v1/metadata and /v1/query alike. */
+const ACTION_OPS: Record<string, Op> = {
+  set_custom_types: setCustomTypes,
+  create_action: createAction,
+  update_action: updateAction,
+  drop_action: dropAction,
+  create_action_permission: createActionPermission,
+  drop_action_permission: dropActionPermission,
+};
+
 /** /v1/metadata: backend-specific operations after the `pg_` prefix. */
 const METADATA_SOURCE_OPS: Record<string, Op> = {
   ...SOURCE_OPS,
@@ -173,6 +191,7 @@ const METADATA_OPS: Record<string, Op> = {
   ...MANAGE_OPS,
   ...COLLECTION_OPS,
   ...SCHEDULED_OPS,
+  ...ACTION_OPS,
   get_cron_triggers: getCronTriggers,
   delete_scheduled_event: deleteScheduledEvent,
   get_scheduled_events: getScheduledEvents,
@@ -193,6 +212,7 @@ const QUERY_V1_OPS: Record<string, Op> = {
   ...MANAGE_OPS,
   ...COLLECTION_OPS,
   ...SCHEDULED_OPS,
+  ...ACTION_OPS,
   run_sql: (c, a) => runSqlOp(c, a as unknown as RunSqlArgs),
   insert: v1Insert,
   select: v1Select,

@@ -62,6 +62,8 @@ export interface ExecOptions {
    * OperationHook): a root-field kind that is not a Postgres statement (an action's webhook).
    */
   operationHooks?: ReadonlyArray<OperationHook>;
+  /** the request's HTTP headers, per request (an action forwards them when configured to) */
+  clientHeaders?: Readonly<Record<string, string | string[] | undefined>>;
   /** where `@cached` answers are kept (query-cache.ts); absent: the directive is ignored */
   queryCache?: {
     store: QueryCacheStore;

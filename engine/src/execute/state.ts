@@ -17,6 +17,11 @@ export interface StateOptions {
   stringifyNumeric: boolean;
   planCacheSize: number;
   extensions: SchemaExtension[];
+  /**
+   * Schema extensions made from each state's metadata and source (actions/: its custom types and
+   * action fields), made when the state is built so what does not resolve is reported at once.
+   */
+  extensionsFor?: (metadata: Metadata, source: SourceInfo) => SchemaExtension[];
   /** HASURA_GRAPHQL_ENABLE_ALLOWLIST: non-admin documents must be in the allow list (allowlist.ts) */
   allowlist?: boolean;
 }
@@ -24,6 +29,7 @@ export interface StateOptions {
 export class EngineState {
   private readonly schemas = new Map<string, RoleSchema>();
   readonly plans: LruCache<string, CachedOperation>;
+  private readonly extensions: SchemaExtension[];
 
   constructor(
     readonly metadata: Metadata,
@@ -33,6 +39,7 @@ export class EngineState {
     readonly opts: StateOptions,
   ) {
     this.plans = new LruCache(opts.planCacheSize);
+    this.extensions = [...opts.extensions, ...(opts.extensionsFor?.(metadata, source) ?? [])];
   }
 
   static async build(
@@ -72,7 +79,7 @@ export class EngineState {
         this.source,
         role,
         { stringifyNumeric: this.opts.stringifyNumeric, backendOnly },
-        this.opts.extensions,
+        this.extensions,
       );
       this.schemas.set(key, s);
     }

@@ -9,6 +9,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { QErr, renderPath } from '../errors.ts';
 import { parseApiLimits } from './api-limits.ts';
+import { ActionsSdlError, mergeActionsDir } from './actions-dir.ts';
 import {
   normalizeName,
   type Metadata,
@@ -119,10 +120,21 @@ export function loadMetadataDir(dir: string): Metadata {
     return src;
   });
   const metadata: Metadata = { version: 3, sources };
-  const actions = optional(dir, 'actions.yaml', {}) as Record<string, unknown>;
-  if (Array.isArray(actions.actions) && actions.actions.length) metadata.actions = actions.actions;
-  const ct = actions.custom_types as Record<string, unknown[]> | undefined;
-  if (ct && Object.values(ct).some((x) => Array.isArray(x) && x.length)) metadata.custom_types = ct;
+  // actions.yaml + actions.graphql, merged as the hasura CLI does
+  const sdlPath = path.join(dir, 'actions.graphql');
+  let actions;
+  try {
+    actions = mergeActionsDir(
+      (optional(dir, 'actions.yaml', {}) ?? {}) as Record<string, unknown>,
+      fs.existsSync(sdlPath) ? fs.readFileSync(sdlPath, 'utf8') : '',
+    );
+  } catch (e) {
+    if (e instanceof ActionsSdlError) throw new MetadataLoadError(e.message);
+    throw e;
+  }
+  if (actions.actions.length) metadata.actions = actions.actions;
+  const ct = actions.custom_types as Record<string, unknown[]>;
+  if (Object.values(ct).some((x) => Array.isArray(x) && x.length)) metadata.custom_types = ct;
   for (const [file, key, empty] of TOP_LEVEL) {
     const v = optional(dir, file, empty);
     if (!isEmpty(v)) metadata[key] = v;

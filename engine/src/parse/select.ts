@@ -271,7 +271,7 @@ function fnArgs(
   });
 }
 
-function baseSelect(ctx: SelectContext, t: TableInfo, from: FromItem): AnnSelect {
+export function baseSelect(ctx: SelectContext, t: TableInfo, from: FromItem): AnnSelect {
   const vm = makeValueMaker(ctx);
   const p = ctx.isAdmin ? undefined : t.selectPerms.get(ctx.role);
   return {
@@ -302,10 +302,12 @@ function applySelectArgs(ctx: SelectContext, sel: AnnSelect, args: Map<string, C
   if (distinct && isList(distinct) && distinct.list.length) {
     const cols = distinct.list.map((x) => String((x as { value: unknown }).value));
     const initial = sel.args.orderBy.slice(0, cols.length);
+    // without order_by, DISTINCT ON keeps any row of each group (Hasura accepts it)
     const ok =
-      initial.length === cols.length &&
-      initial.every((o) => o.expr.k === 'col') &&
-      cols.every((c) => initial.some((o) => o.expr.k === 'col' && o.expr.column === c));
+      sel.args.orderBy.length === 0 ||
+      (initial.length === cols.length &&
+        initial.every((o) => o.expr.k === 'col') &&
+        cols.every((c) => initial.some((o) => o.expr.k === 'col' && o.expr.column === c)));
     if (!ok)
       withPath(['args'], () => fail('"distinct_on" columns must match initial "order_by" columns'));
     sel.args.distinctOn = cols;
@@ -379,7 +381,7 @@ function orderItems(
   return out;
 }
 
-function tableSelect(
+export function tableSelect(
   ctx: SelectContext,
   t: TableInfo,
   from: FromItem,
@@ -393,7 +395,7 @@ function tableSelect(
   return sel;
 }
 
-function aggSelect(
+export function aggSelect(
   ctx: SelectContext,
   t: TableInfo,
   from: FromItem,

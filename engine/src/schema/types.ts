@@ -75,6 +75,10 @@ export type FieldInfo =
   | { k: 'agg_op'; table: TableInfo; op: string }
   | { k: 'agg_col'; table: TableInfo; op: string; column: string }
   | { k: 'introspection'; name: '__schema' | '__type' }
+  /** an action root field (actions/): the webhook call, or an async action's result by id */
+  | { k: 'action'; action: string; part: 'call' | 'async_result' }
+  /** a relationship from an action's output object type to a table (actions/) */
+  | { k: 'action_rel'; objectType: string; rel: string; table: TableInfo; aggregate?: boolean }
   | { k: 'other' };
 
 export interface FieldDef {

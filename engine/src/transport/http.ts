@@ -419,7 +419,7 @@ async function graphql(
     return gqlError(e as QErr);
   }
   const state = engine.state;
-  const opts = engine.exec;
+  const opts = { ...engine.exec, clientHeaders: req.headers };
   const limits = engine.limits.forClient(state.metadata, session);
   try {
     if (Array.isArray(body)) admitBatch(body.length, limits);

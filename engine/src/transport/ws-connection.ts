@@ -30,6 +30,7 @@ import {
 } from '../auth/index.ts';
 import { encodeGqlError, encodeRestError, QErr, toQErr } from '../errors.ts';
 import { executeRequest, type ExecOptions } from '../execute/graphql.ts';
+import type { ActionsService } from '../actions/service.ts';
 import type { EngineState } from '../execute/state.ts';
 import type { EngineLimits } from '../limits/index.ts';
 import type { SubscriberSink } from '../subscription/cohort.ts';
@@ -62,6 +63,8 @@ export interface WsRuntime {
   readonly state: EngineState;
   /** how GraphQL operations are planned and run, built once at start */
   readonly exec: ExecOptions;
+  /** async action results over subscriptions (actions/), when actions are served */
+  readonly actions?: Pick<ActionsService, 'subscribe'>;
 }
 
 export interface WsDeps {
@@ -116,6 +119,8 @@ export class ProtocolConnection {
   private readonly ops = new Map<string, Op>();
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
+  /** the handshake and connection_init headers (actions forward them when configured to) */
+  private clientHeaders: Record<string, string> = {};
   private readonly timers: NodeJS.Timeout[] = [];
   private kaTimer: NodeJS.Timeout | null = null;
   private initTimer: NodeJS.Timeout | null = null;
@@ -335,6 +340,7 @@ export class ProtocolConnection {
       return;
     }
     if (this.closed) return;
+    this.clientHeaders = headers;
     this.state = { k: 'ready', session };
     this.sendMessage({ type: 'connection_ack' });
     this.keepAlive();
@@ -418,6 +424,37 @@ export class ProtocolConnection {
       },
       congested: () => this.congested(),
     };
+    // an async action's result: read again each interval, sent when it changes (actions/)
+    const actionSub = await engine.actions?.subscribe({
+      state: engine.state,
+      session,
+      payload,
+      opts: this.execOptions(),
+      intervalMs: this.deps.options.live.refetchIntervalMs,
+      send: (body) => sink.send(body, true),
+    });
+    if (actionSub) {
+      if (this.closed) return actionSub.stop();
+      if (this.ops.size >= this.deps.options.maxPerConnection) {
+        actionSub.stop();
+        return this.requestError(
+          id,
+          new QErr(
+            'bad-request',
+            `too many subscriptions on this connection (limit ${this.deps.options.maxPerConnection})`,
+            200,
+          ),
+        );
+      }
+      this.ops.set(id, {
+        stop: () => {
+          stopped = true;
+          actionSub.stop();
+          this.dropQueued(id);
+        },
+      });
+      return;
+    }
     let started;
     try {
       started = await this.deps.subscriptions.start(engine.state, session, payload, sink, () => {
@@ -445,13 +482,18 @@ export class ProtocolConnection {
     await this.runQuery(id, session, payload);
   }
 
+  /** the engine's exec options with this connection's headers (actions forward them) */
+  private execOptions(): ExecOptions {
+    return { ...this.deps.runtime.exec, clientHeaders: this.clientHeaders };
+  }
+
   private async runQuery(
     id: string,
     session: Session,
     payload: GraphQLRequestPayload,
   ): Promise<void> {
     const engine = this.deps.runtime;
-    const r = await executeRequest(engine.state, session, payload, engine.exec);
+    const r = await executeRequest(engine.state, session, payload, this.execOptions());
     if (this.closed) return;
     if (!r.isError) {
       this.sendMessage({ type: this.dataType(), id, payload: r.body });

@@ -5,7 +5,10 @@
  * - `POST /hooks/maintain-partitions` (cron trigger maintain_partitions): runs
  *   timeseries.maintain_partitions() and answers what it made and dropped;
  * - `POST /hooks/alert-fired` (event trigger alert_fired on public.alerts: an alert fired, or its
- *   state changed to resolved): logs the alert and counts it — the notification an operator sees.
+ *   state changed to resolved): logs the alert and counts it — the notification an operator sees;
+ * - `POST /hooks/replay-dead-letters` (the admin action replay_dead_letters): re-publishes the
+ *   chosen dead letters to their source topic and answers how many it sent (ops/replay.ts); bad
+ *   input answers 400 `{message, code}`, which the GraphQL server shows as the action's error.
  *
  * With STREAMSYNC_WEBHOOK_SECRET set, a call must carry it in X-StreamSync-Webhook-Secret
  * (compared in constant time); bodies are bounded. A failure answers 500 with the reason, so the
@@ -15,7 +18,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type http from 'node:http';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Message } from 'kafkajs';
 import { query, sql } from '@streamsync/database';
+import { readReplayInput, replayDeadLetters, ReplayInputError } from './replay.ts';
 
 export interface HooksDeps {
   pool: pg.Pool;
@@ -23,6 +28,8 @@ export interface HooksDeps {
   /** When set, required in X-StreamSync-Webhook-Secret. */
   secret: string | undefined;
   onAlert(): void;
+  /** Publishes replayed dead letters (absent: replay answers 503). */
+  republish?: (topic: string, messages: Message[]) => Promise<void>;
 }
 
 const MAX_BODY = 1024 * 1024;
@@ -102,6 +109,19 @@ export function handleHook(
       );
       return { notified: true };
     },
+    '/hooks/replay-dead-letters': async (body) => {
+      if (!deps.republish)
+        throw Object.assign(new Error('replay is not available: no Kafka producer'), {
+          status: 503,
+        });
+      const input = readReplayInput(body);
+      const out = await replayDeadLetters(deps.pool, deps.republish, input);
+      deps.log.info(
+        { hook: 'replay-dead-letters', ...input, sent: out.sent },
+        'dead letters replayed',
+      );
+      return out;
+    },
   };
   const route = routes[path];
   if (!route) return false;
@@ -124,8 +144,14 @@ export function handleHook(
     .then(
       (out) => reply(200, out),
       (e: Error & { status?: number }) => {
+        // an action's handler answers Hasura's error shape: {message, code}
+        if (e instanceof ReplayInputError) {
+          deps.log.warn({ hook: path, err: e.message }, 'replay refused');
+          reply(400, { message: e.message, code: e.code });
+          return;
+        }
         deps.log.error({ hook: path, err: e }, 'webhook failed');
-        reply(e.status ?? 500, { error: e.message });
+        reply(e.status ?? 500, { error: e.message, message: e.message });
       },
     );
   return true;
