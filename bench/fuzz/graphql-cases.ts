@@ -6,6 +6,7 @@
  * Unicode, NUL and lone surrogates, malformed bodies, batches). Deterministic for a seed.
  * Shared by bench/fuzz/graphql.ts (the runner) and the engine's bounded fuzz test.
  */
+import { rng } from './random.ts';
 
 export interface FuzzClient {
   role: string;
@@ -70,18 +71,6 @@ export async function loadRoleSchema(url: string, client: FuzzClient): Promise<R
     client,
     queryRoot: j.data.__schema.queryType.name,
     types: new Map(j.data.__schema.types.map((t) => [t.name, t])),
-  };
-}
-
-/** mulberry32: a small seeded generator, so a run can be repeated. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 

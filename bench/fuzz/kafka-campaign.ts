@@ -16,9 +16,9 @@ import {
   fuzzPipelineInsert,
   fuzzTableDdl,
   generateCase,
-  rng,
   type KafkaCase,
 } from './kafka-cases.ts';
+import { rng } from './random.ts';
 
 export interface FuzzWorker {
   /** /readyz's body with its status, or null when the worker does not answer */

@@ -10,7 +10,7 @@
  */
 import WebSocket from 'ws';
 import { latency, type Latency } from './graphql-campaign.ts';
-import { rng } from './graphql-cases.ts';
+import { rng } from './random.ts';
 
 export interface WsCampaignOptions {
   url: string;

@@ -20,19 +20,35 @@ export async function postJson(
   timeoutMs = 60_000,
 ): Promise<PostResult> {
   const started = performance.now();
-  let res: Response;
-  try {
-    res = await fetch(`${baseUrl}${urlPath.startsWith('/') ? urlPath : `/${urlPath}`}`, {
+  return send(
+    `${baseUrl}${urlPath.startsWith('/') ? urlPath : `/${urlPath}`}`,
+    `POST ${urlPath}`,
+    {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body: toJson(body),
       signal: AbortSignal.timeout(timeoutMs),
-    });
+    },
+    started,
+  );
+}
+
+/**
+ * Fetch `url` and read back status, headers (lower-case names) and body (parsed when it is JSON);
+ * a request that gets no response throws an HttpError naming `what` and the cause.
+ */
+async function send(
+  url: string,
+  what: string,
+  init: RequestInit,
+  started: number,
+): Promise<PostResult> {
+  let res: Response;
+  try {
+    res = await fetch(url, init);
   } catch (e) {
     const cause = (e as { cause?: { message?: string } }).cause?.message;
-    throw new HttpError(
-      `POST ${urlPath} failed: ${(e as Error).message}${cause ? ` (${cause})` : ''}`,
-    );
+    throw new HttpError(`${what} failed: ${(e as Error).message}${cause ? ` (${cause})` : ''}`);
   }
   const text = await res.text();
   const responseHeaders: Record<string, string> = {};
@@ -97,36 +113,12 @@ export async function sendCase(
     if (body !== undefined && body !== null && method !== 'GET' && method !== 'DELETE')
       init.body = typeof body === 'string' ? body : toJson(body);
   }
-  let res: Response;
-  try {
-    res = await fetch(
-      `${baseUrl}${requoteUri(urlPath.startsWith('/') ? urlPath : `/${urlPath}`)}`,
-      init,
-    );
-  } catch (e) {
-    const cause = (e as { cause?: { message?: string } }).cause?.message;
-    throw new HttpError(
-      `${method} ${urlPath} failed: ${(e as Error).message}${cause ? ` (${cause})` : ''}`,
-    );
-  }
-  const text = await res.text();
-  const responseHeaders: Record<string, string> = {};
-  res.headers.forEach((v, k) => {
-    responseHeaders[k.toLowerCase()] = v;
-  });
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON: compared as text
-  }
-  return {
-    status: res.status,
-    headers: responseHeaders,
-    body: parsed,
-    text,
-    durationMs: performance.now() - started,
-  };
+  return send(
+    `${baseUrl}${requoteUri(urlPath.startsWith('/') ? urlPath : `/${urlPath}`)}`,
+    `${method} ${urlPath}`,
+    init,
+    started,
+  );
 }
 
 /**

@@ -32,21 +32,13 @@ import {
   uid,
   useWorkerCleanup,
   waitForConsumed,
-  type SensorSetup,
+  workerFor,
 } from './harness.ts';
 
 useWorkerCleanup();
 
-function workerFor(s: SensorSetup, name: string, env: Record<string, string> = {}) {
-  return {
-    databaseUrl: s.db.url,
-    brokers: s.brokers,
-    groupId: s.group,
-    deadLetterTopic: s.deadLetterTopic,
-    name,
-    env: { ETL_RETRY_MAX_MS: '500', ...env },
-  };
-}
+/** A shorter retry ceiling than the test default: the refused-row tests wait on retries. */
+const FAST_RETRY = { ETL_RETRY_MAX_MS: '500' };
 
 /** Only what copy-rows.ts and insert-sql.ts read of a pipeline. */
 function pipelineFor(
@@ -177,7 +169,7 @@ describe('ETL worker > COPY path', () => {
 
   it('should fall back to the conflict-aware path when a key is already stored or twice in a chunk, storing and counting each point once', async () => {
     const s = await sensorSetup({ partitions: 1 });
-    const worker = await startWorker(workerFor(s, 'dup'));
+    const worker = await startWorker(workerFor(s, 'dup', FAST_RETRY));
     const kafka = await producer(s.brokers);
     const one = (m: Message) => ({ ...m, partition: 0 });
     await kafka.send(s.topic, sensorMessages(s.series, 0, 200).map(one));
@@ -218,7 +210,9 @@ describe('ETL worker > COPY path', () => {
       sql`ALTER TABLE public.sensor_readings ADD CONSTRAINT ${sql.ident(`battery_${uid()}`)}
             CHECK (battery IS NULL OR battery < 100)`,
     );
-    const worker = await startWorker(workerFor(s, 'refused', { ETL_BATCH_MAX_ROWS: '1000' }));
+    const worker = await startWorker(
+      workerFor(s, 'refused', { ...FAST_RETRY, ETL_BATCH_MAX_ROWS: '1000' }),
+    );
     const messages = sensorMessages(s.series, 0, 300).map((m) => ({ ...m, partition: 0 }));
     // 200 V: a valid reading only the table's CHECK refuses (the decoder cannot know)
     const poisoned = new Set([37, 211]);

@@ -7,6 +7,7 @@
 import { describe, expect, inject, it } from 'vitest';
 import type { Message } from 'kafkajs';
 import { query, sql } from '@streamsync/database';
+import { rng } from '@streamsync/bench/fuzz/random.ts';
 import {
   copyPipeline,
   createTopic,
@@ -39,18 +40,6 @@ const DLQ = {
   reason: 'x-streamsync-reason',
   failedAt: 'x-streamsync-failed-at',
 };
-
-/** mulberry32 */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Bad {
   kind: string;

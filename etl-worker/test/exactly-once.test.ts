@@ -7,6 +7,7 @@ import type { Message } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { decodeChangeNotice, DEFAULT_CHANGE_CHANNEL, query, sql } from '@streamsync/database';
 import { waitFor } from '@streamsync/testing';
+import { rng } from '@streamsync/bench/fuzz/random.ts';
 import {
   consumedCount,
   copyPipeline,
@@ -32,34 +33,11 @@ import {
   uid,
   useWorkerCleanup,
   waitForConsumed,
-  type SensorSetup,
+  workerFor,
   type WorkerProcess,
 } from './harness.ts';
 
 useWorkerCleanup();
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed from its printed seed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function workerFor(s: SensorSetup, name: string, env: Record<string, string> = {}) {
-  return {
-    databaseUrl: s.db.url,
-    brokers: s.brokers,
-    groupId: s.group,
-    deadLetterTopic: s.deadLetterTopic,
-    name,
-    env,
-  };
-}
 
 describe('ETL worker > exactly once', () => {
   it('should load two series with converted units, derived fields, new entities, rollups and a change notification', async () => {

@@ -955,6 +955,29 @@ export async function expectExactLoad(
   expect(deadLetters).toBe(opts.deadLetters ?? 0);
 }
 
+/**
+ * The options of a worker in the setup's consumer group, on its database, brokers and dead-letter
+ * topic; `env` overrides the test defaults of `workerEnv()`.
+ */
+export function workerFor(
+  s: SensorSetup,
+  name: string,
+  env: Record<string, string> = {},
+): WorkerOptions {
+  return {
+    databaseUrl: s.db.url,
+    brokers: s.brokers,
+    groupId: s.group,
+    deadLetterTopic: s.deadLetterTopic,
+    name,
+    env,
+  };
+}
+
+/** A `waitFor` abort: stop waiting at once (naming the exit) when the worker has exited. */
+export const abortOn = (w: WorkerProcess) => () =>
+  w.exit ? `worker ${w.exitDescription()}` : undefined;
+
 // ---------------------------------------------------------------------------------------------
 // A small second stream: meter readings into a table of their own
 
@@ -990,6 +1013,24 @@ export async function declareMeterPipeline(
                 ${sql.value(JSON.stringify(mapping))}::jsonb, '$.t', 'epoch_ms',
                 ARRAY['entity_id', 'ts'])`,
   );
+}
+
+/**
+ * A meter pipeline of its own beside the setup's: its table and declaration, and its topic when
+ * `partitions` is given (without, the worker creates the topic when it picks the pipeline up).
+ */
+export async function meterPipeline(
+  s: SensorSetup,
+  opts: { partitions?: number } = {},
+): Promise<{ id: string; table: string; name: string; topic: string }> {
+  const id = uid();
+  const table = `meters_${id}`;
+  const name = `meters_${id}`;
+  const topic = `etl-test-meters-${id}`;
+  if (opts.partitions !== undefined) await createTopic(s.brokers, topic, opts.partitions);
+  await createMeterTable(s.db.pool, table);
+  await declareMeterPipeline(s.db.pool, name, topic, table);
+  return { id, table, name, topic };
 }
 
 /** Meter message n: meter m-(n % 5), one reading per meter per second, value n. */

@@ -19,9 +19,6 @@ import pg from 'pg';
 import { query, sql } from '@streamsync/database';
 import { waitFor } from '@streamsync/testing';
 import {
-  createMeterTable,
-  createTopic,
-  declareMeterPipeline,
   expectExactLoad,
   highWatermarks,
   meterMessages,
@@ -37,22 +34,16 @@ import {
   uid,
   useWorkerCleanup,
   waitForConsumed,
+  workerFor,
+  abortOn,
+  meterPipeline,
   type SensorSetup,
-  type WorkerProcess,
 } from './harness.ts';
 
 useWorkerCleanup();
 
-function workerFor(s: SensorSetup, name: string, env: Record<string, string> = {}) {
-  return {
-    databaseUrl: s.db.url,
-    brokers: s.brokers,
-    groupId: s.group,
-    deadLetterTopic: s.deadLetterTopic,
-    name,
-    env: { ETL_RETRY_MAX_MS: '500', ...env },
-  };
-}
+/** A shorter retry ceiling than the test default: the tests here wait on retries. */
+const FAST_RETRY = { ETL_RETRY_MAX_MS: '500' };
 
 /** Readings of the series, with `bad` messages put in at the given positions (one partition). */
 function interleave(good: Message[], bad: Array<{ at: number; message: Message }>): Message[] {
@@ -71,12 +62,10 @@ async function deadLetters(s: SensorSetup, topic = s.topic) {
   return rows.map((r) => ({ ...r, offset: Number(r.offset) }));
 }
 
-const abortOn = (w: WorkerProcess) => () => (w.exit ? `worker ${w.exitDescription()}` : undefined);
-
 describe('ETL worker > hostile input and failures', () => {
   it('should dead-letter entity keys holding NUL or a lone surrogate up front, and go on', async () => {
     const s = await sensorSetup({ partitions: 1 });
-    const worker = await startWorker(workerFor(s, 'keys'));
+    const worker = await startWorker(workerFor(s, 'keys', FAST_RETRY));
     const good = sensorMessages(s.series, 0, 300);
     const poison = (at: number, device_id: string) => ({
       at,
@@ -136,7 +125,9 @@ describe('ETL worker > hostile input and failures', () => {
       sql`ALTER TABLE public.alerts ADD CONSTRAINT ${sql.ident(`alert_${id}`)}
             CHECK (fired_value < 1000) NOT VALID`,
     );
-    const worker = await startWorker(workerFor(s, 'split', { ETL_BATCH_MAX_ROWS: '500' }));
+    const worker = await startWorker(
+      workerFor(s, 'split', { ...FAST_RETRY, ETL_BATCH_MAX_ROWS: '500' }),
+    );
     const base = sensorReading(s.series, 0);
     const poison = (at: number, extra: Record<string, unknown>) => ({
       at,
@@ -179,7 +170,7 @@ describe('ETL worker > hostile input and failures', () => {
     // and the second was dead-lettered
     const s = await sensorSetup({ partitions: 1 });
     const id = uid();
-    const worker = await startWorker(workerFor(s, 'extreme'));
+    const worker = await startWorker(workerFor(s, 'extreme', FAST_RETRY));
     const base = Date.now() - 3_600_000;
     const at = new Date(base - (base % 60_000)).getTime();
     const reading = (n: number, humidity: number) => ({
@@ -214,7 +205,11 @@ describe('ETL worker > hostile input and failures', () => {
   it('should retry a lock held past the statement timeout and terminated connections, losing and dead-lettering nothing', async () => {
     const s = await sensorSetup();
     const worker = await startWorker(
-      workerFor(s, 'transient', { PG_STATEMENT_TIMEOUT_MS: '1000', ETL_BATCH_MAX_ROWS: '200' }),
+      workerFor(s, 'transient', {
+        ...FAST_RETRY,
+        PG_STATEMENT_TIMEOUT_MS: '1000',
+        ETL_BATCH_MAX_ROWS: '200',
+      }),
     );
     const kafka = await producer(s.brokers);
     await kafka.send(s.topic, sensorMessages(s.series, 0, 300));
@@ -253,14 +248,8 @@ describe('ETL worker > hostile input and failures', () => {
 
   it('should pause only the pipeline whose grant was revoked, show the stall within seconds, and load its backlog once the grant is back', async () => {
     const s = await sensorSetup();
-    const id = uid();
-    const table = `meters_${id}`;
-    const name = `meters_${id}`;
-    const topic = `etl-test-meters-${id}`;
+    const { id, table, name, topic } = await meterPipeline(s, { partitions: 1 });
     const auditor = `etl_test_auditor_${id}`;
-    await createTopic(s.brokers, topic, 1);
-    await createMeterTable(s.db.pool, table);
-    await declareMeterPipeline(s.db.pool, name, topic, table);
     // an audit trigger running as a role of its own: the grant it needs is what goes away
     await query(s.db.pool, sql`CREATE ROLE ${sql.ident(auditor)} NOLOGIN`);
     onCleanup(async () => {
@@ -288,7 +277,9 @@ describe('ETL worker > hostile input and failures', () => {
       sql`CREATE TRIGGER audit BEFORE INSERT ON ${sql.ident('public', table)}
             FOR EACH ROW EXECUTE FUNCTION public.audit()`,
     );
-    const worker = await startWorker(workerFor(s, 'revoked', { ETL_STALL_AFTER_MS: '2000' }));
+    const worker = await startWorker(
+      workerFor(s, 'revoked', { ...FAST_RETRY, ETL_STALL_AFTER_MS: '2000' }),
+    );
     const kafka = await producer(s.brokers);
     const prefix = `m${id}`;
     await kafka.send(topic, meterMessages(prefix, 0, 100));

@@ -17,7 +17,7 @@ import {
   startWorker,
   useWorkerCleanup,
   waitForConsumed,
-  type SensorSetup,
+  workerFor,
   type WorkerProcess,
 } from './harness.ts';
 
@@ -25,17 +25,8 @@ useWorkerCleanup();
 
 const PARTITIONS = 6;
 
-function workerFor(s: SensorSetup, name: string) {
-  return {
-    databaseUrl: s.db.url,
-    brokers: s.brokers,
-    groupId: s.group,
-    deadLetterTopic: s.deadLetterTopic,
-    name,
-    // the default session (30 s): a member that did not leave the group would linger that long
-    env: { ETL_BATCH_MAX_ROWS: '250' },
-  };
-}
+// the default session (30 s): a member that did not leave the group would linger that long
+const WORKER_ENV = { ETL_BATCH_MAX_ROWS: '250' };
 
 /** The partitions of the topic in the worker's latest "partitions assigned" log line. */
 function latestAssignment(w: WorkerProcess, topic: string): number[] | null {
@@ -50,7 +41,7 @@ describe('ETL worker > rebalance', () => {
     const kafka = await producer(s.brokers);
     const progress = () => consumedCount(s.db.pool, s.group, s.topic);
 
-    const a = await startWorker(workerFor(s, 'a'));
+    const a = await startWorker(workerFor(s, 'a', WORKER_ENV));
     // a live stream, about 2,500 messages a second, until the group has changed twice and the
     // second worker has caught up: every change happens in the middle of the load
     const MAX = 200_000;
@@ -79,7 +70,7 @@ describe('ETL worker > rebalance', () => {
     );
 
     // the second joins mid-load: the group hands it part of the partitions
-    const b = await startWorker(workerFor(s, 'b'));
+    const b = await startWorker(workerFor(s, 'b', WORKER_ENV));
     const group = await waitFor(
       'two members sharing the six partitions',
       async () => {

@@ -24,7 +24,7 @@ import {
   startWorker,
   useWorkerCleanup,
   waitForConsumed,
-  type SensorSetup,
+  workerFor,
 } from './harness.ts';
 
 useWorkerCleanup();
@@ -37,18 +37,9 @@ async function tempRoot(prefix: string): Promise<string> {
   return root;
 }
 
-function workerFor(s: SensorSetup, name: string) {
-  return {
-    databaseUrl: s.db.url,
-    brokers: s.brokers,
-    groupId: s.group,
-    deadLetterTopic: s.deadLetterTopic,
-    name,
-    // a member cut off by a broker restart stays in the group until its session expires: keep
-    // that short so the rejoin after the restart does not wait the default 30 s
-    env: { ETL_BATCH_MAX_ROWS: '500', ETL_SESSION_TIMEOUT_MS: '10000' },
-  };
-}
+// a member cut off by a broker restart stays in the group until its session expires: keep
+// that short so the rejoin after the restart does not wait the default 30 s
+const WORKER_ENV = { ETL_BATCH_MAX_ROWS: '500', ETL_SESSION_TIMEOUT_MS: '10000' };
 
 describe('ETL worker > restarts', () => {
   it('should load exactly once when Postgres is stopped and started again mid-load', async () => {
@@ -79,7 +70,7 @@ describe('ETL worker > restarts', () => {
     const s = await sensorSetup({ db });
     const kafka = await producer(s.brokers);
     await kafka.send(s.topic, sensorMessages(s.series, 0, N));
-    const worker = await startWorker(workerFor(s, 'pg-restart'));
+    const worker = await startWorker(workerFor(s, 'pg-restart', WORKER_ENV));
 
     await waitFor(
       'a quarter of the load',
@@ -122,7 +113,7 @@ describe('ETL worker > restarts', () => {
     const before = await producer(s.brokers);
     await before.send(s.topic, sensorMessages(s.series, 0, N / 2));
     await before.close();
-    const worker = await startWorker(workerFor(s, 'kafka-restart'));
+    const worker = await startWorker(workerFor(s, 'kafka-restart', WORKER_ENV));
 
     await waitFor(
       'a quarter of the first half',

@@ -24,26 +24,19 @@ import {
   expectedChecksum,
   loadedChecksum,
   createMeterTable,
-  declareMeterPipeline,
   meterMessages,
   meterRows,
   meterWant,
-  type SensorSetup,
+  workerFor,
+  abortOn,
+  meterPipeline,
   type WorkerProcess,
 } from './harness.ts';
 
 useWorkerCleanup();
 
-function workerFor(s: SensorSetup, name: string) {
-  return {
-    databaseUrl: s.db.url,
-    brokers: s.brokers,
-    groupId: s.group,
-    deadLetterTopic: s.deadLetterTopic,
-    name,
-    env: { ETL_PIPELINE_POLL_MS: '1000', ETL_RETRY_MAX_MS: '1000' },
-  };
-}
+// the tests wait on the worker noticing declarations and retrying: both within a second
+const WORKER_ENV = { ETL_PIPELINE_POLL_MS: '1000', ETL_RETRY_MAX_MS: '1000' };
 
 async function readyz(w: WorkerProcess) {
   const r = await w.readyz();
@@ -57,22 +50,15 @@ async function readyz(w: WorkerProcess) {
   };
 }
 
-const abortOn = (w: WorkerProcess) => () => (w.exit ? `worker ${w.exitDescription()}` : undefined);
-
 describe('ETL worker > pipelines at run time', () => {
   it('should start loading a pipeline inserted while it runs, without a restart', async () => {
     const s = await sensorSetup();
-    const worker = await startWorker(workerFor(s, 'added'));
+    const worker = await startWorker(workerFor(s, 'added', WORKER_ENV));
     const kafka = await producer(s.brokers);
     await kafka.send(s.topic, sensorMessages(s.series, 0, 300));
     await waitForConsumed(s.db.pool, s.brokers, s.group, s.topic, { workers: [worker] });
 
-    const id = uid();
-    const table = `meters_${id}`;
-    const name = `meters_${id}`;
-    const topic = `etl-test-meters-${id}`;
-    await createMeterTable(s.db.pool, table);
-    await declareMeterPipeline(s.db.pool, name, topic, table);
+    const { id, table, name, topic } = await meterPipeline(s);
 
     // the worker picks the declaration up, creates its topic and subscribes
     await waitFor(
@@ -110,7 +96,7 @@ describe('ETL worker > pipelines at run time', () => {
 
   it('should report a bad declaration with its key and reason while the others load, and load it once fixed', async () => {
     const s = await sensorSetup();
-    const worker = await startWorker(workerFor(s, 'rejected'));
+    const worker = await startWorker(workerFor(s, 'rejected', WORKER_ENV));
     const id = uid();
     const badMapping = `bad_mapping_${id}`;
     const badFormat = `bad_format_${id}`;
@@ -182,7 +168,7 @@ describe('ETL worker > pipelines at run time', () => {
     const series2 = sensorSeries({ prefix: `t${id}`, devices: 6, partitions: 3 });
     await createTopic(s.brokers, topic2, 3);
     await copyPipeline(s.db.pool, { name: second, topics: [topic2] });
-    const worker = await startWorker(workerFor(s, 'disable'));
+    const worker = await startWorker(workerFor(s, 'disable', WORKER_ENV));
     const kafka = await producer(s.brokers);
     await kafka.send(s.topic, sensorMessages(s.series, 0, 300));
     await kafka.send(topic2, sensorMessages(series2, 0, 300));
@@ -220,14 +206,8 @@ describe('ETL worker > pipelines at run time', () => {
 
   it('should keep loading other pipelines while one target table is broken, then load its backlog exactly once', async () => {
     const s = await sensorSetup();
-    const id = uid();
-    const table = `meters_${id}`;
-    const name = `meters_${id}`;
-    const topic = `etl-test-meters-${id}`;
-    await createTopic(s.brokers, topic, 2);
-    await createMeterTable(s.db.pool, table);
-    await declareMeterPipeline(s.db.pool, name, topic, table);
-    const worker = await startWorker(workerFor(s, 'broken'));
+    const { id, table, name, topic } = await meterPipeline(s, { partitions: 2 });
+    const worker = await startWorker(workerFor(s, 'broken', WORKER_ENV));
     const kafka = await producer(s.brokers);
     const prefix = `m${id}`;
     await kafka.send(topic, meterMessages(prefix, 0, 200));

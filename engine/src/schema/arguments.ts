@@ -4,6 +4,7 @@
  */
 import type { BuilderCore } from './builder-core.ts';
 import { tableDisplayName } from './builder-core.ts';
+import { scalarForTypname } from './scalars.ts';
 import type { ComputedFieldInfo, FunctionInfo, TableInfo } from './source.ts';
 import { type EnumTypeDef, type InputValueDef, named, nn } from './types.ts';
 
@@ -42,7 +43,7 @@ export function fnArgsInput(
     const fields = new Map<string, InputValueDef>();
     args.forEach(({ a, i }) => {
       const argName = a.name ?? `arg_${i + 1}`;
-      const scalar = b.scalar(graphqlArgScalar(a.type));
+      const scalar = b.scalar(scalarForTypname(a.type));
       fields.set(argName, {
         name: argName,
         description: null,
@@ -79,21 +80,4 @@ export function selectColumnEnum(b: BuilderCore, t: TableInfo): string {
     b.types.set(name, e);
   }
   return name;
-}
-
-function graphqlArgScalar(pgType: string): string {
-  return (
-    (
-      {
-        int4: 'Int',
-        bool: 'Boolean',
-        float4: 'Float',
-        text: 'String',
-        varchar: 'String',
-        int2: 'smallint',
-        int8: 'bigint',
-        float8: 'float8',
-      } as Record<string, string>
-    )[pgType] ?? pgType
-  );
 }

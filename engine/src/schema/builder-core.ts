@@ -13,7 +13,14 @@ import type {
   SourceInfo,
   TableInfo,
 } from './source.ts';
-import { nn, type FieldDef, type RoleSchema, type TypeDef } from './types.ts';
+import {
+  nn,
+  type FieldDef,
+  type InputObjectInfo,
+  type InputValueDef,
+  type RoleSchema,
+  type TypeDef,
+} from './types.ts';
 
 export interface SchemaOptions {
   /** HASURA_GRAPHQL_STRINGIFY_NUMERIC_TYPES: only changes output encoding, kept here for plans. */
@@ -89,6 +96,22 @@ export class BuilderCore {
 
   addType(t: TypeDef): void {
     if (!this.types.has(t.name)) this.types.set(t.name, t);
+  }
+
+  /**
+   * The fields of a new input object `name`, registered before they are filled so that a field
+   * may refer back to the type (the recursion ends at the registered name); null when `name` is
+   * registered already.
+   */
+  inputObject(
+    name: string,
+    description: string | null,
+    info: InputObjectInfo,
+  ): Map<string, InputValueDef> | null {
+    if (this.types.has(name)) return null;
+    const fields = new Map<string, InputValueDef>();
+    this.types.set(name, { kind: 'INPUT_OBJECT', name, description, fields, info });
+    return fields;
   }
 
   scalar(name: string): string {

@@ -11,15 +11,12 @@ import { type InputValueDef, list, named, nn } from './types.ts';
 
 export function boolExp(b: BuilderCore, t: TableInfo): string {
   const name = `${t.gqlName}_bool_exp`;
-  if (b.types.has(name)) return name;
-  const fields = new Map<string, InputValueDef>();
-  b.types.set(name, {
-    kind: 'INPUT_OBJECT',
+  const fields = b.inputObject(
     name,
-    description: `Boolean expression to filter rows from the table "${tableDisplayName(t)}". All fields are combined with a logical 'AND'.`,
-    fields,
-    info: { k: 'bool_exp', table: t },
-  });
+    `Boolean expression to filter rows from the table "${tableDisplayName(t)}". All fields are combined with a logical 'AND'.`,
+    { k: 'bool_exp', table: t },
+  );
+  if (!fields) return name;
   fields.set('_and', { name: '_and', description: null, type: list(nn(name)) });
   fields.set('_not', { name: '_not', description: null, type: named(name) });
   fields.set('_or', { name: '_or', description: null, type: list(nn(name)) });
@@ -78,15 +75,8 @@ export function boolExp(b: BuilderCore, t: TableInfo): string {
 
 export function aggregateBoolExp(b: BuilderCore, t: TableInfo): string {
   const name = `${t.gqlName}_aggregate_bool_exp`;
-  if (b.types.has(name)) return name;
-  const fields = new Map<string, InputValueDef>();
-  b.types.set(name, {
-    kind: 'INPUT_OBJECT',
-    name,
-    description: null,
-    fields,
-    info: { k: 'agg_bool_exp', table: t },
-  });
+  const fields = b.inputObject(name, null, { k: 'agg_bool_exp', table: t });
+  if (!fields) return name;
   const cn = `${name}_count`;
   const cf = new Map<string, InputValueDef>();
   if (b.columns(t).length) {

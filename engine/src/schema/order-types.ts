@@ -6,7 +6,7 @@ import { AGG_OPS, aggColumns } from './aggregates.ts';
 import { cfArgs } from './arguments.ts';
 import { tableDisplayName } from './builder-core.ts';
 import type { TableInfo } from './source.ts';
-import { type InputObjectTypeDef, type InputValueDef, named } from './types.ts';
+import { type InputValueDef, named } from './types.ts';
 
 export function orderByEnum(b: BuilderCore): string {
   if (!b.types.has('order_by')) {
@@ -34,16 +34,12 @@ export function orderByEnum(b: BuilderCore): string {
 
 export function orderBy(b: BuilderCore, t: TableInfo): string {
   const name = `${t.gqlName}_order_by`;
-  if (b.types.has(name)) return name;
-  const fields = new Map<string, InputValueDef>();
-  const def: InputObjectTypeDef = {
-    kind: 'INPUT_OBJECT',
+  const fields = b.inputObject(
     name,
-    description: `Ordering options when selecting data from "${tableDisplayName(t)}".`,
-    fields,
-    info: { k: 'order_by', table: t },
-  };
-  b.types.set(name, def);
+    `Ordering options when selecting data from "${tableDisplayName(t)}".`,
+    { k: 'order_by', table: t },
+  );
+  if (!fields) return name;
   const ob = orderByEnum(b);
   for (const c of b.columns(t))
     fields.set(c.gqlName, {
@@ -94,15 +90,12 @@ export function orderBy(b: BuilderCore, t: TableInfo): string {
 
 export function aggregateOrderBy(b: BuilderCore, t: TableInfo): string {
   const name = `${t.gqlName}_aggregate_order_by`;
-  if (b.types.has(name)) return name;
-  const fields = new Map<string, InputValueDef>();
-  b.types.set(name, {
-    kind: 'INPUT_OBJECT',
+  const fields = b.inputObject(
     name,
-    description: `order by aggregate values of table "${tableDisplayName(t)}"`,
-    fields,
-    info: { k: 'agg_order_by', table: t },
-  });
+    `order by aggregate values of table "${tableDisplayName(t)}"`,
+    { k: 'agg_order_by', table: t },
+  );
+  if (!fields) return name;
   const ob = orderByEnum(b);
   fields.set('count', { name: 'count', description: null, type: named(ob), nullable: true });
   const cols = b.columns(t);

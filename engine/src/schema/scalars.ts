@@ -20,7 +20,12 @@ const BY_TYPNAME: Record<string, string> = {
 /** GraphQL scalar name for a column (or function return) type. */
 export function graphqlScalarFor(c: Pick<PgColumn, 'type' | 'category' | 'elemType'>): string {
   if (c.category === 'composite') return `${c.type}_scalar`;
-  return BY_TYPNAME[c.type] ?? c.type;
+  return scalarForTypname(c.type);
+}
+
+/** GraphQL scalar name for a Postgres typname: Hasura's name, else the typname itself. */
+export function scalarForTypname(typname: string): string {
+  return BY_TYPNAME[typname] ?? typname;
 }
 
 /** The internal Hasura type behind a GraphQL scalar name, by the Postgres typname. */

@@ -17,6 +17,9 @@ export interface EngineMetrics {
 export function createMetrics(): EngineMetrics {
   const registry = new client.Registry();
   client.collectDefaultMetrics({ register: registry });
+  /** A counter without labels, on this registry. */
+  const counter = (name: string, help: string) =>
+    new client.Counter({ name, help, registers: [registry] });
   return {
     registry,
     requests: new client.Counter({
@@ -39,33 +42,28 @@ export function createMetrics(): EngineMetrics {
       registers: [registry],
     }),
     queryCache: {
-      hits: new client.Counter({
-        name: 'engine_query_cache_hits_total',
-        help: '@cached queries answered from the query cache (in-process or Redis)',
-        registers: [registry],
-      }),
-      misses: new client.Counter({
-        name: 'engine_query_cache_misses_total',
-        help: '@cached queries run against Postgres and stored',
-        registers: [registry],
-      }),
-      errors: new client.Counter({
-        name: 'engine_query_cache_errors_total',
-        help: 'query cache store failures (the query then ran uncached)',
-        registers: [registry],
-      }),
+      hits: counter(
+        'engine_query_cache_hits_total',
+        '@cached queries answered from the query cache (in-process or Redis)',
+      ),
+      misses: counter(
+        'engine_query_cache_misses_total',
+        '@cached queries run against Postgres and stored',
+      ),
+      errors: counter(
+        'engine_query_cache_errors_total',
+        'query cache store failures (the query then ran uncached)',
+      ),
     },
     planCache: {
-      hits: new client.Counter({
-        name: 'engine_plan_cache_hits_total',
-        help: 'GraphQL queries answered from a cached plan (no parsing, validation or translation)',
-        registers: [registry],
-      }),
-      misses: new client.Counter({
-        name: 'engine_plan_cache_misses_total',
-        help: 'GraphQL queries that had to be planned (first of their operation, role and variant)',
-        registers: [registry],
-      }),
+      hits: counter(
+        'engine_plan_cache_hits_total',
+        'GraphQL queries answered from a cached plan (no parsing, validation or translation)',
+      ),
+      misses: counter(
+        'engine_plan_cache_misses_total',
+        'GraphQL queries that had to be planned (first of their operation, role and variant)',
+      ),
     },
     limitRefusals: new client.Counter({
       name: 'engine_limit_refusals_total',
