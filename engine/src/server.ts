@@ -197,8 +197,11 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
       stringifyNumeric: config.stringifyNumericTypes,
       planCacheMetrics: metrics.planCache,
       limits,
-      // actions answer the operations that select them (actions/)
-      operationHooks: [(call) => engine.actions.hook(call), ...(opts.operationHooks ?? [])],
+      // an operation's action root fields are a step of its plan (actions/)
+      stepKinds: [
+        { field: 'action', plan: (call, fields) => engine.actions.stepKind.plan(call, fields) },
+      ],
+      operationHooks: opts.operationHooks ?? [],
       queryCache: {
         store: queryCache,
         onError: (e) => {

@@ -1,25 +1,19 @@
 /**
- * An operation that selects action fields (the `OperationHook` of execute/graphql.ts). Every
- * action field's arguments and selection are checked first, so a bad request calls no webhook;
- * then the operation's other root fields run through the ordinary path (`rest`) and the action
- * fields are answered: a synchronous action calls its handler and projects the answer; an
+ * The `action` step of an operation's plan (a StepKind of execute/planner.ts): the operation's
+ * action root fields. Every action field's arguments and selection are checked when the plan is
+ * made, so a bad request calls no webhook; the operation's other root fields are the plan's
+ * `postgres` step, run first. A synchronous action calls its handler and projects the answer; an
  * asynchronous one stores the call in hdb_catalog.hdb_action_log and answers its id at once; an
  * async action's query reads the stored result, as the session that made it (admin: any).
  */
-import { encodeGqlError, QErr, toQErr, withPath } from '../errors.ts';
-import type { ExecResult, OperationHook } from '../execute/graphql.ts';
+import { QErr, withPath } from '../errors.ts';
+import type { StepKind } from '../execute/planner.ts';
 import type { Session } from '../session.ts';
 import type { EngineState } from '../execute/state.ts';
-import { isEnum, isLeaf, isList, isObj, type Coerced, type InputContext } from '../parse/input.ts';
-import {
-  collectFields,
-  type CollectedField,
-  type RawField,
-  type RawSelection,
-  type ResolvedOperation,
-} from '../parse/operation.ts';
+import { isEnum, isLeaf, isList, isObj, type Coerced } from '../parse/input.ts';
+import { collectFields, type CollectedField } from '../parse/operation.ts';
 import { fieldArgs, lookupField, selectContext, type SelectContext } from '../parse/select.ts';
-import type { ObjectTypeDef, RoleSchema } from '../schema/types.ts';
+import type { ObjectTypeDef } from '../schema/types.ts';
 import type { Json } from '../webhook/kriti.ts';
 import { stateActions, type ActionsInfo, type ResolvedAction } from './definitions.ts';
 import type { ActionLogRow } from './log.ts';
@@ -61,7 +55,6 @@ export function inputJson(c: Coerced): Json {
 }
 
 type Planned =
-  | { k: 'other' }
   | { k: 'call'; action: ResolvedAction; input: Json; proj: Projection }
   | { k: 'enqueue'; action: ResolvedAction; input: Json }
   | {
@@ -75,138 +68,70 @@ type Planned =
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function actionsHook(service: ActionRunner): OperationHook {
-  return async (call) => {
-    const { state, session, op } = call;
-    if (stateActions(state).actions.size === 0) return null;
-    const schema = state.schemaFor(session.role, session.backendOnlyPermissions === true);
-    const rootName = op.type === 'query' ? schema.queryType : schema.mutationType;
-    if (!rootName) return null;
-    const rootType = schema.types.get(rootName) as ObjectTypeDef;
-    if (!mayNameAction(schema, rootType, op)) return null;
-    const input: InputContext = { schema, variables: call.variables, structural: new Set() };
-    let fields: CollectedField[];
-    try {
-      fields = collectFields(rootName, op.selections, schema, input);
-    } catch {
-      return null; // the ordinary path reports it
-    }
-    const isAction = (f: CollectedField) => rootType.fields.get(f.name)?.info.k === 'action';
-    if (!fields.some(isAction)) return null;
-    const ctx = selectContext(
-      {
-        schema,
-        source: state.source,
-        role: session.role,
-        input,
-        stringifyNumeric: call.opts.stringifyNumeric,
-        maxDepth: call.opts.maxDepth,
-        maxFields: call.opts.maxFields,
-      },
-      fields.length,
-    );
-    let executing = false;
-    try {
-      const planned = fields.map((f) =>
-        isAction(f)
-          ? withPath(['selectionSet', f.name], () => planRoot(state, ctx, rootType, f))
-          : ({ k: 'other' } as Planned),
-      );
-      executing = true;
-      const others = fields.filter((f) => !isAction(f));
-      const rest = others.length ? await call.rest({ ...op, selections: others.map(asRaw) }) : {};
-      const deps: ProjectDeps = {
-        pool: call.opts.pool,
-        ctx,
-        sessionVariables: session.variables,
-      };
-      const headers: Array<{ name: string; value: string }> = [];
-      const answer = async (p: Planned, f: CollectedField): Promise<unknown> => {
-        switch (p.k) {
-          case 'other':
-            return rest[f.responseKey];
-          case 'call': {
-            const r = await service.call({
-              action: p.action,
-              types: stateActions(state),
-              input: p.input,
-              sessionVariables: session.variables,
-              requestQuery: call.queryText,
-              clientHeaders: call.opts.clientHeaders ?? {},
-            });
-            headers.push(...r.headers.filter((h) => h.name.toLowerCase() === 'set-cookie'));
-            return project(deps, p.proj, r.value);
-          }
-          case 'enqueue':
-            return service.enqueue(
-              p.action,
-              p.input,
-              session.variables,
-              call.opts.clientHeaders ?? {},
-            );
-          case 'result':
-            return readResult(service, deps, session, p);
-        }
-      };
-      const values: unknown[] = [];
-      // mutations run in order, as Hasura runs a mutation's root fields; queries at once
-      if (op.type === 'mutation') {
-        for (let i = 0; i < fields.length; i++) values.push(await answer(planned[i]!, fields[i]!));
-      } else {
-        values.push(...(await Promise.all(planned.map((p, i) => answer(p, fields[i]!)))));
-      }
-      const data: Record<string, unknown> = {};
-      fields.forEach((f, i) => (data[f.responseKey] = values[i]));
-      const out: ExecResult = { body: JSON.stringify({ data }), isError: false, errorCodes: [] };
-      if (headers.length) out.headers = headers;
-      return out;
-    } catch (e) {
-      const q = toQErr(e);
-      const out: ExecResult = {
-        body: JSON.stringify({
-          errors: [encodeGqlError(q, call.opts.includeInternal && session.isAdmin)],
-        }),
-        isError: true,
-        errorCodes: [q.webhook?.code ?? q.code],
-      };
-      // a handler's error comes from executing the operation (a WebSocket frames it so)
-      if (executing) out.postExec = true;
-      return out;
-    }
-  };
-}
-
 /**
- * Whether an operation names an action field at its root, through fragments and whatever its
- * directives say — remembered per (schema, operation), both of which the plan cache keeps, so an
- * operation without actions costs a map lookup once it is known.
+ * The `action` step kind: the step of an operation's action root fields. Planning checks every
+ * field's arguments and selection (a bad request calls no webhook); running answers them — for
+ * a mutation one after another, as Hasura runs a mutation's root fields; for a query at once.
  */
-const seen = new WeakMap<RoleSchema, WeakMap<ResolvedOperation, boolean>>();
-
-function mayNameAction(schema: RoleSchema, root: ObjectTypeDef, op: ResolvedOperation): boolean {
-  let ops = seen.get(schema);
-  if (!ops) seen.set(schema, (ops = new WeakMap()));
-  let known = ops.get(op);
-  if (known === undefined) {
-    const names = (sels: RawSelection[]): boolean =>
-      sels.some((s) =>
-        s.kind === 'field' ? root.fields.get(s.name)?.info.k === 'action' : names(s.selections),
-      );
-    known = names(op.selections);
-    ops.set(op, known);
-  }
-  return known;
-}
-
-function asRaw(f: CollectedField): RawField {
+export function actionStepKind(service: ActionRunner): StepKind {
   return {
-    kind: 'field',
-    name: f.name,
-    alias: f.responseKey,
-    args: f.args,
-    argsKey: f.argsKey,
-    directives: [],
-    selections: f.selections,
+    field: 'action',
+    plan(call, fields) {
+      const { state, session } = call;
+      const ctx = selectContext(
+        {
+          schema: call.schema,
+          source: state.source,
+          role: session.role,
+          input: call.input,
+          stringifyNumeric: call.opts.stringifyNumeric,
+          maxDepth: call.opts.maxDepth,
+          maxFields: call.opts.maxFields,
+        },
+        call.fields.length,
+      );
+      const planned = fields.map((f) =>
+        withPath(['selectionSet', f.name], () => planRoot(state, ctx, call.rootType, f)),
+      );
+      const deps: ProjectDeps = { pool: call.opts.pool, ctx, sessionVariables: session.variables };
+      const clientHeaders = call.opts.clientHeaders ?? {};
+      return {
+        kind: 'action',
+        keys: fields.map((f) => f.responseKey),
+        async run() {
+          const headers: Array<{ name: string; value: string }> = [];
+          const answer = async (p: Planned): Promise<unknown> => {
+            switch (p.k) {
+              case 'call': {
+                const r = await service.call({
+                  action: p.action,
+                  types: stateActions(state),
+                  input: p.input,
+                  sessionVariables: session.variables,
+                  requestQuery: call.queryText,
+                  clientHeaders,
+                });
+                headers.push(...r.headers.filter((h) => h.name.toLowerCase() === 'set-cookie'));
+                return project(deps, p.proj, r.value);
+              }
+              case 'enqueue':
+                return service.enqueue(p.action, p.input, session.variables, clientHeaders);
+              case 'result':
+                return readResult(service, deps, session, p);
+            }
+          };
+          const values: unknown[] = [];
+          if (call.op.type === 'mutation') {
+            for (const p of planned) values.push(await answer(p));
+          } else {
+            values.push(...(await Promise.all(planned.map(answer))));
+          }
+          const data: Record<string, unknown> = {};
+          fields.forEach((f, i) => (data[f.responseKey] = values[i]));
+          return headers.length ? { data, headers } : { data };
+        },
+      };
+    },
   };
 }
 
@@ -217,7 +142,7 @@ function planRoot(
   f: CollectedField,
 ): Planned {
   const def = lookupField(rootType, f);
-  if (def.info.k !== 'action') return { k: 'other' };
+  if (def.info.k !== 'action') throw new Error(`${f.name} is not an action`);
   const action = stateActions(state).actions.get(def.info.action)!;
   ctx.path = ['selectionSet', f.name];
   const args = fieldArgs(ctx, def, f);

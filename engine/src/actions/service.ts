@@ -17,7 +17,8 @@ import type { Env } from '../webhook/env-template.ts';
 import type { Json } from '../webhook/kriti.ts';
 import type { ActionsConfig } from './config.ts';
 import { stateActions, type ResolvedAction } from './definitions.ts';
-import { actionsHook, type ActionRunner } from './execute.ts';
+import type { StepKind } from '../execute/planner.ts';
+import { actionStepKind, type ActionRunner } from './execute.ts';
 import { ActionLog, type ActionLogRow } from './log.ts';
 import { startActionSubscription, type ActionSubscription } from './subscription.ts';
 import { callAction, forwardedHeaders, type ActionAnswer } from './webhook.ts';
@@ -33,7 +34,8 @@ export interface ActionsDeps {
 
 export class ActionsService implements ActionRunner {
   readonly log: ActionLog;
-  readonly hook: ReturnType<typeof actionsHook>;
+  /** the `action` step of operations that select actions (execute.ts) */
+  readonly stepKind: StepKind;
   private readonly client = new WebhookClient();
   private workerPool: pg.Pool | null = null;
   private inFlight = 0;
@@ -47,7 +49,7 @@ export class ActionsService implements ActionRunner {
 
   constructor(private readonly deps: ActionsDeps) {
     this.log = new ActionLog(deps.metadataPool);
-    this.hook = actionsHook(this);
+    this.stepKind = actionStepKind(this);
   }
 
   call(c: Parameters<ActionRunner['call']>[0]): Promise<ActionAnswer> {
@@ -82,7 +84,7 @@ export class ActionsService implements ActionRunner {
 
   /** A subscription to async action results (null: not one; the live-query path takes it). */
   subscribe(c: Parameters<typeof startActionSubscription>[1]): Promise<ActionSubscription | null> {
-    return startActionSubscription(this.hook, c);
+    return startActionSubscription(this.stepKind, c);
   }
 
   start(): void {

@@ -5,7 +5,8 @@
  * a subscription whose root fields are all async action results is taken here; every other
  * subscription goes to the live-query machinery.
  */
-import type { ExecOptions, OperationHook } from '../execute/graphql.ts';
+import { encodeGqlError, toQErr } from '../errors.ts';
+import type { ExecOptions, StepCall, StepKind } from '../execute/planner.ts';
 import type { Session } from '../session.ts';
 import { stateActions } from './definitions.ts';
 import type { EngineState } from '../execute/state.ts';
@@ -19,7 +20,7 @@ export interface ActionSubscription {
 }
 
 export async function startActionSubscription(
-  hook: OperationHook,
+  kind: StepKind,
   c: {
     state: EngineState;
     session: Session;
@@ -34,7 +35,7 @@ export async function startActionSubscription(
   if (![...stateActions(state).actions.values()].some((a) => a.async)) return null;
   const opName = typeof payload.operationName === 'string' ? payload.operationName : undefined;
   let op;
-  let variables;
+  let call: StepCall;
   try {
     const limits = c.opts.limits.forClient(state.metadata, session);
     op = selectOperation(admitDocument(payload.query, opName, limits), opName);
@@ -44,7 +45,7 @@ export async function startActionSubscription(
       ? (schema.types.get(schema.subscriptionType) as ObjectTypeDef)
       : null;
     if (!root) return null;
-    variables = resolveVariables(op, payload.variables);
+    const variables = resolveVariables(op, payload.variables);
     const input: InputContext = { schema, variables, structural: new Set() };
     const fields = collectFields(root.name, op.selections, schema, input);
     const isResult = (name: string) => {
@@ -52,30 +53,45 @@ export async function startActionSubscription(
       return info?.k === 'action' && info.part === 'async_result';
     };
     if (!fields.length || !fields.every((f) => isResult(f.name))) return null;
+    // the same fields on query_root answer it
+    const queryRoot = schema.types.get(schema.queryType) as ObjectTypeDef;
+    const asQuery = { ...op, type: 'query' as const };
+    call = {
+      state,
+      session,
+      op: asQuery,
+      queryText: String(payload.query),
+      opts: c.opts,
+      schema,
+      rootType: queryRoot,
+      input,
+      fields: collectFields(queryRoot.name, op.selections, schema, input),
+    };
   } catch {
     return null; // the live-query path reports what is wrong with it
   }
-  // the same fields on query_root answer it
-  const asQuery = { ...op, type: 'query' as const };
-  const vars = variables;
+  /** The action step's answer, or its error, as a response body. */
+  const answer = async (): Promise<string> => {
+    try {
+      const a = await kind.plan(call, call.fields).run();
+      return JSON.stringify({ data: 'data' in a ? a.data : null });
+    } catch (e) {
+      const q = toQErr(e);
+      return JSON.stringify({
+        errors: [encodeGqlError(q, c.opts.includeInternal && session.isAdmin)],
+      });
+    }
+  };
   let stopped = false;
   let last = '';
   let timer: NodeJS.Timeout | null = null;
   const tick = async () => {
     timer = null;
     try {
-      const r = await hook({
-        state,
-        session,
-        op: asQuery,
-        variables: vars,
-        queryText: String(payload.query),
-        opts: c.opts,
-        rest: async () => ({}),
-      });
-      if (!stopped && r && r.body !== last) {
-        last = r.body;
-        c.send(r.body);
+      const body = await answer();
+      if (!stopped && body !== last) {
+        last = body;
+        c.send(body);
       }
     } catch {
       // a failed read is tried again at the next interval

@@ -1,16 +1,28 @@
 /**
- * One GraphQL request, from JSON body to response text: the planner (planner.ts) prepares it, the
- * operation hooks (ExecOptions.operationHooks: root fields that are not Postgres statements, such
- * as actions) may answer it, and otherwise the operation's type picks the plan and the run — a
- * query's cached statement (query.ts) or a mutation's transaction (mutation.ts). Subscriptions
- * are planned by the same planner over WebSocket (subscription/plan.ts); over HTTP they are
- * Hasura's error.
+ * One GraphQL request, from JSON body to response text: the planner (planner.ts) prepares it and
+ * it becomes a plan of steps (planner.ts Step), run by the one executor (steps.ts): a `postgres`
+ * step — a query's cached statement (query.ts), wrapped as a `cached` step under `@cached`
+ * (query-cache.ts), or a mutation's transaction (mutation.ts) — and, when the operation selects
+ * root fields of a registered step kind (ExecOptions.stepKinds: actions), that kind's step after
+ * the database's. ExecOptions.operationHooks may still take a whole operation over first.
+ * Subscriptions are planned by the same planner over WebSocket (subscription/plan.ts); over HTTP
+ * they are Hasura's error.
  */
 import { encodeGqlError, QErr, toQErr } from '../errors.ts';
 import type { Session } from '../session.ts';
 import { executeMutation } from './mutation.ts';
 import { buildQueryPlan, planQuery, runQuery } from './query.ts';
-import { cacheDirective, cachedAnswer, cacheHeaders, cacheKeys } from './query-cache.ts';
+import { cacheDirective, cachedStep, cacheKeys } from './query-cache.ts';
+import { runSteps } from './steps.ts';
+import type { InputContext } from '../parse/input.ts';
+import {
+  collectFields,
+  type CollectedField,
+  type RawField,
+  type RawSelection,
+  type ResolvedOperation,
+} from '../parse/operation.ts';
+import type { ObjectTypeDef, RoleSchema } from '../schema/types.ts';
 import {
   checkSessionVars,
   paramsByKey,
@@ -19,6 +31,8 @@ import {
   type ExecOptions,
   type HookResult,
   type Prepared,
+  type Step,
+  type StepCall,
 } from './planner.ts';
 import { bindPlaceholders } from '@streamsync/database';
 import type { EngineState } from './state.ts';
@@ -34,7 +48,7 @@ export interface ExecResult extends HookResult {
 const errorBody = (e: QErr, includeInternal: boolean): ExecResult => ({
   body: JSON.stringify({ errors: [encodeGqlError(e, includeInternal)] }),
   isError: true,
-  errorCodes: [e.code],
+  errorCodes: [e.webhook?.code ?? e.code],
 });
 
 export async function executeRequest(
@@ -74,29 +88,137 @@ async function executeOne(
       if (taken) return taken;
     }
   }
-  const ok = (body: string): ExecResult => ({ body, isError: false, errorCodes: [] });
-  switch (p.op.type) {
-    case 'mutation':
-      return ok(`{"data":${await executeMutation(p, opts)}}`);
-    case 'subscription':
-      throw new QErr(
-        'unexpected-payload',
-        'subscriptions are not supported over HTTP, use websockets instead',
-        200,
-      );
-    case 'query': {
-      const { plan, values } = planQuery(p, opts);
-      const run = () => runQuery(plan, values, opts, p.limits.role.time);
-      const directive = cacheDirective(p);
-      if (!directive || !opts.queryCache) return ok(await run());
-      const keys = cacheKeys(p, plan, values);
-      const answer = await cachedAnswer(opts.queryCache.store, directive, keys, run, (e) =>
-        opts.queryCache?.onError(e),
-      );
-      opts.queryCache.count(answer.hit);
-      return { ...ok(answer.body), headers: cacheHeaders(keys, answer.ttl) };
+  if (p.op.type === 'subscription')
+    throw new QErr(
+      'unexpected-payload',
+      'subscriptions are not supported over HTTP, use websockets instead',
+      200,
+    );
+  const split = planSteps(p, opts);
+  if (split) {
+    try {
+      return await runSteps(split.steps, split.order);
+    } catch (e) {
+      // a step failed while the operation ran (a WebSocket frames it so)
+      if (e && typeof e === 'object') (e as { postExec?: boolean }).postExec = true;
+      throw e;
     }
   }
+  // the operation is all database root fields: one `postgres` step, the plan cache's
+  return runSteps([postgresStep(p, opts)], []);
+}
+
+/** The step of an operation whose root fields are all the database's, with its cached plan. */
+function postgresStep(p: Prepared, opts: ExecOptions): Step {
+  if (p.op.type === 'mutation')
+    return {
+      kind: 'postgres',
+      keys: [],
+      run: async () => ({ body: `{"data":${await executeMutation(p, opts)}}` }),
+    };
+  const { plan, values } = planQuery(p, opts);
+  const step: Step = {
+    kind: 'postgres',
+    keys: [],
+    run: async () => ({ body: await runQuery(plan, values, opts, p.limits.role.time) }),
+  };
+  const directive = cacheDirective(p);
+  return directive && opts.queryCache
+    ? cachedStep(step, opts.queryCache, directive, cacheKeys(p, plan, values))
+    : step;
+}
+
+/**
+ * The steps of an operation that selects root fields of a registered step kind (an action):
+ * a `postgres` step for its database root fields (run uncached), then one step per kind. Null
+ * when it selects none (the common case, known after one lookup per cached operation).
+ */
+function planSteps(p: Prepared, opts: ExecOptions): { steps: Step[]; order: string[] } | null {
+  const kinds = opts.stepKinds;
+  if (!kinds?.length) return null;
+  const { state, session, op } = p;
+  const schema = state.schemaFor(session.role, session.backendOnlyPermissions === true);
+  const rootName = op.type === 'query' ? schema.queryType : schema.mutationType;
+  if (!rootName) return null;
+  const rootType = schema.types.get(rootName) as ObjectTypeDef;
+  const kindOf = (name: string) => {
+    const k = rootType.fields.get(name)?.info.k;
+    return kinds.find((x) => x.field === k);
+  };
+  if (!namesKind(schema, rootType, op, (name) => kindOf(name) !== undefined)) return null;
+  const input: InputContext = { schema, variables: p.variables, structural: new Set() };
+  let fields: CollectedField[];
+  try {
+    fields = collectFields(rootName, op.selections, schema, input);
+  } catch {
+    return null; // the ordinary path reports it
+  }
+  if (!fields.some((f) => kindOf(f.name))) return null;
+  const call: StepCall = {
+    state,
+    session,
+    op,
+    queryText: p.document,
+    opts,
+    schema,
+    rootType,
+    input,
+    fields,
+  };
+  // every step is planned (the request checked) before any runs
+  const kindSteps = kinds.flatMap((k) => {
+    const mine = fields.filter((f) => kindOf(f.name) === k);
+    return mine.length ? [k.plan(call, mine)] : [];
+  });
+  const others = fields.filter((f) => !kindOf(f.name));
+  const steps: Step[] = [];
+  if (others.length) {
+    const dbOp = { ...op, selections: others.map(asRaw) };
+    steps.push({
+      kind: 'postgres',
+      keys: others.map((f) => f.responseKey),
+      run: async () => ({ data: await runUncached({ ...p, op: dbOp, cached: undefined }, opts) }),
+    });
+  }
+  steps.push(...kindSteps);
+  return { steps, order: fields.map((f) => f.responseKey) };
+}
+
+/**
+ * Whether an operation names a root field `of` a step kind, through fragments and whatever its
+ * directives say — remembered per (schema, operation), both of which the plan cache keeps, so an
+ * operation without such fields costs a map lookup once it is known.
+ */
+const seen = new WeakMap<RoleSchema, WeakMap<ResolvedOperation, boolean>>();
+
+function namesKind(
+  schema: RoleSchema,
+  root: ObjectTypeDef,
+  op: ResolvedOperation,
+  of: (name: string) => boolean,
+): boolean {
+  let ops = seen.get(schema);
+  if (!ops) seen.set(schema, (ops = new WeakMap()));
+  let known = ops.get(op);
+  if (known === undefined) {
+    const names = (sels: RawSelection[]): boolean =>
+      sels.some((s) => (s.kind === 'field' ? of(s.name) : names(s.selections)));
+    known = names(op.selections);
+    ops.set(op, known);
+  }
+  return known;
+}
+
+function asRaw(f: CollectedField): RawField {
+  return {
+    kind: 'field',
+    name: f.name,
+    alias: f.responseKey,
+    args: f.args,
+    argsKey: f.argsKey,
+    directives: [],
+    selections: f.selections,
+  };
 }
 
 /** An operation run without the plan cache: its `data` object (a hook's other root fields). */

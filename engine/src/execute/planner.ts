@@ -58,10 +58,16 @@ export interface ExecOptions {
   /** request limits (limits/) */
   limits: EngineLimits;
   /**
-   * Steps that may answer a query or mutation before its ordinary plan (graphql.ts
-   * OperationHook): a root-field kind that is not a Postgres statement (an action's webhook).
+   * Hooks that may take a whole query or mutation over before it is planned (OperationHook;
+   * StartOptions.operationHooks). A root-field kind that is not a Postgres statement is a step
+   * kind instead (`stepKinds`).
    */
   operationHooks?: ReadonlyArray<OperationHook>;
+  /**
+   * The step kinds besides `postgres` (StepKind below): root-field kinds that are not a
+   * Postgres statement, such as actions (actions/execute.ts), each planned as a step of its own.
+   */
+  stepKinds?: ReadonlyArray<StepKind>;
   /** the request's HTTP headers, per request (an action forwards them when configured to) */
   clientHeaders?: Readonly<Record<string, string | string[] | undefined>>;
   /** where `@cached` answers are kept (query-cache.ts); absent: the directive is ignored */
@@ -100,6 +106,49 @@ export interface HookResult {
   errorCodes: string[];
   /** response headers to pass on (an action handler's Set-Cookie) */
   headers?: Array<{ name: string; value: string }>;
+}
+
+// ------------------------------------------------------------------ steps
+
+/**
+ * What a step answers: `body`, a whole response's JSON text whose `data` holds its fields
+ * (Postgres builds it; kept as bytes when the step is the plan's only one), or `data`, an object.
+ */
+export type StepAnswer = ({ body: string } | { data: Record<string, unknown> }) & {
+  headers?: Array<{ name: string; value: string }>;
+};
+
+export interface Step {
+  kind: string;
+  /** the response keys this step answers (empty: all of them, as the plan's one step) */
+  keys: readonly string[];
+  run(): Promise<StepAnswer>;
+}
+
+/** What a step kind plans from: the prepared operation and its root fields. */
+export interface StepCall {
+  state: EngineState;
+  session: Session;
+  op: ResolvedOperation;
+  /** the document as sent */
+  queryText: string;
+  opts: ExecOptions;
+  schema: RoleSchema;
+  rootType: ObjectTypeDef;
+  input: InputContext;
+  /** every root field of the operation, in document order */
+  fields: readonly CollectedField[];
+}
+
+/** A kind of step other than `postgres`: the root fields it answers, and its step for them. */
+export interface StepKind {
+  /** the root-field kind of the role's schema (`FieldInfo.k`) this step kind answers */
+  field: string;
+  /**
+   * The step for `fields` (this kind's root fields, in document order). Everything the request
+   * could get wrong is checked here, before any step runs.
+   */
+  plan(call: StepCall, fields: readonly CollectedField[]): Step;
 }
 
 /** A request checked, admitted and resolved to its operation and variables. */

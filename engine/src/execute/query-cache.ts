@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { valueFromASTUntyped } from 'graphql';
 import { QErr } from '../errors.ts';
 import type { QueryCacheStore } from '../cache/store.ts';
-import type { Prepared } from './planner.ts';
+import type { ExecOptions, Prepared, Step } from './planner.ts';
 import type { QueryPlan } from './query.ts';
 
 /** Hasura's default TTL and the longest it accepts (seconds). */
@@ -93,4 +93,30 @@ export async function cachedAnswer(
   if (directive.ttl > 0)
     await store.set(keys.key, body, directive.ttl).catch((e: unknown) => onStoreError(e));
   return { body, ttl: directive.ttl, hit: false };
+}
+
+/**
+ * `step` as a cached step (Hasura's cached result): its answer comes from the store while kept,
+ * with the cache's headers. Only a step that answers bytes (a query's one statement) is cached.
+ */
+export function cachedStep(
+  step: Step,
+  cache: NonNullable<ExecOptions['queryCache']>,
+  directive: CacheDirective,
+  keys: CacheKeys,
+): Step {
+  const run = async () => {
+    const a = await step.run();
+    if (!('body' in a)) throw new Error('a cached step answers bytes');
+    return a.body;
+  };
+  return {
+    kind: 'cached',
+    keys: step.keys,
+    run: async () => {
+      const answer = await cachedAnswer(cache.store, directive, keys, run, (e) => cache.onError(e));
+      cache.count(answer.hit);
+      return { body: answer.body, headers: cacheHeaders(keys, answer.ttl) };
+    },
+  };
 }
