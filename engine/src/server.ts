@@ -32,7 +32,7 @@ import type { SubscriptionsState } from './subscription/state.ts';
 import type { WakeupListener } from './subscription/wakeups.ts';
 import { GraphQLWebSocketServer } from './transport/ws.ts';
 import { StandardCloseCode } from './transport/ws-protocol.ts';
-import type { ExecOptions, OperationHook } from './execute/graphql.ts';
+import type { ExecOptions } from './execute/graphql.ts';
 import { EventsService } from './events/service.ts';
 import { EngineLimits } from './limits/index.ts';
 import { ActionsService } from './actions/service.ts';
@@ -101,8 +101,6 @@ export interface RunningEngine {
 export interface StartOptions {
   /** Extra schema hooks (mutation / subscription roots). */
   extensions?: SchemaExtension[];
-  /** Steps that may answer a query or mutation before its plan (execute/graphql.ts). */
-  operationHooks?: OperationHook[];
   logger?: pino.Logger;
 }
 
@@ -201,7 +199,6 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
       stepKinds: [
         { field: 'action', plan: (call, fields) => engine.actions.stepKind.plan(call, fields) },
       ],
-      operationHooks: opts.operationHooks ?? [],
       queryCache: {
         store: queryCache,
         onError: (e) => {

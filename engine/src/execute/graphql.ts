@@ -4,7 +4,7 @@
  * step — a query's cached statement (query.ts), wrapped as a `cached` step under `@cached`
  * (query-cache.ts), or a mutation's transaction (mutation.ts) — and, when the operation selects
  * root fields of a registered step kind (ExecOptions.stepKinds: actions), that kind's step after
- * the database's. ExecOptions.operationHooks may still take a whole operation over first.
+ * the database's.
  * Subscriptions are planned by the same planner over WebSocket (subscription/plan.ts); over HTTP
  * they are Hasura's error.
  */
@@ -29,7 +29,7 @@ import {
   placeholderLookup,
   prepare,
   type ExecOptions,
-  type HookResult,
+  type OperationResult,
   type Prepared,
   type Step,
   type StepCall,
@@ -37,10 +37,10 @@ import {
 import { bindPlaceholders } from '@streamsync/database';
 import type { EngineState } from './state.ts';
 
-export type { ExecOptions, OperationCall, OperationHook } from './planner.ts';
+export type { ExecOptions } from './planner.ts';
 export { PERSISTED_QUERY_NOT_SUPPORTED } from './request.ts';
 
-export interface ExecResult extends HookResult {
+export interface ExecResult extends OperationResult {
   /** the error came from executing the statement, not from parsing or planning (WebSocket framing) */
   postExec?: boolean;
 }
@@ -74,20 +74,6 @@ async function executeOne(
   opts: ExecOptions,
 ): Promise<ExecResult> {
   const p = prepare(state, session, req, opts.limits);
-  if (p.op.type !== 'subscription') {
-    for (const hook of opts.operationHooks ?? []) {
-      const taken = await hook({
-        state,
-        session,
-        op: p.op,
-        variables: p.variables,
-        queryText: p.document,
-        opts,
-        rest: (op) => runUncached({ ...p, op, cached: undefined }, opts),
-      });
-      if (taken) return taken;
-    }
-  }
   if (p.op.type === 'subscription')
     throw new QErr(
       'unexpected-payload',

@@ -58,12 +58,6 @@ export interface ExecOptions {
   /** request limits (limits/) */
   limits: EngineLimits;
   /**
-   * Hooks that may take a whole query or mutation over before it is planned (OperationHook;
-   * StartOptions.operationHooks). A root-field kind that is not a Postgres statement is a step
-   * kind instead (`stepKinds`).
-   */
-  operationHooks?: ReadonlyArray<OperationHook>;
-  /**
    * The step kinds besides `postgres` (StepKind below): root-field kinds that are not a
    * Postgres statement, such as actions (actions/execute.ts), each planned as a step of its own.
    */
@@ -80,26 +74,8 @@ export interface ExecOptions {
   };
 }
 
-/** What an operation hook is given: the prepared operation, and the way to run the rest of it. */
-export interface OperationCall {
-  state: EngineState;
-  session: Session;
-  op: ResolvedOperation;
-  variables: ReturnType<typeof resolveVariables>;
-  /** the document as sent */
-  queryText: string;
-  opts: ExecOptions;
-  /** run `op` (the operation's other root fields) through the ordinary path: its `data` object */
-  rest: (op: ResolvedOperation) => Promise<Record<string, unknown>>;
-}
-
-/**
- * A step before planning that may take a whole query or mutation over; it answers null when the
- * operation is none of its business. The answer is the response (body, error codes, headers).
- */
-export type OperationHook = (call: OperationCall) => Promise<HookResult | null>;
-
-export interface HookResult {
+/** The response of a query or mutation: what the step executor (steps.ts) assembles. */
+export interface OperationResult {
   /** JSON text of the response body */
   body: string;
   isError: boolean;

@@ -12,7 +12,7 @@
  * fields — the planner (graphql.ts planSteps) groups the root fields and this executor runs the
  * step; no new planner.
  */
-import type { HookResult, Step, StepAnswer } from './planner.ts';
+import type { OperationResult, Step, StepAnswer } from './planner.ts';
 
 /**
  * Run a plan's steps in order — a mutation's root fields run in the order written, and a failing
@@ -22,12 +22,12 @@ import type { HookResult, Step, StepAnswer } from './planner.ts';
 export async function runSteps(
   steps: readonly Step[],
   order: readonly string[],
-): Promise<HookResult> {
+): Promise<OperationResult> {
   const answers: StepAnswer[] = [];
   for (const s of steps) answers.push(await s.run());
   const headers = answers.flatMap((a) => a.headers ?? []);
-  const out = (body: string): HookResult => {
-    const r: HookResult = { body, isError: false, errorCodes: [] };
+  const out = (body: string): OperationResult => {
+    const r: OperationResult = { body, isError: false, errorCodes: [] };
     if (headers.length) r.headers = headers;
     return r;
   };
