@@ -20,14 +20,13 @@
  * bench/results/actions-<time>.json. Needs a Postgres where it may create a throwaway database
  * (DATABASE_URL, else the system Postgres at 127.0.0.1:5432).
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createPool, query, REPO_ROOT, sql } from '@streamsync/database';
+import { createPool, query, sql } from '@streamsync/database';
 import { startEngineProcess, stats, type EngineProcess } from '../live/support.ts';
+import { saveResult } from '../results.ts';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, def: string): string => {
@@ -229,13 +228,7 @@ async function main(): Promise<void> {
       },
       engine_rss_mb: engine.rssMb(),
     };
-    const dir = path.join(REPO_ROOT, 'bench', 'results');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(
-      path.join(dir, `actions-${started.toISOString().replace(/[:.]/g, '-')}.json`),
-      JSON.stringify(out, null, 2),
-    );
-    console.log(JSON.stringify(out));
+    saveResult('actions', out, { at: started });
   } finally {
     await engine?.stop().catch(() => {});
     await handler.close();

@@ -18,15 +18,14 @@
  * bench/results/events-<time>.json. Needs a Postgres where it may create a throwaway database
  * (DATABASE_URL, else the system Postgres at 127.0.0.1:5432).
  */
-import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
-import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { createPool, query, REPO_ROOT, sql } from '@streamsync/database';
+import { createPool, query, sql } from '@streamsync/database';
 import { cliOptions } from '../cli.ts';
 import { startEngineProcess, stats, type EngineProcess } from '../live/support.ts';
+import { saveResult } from '../results.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -270,13 +269,7 @@ async function main(): Promise<void> {
       delivery,
       insert_cost: { batched: side(batched), single_row: side(single) },
     };
-    const dir = path.join(REPO_ROOT, 'bench', 'results');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(
-      path.join(dir, `events-${started.toISOString().replace(/[:.]/g, '-')}.json`),
-      JSON.stringify(out, null, 2),
-    );
-    console.log(JSON.stringify(out));
+    saveResult('events', out, { at: started });
   } finally {
     await engine?.stop().catch(() => {});
     await receiver.close();

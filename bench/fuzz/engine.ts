@@ -10,6 +10,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '@streamsync/database';
 import { startEngineProcess, type EngineProcess } from '../live/support.ts';
 import { createDataset, type Dataset } from '../query/dataset.ts';
+import { saveResult } from '../results.ts';
 
 export const FUZZ_SECRETS = {
   adminSecret: 'fuzz-admin-secret',
@@ -101,9 +102,5 @@ export async function startFuzzRun(
 
 /** Print a runner's result as the last stdout line and keep it in bench/results/<name>-<time>.json. */
 export function report(name: string, out: Record<string, unknown>): void {
-  const dir = path.join(REPO_ROOT, 'bench', 'results');
-  fs.mkdirSync(dir, { recursive: true });
-  const at = new Date().toISOString().replace(/[:.]/g, '-');
-  fs.writeFileSync(path.join(dir, `${name}-${at}.json`), JSON.stringify(out, null, 2));
-  console.log(JSON.stringify(out));
+  saveResult(name, out);
 }

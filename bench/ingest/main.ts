@@ -27,6 +27,7 @@ import { preload } from './preload.ts';
 import { postmasterPid } from './proc.ts';
 import { startServices, type BenchServices } from './services.ts';
 import { runWorker, WORKER_ENTRY, type WorkerResult } from './worker.ts';
+import { saveResult } from '../results.ts';
 
 const TARGET_RATIO = 0.75;
 const TARGET_ROWS_PER_S = 100_000;
@@ -101,11 +102,7 @@ async function main(): Promise<number> {
   const started = new Date();
   const out: Record<string, unknown> = { bench: 'ingest', at: started.toISOString() };
   const finish = (code: number) => {
-    const text = JSON.stringify(out);
-    const dir = path.join(REPO_ROOT, 'bench', 'results');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `ingest-${out.at as string}.json`.replace(/:/g, '-')), text);
-    process.stdout.write(`${text}\n`);
+    saveResult('ingest', out, { at: out.at as string });
     return code;
   };
 

@@ -14,8 +14,6 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { REPO_ROOT } from '@streamsync/database';
 import { cliOptions } from '../cli.ts';
 import { fanout, type FanoutResult } from './fanout.ts';
 import {
@@ -26,6 +24,7 @@ import {
 } from './freshness.ts';
 import { ingestCost, type IngestCostResult } from './ingest-cost.ts';
 import { createBenchDb } from './support.ts';
+import { saveResult } from '../results.ts';
 
 const arg = cliOptions(process.argv.slice(2), import.meta.url, [
   'only',
@@ -103,11 +102,7 @@ async function main(): Promise<void> {
   } finally {
     await db.drop();
   }
-  const text = JSON.stringify(out, null, 2);
-  console.log(text);
-  const dir = path.join(REPO_ROOT, 'bench', 'results');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, `live-${out.at.replace(/[:.]/g, '-')}.json`), text);
+  saveResult('live', out, { at: out.at });
 }
 
 main().catch((e) => {

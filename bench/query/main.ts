@@ -21,7 +21,6 @@
  * latency, pg ÷ engine for throughput) and the SQL checks. bench/results/query-<time>.json holds
  * the same plus each statement and its plan.
  */
-import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type pg from 'pg';
@@ -32,6 +31,7 @@ import { createDataset } from './dataset.ts';
 import { startEngineProcess } from './engine-process.ts';
 import { closedLoop, httpClient, roundP50s, summarize, type Segment } from './load.ts';
 import { captureStatement, checkStatement, type SqlCheck } from './sql-check.ts';
+import { saveResult } from '../results.ts';
 
 const opt = cliOptions(process.argv.slice(2), import.meta.url, [
   'seconds',
@@ -229,13 +229,7 @@ async function main(): Promise<void> {
       note: "pg runs the engine's own statement and arguments (from its /v1/graphql/explain); sql.same_result: the engine's body is exactly that statement's JSON; sql.executed_by_engine: pg_stat_activity shows it as the engine connections' last statement; sql.same_plan: EXPLAIN of it directly matches the engine's explain. Latency ratio engine/pg, throughput ratio pg/engine.",
       results,
     };
-    const dir = path.join(REPO_ROOT, 'bench', 'results');
-    fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(
-      path.join(dir, `query-${out.at.replace(/[:.]/g, '-')}.json`),
-      JSON.stringify({ ...out, statements }, null, 2),
-    );
-    console.log(JSON.stringify(out));
+    saveResult('query', out, { at: out.at, details: { statements } });
   } finally {
     http?.close();
     await engine?.stop();

@@ -19,7 +19,6 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { query, sql } from '@streamsync/database';
 import pino from 'pino';
@@ -38,8 +37,8 @@ import { startStack, type Stack } from '@streamsync/stack';
 import { freePorts } from '@streamsync/stack/ports';
 import { buildIsFresh, buildWeb } from '@streamsync/stack/web-build';
 import { CHROMIUM, launchChromium } from '@streamsync/stack/chromium';
+import { saveResult } from '../results.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 600);
 const RATE = Number(process.env.BENCH_WEB_RATE ?? 10_000);
 /** Feed before the page opens, so the panels' range holds data (s). */
@@ -454,14 +453,7 @@ async function main(): Promise<void> {
         workerLagMax: Math.max(0, ...lag.map((l) => l.lag)),
       },
     };
-    const json = JSON.stringify(result);
-    const dir = path.join(ROOT, 'bench', 'results');
-    await fs.mkdir(dir, { recursive: true });
-    await fs.writeFile(
-      path.join(dir, `web-${result.time.replace(/[:.]/g, '-')}.json`),
-      `${JSON.stringify(result, null, 2)}\n`,
-    );
-    process.stdout.write(`${json}\n`);
+    saveResult('web', result, { at: result.time });
     await db.end();
   } finally {
     await browser.close().catch(() => {});
