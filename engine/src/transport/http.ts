@@ -274,7 +274,8 @@ async function adminBody(engine: HttpRuntime, req: http.IncomingMessage): Promis
   return 'status' in r ? r : r.buf;
 }
 
-async function adminRequest(
+/** The body and the caller's session of a REST request, or the reply that refuses it. */
+async function restRequest(
   engine: HttpRuntime,
   req: http.IncomingMessage,
 ): Promise<{ buf: Buffer; session: Session } | Reply> {
@@ -288,9 +289,18 @@ async function adminRequest(
   }
   const session = await restSession(engine, req);
   if ('status' in session) return session;
-  if (!session.isAdmin)
-    return json(400, { error: 'restricted access : admin only', path: '$', code: 'access-denied' });
   return { buf, session };
+}
+
+async function adminRequest(
+  engine: HttpRuntime,
+  req: http.IncomingMessage,
+): Promise<{ buf: Buffer; session: Session } | Reply> {
+  const r = await restRequest(engine, req);
+  if ('status' in r) return r;
+  if (!r.session.isAdmin)
+    return json(400, { error: 'restricted access : admin only', path: '$', code: 'access-denied' });
+  return r;
 }
 
 async function restApi(
@@ -322,16 +332,9 @@ async function restEndpoint(
   path: string,
   params: URLSearchParams,
 ): Promise<Reply> {
-  let body: Buffer;
-  try {
-    body = await readBody(req, engine.config.maxBodyBytes);
-  } catch (e) {
-    if (e instanceof BodyTooLarge)
-      return json(413, { error: 'request body too large', path: '$', code: 'bad-request' });
-    throw e;
-  }
-  const session = await restSession(engine, req);
-  if ('status' in session) return session;
+  const request = await restRequest(engine, req);
+  if ('status' in request) return request;
+  const { buf: body, session } = request;
   const r = await runRestEndpoint(
     engine.state,
     session,
