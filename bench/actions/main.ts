@@ -26,13 +26,15 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { createPool, query, sql } from '@streamsync/database';
 import { startEngineProcess, stats, type EngineProcess } from '../live/support.ts';
+import { cliOptions } from '../cli.ts';
 import { saveResult } from '../results.ts';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, def: string): string => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? (argv[i + 1] ?? def) : def;
-};
+const opt = cliOptions(process.argv.slice(2), import.meta.url, [
+  'requests',
+  'concurrency',
+  'async',
+  'label',
+]);
 const REQUESTS = Number(opt('requests', '2000'));
 const CONCURRENCY = Number(opt('concurrency', '16'));
 const ASYNC = Number(opt('async', '1000'));

@@ -60,18 +60,6 @@ export async function startFuzzEngine(
   return engine;
 }
 
-/** `--name value` from argv, else `def`; `--help` / `-h` prints `help` and exits. */
-export function options(argv: string[], help: string): (name: string, def: string) => string {
-  if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(help);
-    process.exit(0);
-  }
-  return (name, def) => {
-    const i = argv.indexOf(`--${name}`);
-    return i >= 0 ? (argv[i + 1] ?? def) : def;
-  };
-}
-
 /** The machine's load averages (1, 5, 15 min), two decimals. */
 export const loadAverage = (): number[] => os.loadavg().map((x) => Math.round(x * 100) / 100);
 

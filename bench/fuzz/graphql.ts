@@ -14,23 +14,22 @@
  * after (and its peak), and the good client's latency alone and beside the fuzzer.
  */
 import { CAMPAIGN_TOKEN_SECONDS, expiringToken } from './tokens.ts';
-import { FUZZ_SECRETS, loadAverage, options, report, startFuzzRun } from './engine.ts';
+import { FUZZ_SECRETS, loadAverage, report, startFuzzRun } from './engine.ts';
+import { cliOptions } from '../cli.ts';
 import { runGraphqlCampaign } from './graphql-campaign.ts';
 import { loadRoleSchema, type FuzzClient } from './graphql-cases.ts';
-
-const HELP = `usage: npm run bench:fuzz-graphql -- [options]
-  --requests <n>      fuzz requests to send (default 100000)
-  --concurrency <n>   requests in flight (default 8)
-  --seed <n>          generator seed (default: random; printed)
-  --scale bench|test  hostile sizes up to the engine's limits, or test-sized (default bench)
-  --slow-ms <ms>      an answer slower than this counts as slow (default 10000, the time limit)
-  --engine-dir <dir>  the engine to run (default: this repository's engine/)
-Prints progress on stderr and one JSON object (the counts) as the last stdout line.`;
 
 const log = (line: string) => console.error(`[bench/fuzz-graphql] ${line}`);
 
 async function main(): Promise<void> {
-  const opt = options(process.argv.slice(2), HELP);
+  const opt = cliOptions(process.argv.slice(2), import.meta.url, [
+    'requests',
+    'concurrency',
+    'seed',
+    'scale',
+    'slow-ms',
+    'engine-dir',
+  ]);
   const requests = Number(opt('requests', '100000'));
   const concurrency = Number(opt('concurrency', '8'));
   const scale = opt('scale', 'bench') as 'bench' | 'test';

@@ -19,23 +19,22 @@ import path from 'node:path';
 import { createPool, REPO_ROOT } from '@streamsync/database';
 import { freePort } from '@streamsync/stack/ports';
 import { startServices } from '../ingest/services.ts';
-import { loadAverage, options, report } from './engine.ts';
+import { loadAverage, report } from './engine.ts';
+import { cliOptions } from '../cli.ts';
 import { runKafkaCampaign, type FuzzWorker } from './kafka-campaign.ts';
-
-const HELP = `usage: npm run bench:fuzz-kafka -- [options]
-  --messages <n>        messages to produce (default 10000)
-  --partitions <n>      partitions of the topic (default 3)
-  --bad-ratio <x>       share of bad messages (default 0.4)
-  --seed <n>            generator seed (default: random; printed)
-  --batch-max-rows <n>  the worker's ETL_BATCH_MAX_ROWS (default 1000)
-Prints progress on stderr and one JSON object (the counts) as the last stdout line.`;
 
 const WORKER_ENTRY = path.join(REPO_ROOT, 'etl-worker', 'src', 'main.ts');
 const MAX_MESSAGE_BYTES = 65_536;
 const log = (line: string) => console.error(`[bench/fuzz-kafka] ${line}`);
 
 async function main(): Promise<void> {
-  const opt = options(process.argv.slice(2), HELP);
+  const opt = cliOptions(process.argv.slice(2), import.meta.url, [
+    'messages',
+    'partitions',
+    'bad-ratio',
+    'seed',
+    'batch-max-rows',
+  ]);
   const messages = Number(opt('messages', '10000'));
   const partitions = Number(opt('partitions', '3'));
   const badRatio = Number(opt('bad-ratio', '0.4'));

@@ -13,22 +13,21 @@
  * expected answer did not come, sockets and subscriptions still open at the end, the engine's RSS
  * before, after and at peak, and the good client's latency and failures.
  */
-import { FUZZ_SECRETS, loadAverage, options, report, startFuzzRun } from './engine.ts';
+import { FUZZ_SECRETS, loadAverage, report, startFuzzRun } from './engine.ts';
+import { cliOptions } from '../cli.ts';
 import { CAMPAIGN_TOKEN_SECONDS, expiringToken } from './tokens.ts';
 import { runWsCampaign } from './ws-campaign.ts';
-
-const HELP = `usage: npm run bench:fuzz-ws -- [options]
-  --episodes <n>       fuzz episodes (default 300)
-  --concurrency <n>    episodes at once (default 4)
-  --idle-sockets <n>   sockets the idle-sockets episode holds open (default 300)
-  --seed <n>           seed (default: random; printed)
-  --engine-dir <dir>   the engine to run (default: this repository's engine/)
-Prints progress on stderr and one JSON object (the counts) as the last stdout line.`;
 
 const log = (line: string) => console.error(`[bench/fuzz-ws] ${line}`);
 
 async function main(): Promise<void> {
-  const opt = options(process.argv.slice(2), HELP);
+  const opt = cliOptions(process.argv.slice(2), import.meta.url, [
+    'episodes',
+    'concurrency',
+    'idle-sockets',
+    'seed',
+    'engine-dir',
+  ]);
   const episodes = Number(opt('episodes', '300'));
   const concurrency = Number(opt('concurrency', '4'));
   const idleSockets = Number(opt('idle-sockets', '300'));
