@@ -4,7 +4,7 @@
  */
 import type { BuilderCore } from './builder-core.ts';
 import { fnArgsInput } from './arguments.ts';
-import { fnDisplayName, tableDisplayName } from './builder-core.ts';
+import { fnDisplayName, functionAllowed, tableDisplayName } from './builder-core.ts';
 import { aggregateObject, tableObject } from './output-types.ts';
 import { selectArgs } from './select-args.ts';
 import type { SelectPermInfo } from './source.ts';
@@ -85,7 +85,7 @@ export function buildQueryRoot(b: BuilderCore): void {
     const t = b.table(f.returnTable);
     const p = b.perm(t);
     if (!p) continue;
-    if (!b.isAdmin && f.permissions.size > 0 && !f.permissions.has(b.role)) continue;
+    if (!functionAllowed(f, b.role, b.isAdmin, b.opts)) continue;
     const skip = new Set(f.sessionArgIndex === null ? [] : [f.sessionArgIndex]);
     const input = fnArgsInput(b, f.fn, skip);
     const argsArg: InputValueDef[] = input
@@ -104,11 +104,16 @@ export function buildQueryRoot(b: BuilderCore): void {
         description:
           f.description ??
           `execute function "${fnDisplayName(f.qn)}" which returns "${tableDisplayName(t)}"`,
-        args: [...argsArg, ...selectArgs(b, t)],
-        type: nonNull(list(nonNull(named(tableObject(b, t))))),
+        // a single-row function: one nullable object, nothing to filter, order or aggregate
+        ...(f.fn.returnsSet
+          ? {
+              args: [...argsArg, ...selectArgs(b, t)],
+              type: nonNull(list(nonNull(named(tableObject(b, t))))),
+            }
+          : { args: argsArg, type: named(tableObject(b, t)) }),
         info: { k: 'fn', fn: f },
       });
-      if (p.allowAggregations) {
+      if (p.allowAggregations && f.fn.returnsSet) {
         target.set(f.rootFields.agg, {
           name: f.rootFields.agg,
           description: `execute function "${fnDisplayName(f.qn)}" and query aggregates on result of table type "${tableDisplayName(t)}"`,
