@@ -387,7 +387,8 @@ async function explain(
   if (!Buffer.isBuffer(buf)) return buf;
   try {
     const body = parseJsonBody(buf);
-    return json(200, await explainRequest(engine.state, body, engine.exec));
+    const live = engine.live ? { commitColumn: engine.live.options.commitColumn } : undefined;
+    return json(200, await explainRequest(engine.state, body, engine.exec, live));
   } catch (e) {
     const q = toQErr(e);
     engine.metrics.errors.inc({ endpoint, code: q.code });
