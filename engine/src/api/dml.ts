@@ -423,7 +423,7 @@ export async function v1Delete(ctx: OpContext, args: Args): Promise<unknown> {
   );
 }
 
-/** v1 `count`: rows `where` matches. */
+/** v1 `count`: rows `where` matches (with `distinct`, distinct values of those columns). */
 export async function v1Count(ctx: OpContext, args: Args): Promise<unknown> {
   const { t, info } = await trackedTable(ctx, args);
   const perm = selectPermission(ctx, t, 'count');
@@ -433,9 +433,20 @@ export async function v1Count(ctx: OpContext, args: Args): Promise<unknown> {
   const permWhere = filter
     ? sql`${where === sql.empty ? sql` WHERE ` : sql` AND `}${filter}`
     : sql.empty;
+  // `distinct`: rows with distinct values of these columns
+  const distinct = Array.isArray(args.distinct)
+    ? args.distinct.map((c: unknown, i: number) => {
+        if (typeof c !== 'string' || !t.columnsByName.has(c))
+          throw bad('permission-denied', `no such column exists: "${String(c)}"`, ['distinct', i]);
+        return sql.ident(TARGET, c);
+      })
+    : [];
+  const counted = distinct.length
+    ? sql`count(DISTINCT (${sql.join(distinct, ', ')}))`
+    : sql`count(*)`;
   const r = await run<{ count: number }>(
     ctx,
-    sql`SELECT count(*)::int AS count FROM ${sql.ident(t.qn.schema, t.qn.name)} AS ${sql.ident(TARGET)}${where}${permWhere}`,
+    sql`SELECT ${counted}::int AS count FROM ${sql.ident(t.qn.schema, t.qn.name)} AS ${sql.ident(TARGET)}${where}${permWhere}`,
   );
   return { count: r.count };
 }
