@@ -145,7 +145,7 @@ export async function checkChange(
   ctx.changed = true;
   const before = new Set(ctx.engine.state.source.inconsistencies.map((i) => i.name));
   const info = await draftInfo(ctx);
-  const fresh = info.inconsistencies.filter((i) => !before.has(i.name));
+  const fresh = info.inconsistencies.filter((i) => !before.has(i.name) && !i.informational);
   fresh.push(...newStoredQueryProblems(ctx, info));
   if (!fresh.length) return;
   const mine = objectName ? fresh.filter((i) => objectName(i.name)) : [];

@@ -11,6 +11,7 @@ import type { FunctionMeta, Metadata, TableMeta } from '../metadata/types.ts';
 import { emptyMetadata, normalizeName } from '../metadata/types.ts';
 import { parseApiLimits } from '../limits/index.ts';
 import { checkAllowlistEntries } from './collections.ts';
+import { checkRoleCycles } from './inherited-roles.ts';
 import { allowlistOf } from '../metadata/collections.ts';
 import {
   asInconsistentObject,
@@ -128,6 +129,7 @@ export async function replaceMetadata(
   if (kept.length)
     md.cron_triggers = [...(Array.isArray(md.cron_triggers) ? md.cron_triggers : []), ...kept];
   checkAllowlistEntries(allowlistOf(md));
+  checkRoleCycles(md);
   if (md.api_limits !== undefined)
     md.api_limits = parseApiLimits(md.api_limits, [...(v2 ? ['metadata'] : []), 'api_limits']);
   ctx.draft = md;
@@ -135,7 +137,8 @@ export async function replaceMetadata(
   ctx.changed = true;
   const info = await draftInfo(ctx);
   const inconsistent = info.inconsistencies.map(asInconsistentObject);
-  if (inconsistent.length && !(v2 && args.allow_inconsistent_metadata === true)) {
+  const refused = info.inconsistencies.some((i) => !i.informational);
+  if (refused && !(v2 && args.allow_inconsistent_metadata === true)) {
     throw new QErr(
       'unexpected',
       'cannot continue due to inconsistent metadata',
