@@ -123,6 +123,17 @@ describe('Engine > inherited roles > select', () => {
       both,
     );
     expect(ordered.data!.employee).toEqual([{ id: 1 }, { id: 2 }]);
+    const distinct = await gql(
+      engine,
+      '{ employee(distinct_on: salary, order_by: [{salary: asc}, {id: desc}]) { id salary } }',
+      undefined,
+      both,
+    );
+    expect(distinct.errors).toBeUndefined();
+    expect(distinct.data!.employee).toEqual([
+      { id: 1, salary: 100 },
+      { id: 2, salary: null },
+    ]);
   });
 
   it('should keep the per-column condition in the SQL, its session values as parameters', async () => {
@@ -191,13 +202,13 @@ describe('Engine > inherited roles > mutations and metadata', () => {
     expect(refused.errors?.[0]?.extensions.code).toBe('validation-failed');
     expect(refused.errors?.[0]?.message).toBe('no mutations exist');
     const inc = await api(engine, '/v1/metadata', { type: 'get_inconsistent_metadata', args: {} });
-    expect(inc.body.inconsistent_objects).toContainEqual(
-      expect.objectContaining({
-        type: 'inherited role permission inconsistency',
-        reason:
-          "Could not inherit permission for the role 'both' for the entity: 'update permission, table: employee, source: 'default''",
-      }),
-    );
+    expect(inc.body.inconsistent_objects).toContainEqual({
+      type: 'inherited role permission inconsistency',
+      name: 'both',
+      reason:
+        "Could not inherit permission for the role 'both' for the entity: 'update permission, table: employee, source: 'default''",
+      entity: { table: 'employee', source: 'default', permission_type: 'update' },
+    });
     // each parent alone may update
     expect((await updateAs('self')).data).toEqual({ update_employee: { affected_rows: 1 } });
 
@@ -246,6 +257,15 @@ describe('Engine > inherited roles > mutations and metadata', () => {
       code: 'cyclic-dependency',
       error: 'found cycle(s) in roles: ["both","nested","both"]',
     });
+
+    const orphan = await api(engine, '/v1/metadata', {
+      type: 'add_inherited_role',
+      args: { role_name: 'orphan', role_set: ['self', 'nobody'] },
+    });
+    expect(orphan.status).toBe(400);
+    expect(orphan.body.error).toBe(
+      'Inconsistent object: the following parent role(s) are not found: nobody which are required to construct the inherited role: "orphan"',
+    );
 
     await metadata(engine, { type: 'drop_inherited_role', args: { role_name: 'nested' } });
     const gone = await gql(engine, '{ employee { name } }', undefined, {

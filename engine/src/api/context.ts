@@ -126,12 +126,11 @@ export async function draftInfo(ctx: OpContext): Promise<SourceInfo> {
   return info;
 }
 
-export const asInconsistentObject = (i: Inconsistency) => ({
-  definition: i.definition,
-  name: i.name,
-  reason: i.reason,
-  type: i.type,
-});
+export const asInconsistentObject = (i: Inconsistency) =>
+  i.informational
+    ? // Hasura's ConflictingInheritedPermission names the entity, not a metadata definition
+      { entity: i.definition, name: i.name, reason: i.reason, type: i.type }
+    : { definition: i.definition, name: i.name, reason: i.reason, type: i.type };
 
 /**
  * After a change to the draft: an object that became inconsistent is refused with its own reason

@@ -12,6 +12,7 @@ import { emptyMetadata, normalizeName } from '../metadata/types.ts';
 import { parseApiLimits } from '../limits/index.ts';
 import { checkAllowlistEntries } from './collections.ts';
 import { checkRoleCycles } from './inherited-roles.ts';
+import { inheritedRolesOf, setInheritedRoles } from '../metadata/inherited-roles.ts';
 import { allowlistOf } from '../metadata/collections.ts';
 import {
   asInconsistentObject,
@@ -201,6 +202,11 @@ export async function dropInconsistentMetadata(ctx: OpContext): Promise<unknown>
       }
       if (src.functions) src.functions = src.functions.filter((f) => !gone.has(f));
     }
+    // inherited roles whose parents no permission names
+    setInheritedRoles(
+      ctx.draft,
+      inheritedRolesOf(ctx.draft).filter((r) => !gone.has(r)),
+    );
   }
   dropInconsistentActions(ctx.draft, await draftInfo(ctx));
   ctx.changed = true;

@@ -93,9 +93,9 @@ function conflict(info: SourceInfo, t: TableInfo, role: string, kind: string) {
   const table = t.qn.schema === 'public' ? t.qn.name : `${t.qn.schema}.${t.qn.name}`;
   return {
     type: 'inherited role permission inconsistency',
-    name: `${kind}_permission ${role} in table ${t.qn.schema}.${t.qn.name} in source ${info.name}`,
+    name: role,
     reason: `Could not inherit permission for the role '${role}' for the entity: '${kind} permission, table: ${table}, source: '${info.name}''`,
-    definition: { table: t.qn, source: info.name, permission_type: kind },
+    definition: { table, source: info.name, permission_type: kind },
     informational: true,
   };
 }
