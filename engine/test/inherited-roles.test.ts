@@ -35,7 +35,9 @@ beforeAll(async () => {
     `CREATE TABLE employee (id int PRIMARY KEY, name text NOT NULL, salary int NOT NULL,
        manager_id int NOT NULL, notes text, hr_remarks text);
      INSERT INTO employee VALUES (1, 'ann', 100, 10, 'n1', 'h1'), (2, 'bob', 200, 10, 'n2', 'h2'),
-       (3, 'cid', 300, 20, 'n3', 'h3');`,
+       (3, 'cid', 300, 20, 'n3', 'h3');
+     CREATE FUNCTION employee_is_senior(e employee) RETURNS boolean
+       AS 'SELECT e.salary >= 300' LANGUAGE sql STABLE;`,
   );
   await metadata(engine, {
     type: 'bulk',
@@ -49,6 +51,16 @@ beforeAll(async () => {
         { allow_aggregations: true },
       ),
       selectPermission('guest', ['name'], {}),
+      {
+        type: 'pg_add_computed_field',
+        args: {
+          table: 'employee',
+          name: 'is_senior',
+          definition: { function: 'employee_is_senior' },
+        },
+      },
+      selectPermission('senior_hr', ['hr_remarks'], { is_senior: { _eq: true } }),
+      { type: 'add_inherited_role', args: { role_name: 'hr', role_set: ['guest', 'senior_hr'] } },
       { type: 'add_inherited_role', args: { role_name: 'both', role_set: ['self', 'manager'] } },
       { type: 'add_inherited_role', args: { role_name: 'nested', role_set: ['both', 'guest'] } },
     ],
@@ -150,6 +162,21 @@ describe('Engine > inherited roles > select', () => {
     expect(r.body[0]!.prepared_arguments).toEqual(expect.arrayContaining(['1', '10']));
   });
 
+  it('should evaluate a condition on a computed field on the table row, even with extra columns', async () => {
+    const r = await gql(
+      engine,
+      '{ employee(order_by: [{hr_remarks: asc_nulls_last}, {name: asc}]) { name hr_remarks } }',
+      undefined,
+      { 'x-hasura-role': 'hr' },
+    );
+    expect(r.errors).toBeUndefined();
+    expect(r.data!.employee).toEqual([
+      { name: 'cid', hr_remarks: 'h3' },
+      { name: 'ann', hr_remarks: null },
+      { name: 'bob', hr_remarks: null },
+    ]);
+  });
+
   it('should carry per-column conditions through a parent that is itself inherited', async () => {
     const r = await gql(
       engine,
@@ -245,6 +272,7 @@ describe('Engine > inherited roles > mutations and metadata', () => {
   it('should export inherited roles, refuse cycles and drop a role', async () => {
     const md = await api(engine, '/v1/metadata', { type: 'export_metadata', args: {} });
     expect(md.body.inherited_roles).toEqual([
+      { role_name: 'hr', role_set: ['guest', 'senior_hr'] },
       { role_name: 'both', role_set: ['self', 'manager'] },
       { role_name: 'nested', role_set: ['both', 'guest'] },
     ]);

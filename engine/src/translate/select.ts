@@ -320,7 +320,9 @@ export class SelectTranslator {
             aggregates = true;
           pairs.push([
             alias,
-            this.buildObject(f.fields.map(([k, x]) => [k, this.aggFn(x, b.alias, s.table)])),
+            this.buildObject(
+              f.fields.map(([k, x]) => [k, this.aggFn(x, b.alias, s.table, b.extra)]),
+            ),
           ]);
           break;
       }
@@ -329,7 +331,8 @@ export class SelectTranslator {
     return sql`SELECT ${this.buildObject(pairs)} FROM ${b.from}`;
   }
 
-  private aggFn(f: AggFnField, alias: string, t: TableInfo): SQL {
+  private aggFn(f: AggFnField, alias: string, t: TableInfo, extra: boolean): SQL {
+    const row = this.rowOf(t, alias, extra);
     switch (f.k) {
       case 'typename':
         return sql.literal(f.name);
@@ -337,7 +340,8 @@ export class SelectTranslator {
         const distinct = f.distinct ? sql`DISTINCT ` : sql.empty;
         if (f.columns.length === 0)
           return f.distinct ? sql`count(DISTINCT ${sql.ident(alias)}.*)` : sql`count(*)`;
-        const col = (c: string) => this.readable(sql.ident(alias, c), f.cells?.get(c), alias, t);
+        const col = (c: string) =>
+          this.readable(sql.ident(alias, c), f.cells?.get(c), alias, t, row);
         if (f.columns.length === 1) return sql`count(${distinct}${col(f.columns[0]!)})`;
         return sql`count(${distinct}(${sql.join(f.columns.map(col), ', ')}))`;
       }
@@ -346,7 +350,7 @@ export class SelectTranslator {
         return this.buildObject(
           f.fields.map(([k, x]) => {
             if (x.k === 'typename') return [k, sql.literal(x.name)];
-            const arg = this.readable(sql.ident(alias, x.column), x.cell, alias, t);
+            const arg = this.readable(sql.ident(alias, x.column), x.cell, alias, t, row);
             const e = sql`${sql.keyword(fn)}(${arg})`;
             return [k, x.stringify ? sql`(${e})::text` : e];
           }),
@@ -383,7 +387,13 @@ export class SelectTranslator {
       case 'typename':
         return sql.literal(f.name);
       case 'col': {
-        let e = this.readable(sql.ident(alias, f.column), f.cell, alias, t);
+        let e = this.readable(
+          sql.ident(alias, f.column),
+          f.cell,
+          alias,
+          t,
+          this.rowOf(t, alias, extra),
+        );
         if (f.path) e = sql`(${e} #> ${this.jsonPath(f.path)})`;
         if (f.geo) return sql`ST_AsGeoJSON(${e}, 15, 4)::json`;
         if (f.stringify) return sql`(${e})::text`;
@@ -396,8 +406,8 @@ export class SelectTranslator {
       case 'arrrel_agg':
         return sql`(${this.aggSelect(f.agg, { rel: f.rel, parent: alias })})`;
       case 'cf_scalar': {
-        const call = this.cfCall(f.cf, f.args, this.rowOf(t, alias, extra));
-        const e = this.readable(call, f.cell, alias, t);
+        const row = this.rowOf(t, alias, extra);
+        const e = this.readable(this.cfCall(f.cf, f.args, row), f.cell, alias, t, row);
         return f.stringify ? sql`(${e})::text` : e;
       }
       case 'cf_table':
@@ -409,10 +419,11 @@ export class SelectTranslator {
 
   /**
    * A field an inherited role reads on some rows only (`cell`): its value there, null elsewhere.
-   * The condition is evaluated on the row like a permission filter, its values parameters.
+   * The condition is evaluated on the row like a permission filter, its values parameters; `row`
+   * is the row for computed fields when `alias` has more columns than the table (rowOf).
    */
-  private readable(e: SQL, cell: BoolExp | undefined, alias: string, t: TableInfo): SQL {
-    const cond = cell ? this.boolExp(cell, alias, t) : null;
+  private readable(e: SQL, cell: BoolExp | undefined, alias: string, t: TableInfo, row?: SQL): SQL {
+    const cond = cell ? this.boolExp(cell, alias, t, alias, row) : null;
     return cond ? sql`CASE WHEN ${cond} THEN ${e} ELSE NULL END` : e;
   }
 
@@ -478,8 +489,11 @@ export class SelectTranslator {
 
   // ------------------------------------------------------------------ bool exp
 
-  /** SQL for a boolean expression over alias `a` of table `t`; null when it is trivially true. */
-  boolExp(e: BoolExp, a: string, t: TableInfo, root: string = a): SQL | null {
+  /**
+   * SQL for a boolean expression over alias `a` of table `t`; null when it is trivially true.
+   * `row`: the row value computed fields of `t` get, when it is not `a` itself.
+   */
+  boolExp(e: BoolExp, a: string, t: TableInfo, root: string = a, row?: SQL): SQL | null {
     switch (e.k) {
       case 'true':
         return null;
@@ -487,18 +501,18 @@ export class SelectTranslator {
         return sql`false`;
       case 'and': {
         const parts = e.items
-          .map((x) => this.boolExp(x, a, t, root))
+          .map((x) => this.boolExp(x, a, t, root, row))
           .filter((x): x is SQL => x !== null);
         if (parts.length === 0) return null;
         return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, ' AND ')})`;
       }
       case 'or': {
         if (e.items.length === 0) return sql`false`;
-        const parts = e.items.map((x) => this.boolExp(x, a, t, root) ?? sql`true`);
+        const parts = e.items.map((x) => this.boolExp(x, a, t, root, row) ?? sql`true`);
         return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, ' OR ')})`;
       }
       case 'not': {
-        const inner = this.boolExp(e.e, a, t, root);
+        const inner = this.boolExp(e.e, a, t, root, row);
         return inner ? sql`(NOT ${inner})` : sql`false`;
       }
       case 'col':
@@ -508,7 +522,7 @@ export class SelectTranslator {
           this.cfCall(
             e.cf,
             e.cf.fn.args.map((_, i) => (i === e.cf.sessionArgIndex ? { k: 'session_json' } : null)),
-            sql.ident(a),
+            row ?? sql.ident(a),
           ),
           e.ops,
         );
@@ -531,7 +545,7 @@ export class SelectTranslator {
           i === e.cf.sessionArgIndex ? ({ k: 'session_json' } as Val) : null,
         );
         const where = inner ? sql` WHERE ${inner}` : sql.empty;
-        return sql`EXISTS (SELECT 1 FROM ${sql.ident(e.cf.fn.schema, e.cf.fn.name)}(${this.fnArgs(e.cf.fn.args, args, sql.ident(a), e.cf.tableArgIndex)}) AS ${sql.ident(x)}${where})`;
+        return sql`EXISTS (SELECT 1 FROM ${sql.ident(e.cf.fn.schema, e.cf.fn.name)}(${this.fnArgs(e.cf.fn.args, args, row ?? sql.ident(a), e.cf.tableArgIndex)}) AS ${sql.ident(x)}${where})`;
       }
       case 'agg_count': {
         const x = this.alias('e');
