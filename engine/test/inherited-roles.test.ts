@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
 import { api, gql, metadata, runSql, startTestEngine } from './helpers.ts';
+import { RawClient, wsUrl } from './live-helpers.ts';
 
 let db: TestDatabase;
 let engine: RunningEngine;
@@ -175,6 +176,26 @@ describe('Engine > inherited roles > select', () => {
       { name: 'ann', hr_remarks: null },
       { name: 'bob', hr_remarks: null },
     ]);
+  });
+
+  it('should stream by a cursor column only the rows where the role reads it', async () => {
+    const c = await RawClient.open(wsUrl(engine), 'graphql-transport-ws');
+    try {
+      await c.init(both);
+      c.send({
+        id: 's',
+        type: 'subscribe',
+        payload: {
+          query:
+            'subscription { employee_stream(batch_size: 10, cursor: {initial_value: {salary: 0}}) { id salary } }',
+        },
+      });
+      const first = await c.until(() => c.of('s')[0], 'the first batch');
+      // employee 2's salary (200) is hidden from this role: it must not order or pass the cursor
+      expect(first.payload).toEqual({ data: { employee_stream: [{ id: 1, salary: 100 }] } });
+    } finally {
+      c.close();
+    }
   });
 
   it('should carry per-column conditions through a parent that is itself inherited', async () => {

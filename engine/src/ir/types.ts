@@ -187,6 +187,8 @@ export interface StreamCursor {
   pgType: string;
   dir: 'ASC' | 'DESC';
   initial: Val;
+  /** an inherited role reads the column on these rows only: the others never pass the cursor */
+  cell?: BoolExp;
 }
 
 export interface QueryIR {

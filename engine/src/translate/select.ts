@@ -422,7 +422,13 @@ export class SelectTranslator {
    * The condition is evaluated on the row like a permission filter, its values parameters; `row`
    * is the row for computed fields when `alias` has more columns than the table (rowOf).
    */
-  private readable(e: SQL, cell: BoolExp | undefined, alias: string, t: TableInfo, row?: SQL): SQL {
+  protected readable(
+    e: SQL,
+    cell: BoolExp | undefined,
+    alias: string,
+    t: TableInfo,
+    row?: SQL,
+  ): SQL {
     const cond = cell ? this.boolExp(cell, alias, t, alias, row) : null;
     return cond ? sql`CASE WHEN ${cond} THEN ${e} ELSE NULL END` : e;
   }
