@@ -57,8 +57,12 @@ export interface FanoutFigure {
   missed_changes: number;
   delivery_latency_p50_ms: number;
   delivery_latency_p95_ms: number;
-  /** subscribers divided by the cores the engines used together */
+  /** subscribers divided by the cores the engines used together (at this change rate) */
   subscribers_per_engine_core: number;
+  /** frames owed to subscribers a second (a change times the subscribers of its series) */
+  deliveries_per_s: number;
+  /** what an engine core delivers: the figure that grows with the change rate */
+  deliveries_per_s_per_engine_core: number;
   /** CPU during the run, in cores: the engines together, and Postgres serving their polls */
   cpu_cores: { engines: number; postgres: number | undefined };
   engine_rss_mb: number;
@@ -66,6 +70,7 @@ export interface FanoutFigure {
 }
 
 export function fanoutFigure(run: FanoutResult): FanoutFigure {
+  const deliveriesPerS = run.seconds > 0 ? Math.round(run.deliveries_expected / run.seconds) : 0;
   return {
     engines: run.engines,
     subscribers: run.subscribers,
@@ -76,6 +81,8 @@ export function fanoutFigure(run: FanoutResult): FanoutFigure {
     delivery_latency_p50_ms: run.delivery_latency.p50_ms,
     delivery_latency_p95_ms: run.delivery_latency.p95_ms,
     subscribers_per_engine_core: perCore(run.subscribers, run.engine_cpu_cores),
+    deliveries_per_s: deliveriesPerS,
+    deliveries_per_s_per_engine_core: perCore(deliveriesPerS, run.engine_cpu_cores),
     cpu_cores: { engines: run.engine_cpu_cores, postgres: run.postgres_cpu_cores },
     engine_rss_mb: run.engine_rss_mb,
     postgres_xact_per_s: run.postgres_xact_per_s,
