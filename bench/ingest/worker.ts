@@ -46,6 +46,12 @@ export interface WorkerResult {
   startup_seconds: number;
   /** rows already loaded at the first poll that saw any (excluded from rows_per_s) */
   rows_at_first_sight: number;
+  /**
+   * where the measured interval starts: the first rows seen, or — with several processes — the
+   * first rows seen once every process is in the group (its /readyz answers 200), so the
+   * rebalance a later joiner causes is start-up, as joining the group is for one
+   */
+  measured_from: 'first rows' | 'all workers in the group';
   /** worker processes that shared the topic */
   processes: number;
   /** CPU seconds during the measured interval, and as a share of one core (workers: all of them) */
@@ -79,6 +85,19 @@ interface Progress {
   rows: number;
   messages: number;
   xacts: number;
+}
+
+/** Whether every worker says it is in its group and can work (GET /readyz → 200). */
+async function allReady(ports: number[]): Promise<boolean> {
+  const answers = await Promise.all(
+    ports.map((port) =>
+      fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    ),
+  );
+  return answers.every(Boolean);
 }
 
 async function readProgress(client: pg.Client, topic: string, group: string): Promise<Progress> {
@@ -204,6 +223,7 @@ export async function runWorker(opts: WorkerRunOptions): Promise<WorkerResult> {
 
   try {
     let first: { at: number; progress: Progress; cpu: ReturnType<typeof cpu> } | undefined;
+    let everyoneIn = false;
     let polls = 0;
     let lastChange = performance.now();
     let lastRows = -1;
@@ -213,7 +233,9 @@ export async function runWorker(opts: WorkerRunOptions): Promise<WorkerResult> {
       const progress = await readProgress(client, opts.topic, opts.groupId);
       polls++;
       const now = performance.now();
-      if (progress.rows > 0 && !first) {
+      // one process: from its first rows; several: from the first rows once all are in
+      if (!everyoneIn && (processes === 1 || (await allReady(ports)))) everyoneIn = true;
+      if (progress.rows > 0 && !first && everyoneIn) {
         first = { at: now, progress, cpu: cpu() };
         polls = 0;
         opts.log(`worker: first rows after ${((now - spawned) / 1000).toFixed(1)} s`);
@@ -244,6 +266,7 @@ export async function runWorker(opts: WorkerRunOptions): Promise<WorkerResult> {
           wall_rows_per_s: Math.round(progress.rows / wall),
           startup_seconds: Math.round(((first.at - spawned) / 1000) * 1000) / 1000,
           rows_at_first_sight: first.progress.rows,
+          measured_from: processes === 1 ? 'first rows' : 'all workers in the group',
           processes,
           cpu: {
             worker_s: round(end.worker - first.cpu.worker),
@@ -260,6 +283,11 @@ export async function runWorker(opts: WorkerRunOptions): Promise<WorkerResult> {
           batches: await batchStats(ports),
           env: { ...env, DATABASE_URL: '(the bench database)' },
         };
+      }
+      if (!first && progress.messages >= opts.count) {
+        throw new Error(
+          `the ${processes} workers drained all ${opts.count} messages before every one was in the group: nothing left to measure them on (more messages)`,
+        );
       }
       if (now - lastChange > opts.stallS * 1000) {
         throw new Error(

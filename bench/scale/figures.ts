@@ -27,6 +27,8 @@ export interface IngestFigure {
   postgres_us_per_row: number;
   rows_per_transaction: number;
   startup_seconds: number;
+  /** where the measured interval starts (several workers: once all are in the group) */
+  measured_from: WorkerResult['measured_from'];
 }
 
 export function ingestFigure(run: WorkerResult): IngestFigure {
@@ -45,6 +47,7 @@ export function ingestFigure(run: WorkerResult): IngestFigure {
     postgres_us_per_row: run.cpu.postgres_us_per_row,
     rows_per_transaction: run.rows_per_transaction,
     startup_seconds: run.startup_seconds,
+    measured_from: run.measured_from,
   };
 }
 

@@ -21,6 +21,7 @@ function workerRun(processes: number, rowsPerS: number, workerCores: number): Wo
     wall_rows_per_s: rowsPerS / 2,
     startup_seconds: 1,
     rows_at_first_sight: 0,
+    measured_from: processes === 1 ? 'first rows' : 'all workers in the group',
     processes,
     cpu: {
       worker_s: workerCores,
