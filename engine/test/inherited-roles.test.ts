@@ -275,10 +275,11 @@ describe('Engine > inherited roles > mutations and metadata', () => {
     const permission = { filter: { id: { _eq: 3 } } };
     await metadata(engine, {
       type: 'bulk',
-      args: ['self', 'manager'].map((role) => ({
-        type: 'pg_create_delete_permission',
-        args: { table: 'employee', role, permission },
-      })),
+      // the same permission, once with a default written out
+      args: [
+        { role: 'self', permission },
+        { role: 'manager', permission: { ...permission, backend_only: false } },
+      ].map((p) => ({ type: 'pg_create_delete_permission', args: { table: 'employee', ...p } })),
     });
     const r = await gql(
       engine,

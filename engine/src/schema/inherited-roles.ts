@@ -100,11 +100,15 @@ function conflict(info: SourceInfo, t: TableInfo, role: string, kind: string) {
   };
 }
 
-/** A mutation permission with what does not change its meaning taken out (column order, `*`). */
+/**
+ * A mutation permission with what does not change its meaning taken out: column order, `*`, and
+ * the defaults written out (an empty filter, check or preset, `backend_only: false`).
+ */
 function canonical(t: TableInfo, p: Record<string, unknown>): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(p)) {
-    if (v === undefined || v === null || k === 'comment') continue;
+    if (v === undefined || v === null || v === false || k === 'comment') continue;
+    if (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0) continue;
     if (k === 'columns')
       out[k] = v === '*' ? t.columns.map((c) => c.name).sort() : [...(v as string[])].sort();
     else out[k] = v;
