@@ -106,7 +106,8 @@ export async function startService(
   }
   const child: ChildProcess = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
-    env: spec.inheritEnv === false ? spec.env : { ...process.env, ...spec.env },
+    env:
+      spec.inheritEnv === false ? (spec.env as NodeJS.ProcessEnv) : { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
