@@ -120,7 +120,7 @@ const TRANSPORTS = new Set(['http', 'websocket', 'subscription']);
 
 /**
  * The wave-2 directories (`manifest-wave2.json`) the runner drives, with their helper servers and
- * scenarios. A pattern also selects the directories below it; `WAVE2_NOT_YET` takes some out.
+ * scenarios. A pattern also selects the directories below it.
  */
 export const WAVE2_DIRECTORIES = [
   'event_triggers/**',
@@ -140,13 +140,6 @@ export const WAVE2_DIRECTORIES = [
   'v2/**',
   'subscriptions/**',
   'webhooks/**',
-];
-
-/** Wave-2 directories not played yet: inherited roles arrive with that feature. */
-export const WAVE2_NOT_YET = [
-  'graphql_query/permissions/inherited_roles',
-  'graphql_query/permissions/roles_inheritance',
-  'graphql_mutation/functions/permissions/roles_inheritance',
 ];
 
 /**
@@ -178,10 +171,7 @@ export function loadManifest(root: string): Manifest {
   if (fs.existsSync(wave2)) {
     const more = read(
       wave2,
-      (d) =>
-        typeof d.path === 'string' &&
-        matchesOnly(d.path, WAVE2_DIRECTORIES) &&
-        !WAVE2_NOT_YET.includes(d.path),
+      (d) => typeof d.path === 'string' && matchesOnly(d.path, WAVE2_DIRECTORIES),
     );
     for (const d of more.dirs)
       for (const c of d.cases) if (ENTERPRISE_CASES_RUN.has(`${d.path}/${c.file}`)) delete c.skip;

@@ -52,6 +52,7 @@ import {
 import { aroundCaseFile, pythonCheck } from './python-checks.ts';
 import { addSourceRequest, extraSources, type ExtraSources } from './extra-sources.ts';
 import { ALLOWLIST_SCENARIOS, runAllowlistScenario } from './allowlist-scenarios.ts';
+import { INHERITED_ROLE_SCENARIOS, runInheritedRoleScenario } from './inherited-roles-scenarios.ts';
 import { probeWebSocket, replayApollo, type ProbeResult } from './websocket.ts';
 import {
   basicProtocolScenarios,
@@ -495,7 +496,7 @@ async function runUnit(
     if (ws?.served) results.push(...(await extraScenarios(g)));
     results.push(...(await eventScenarios(g)));
     results.push(...(await actionScenarios(g)));
-    results.push(...(await allowlistScenarios(g)));
+    results.push(...(await graphqlExtrasScenarios(g)));
     results.push(...(await apiScenarios(g)));
     report.teardownErrors.push(...(await directoryTeardown(g)));
     if (results.some((r) => r.status === 'fail')) report.engineLog = engine.logTail();
@@ -1147,20 +1148,26 @@ async function actionScenarios(g: GroupContext): Promise<CaseResult[]> {
   return out;
 }
 
-/** The Python-only allowlist scenarios of GRAPHQL-EXTRAS.md for this group, one result each. */
-async function allowlistScenarios(g: GroupContext): Promise<CaseResult[]> {
+/** GRAPHQL-EXTRAS.md's Python-only scenarios: the ids each driver knows, and how to run one. */
+const GRAPHQL_EXTRAS: Array<
+  [ids: Record<string, unknown>, run: typeof runAllowlistScenario | typeof runInheritedRoleScenario]
+> = [
+  [ALLOWLIST_SCENARIOS, runAllowlistScenario],
+  [INHERITED_ROLE_SCENARIOS, runInheritedRoleScenario],
+];
+
+/** The Python-only scenarios of GRAPHQL-EXTRAS.md for this group, one result each. */
+async function graphqlExtrasScenarios(g: GroupContext): Promise<CaseResult[]> {
   const out: CaseResult[] = [];
   for (const sc of g.group.scenarios) {
-    if (!(sc.id in ALLOWLIST_SCENARIOS)) continue;
+    const run = GRAPHQL_EXTRAS.find(([ids]) => sc.id in ids)?.[1];
+    if (!run) continue;
     if (typeof sc.skip === 'string') {
       out.push(scenarioFailure(g.dir, g.group, sc.id, '', sc.skip));
       continue;
     }
     const started = performance.now();
-    const o = await runAllowlistScenario(sc.id, {
-      baseUrl: g.engine.url,
-      headers: adminHeaders(g),
-    });
+    const o = await run(sc.id, { baseUrl: g.engine.url, headers: adminHeaders(g) });
     const r = scenarioFailure(g.dir, g.group, sc.id, o?.reason ?? '');
     r.status = o?.ok ? 'pass' : 'fail';
     r.strict = o?.ok === true;
@@ -1230,13 +1237,13 @@ async function eventScenarios(g: GroupContext): Promise<CaseResult[]> {
 
 /**
  * The Python-only scenarios of V1.md, GRAPHQL-EXTRAS.md and SUBSCRIPTIONS.md (api-scenarios.ts):
- * every scenario of the group that no event, action or allowlist driver takes, one result each.
+ * every scenario of the group that no event, action or GRAPHQL_EXTRAS driver takes, one result each.
  */
 async function apiScenarios(g: GroupContext): Promise<CaseResult[]> {
   if (g.receiver || g.handler) return [];
   const out: CaseResult[] = [];
   for (const sc of g.group.scenarios) {
-    if (sc.id in ALLOWLIST_SCENARIOS) continue;
+    if (GRAPHQL_EXTRAS.some(([ids]) => sc.id in ids)) continue;
     if (typeof sc.skip === 'string') {
       out.push(scenarioFailure(g.dir, g.group, sc.id, '', sc.skip));
       continue;

@@ -426,7 +426,8 @@ class CohortTranslator extends SelectTranslator {
     const batch = this.val(f.batchSize);
     const limit =
       s.permLimit !== null ? sql`least(${batch}, ${sql.value(s.permLimit, 'integer')})` : batch;
-    const col = sql.ident(a, cur.column);
+    // a cursor value the role cannot read is null, which no bound passes
+    const col = this.readable(sql.ident(a, cur.column), cur.cell, a, t);
     const dir = sql.keyword(cur.dir);
     const cmp = sql.keyword(cur.dir === 'ASC' ? '>' : '<');
     const from = sql`${sql.ident(t.qn.schema, t.qn.name)} AS ${sql.ident(a)}`;
@@ -436,7 +437,7 @@ class CohortTranslator extends SelectTranslator {
     const stateC = CohortEmitter.read('c', cur.pgType);
 
     const u = this.alias('s');
-    const ucol = sql.ident(u, cur.column);
+    const ucol = this.readable(sql.ident(u, cur.column), cur.cell, u, t);
     const row = this.rowJson(t, s.fields, u, true);
     const last = cur.dir === 'ASC' ? sql.keyword('DESC') : sql.keyword('ASC');
     const outputs = sql`(json_build_object(${sql.literal(alias)}, coalesce(json_agg(${row} ORDER BY ${ucol} ${dir}), '[]')))::text AS "root", ((array_agg(${ucol} ORDER BY ${ucol} ${last}))[1])::text AS "cursor"`;
