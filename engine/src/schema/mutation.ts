@@ -579,13 +579,11 @@ class MutationSchema {
         description:
           f.description ??
           `execute VOLATILE function "${fnName}" which returns "${tableDisplayName(t)}"`,
-        // a single-row function: one nullable object, nothing to filter or order
-        ...(f.fn.returnsSet
-          ? {
-              args: [...argsArg, ...this.b.selectArgs(t)],
-              type: nonNull(list(nonNull(named(this.b.tableObject(t))))),
-            }
-          : { args: argsArg, type: named(this.b.tableObject(t)) }),
+        args: [...argsArg, ...this.b.selectArgs(t)],
+        // a single-row function (RETURNS <table>, not SETOF) answers one nullable object
+        type: f.fn.returnsSet
+          ? nonNull(list(nonNull(named(this.b.tableObject(t)))))
+          : named(this.b.tableObject(t)),
         info: { k: 'fn', fn: f },
       });
     }

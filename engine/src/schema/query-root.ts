@@ -104,16 +104,14 @@ export function buildQueryRoot(b: BuilderCore): void {
         description:
           f.description ??
           `execute function "${fnDisplayName(f.qn)}" which returns "${tableDisplayName(t)}"`,
-        // a single-row function: one nullable object, nothing to filter, order or aggregate
-        ...(f.fn.returnsSet
-          ? {
-              args: [...argsArg, ...selectArgs(b, t)],
-              type: nonNull(list(nonNull(named(tableObject(b, t))))),
-            }
-          : { args: argsArg, type: named(tableObject(b, t)) }),
+        args: [...argsArg, ...selectArgs(b, t)],
+        // a single-row function (RETURNS <table>, not SETOF) answers one nullable object
+        type: f.fn.returnsSet
+          ? nonNull(list(nonNull(named(tableObject(b, t)))))
+          : named(tableObject(b, t)),
         info: { k: 'fn', fn: f },
       });
-      if (p.allowAggregations && f.fn.returnsSet) {
+      if (p.allowAggregations) {
         target.set(f.rootFields.agg, {
           name: f.rootFields.agg,
           description: `execute function "${fnDisplayName(f.qn)}" and query aggregates on result of table type "${tableDisplayName(t)}"`,
