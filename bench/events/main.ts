@@ -142,6 +142,17 @@ const goal = (value: number | null, bound: number, kind: '>=' | '<=') => ({
   met: value !== null && (kind === '>=' ? value >= bound : value <= bound),
 });
 
+/** The engine's /metrics, each series summed over its labels. */
+async function engineMetrics(url: string): Promise<Map<string, number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const m = /^([a-z_]+)(?:\{[^}]*\})? ([0-9.e+-]+)$/.exec(line);
+    if (m) out.set(m[1]!, (out.get(m[1]!) ?? 0) + Number(m[2]));
+  }
+  return out;
+}
+
 /** Events per second between the first and the last webhook call. */
 const callRate = (rec: Receiver) =>
   rec.latencies.length > 1
@@ -278,11 +289,22 @@ async function main(): Promise<void> {
     await engineBackends.start();
     const cpu1 = engine.cpuSeconds();
     const own1 = process.cpuUsage();
+    // what holds the rate: busy HTTP workers once a second (a scrape costs the engine little)
+    const workers: number[] = [];
+    const scraping = setInterval(() => {
+      void engineMetrics(engine!.url)
+        .then((m) => workers.push(m.get('hasura_event_trigger_http_workers') ?? 0))
+        .catch(() => {});
+    }, 1000);
     await waitFor(BACKLOG);
+    clearInterval(scraping);
     const backlogCpu = engine.cpuSeconds() - cpu1;
     const own = process.cpuUsage(own1);
     const backlogDbCpu = await engineBackends.stop();
     const n2 = Math.max(1, receiver.latencies.length);
+    const m = await engineMetrics(engine.url);
+    const fetches = m.get('hasura_event_fetch_time_per_batch_seconds_count') ?? 0;
+    const calls = m.get('hasura_event_webhook_processing_time_seconds_count') ?? 0;
     const capacity = {
       events: BACKLOG,
       delivered: receiver.latencies.length,
@@ -291,6 +313,17 @@ async function main(): Promise<void> {
       postgres_cpu_ms_per_event: backlogDbCpu === null ? null : r2((backlogDbCpu * 1000) / n2),
       // this process, which does nothing else meanwhile: the webhook's share of the machine
       receiver_cpu_ms_per_event: r2((own.user + own.system) / 1000 / n2),
+      fetches,
+      events_per_fetch: r2((m.get('hasura_events_fetched_total') ?? 0) / Math.max(1, fetches)),
+      mean_fetch_ms: r2(
+        ((m.get('hasura_event_fetch_time_per_batch_seconds_sum') ?? 0) * 1000) /
+          Math.max(1, fetches),
+      ),
+      mean_webhook_call_ms: r2(
+        ((m.get('hasura_event_webhook_processing_time_seconds_sum') ?? 0) * 1000) /
+          Math.max(1, calls),
+      ),
+      mean_busy_http_workers: r2(workers.reduce((a, b) => a + b, 0) / Math.max(1, workers.length)),
     };
     log(
       `capacity: ${capacity.delivered}/${BACKLOG} at ${capacity.delivered_rate_per_s}/s; engine ` +
