@@ -121,15 +121,8 @@ export class EventProcessor {
         await this.pause.sleep(this.deps.config.fetchIntervalMs);
         if (this.stopping) break;
       }
-      // the next batch is fetched while this one is handed to the HTTP workers; after a full
-      // batch (more are waiting) two fetches go out at once, SKIP LOCKED keeping them apart: on
-      // a busy database one fetch's round trip (commit included) otherwise paces delivery at
-      // batch size / fetch time
-      const next = !batch.length
-        ? Promise.resolve(null)
-        : batch.length >= this.deps.config.fetchBatchSize
-          ? Promise.all([this.fetchSafely(), this.fetchSafely()]).then(([a, b]) => [...a, ...b])
-          : this.fetchSafely();
+      // the next batch is fetched while this one is handed to the HTTP workers
+      const next = batch.length ? this.fetchSafely() : Promise.resolve(null);
       for (const ev of batch) {
         await this.freeWorker();
         if (this.stopping) break;
