@@ -45,12 +45,12 @@ const THROWAWAY = { fsync: 'off', synchronous_commit: 'off', full_page_writes: '
 // pg_stat_activity shows statements whole, so a test can tell which server ran which statement
 const WHOLE_STATEMENTS = { track_activity_query_size: 65536 };
 
-async function replicaUp(): Promise<ReplicaServer> {
+async function replicaUp(settings: Record<string, string> = {}): Promise<ReplicaServer> {
   return startReplica({
     primaryUrl: primary.url,
     dataDir: path.join(root, 'replica'),
     port: replicaPort,
-    settings: { ...THROWAWAY, ...WHOLE_STATEMENTS },
+    settings: { ...THROWAWAY, ...WHOLE_STATEMENTS, ...settings },
   });
 }
 
@@ -187,18 +187,18 @@ const checksum = (keys: Iterable<string>) =>
     .update([...keys].sort().join('\n'))
     .digest('hex');
 
-async function openStream(from: number, ids: number[]) {
+async function openStream(from: number, ids: number[], batch = 7) {
   const c = await RawClient.open(wsUrl(engine), 'graphql-transport-ws');
   await c.init();
   c.send({
     id: 's',
     type: 'subscribe',
     payload: {
-      query: `subscription ($from: timestamptz!, $ids: [bigint!]!) {
-        sensor_readings_stream(batch_size: 7, cursor: {initial_value: {ts: $from}, ordering: ASC},
+      query: `subscription ($from: timestamptz!, $ids: [bigint!]!, $n: Int!) {
+        sensor_readings_stream(batch_size: $n, cursor: {initial_value: {ts: $from}, ordering: ASC},
                                where: {entity_id: {_in: $ids}}) { entity_id ts }
       }`,
-      variables: { from: at(from), ids },
+      variables: { from: at(from), ids, n: batch },
     },
   });
   const rows = () =>
@@ -211,7 +211,7 @@ async function openStream(from: number, ids: number[]) {
 }
 
 /** Writers on the primary: transactions of a few rows each, held open a little so commits interleave. */
-function writeLoad(entities: number[], from: number, committed: Set<string>) {
+function writeLoad(entities: number[], from: number, committed: Set<string>, pauseMs = 0) {
   let stop = false;
   let n = 0;
   const writer = async (entity: number) => {
@@ -233,6 +233,7 @@ function writeLoad(entities: number[], from: number, committed: Set<string>) {
         await sleep(5 + ((n * 7) % 20));
         await query(client, sql`COMMIT`);
         for (const k of mine) committed.add(k);
+        if (pauseMs) await sleep(pauseMs);
       } finally {
         client.release();
       }
@@ -282,7 +283,12 @@ describe('Engine > Read replicas > Streams', () => {
     expect(new Set(received).size).toBe(received.length);
     expect(checksum(received)).toBe(checksum(committed));
     // the stream was read on the replica
-    expect(await replicaPoolSessions(onReplica, '%pg_visible_in_snapshot%')).toBeGreaterThan(0);
+    // (a connection's last statement may be the replay-position check that precedes each poll)
+    await waitFor(
+      'a stream poll among the replica’s sessions',
+      async () => (await replicaPoolSessions(onReplica, '%pg_visible_in_snapshot%')) > 0,
+    );
+    expect(await replicaPoolSessions(onPrimary, '%pg_visible_in_snapshot%')).toBe(0);
     s.c.close();
   });
 });
@@ -290,9 +296,10 @@ describe('Engine > Read replicas > Streams', () => {
 describe('Engine > Read replicas > Failover', () => {
   it('should read from the primary while the replica is down and return to it when it is back', async () => {
     const entities = [81, 82];
-    const s = await openStream(0, entities);
+    const BURST = 84;
+    const s = await openStream(0, [...entities, BURST], 5);
     const committed = new Set<string>();
-    const stopWriting = writeLoad(entities, 0, committed);
+    const stopWriting = writeLoad(entities, 0, committed, 50);
     try {
       await sleep(500);
       const fallbacksBefore = await metric(engine, 'engine_read_replica_fallback_reads_total');
@@ -313,7 +320,23 @@ describe('Engine > Read replicas > Failover', () => {
       );
       expect(logLines.some((l) => l.includes('read replica is not answering'))).toBe(true);
 
-      replica = await replicaUp();
+      // a burst the primary starts streaming (its window taken there) and is still sending, five
+      // rows a poll, when the replica is back, five seconds behind: the replica does not see the
+      // burst yet, so the stream must wait for it rather than read an empty window and move on
+      const { rows: burst } = await query<{ ms: number }>(
+        writers,
+        sql`INSERT INTO public.sensor_readings (entity_id, ts, temperature)
+            SELECT ${sql.value(BURST)}, ${sql.value(at(0))}::timestamptz + i * interval '1 ms', 1
+              FROM generate_series(1, 3000) AS i
+            RETURNING (extract(epoch FROM ts) * 1000)::float8 AS ms`,
+      );
+      for (const r of burst) committed.add(`${BURST}@${r.ms}`);
+      await s.c.until(
+        () => s.rows().some((r) => r.entity_id === BURST),
+        'the burst to start on the primary',
+      );
+      const waitsBefore = await metric(engine, 'engine_subscription_stream_replica_waits_total');
+      replica = await replicaUp({ recovery_min_apply_delay: '5s' });
       await waitFor(
         'the engine to take the replica back',
         async () => (await metric(engine, 'engine_read_replica_up')) === 1,
@@ -322,10 +345,19 @@ describe('Engine > Read replicas > Failover', () => {
       for (let i = 0; i < 5; i++) {
         expect((await gql(engine, READINGS, { e: 81 })).errors).toBeUndefined();
       }
-      // the restarted replica has the engine's connections again (onReplica reconnects by itself)
-      expect(await replicaPoolSessions(onReplica, '%sensor_readings%')).toBeGreaterThan(0);
+      // queries read from it again: a row just written is not there yet (it applies commits
+      // five seconds late), where the primary would show it
+      expect((await gql(engine, INSERT, { e: 83, ts: at(5000) })).errors).toBeUndefined();
+      expect((await gql(engine, READINGS, { e: 83 })).data?.sensor_readings).toEqual([]);
+      await waitFor('the delayed replica to apply the row', async () => {
+        const q = await gql(engine, READINGS, { e: 83 });
+        return (q.data?.sensor_readings as unknown[] | undefined)?.length === 1;
+      });
 
       await sleep(500);
+      expect(
+        await metric(engine, 'engine_subscription_stream_replica_waits_total'),
+      ).toBeGreaterThan(waitsBefore);
     } finally {
       await stopWriting();
     }
