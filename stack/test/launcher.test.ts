@@ -210,7 +210,7 @@ describe('Stack > Launcher', () => {
   it('should start a streaming read replica with STREAMSYNC_PG_REPLICA=1, keep it across a restart and stop it', async () => {
     const dataDir = await tempDir();
     const [replicaPort] = await freePorts(1);
-    const env = {
+    const env: NodeJS.ProcessEnv = {
       ...(await isolatedEnv(dataDir)),
       // the run's broker: this test is about Postgres
       KAFKA_BROKERS: inject('kafkaBrokers').join(','),
@@ -218,10 +218,20 @@ describe('Stack > Launcher', () => {
       STREAMSYNC_PG_REPLICA_PORT: String(replicaPort),
     };
     for (let round = 0; round < 2; round++) {
-      const stack = await startStack({ dataDir, env, services: [] });
+      // the first time with the engine, which must be told to read from the replica
+      const stack = await startStack({ dataDir, env, services: round === 0 ? ['engine'] : [] });
       try {
         expect(stack.replicaUrl).toContain(`:${replicaPort}/`);
-        expect(stack.pids().length).toBe(2); // the two postmasters (Kafka is the run's)
+        // the two postmasters (Kafka is the run's), and the engine the first time
+        expect(stack.pids().length).toBe(round === 0 ? 3 : 2);
+        if (round === 0) {
+          const metrics = await fetch(
+            `http://127.0.0.1:${env.HASURA_GRAPHQL_SERVER_PORT}/metrics`,
+          ).then((r) => r.text());
+          expect(metrics).toContain(
+            `engine_read_replica_up{replica="postgres://postgres:***@127.0.0.1:${replicaPort}/streamsync"} 1`,
+          );
+        }
         const replica = new pg.Client({ connectionString: stack.replicaUrl });
         const primary = new pg.Client({ connectionString: stack.postgresUrl });
         await replica.connect();
