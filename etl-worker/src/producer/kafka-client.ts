@@ -5,6 +5,7 @@ import {
   Partitioners,
   type ICustomPartitioner,
   type logCreator,
+  type Producer,
 } from 'kafkajs';
 import type { Logger } from 'pino';
 import { isBenignKafkaMessage } from '../ops/log.ts';
@@ -85,3 +86,33 @@ export const keyedPartitioner: ICustomPartitioner = () => {
     return partition;
   };
 };
+
+/** The answers of a cluster that does not let this client write idempotently. */
+const NOT_ALLOWED = new Set([
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+]);
+
+/**
+ * A connected producer for the demo streams, keyed like any client would (keyedPartitioner).
+ * Idempotent where the cluster allows it: a send retried after a lost acknowledgement (a broker
+ * killed, a leader moved) is not written twice. A cluster whose ACLs refuse the producer id
+ * (InitProducerId, asked at connect) gets a plain producer instead, said once at warn. Every send
+ * of the demo producer asks for acks=all (-1), which idempotence requires and which, on a cluster
+ * of three, waits for two in-sync copies (min.insync.replicas, kafka/topics.ts).
+ */
+export async function connectProducer(kafka: Kafka, log?: Logger): Promise<Producer> {
+  const options = { allowAutoTopicCreation: false, createPartitioner: keyedPartitioner };
+  const idempotent = kafka.producer({ ...options, idempotent: true });
+  try {
+    await idempotent.connect();
+    return idempotent;
+  } catch (err) {
+    await idempotent.disconnect().catch(() => {});
+    if (!NOT_ALLOWED.has((err as { type?: string }).type ?? '')) throw err;
+    log?.warn({ err }, 'the cluster refuses an idempotent producer; producing without idempotence');
+  }
+  const plain = kafka.producer(options);
+  await plain.connect();
+  return plain;
+}
