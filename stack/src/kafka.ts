@@ -384,6 +384,10 @@ function serverProperties(node: NodeLayout, voters: string, size: number): strin
     // A follower that stopped fetching for 10 s (a broker killed) leaves the ISR then, rather than
     // after the default 30 s during which acks=all writes to its partitions wait.
     settings['replica.lag.time.max.ms'] = 10_000;
+    // A broker killed is fenced (its partitions get new leaders) after 6 s without a heartbeat
+    // to the controller, rather than the default 9 s.
+    settings['broker.session.timeout.ms'] = 6_000;
+    settings['broker.heartbeat.interval.ms'] = 1_000;
     // Fewer replica fetcher threads than the default on a machine running three brokers.
     settings['num.replica.fetchers'] = 1;
   }

@@ -118,7 +118,7 @@ export class GroupConsumer {
       partitionsConsumedConcurrently: this.o.partitionsConcurrency,
       eachBatch: (payload) => this.eachBatch(payload),
     });
-    this.o.log.info({ topic: this.o.topic, group: this.o.groupId }, 'consuming');
+    this.o.log.info({ topic: this.o.topic }, 'consuming');
   }
 
   private scheduleRestart(): void {
@@ -145,7 +145,7 @@ export class GroupConsumer {
       this.o.state.assigned.set(topic, [...partitions]);
     }
     const topics = Object.keys(assignment);
-    this.o.log.info({ assignment, group: this.o.groupId }, 'partitions assigned');
+    this.o.log.info({ assignment }, 'partitions assigned');
     if (topics.length === 0) return;
     for (let attempt = 0; !this.stopping && consumer === this.consumer; attempt++) {
       try {

@@ -44,6 +44,10 @@ export class TopicConsumers {
         const member = this.members.get(topic)!;
         this.members.delete(topic);
         await member.stop();
+        this.o.log.info(
+          { topic, consumerGroup: topicGroupId(this.o.groupId, topic) },
+          'consumer left the group',
+        );
         for (const key of [...this.state.lastErrors.keys()])
           if (key.startsWith(`${topic}:`)) this.state.lastErrors.delete(key);
       }),
