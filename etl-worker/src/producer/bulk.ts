@@ -101,11 +101,7 @@ export async function produceBulk(opts: BulkOptions): Promise<BulkResult> {
         }
       }
       const send: Promise<void> = producer
-        .sendBatch({
-          topicMessages: [{ topic, messages }],
-          acks: -1,
-          compression: CompressionTypes.None,
-        })
+        .send(topic, messages, { acks: -1, compression: CompressionTypes.None })
         .then(
           () => {
             acked += batchGood;
@@ -121,7 +117,7 @@ export async function produceBulk(opts: BulkOptions): Promise<BulkResult> {
     }
     await Promise.all(pending);
   } finally {
-    await producer.disconnect();
+    await producer.producer.disconnect();
   }
   if (failure !== undefined) throw failure;
   const seconds = (performance.now() - started) / 1000;

@@ -72,9 +72,7 @@ export async function produceFromLines(opts: {
   let batch: Message[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    await producer.send({
-      topic: opts.target.topic,
-      messages: batch,
+    await producer.send(opts.target.topic, batch, {
       acks: -1,
       compression: CompressionTypes.None,
     });
@@ -98,7 +96,7 @@ export async function produceFromLines(opts: {
     }
     await flush();
   } finally {
-    await producer.disconnect();
+    await producer.producer.disconnect();
   }
   return { topic: opts.target.topic, messages, not_json: notJson };
 }

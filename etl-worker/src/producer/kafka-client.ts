@@ -5,9 +5,9 @@ import {
   Partitioners,
   type ICustomPartitioner,
   type logCreator,
-  type Producer,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import { PartitionSender } from '../kafka/partition-sender.ts';
 import { isBenignKafkaMessage } from '../ops/log.ts';
 
 function kafkaLevel(level: string): KafkaLogLevel {
@@ -94,19 +94,21 @@ const NOT_ALLOWED = new Set([
 ]);
 
 /**
- * A connected producer for the demo streams, keyed like any client would (keyedPartitioner).
- * Idempotent where the cluster allows it: a send retried after a lost acknowledgement (a broker
- * killed, a leader moved) is not written twice. A cluster whose ACLs refuse the producer id
- * (InitProducerId, asked at connect) gets a plain producer instead, said once at warn. Every send
- * of the demo producer asks for acks=all (-1), which idempotence requires and which, on a cluster
- * of three, waits for two in-sync copies (min.insync.replicas, kafka/topics.ts).
+ * A connected producer for the demo streams, keyed like any client would (keyedPartitioner), that
+ * sends one partition per kafkajs send() (kafka/partition-sender.ts: a broker's death must not
+ * lose a send's messages). Idempotent where the cluster allows it: a send retried after a lost
+ * acknowledgement (a broker killed, a leader moved) is not written twice. A cluster whose ACLs
+ * refuse the producer id (InitProducerId, asked at connect) gets a plain producer instead, said
+ * once at warn. Every send of the demo producer asks for acks=all (-1), which idempotence
+ * requires and which, on a cluster of three, waits for two in-sync copies (min.insync.replicas,
+ * kafka/topics.ts).
  */
-export async function connectProducer(kafka: Kafka, log?: Logger): Promise<Producer> {
-  const options = { allowAutoTopicCreation: false, createPartitioner: keyedPartitioner };
+export async function connectProducer(kafka: Kafka, log?: Logger): Promise<PartitionSender> {
+  const options = { allowAutoTopicCreation: false };
   const idempotent = kafka.producer({ ...options, idempotent: true });
   try {
     await idempotent.connect();
-    return idempotent;
+    return new PartitionSender(kafka, idempotent, keyedPartitioner);
   } catch (err) {
     await idempotent.disconnect().catch(() => {});
     if (!NOT_ALLOWED.has((err as { type?: string }).type ?? '')) throw err;
@@ -114,5 +116,5 @@ export async function connectProducer(kafka: Kafka, log?: Logger): Promise<Produ
   }
   const plain = kafka.producer(options);
   await plain.connect();
-  return plain;
+  return new PartitionSender(kafka, plain, keyedPartitioner);
 }

@@ -4,7 +4,7 @@
  * live feed until stop().
  */
 import { randomBytes } from 'node:crypto';
-import type { Producer } from 'kafkajs';
+import type { PartitionSender } from '../kafka/partition-sender.ts';
 import type { Logger } from 'pino';
 import { ensureTopics } from '../kafka/topics.ts';
 import type { ProducerConfig } from './config.ts';
@@ -40,7 +40,7 @@ export async function startProducerService(
   log.info({ host: config.httpHost, port: http.port }, 'health and metrics listening');
 
   const kafka = createKafka(config.brokers, 'streamsync-producer', log);
-  let producer: Producer | undefined;
+  let producer: PartitionSender | undefined;
   const rng = createRng(randomSeed());
   const tradeIdPrefix = `${randomBytes(3).toString('hex')}-`;
   const streams = config.streams.map((name) =>
@@ -73,7 +73,7 @@ export async function startProducerService(
     if (stopping) return;
     connected = true;
     feed = startLive({
-      producer: producer!,
+      sender: producer!,
       streams,
       topics: topicOf,
       rate: config.rate,
@@ -93,7 +93,9 @@ export async function startProducerService(
       wake?.();
       await running;
       await feed?.stop();
-      await producer?.disconnect().catch((err: unknown) => log.warn({ err }, 'disconnect failed'));
+      await producer?.producer
+        .disconnect()
+        .catch((err: unknown) => log.warn({ err }, 'disconnect failed'));
       await http.close();
     },
   };
