@@ -194,4 +194,23 @@ describe('ETL worker > failures on a three-broker cluster', () => {
     const brokers = await withAdmin(s.brokers, async (admin) => admin.describeCluster());
     expect(brokers.brokers.map((b) => b.nodeId)).not.toContain(victim.nodeId);
   }, 180_000);
+
+  it('should stop every broker of the cluster cleanly, each with a log dir of its own', async () => {
+    const c = cluster!;
+    cluster = undefined;
+    await c.stop();
+    for (const node of c.nodes) {
+      expect(() => process.kill(node.pid, 0), `node ${node.nodeId}`).toThrow();
+      const dir = path.join(root, `node-${node.nodeId}`);
+      await expect(fs.stat(path.join(dir, 'kraft-logs', 'meta.properties'))).resolves.toBeTruthy();
+      await expect(fs.stat(path.join(dir, 'broker.pid'))).rejects.toThrow();
+    }
+    // the nodes that were running shut down on SIGTERM, not on the SIGKILL after the grace period
+    const logs = await Promise.all(
+      c.nodes.map((n) => fs.readFile(path.join(root, `node-${n.nodeId}`, 'broker.log'), 'utf8')),
+    );
+    expect(logs.filter((text) => /shut down completed/i.test(text)).length).toBeGreaterThanOrEqual(
+      c.nodes.length - 1,
+    );
+  }, 60_000);
 });

@@ -696,7 +696,8 @@ async function launchNode(o: LaunchOptions): Promise<LaunchedNode> {
   const reaped = () => child.exitCode !== null || child.signalCode !== null;
   let exitReason: string | undefined;
   child.once('exit', (code, signal) => {
-    exitReason = `the Kafka JVM of node ${node.nodeId} (pid ${pid}) exited (${signal ?? `code ${code}`})`;
+    const which = o.size > 1 ? ` of node ${node.nodeId}` : '';
+    exitReason = `the Kafka JVM (pid ${pid}${which}) exited early (${signal ?? `code ${code}`})`;
   });
   // Best effort for a caller that exits without stop(): do not leave an orphaned broker behind.
   const onExit = () => signalGroup(pid, 'SIGTERM');
@@ -753,7 +754,7 @@ async function awaitNodes(
     const tail = await tailFile(failed.logFile, 30);
     const why = abort() ?? `not ready after ${readyTimeoutMs} ms: ${(e as Error).message}`;
     throw new Error(
-      `Kafka failed to start: ${why}\n--- last lines of ${failed.logFile} ---\n${tail}`,
+      `Kafka ${nodes.length > 1 ? 'cluster' : 'broker'} failed to start: ${why}\n--- last lines of ${failed.logFile} ---\n${tail}`,
     );
   }
 }
