@@ -65,6 +65,9 @@ const LOCK_FILE = '.fetch.lock';
 const HOST = '127.0.0.1';
 const NODE_ID = 1;
 const STOP_GRACE_MS = 20_000;
+// A node of a cluster first waits for the controller to move its partition leaders away
+// (controlled shutdown), then for its quorum (Kafka bounds that at 5 s): more than one node alone.
+const CLUSTER_STOP_GRACE_MS = 45_000;
 
 const JAVA_HINT =
   'Java 17+ is required to run the local Kafka broker: apt-get install openjdk-17-jre-headless, ' +
@@ -879,7 +882,7 @@ export async function startKafkaCluster(opts: StartKafkaClusterOptions): Promise
   const stop = () => {
     // All at once: a node stopped alone waits for the controllers to let it go, and the last
     // nodes of a quorum that is shrinking one by one would wait for a majority that is gone.
-    stopping ??= Promise.all(nodes.map((n) => n.stop())).then(() =>
+    stopping ??= Promise.all(nodes.map((n) => n.stop(CLUSTER_STOP_GRACE_MS))).then(() =>
       log(`Kafka cluster (pids ${nodes.map((n) => n.pid).join(', ')}) stopped`),
     );
     return stopping;
