@@ -17,6 +17,8 @@ export interface EngineProcessOptions {
   jwtKey: string;
   poolSize: number;
   nodeArgs: string[];
+  /** more engine settings (e.g. HASURA_GRAPHQL_REDIS_URL) */
+  env?: Record<string, string>;
 }
 
 export function startEngineProcess(opts: EngineProcessOptions): Promise<EngineProcess> {
@@ -26,6 +28,7 @@ export function startEngineProcess(opts: EngineProcessOptions): Promise<EnginePr
       HASURA_GRAPHQL_ADMIN_SECRET: opts.adminSecret,
       HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: opts.jwtKey }),
       HASURA_GRAPHQL_PG_CONNECTIONS: String(opts.poolSize),
+      ...opts.env,
     },
     { entry: path.join(opts.engineDir, 'src', 'main.ts'), nodeArgs: opts.nodeArgs },
   );

@@ -45,43 +45,53 @@ export async function closedLoop(
 export interface HttpClient {
   /** POST `body` to `path`; resolves with the response text, rejects on a non-200 status. */
   post(path: string, body: Buffer, headers: Record<string, string>): Promise<string>;
+  /** GET `path`; the same. */
+  get(path: string, headers: Record<string, string>): Promise<string>;
   close(): void;
 }
 
 export function httpClient(baseUrl: string, sockets: number): HttpClient {
   const url = new URL(baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets });
+  const send = (
+    method: 'GET' | 'POST',
+    path: string,
+    body: Buffer | undefined,
+    headers: Record<string, string>,
+  ) =>
+    new Promise<string>((resolve, reject) => {
+      const req = http.request(
+        {
+          agent,
+          host: url.hostname,
+          port: url.port,
+          path,
+          method,
+          headers: body
+            ? {
+                'content-type': 'application/json',
+                'content-length': String(body.length),
+                ...headers,
+              }
+            : headers,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${text}`));
+            else resolve(text);
+          });
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
   return {
-    post(path, body, headers) {
-      return new Promise((resolve, reject) => {
-        const req = http.request(
-          {
-            agent,
-            host: url.hostname,
-            port: url.port,
-            path,
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'content-length': String(body.length),
-              ...headers,
-            },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              const text = Buffer.concat(chunks).toString('utf8');
-              if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode}: ${text}`));
-              else resolve(text);
-            });
-            res.on('error', reject);
-          },
-        );
-        req.on('error', reject);
-        req.end(body);
-      });
-    },
+    post: (path, body, headers) => send('POST', path, body, headers),
+    get: (path, headers) => send('GET', path, undefined, headers),
     close: () => agent.destroy(),
   };
 }

@@ -10,6 +10,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { isDeepStrictEqual } from 'node:util';
 import type pg from 'pg';
 import pino from 'pino';
 import { createPool } from '@streamsync/database';
@@ -137,8 +138,12 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
   if (config.metadataDir) {
     const md = loadMetadataDir(config.metadataDir);
     await events.syncSql(stored.metadata, md, { mode: 'missing' });
-    const version = await store.save(md);
-    stored = { metadata: md, resourceVersion: version };
+    // the same metadata again (an engine restarted, a second engine started): no new
+    // resource_version, which would make every other engine reload and close its sockets
+    if (!isDeepStrictEqual(JSON.parse(JSON.stringify(md)), stored.metadata)) {
+      const version = await store.save(md);
+      stored = { metadata: md, resourceVersion: version };
+    }
   } else {
     // triggers whose SQL side is missing (a database restored without them, a fresh source)
     await events.syncSql(null, stored.metadata, { mode: 'missing' });

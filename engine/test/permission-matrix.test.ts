@@ -155,6 +155,13 @@ interface ForeignKey {
 }
 const foreignKeys: ForeignKey[] = [];
 
+/**
+ * The table a set-returning computed field's function returns rows of, by `<table>.<field>`, read
+ * in beforeAll: such a field also has a `<field>_aggregate` where that table's rows may be
+ * aggregated, as Hasura generates it.
+ */
+const computedFieldTables = new Map<string, QualifiedName>();
+
 const sameTable = (a: QualifiedName, b: QualifiedName): boolean =>
   a.schema === b.schema && a.name === b.name;
 const sameColumns = (a: string[], b: string[]): boolean =>
@@ -403,6 +410,21 @@ beforeAll(async () => {
       r.rows.map((c) => c.column_name),
     );
   }
+  for (const t of tables) {
+    for (const cf of t.computed_fields ?? []) {
+      const f = cf.definition.function;
+      const fn = typeof f === 'string' ? { schema: 'public', name: f } : f;
+      const r = await query<{ schema: string; name: string }>(
+        db.pool,
+        sql`SELECT n.nspname AS schema, c.relname AS name
+              FROM pg_proc p JOIN pg_namespace pn ON pn.oid = p.pronamespace
+              JOIN pg_type ty ON ty.oid = p.prorettype
+              JOIN pg_class c ON c.oid = ty.typrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE p.proretset AND pn.nspname = ${sql.value(fn.schema)} AND p.proname = ${sql.value(fn.name)}`,
+      );
+      if (r.rows[0]) computedFieldTables.set(`${qname(t.table)}.${cf.name}`, r.rows[0]);
+    }
+  }
   const fks = await query<{
     schema: string;
     name: string;
@@ -467,6 +489,16 @@ function permittedColumns(t: TableMeta, p: SelectPermission): string[] {
 }
 
 /** Relationship fields the role must see on the table's type. */
+/** The fields of the computed fields a permission grants (with `_aggregate` where allowed). */
+function computedFields(t: TableMeta, p: SelectPermission, role: string): string[] {
+  return (p.computed_fields ?? []).flatMap((name) => {
+    const returns = computedFieldTables.get(`${qname(t.table)}.${name}`);
+    const remote = returns && tableByName(returns);
+    const rp = remote && selectPermission(remote, role);
+    return rp?.allow_aggregations ? [name, `${name}_aggregate`] : [name];
+  });
+}
+
 function relationshipFields(t: TableMeta, role: string): string[] {
   const out: string[] = [];
   for (const [kind, rels] of [
@@ -569,7 +601,7 @@ describe('Permission matrix (generated from hasura/metadata)', () => {
         .sort();
       const expected = [
         ...permittedColumns(table, permission),
-        ...(permission.computed_fields ?? []),
+        ...computedFields(table, permission, subject.role),
         ...relationshipFields(table, subject.role),
       ].sort();
       expect(fields).toEqual(expected);

@@ -6,9 +6,9 @@
  * roles and sessions apart (a user never reads another user's rows), and two engines on one
  * Redis share answers. `refresh: true` runs the query again.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '@streamsync/stack/ports';
+import { startRedis, type RunningRedis } from '@streamsync/stack/redis';
 import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
 import { metadata, runSql, startTestEngine } from './helpers.ts';
@@ -111,24 +111,20 @@ describe('Engine > Query cache > in process', () => {
 });
 
 describe('Engine > Query cache > Redis', () => {
-  let redis: ChildProcess;
+  let redis: RunningRedis;
   let url: string;
   const engines: RunningEngine[] = [];
 
   beforeAll(async () => {
-    const port = await freePort();
-    redis = spawn('redis-server', ['--port', String(port), '--save', '', '--appendonly', 'no'], {
-      stdio: 'ignore',
-    });
-    url = `redis://127.0.0.1:${port}`;
-    await waitForPort(port);
+    redis = await startRedis();
+    url = redis.url;
     engines.push(await startTestEngine(db, { HASURA_GRAPHQL_REDIS_URL: url }));
     engines.push(await startTestEngine(db, { HASURA_GRAPHQL_REDIS_URL: url }));
   });
 
   afterAll(async () => {
     for (const e of engines) await e.close();
-    redis?.kill();
+    await redis?.stop();
   });
 
   it('should share answers between engines on one Redis, per session', async () => {
@@ -151,28 +147,3 @@ describe('Engine > Query cache > Redis', () => {
     ).rejects.toThrow(/HASURA_GRAPHQL_REDIS_URL/);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1');
-      c.once('connect', () => (c.end(), resolve(true)));
-      c.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`redis-server did not listen on ${port}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

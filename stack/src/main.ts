@@ -17,7 +17,9 @@ is served from its production build, made first when web/ changed since the last
 Settings (environment): STREAMSYNC_DATA_DIR (default .data/), STREAMSYNC_SERVICES (a subset:
 engine,worker,producer,web, or none), DATABASE_URL / KAFKA_BROKERS (use servers of your own),
 HASURA_GRAPHQL_SERVER_PORT, ETL_HTTP_PORT, PRODUCER_HTTP_PORT, WEB_PORT, STREAMSYNC_PG_PORT,
-STREAMSYNC_KAFKA_PORT, STREAMSYNC_KAFKA_BROKERS=3 (a three-broker cluster), STREAMSYNC_WEB_DEV=1 (the dashboard's dev server instead of its build),
+STREAMSYNC_KAFKA_PORT, STREAMSYNC_KAFKA_BROKERS=3 (a three-broker Kafka cluster),
+STREAMSYNC_WEB_DEV=1 (the dashboard's dev server instead of its build),
+STREAMSYNC_ENGINES=N (N engines behind HAProxy on the engine port; needs /usr/sbin/haproxy),
 LOG_LEVEL. See the README's "Settings".`;
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {

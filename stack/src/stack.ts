@@ -17,8 +17,9 @@ import {
   REPO_ROOT,
   writeLocalStack,
 } from '@streamsync/database';
+import { balancerSpec, HAPROXY_CONFIG, haproxyBinary, MAX_BALANCED_ENGINES } from './haproxy.ts';
 import { resolveKafka } from './kafka.ts';
-import { isListening } from './ports.ts';
+import { freePorts, isListening } from './ports.ts';
 import { prepareDatabase, resolvePostgres } from './postgres.ts';
 import { hasuraJwtSecret, localSecrets, secretsFile, type LocalSecrets } from './secrets.ts';
 import { startService, type RunningService, type ServiceSpec } from './services.ts';
@@ -51,11 +52,18 @@ export interface Stack {
   secretsFile: string;
   /** name → URL, for what listens */
   endpoints: Record<string, string>;
-  services: Map<ServiceName, RunningService>;
+  /**
+   * The running processes by name: a service's name, except with STREAMSYNC_ENGINES=N > 1,
+   * where the engines are `engine-1` … `engine-N` and HAProxy in front of them is `balancer`.
+   */
+  services: Map<string, RunningService>;
   /** Every process this stack started (postmaster, broker JVM, service group leaders). */
   pids(): number[];
-  /** Stop one service and start it again (an exit through stop() is not restarted by itself). */
-  restart(name: ServiceName): Promise<RunningService>;
+  /**
+   * Stop one process and start it again (an exit through stop() is not restarted by itself);
+   * `engine` with several engines restarts them one after the other, the balancer serving on.
+   */
+  restart(name: string): Promise<RunningService>;
   stop(): Promise<void>;
 }
 
@@ -83,6 +91,14 @@ const PORT_KEYS: Record<ServiceName, string> = {
 };
 
 const TSX = ['--import', 'tsx'];
+
+/** One process the stack runs and supervises, and the port it must find free. */
+interface Instance {
+  name: string;
+  spec: ServiceSpec;
+  port: number;
+  portKey: string;
+}
 
 /** STREAMSYNC_WEB_DEV=1: serve the dashboard with `next dev` (hot reload) instead of its build. */
 function webDevServer(env: NodeJS.ProcessEnv): boolean {
@@ -273,6 +289,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   // read every setting first: a bad value stops us before anything starts
   const ports = readPorts(env);
+  // STREAMSYNC_ENGINES=N > 1: N engines on ports of their own behind HAProxy on the engine port,
+  // so the web app, the worker and every client keep one URL
+  const engines = readInt(env, 'STREAMSYNC_ENGINES', 1, 1, MAX_BALANCED_ENGINES);
+  if (engines > 1 && wanted.includes('engine')) haproxyBinary(env);
   const dbSettings = databaseSettings({
     ...env,
     STREAMSYNC_PG_DATA_DIR: env.STREAMSYNC_PG_DATA_DIR || path.join(dataDir, 'postgres'),
@@ -296,21 +316,24 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       : undefined;
 
   const stops: Array<() => Promise<void>> = [];
-  const services = new Map<ServiceName, RunningService>();
-  const supervisors = new Map<ServiceName, Supervisor>();
+  const services = new Map<string, RunningService>();
+  const supervisors = new Map<string, Supervisor>();
+  /** every process started, in start order (stopped in the reverse) */
+  const instances = new Map<string, Instance>();
   const policy = { ...DEFAULT_RESTART_POLICY, ...opts.restartPolicy };
-  const stopService = async (name: ServiceName) => {
+  const stopService = async (name: string) => {
     await supervisors.get(name)?.stop();
     supervisors.delete(name);
     const svc = services.get(name);
     services.delete(name);
     await svc?.stop().catch((e) => log(`${name}: ${(e as Error).message}`));
   };
-  // the reverse of the start order: web, producer, worker, engine; then Kafka, then Postgres
+  // the reverse of the start order: web, producer, worker, the balancer, the engines; then Kafka,
+  // then Postgres
   const stopAll = async () => {
     // the other commands find a running stack through this file (database/src/local-stack.ts)
     await removeLocalStack(dataDir).catch(() => {});
-    for (const name of [...ALL_SERVICES].reverse()) {
+    for (const name of [...instances.keys()].reverse()) {
       if (!services.has(name) && !supervisors.has(name)) continue;
       log(`stopping ${name}`);
       await stopService(name);
@@ -362,31 +385,63 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       kafka: kafka.brokers.join(','),
     };
 
-    const startOnce = async (name: ServiceName): Promise<RunningService> => {
-      const spec = serviceSpec(name, ctx);
-      if (!spec) throw new Error(`${name} is not part of this checkout`);
-      const port = ports[name];
-      if (await isListening(port)) {
-        throw new ConfigError(PORT_KEYS[name], `port ${port} for the ${name} is already in use`);
+    const startOnce = async (inst: Instance): Promise<RunningService> => {
+      if (await isListening(inst.port)) {
+        throw new ConfigError(
+          inst.portKey,
+          `port ${inst.port} for the ${inst.name} is already in use`,
+        );
       }
-      log(`starting ${name}`);
-      const svc = await startService(spec, { output, runDir });
-      services.set(name, svc);
+      log(`starting ${inst.name}`);
+      const svc = await startService(inst.spec, { output, runDir });
+      services.set(inst.name, svc);
       return svc;
     };
-    const start = (name: ServiceName): Promise<RunningService> => {
-      const supervisor = new Supervisor(name, () => startOnce(name), log, policy);
-      supervisors.set(name, supervisor);
+    const start = (inst: Instance): Promise<RunningService> => {
+      instances.set(inst.name, inst);
+      const supervisor = new Supervisor(inst.name, () => startOnce(inst), log, policy);
+      supervisors.set(inst.name, supervisor);
       return supervisor.start();
+    };
+    /** A service's processes: itself, or several engines and HAProxy on the engine port. */
+    const instancesOf = async (name: ServiceName, spec: ServiceSpec): Promise<Instance[]> => {
+      if (name !== 'engine' || engines === 1)
+        return [{ name, spec, port: ports[name], portKey: PORT_KEYS[name] }];
+      const enginePorts = await freePorts(engines);
+      const list: Instance[] = enginePorts.map((port, i) => ({
+        name: `engine-${i + 1}`,
+        spec: {
+          ...spec,
+          name: `engine-${i + 1}`,
+          env: { ...spec.env, HASURA_GRAPHQL_SERVER_PORT: String(port) },
+          healthUrl: `http://127.0.0.1:${port}/healthz`,
+        },
+        port,
+        portKey: 'STREAMSYNC_ENGINES',
+      }));
+      const bind = `127.0.0.1:${ports.engine}`;
+      const servers = enginePorts.map((p) => `127.0.0.1:${p}`);
+      endpoints.engines = `${engines} behind HAProxy (${path.relative(REPO_ROOT, HAPROXY_CONFIG)}): ${servers.join(', ')}`;
+      return [
+        ...list,
+        {
+          name: 'balancer',
+          spec: balancerSpec({ bind, servers, env }),
+          port: ports.engine,
+          portKey: PORT_KEYS.engine,
+        },
+      ];
     };
 
     for (const name of wanted) {
-      if (!serviceSpec(name, ctx)) {
+      const spec = serviceSpec(name, ctx);
+      if (!spec) {
         log(`${name}: not present in this checkout, skipped`);
         continue;
       }
       if (name === 'web' && webBuild) await webBuild();
-      await start(name);
+      // one after the other: each engine applies hasura/metadata at start
+      for (const inst of await instancesOf(name, spec)) await start(inst);
       const base = `http://127.0.0.1:${ports[name]}`;
       endpoints[name] =
         name === 'engine'
@@ -401,7 +456,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       dataDir,
       postgresUrl: postgres.url,
       kafkaBrokers: kafka.brokers,
-      ...(services.has('engine')
+      ...(instances.has('engine') || instances.has('balancer')
         ? { graphqlUrl: `http://127.0.0.1:${ports.engine}/v1/graphql` }
         : {}),
       secretsFile: secretsFile(dataDir),
@@ -419,8 +474,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
           (pid): pid is number => pid !== undefined,
         ),
       restart: async (name) => {
-        await stopService(name);
-        return start(name);
+        const group = instances.has(name)
+          ? [name]
+          : [...instances.keys()].filter((n) => n.startsWith(`${name}-`));
+        if (group.length === 0) throw new Error(`no ${name} in this stack`);
+        let last: RunningService | undefined;
+        for (const n of group) {
+          await stopService(n);
+          last = await start(instances.get(n)!);
+        }
+        return last!;
       },
       stop: stopAll,
     };

@@ -245,6 +245,65 @@ describe('Stack > Launcher', () => {
     expect(processesMentioning(dataDir)).toEqual([]);
   });
 
+  it('should run two engines behind HAProxy on the engine port, answering on while one is killed and restarted', async () => {
+    const dataDir = await tempDir();
+    const env: NodeJS.ProcessEnv = { ...(await isolatedEnv(dataDir)), STREAMSYNC_ENGINES: '2' };
+    const lines: string[] = [];
+    const stack = await startStack({
+      dataDir,
+      env,
+      services: ['engine'],
+      log: (l) => lines.push(`[stack] ${l}`),
+      output: (l) => lines.push(l),
+      restartPolicy: { backoffMs: 200 },
+    });
+    const url = `http://127.0.0.1:${env.HASURA_GRAPHQL_SERVER_PORT}/v1/graphql`;
+    const ask = async () => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-hasura-admin-secret': stack.secrets.adminSecret,
+        },
+        body: JSON.stringify({ query: '{ pipelines(order_by: {name: asc}) { name } }' }),
+      });
+      return { status: res.status, body: (await res.json()) as unknown };
+    };
+    const answer = {
+      status: 200,
+      body: { data: { pipelines: [{ name: 'market_trades' }, { name: 'sensor_readings' }] } },
+    };
+    try {
+      expect([...stack.services.keys()]).toEqual(['engine-1', 'engine-2', 'balancer']);
+      expect(stack.endpoints.engines).toMatch(
+        /^2 behind HAProxy \(deploy\/haproxy\/haproxy\.cfg\): 127\.0\.0\.1:\d+, 127\.0\.0\.1:\d+$/,
+      );
+      // leastconn over both: every answer the same, whichever engine gave it
+      for (let i = 0; i < 6; i++) expect(await ask()).toEqual(answer);
+
+      const killed = stack.services.get('engine-1')!;
+      killed.kill();
+      await killed.exited;
+      // a connection refused by the dead engine is retried on the other: no request fails
+      for (let i = 0; i < 20; i++) expect(await ask()).toEqual(answer);
+      await expect
+        .poll(() => lines.find((l) => l.includes('engine-1 restarted')), { timeout: 60_000 })
+        .toBeDefined();
+      expect(stack.services.get('engine-1')!.pid).not.toBe(killed.pid);
+      for (let i = 0; i < 6; i++) expect(await ask()).toEqual(answer);
+    } finally {
+      await stack.stop();
+    }
+    // the balancer first, then the engines
+    const stopping = ['balancer', 'engine-2', 'engine-1'].map((n) =>
+      lines.indexOf(`[stack] stopping ${n}`),
+    );
+    expect(stopping.every((i) => i > -1)).toBe(true);
+    expect([...stopping].sort((a, b) => a - b)).toEqual(stopping);
+    expect(processesMentioning(dataDir)).toEqual([]);
+    // Postgres, Kafka and two engines one after the other: longer than the default minute here
+  }, 180_000);
+
   it('should refuse a bad setting at start with a message naming the key', async () => {
     const dataDir = await tempDir();
     const env = { ...(await isolatedEnv(dataDir)), HASURA_GRAPHQL_SERVER_PORT: 'eighty' };

@@ -1,7 +1,19 @@
 import { buildSchema, graphql, parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
-import { mergeQueries, QueryBatcher, requestSizes, splitResult, type RunQuery } from './batch';
-import { bucketsQuery, bucketsVariables, rawRangeQuery } from './panel-documents';
+import {
+  cacheTtl,
+  mergeQueries,
+  QueryBatcher,
+  requestSizes,
+  splitResult,
+  type RunQuery,
+} from './batch';
+import {
+  BUCKETS_CACHE_TTL_S,
+  bucketsQuery,
+  bucketsVariables,
+  rawRangeQuery,
+} from './panel-documents';
 import type { DiscoveredStream } from './schema-discovery';
 
 const sensors = {
@@ -15,6 +27,7 @@ const sensors = {
 // A GraphQL server in miniature: each field answers with its arguments, so a wrong variable
 // (a name mixed up between two merged queries) shows in the answer.
 const schema = buildSchema(`
+  directive @cached(ttl: Int, refresh: Boolean) on QUERY
   scalar timestamptz
   scalar bigint
   scalar interval
@@ -83,7 +96,7 @@ describe('Web > batched queries', () => {
     expect(splitResult({ b0_rows: [1], b1_rows: [2], b10_rows: [3] }, 1)).toEqual({ rows: [2] });
   });
 
-  it('should answer queries of one task with one request, each caller its own data', async () => {
+  it('should answer queries of one task with one request per kind, each caller its own data', async () => {
     requests.length = 0;
     const batcher = new QueryBatcher(run);
     const [a, b, c] = await Promise.all([
@@ -97,7 +110,9 @@ describe('Web > batched queries', () => {
         ...bucketsVariables(series),
       }),
     ]);
-    expect(requests).toHaveLength(1);
+    // the raw reads in one request, the cached bucket read in another that stays cacheable
+    expect(requests).toHaveLength(2);
+    expect(requests.map((r) => cacheTtl(r))).toEqual([BUCKETS_CACHE_TTL_S, null]);
     expect(a).toEqual({
       rows: [
         { ts: 'x', entity_id: '1', temperature: 5 },
@@ -109,6 +124,31 @@ describe('Web > batched queries', () => {
       s0: [{ bucket: 'f', count: 7, min: null, max: null, sum: null, last: 11 }],
       s1: [{ bucket: 'f', count: 8, min: null, max: null, sum: null, last: 8 }],
     });
+  });
+
+  it('should keep @cached on a merged operation only when every query is cached, with the least ttl', () => {
+    const buckets = bucketsQuery(series);
+    const shorter = buckets.replace(`@cached(ttl: ${BUCKETS_CACHE_TTL_S})`, '@cached(ttl: 5)');
+    const vars = {
+      stream: 's',
+      from: 'f',
+      to: 't',
+      width: '1 minute',
+      ...bucketsVariables(series),
+    };
+    const both = mergeQueries([
+      { document: buckets, variables: vars },
+      { document: shorter, variables: vars },
+    ]);
+    expect(cacheTtl(both.document)).toBe(5);
+    const mixed = mergeQueries([
+      { document: buckets, variables: vars },
+      { document: raw, variables: { from: 'x', to: 'y', limit: 1, entities: [] } },
+    ]);
+    expect(cacheTtl(mixed.document)).toBeNull();
+    // Hasura's default ttl when the directive has none
+    expect(cacheTtl('query Q @cached { a }')).toBe(60);
+    expect(cacheTtl(raw)).toBeNull();
   });
 
   it('should spread many queries over the requests a browser sends at once, a few to each', () => {

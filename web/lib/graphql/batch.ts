@@ -67,7 +67,25 @@ function operationOf(document: string): OperationDefinitionNode {
   return op;
 }
 
-/** The merged operation of `docs`, query i's variables and top-level fields prefixed `b<i>_`. */
+/** Hasura's default `@cached` ttl, in seconds. */
+const DEFAULT_CACHE_TTL_S = 60;
+
+/**
+ * The `@cached` ttl of a query (seconds), or null when it is not cached. The batcher sends cached
+ * and uncached queries apart: a merged operation is cached only when all of it may be, and a
+ * cached one is only worth its key when everyone opening the same view sends the same batch.
+ */
+export function cacheTtl(document: string): number | null {
+  const dir = operationOf(document).directives?.find((d) => d.name.value === 'cached');
+  if (!dir) return null;
+  const ttl = dir.arguments?.find((a) => a.name.value === 'ttl')?.value;
+  return ttl?.kind === Kind.INT ? Number(ttl.value) : DEFAULT_CACHE_TTL_S;
+}
+
+/**
+ * The merged operation of `docs`, query i's variables and top-level fields prefixed `b<i>_`. It
+ * is `@cached` (with the least ttl) when every query is.
+ */
 export function mergeQueries(
   queries: ReadonlyArray<{ document: string; variables: Record<string, unknown> }>,
 ): { document: string; variables: Record<string, unknown> } {
@@ -90,6 +108,8 @@ export function mergeQueries(
       fields.push({ ...s, alias: { kind: Kind.NAME, value: prefix + alias } });
     }
   });
+  const ttls = queries.map((q) => cacheTtl(q.document));
+  const cached = ttls.every((t) => t !== null) ? Math.min(...(ttls as number[])) : null;
   const merged: DocumentNode = {
     kind: Kind.DOCUMENT,
     definitions: [
@@ -98,7 +118,22 @@ export function mergeQueries(
         operation: 'query' as OperationDefinitionNode['operation'],
         name: { kind: Kind.NAME, value: 'Batch' },
         variableDefinitions: varDefs,
-        directives: [],
+        directives:
+          cached === null
+            ? []
+            : [
+                {
+                  kind: Kind.DIRECTIVE,
+                  name: { kind: Kind.NAME, value: 'cached' },
+                  arguments: [
+                    {
+                      kind: Kind.ARGUMENT,
+                      name: { kind: Kind.NAME, value: 'ttl' },
+                      value: { kind: Kind.INT, value: String(cached) },
+                    },
+                  ],
+                },
+              ],
         selectionSet: { kind: Kind.SELECTION_SET, selections: fields },
       },
     ],
@@ -113,6 +148,15 @@ export function splitResult(data: Record<string, unknown>, index: number): Recor
   for (const [k, v] of Object.entries(data))
     if (k.startsWith(prefix)) out[k.slice(prefix.length)] = v;
   return out;
+}
+
+/** Whether a query is `@cached`; a document that does not parse is sent alone and fails there. */
+function cachedOrFalse(document: string): boolean {
+  try {
+    return cacheTtl(document) !== null;
+  } catch {
+    return false;
+  }
 }
 
 export class QueryBatcher {
@@ -142,10 +186,15 @@ export class QueryBatcher {
     this.scheduled = false;
     const all = this.queue;
     this.queue = [];
-    let at = 0;
-    for (const size of requestSizes(all.length)) {
-      void this.send(all.slice(at, at + size));
-      at += size;
+    // cached queries travel apart from the rest, so their merged operation stays cacheable
+    const cached = all.filter((p) => cachedOrFalse(p.document));
+    const rest = all.filter((p) => !cached.includes(p));
+    for (const group of [cached, rest]) {
+      let at = 0;
+      for (const size of group.length ? requestSizes(group.length) : []) {
+        void this.send(group.slice(at, at + size));
+        at += size;
+      }
     }
   }
 

@@ -1,0 +1,1 @@
+DROP FUNCTION public.entity_latest_values(public.entities);
