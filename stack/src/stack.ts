@@ -403,16 +403,22 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       });
     }
 
+    // STREAMSYNC_KAFKA_BROKERS=3: a three-node cluster (each broker and controller) instead of one
+    // broker, in a folder of its own so that the single broker's data stays as it was
+    const kafkaNodes = readInt(env, 'STREAMSYNC_KAFKA_BROKERS', 1, 1, 9);
     log(
       env.KAFKA_BROKERS
         ? `using Kafka at KAFKA_BROKERS=${env.KAFKA_BROKERS}`
-        : 'starting the Kafka broker',
+        : kafkaNodes > 1
+          ? `starting a ${kafkaNodes}-broker Kafka cluster`
+          : 'starting the Kafka broker',
     );
     const kafka = await resolveKafka({
-      dataDir: path.join(dataDir, 'kafka'),
+      dataDir: path.join(dataDir, kafkaNodes > 1 ? `kafka-${kafkaNodes}-brokers` : 'kafka'),
       env,
       log,
       port: readInt(env, 'STREAMSYNC_KAFKA_PORT', 9092, 0, 65535),
+      size: kafkaNodes,
     });
     stops.push(() => kafka.stop());
 
@@ -520,7 +526,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         [
           postgres.pid,
           replica?.pid,
-          kafka.pid,
+          ...kafka.pids,
           ...[...services.values()].map((svc) => svc.pid),
         ].filter((pid): pid is number => pid !== undefined),
       restart: async (name) => {

@@ -4,6 +4,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '@streamsync/database';
@@ -93,6 +94,44 @@ describe('Stack > Launcher', () => {
     }
     expect(processesMentioning(dataDir)).toEqual([]);
   });
+
+  it('should start a three-broker Kafka cluster with STREAMSYNC_KAFKA_BROKERS=3 and stop every broker', async () => {
+    const dataDir = await tempDir();
+    const env = { ...(await isolatedEnv(dataDir)), STREAMSYNC_KAFKA_BROKERS: '3' };
+    const stack = await startStack({ dataDir, env, services: [] });
+    const pids = stack.pids();
+    try {
+      // Postgres and three brokers, each named by the cluster, each with its own log dir
+      expect(pids).toHaveLength(4);
+      expect(stack.kafkaBrokers).toHaveLength(3);
+      const kafka = new Kafka({
+        clientId: 'launcher-test',
+        brokers: stack.kafkaBrokers,
+        logLevel: logLevel.NOTHING,
+      });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const cluster = await admin.describeCluster();
+        expect(cluster.brokers.map((b) => `${b.host}:${b.port}`).sort()).toEqual(
+          [...stack.kafkaBrokers].sort(),
+        );
+      } finally {
+        await admin.disconnect();
+      }
+      for (const n of [1, 2, 3]) {
+        expect(
+          existsSync(
+            path.join(dataDir, 'kafka-3-brokers', `node-${n}`, 'kraft-logs', 'meta.properties'),
+          ),
+        ).toBe(true);
+      }
+    } finally {
+      await stack.stop();
+    }
+    for (const pid of pids) expect(isAlive(pid), `pid ${pid} still alive`).toBe(false);
+    expect(processesMentioning(dataDir)).toEqual([]);
+  }, 180_000);
 
   it('should stop every child in order, with no warning or error, on SIGTERM to the `npm start` process alone', async () => {
     const dataDir = await tempDir();
