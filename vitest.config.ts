@@ -17,7 +17,7 @@ const webAliases = {
 //   that the global setup (stack/test/global-setup.ts) starts once for the run (a fresh embedded
 //   Postgres and a Kafka broker, or DATABASE_URL / KAFKA_BROKERS when set) and stops at the end.
 // Projects do not `extend` this file: an inherited global setup would run once per project.
-const PACKAGES = ['database', 'testing', 'stack', 'engine', 'etl-worker'];
+const PACKAGES = ['database', 'testing', 'stack', 'engine', 'etl-worker', 'bench'];
 const ignored = ['**/node_modules/**', 'web/.next/**'];
 const UNIT = {
   sequence: { groupOrder: 0 },

@@ -20,8 +20,8 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { ConfigError, query, readInt, REPO_ROOT, sql } from '@streamsync/database';
-import { sensorKey } from '@streamsync/etl-worker/producer';
 import { cliOptions } from '../cli.ts';
+import { onlySensorPipelineOn, sensorEntities } from './dataset.ts';
 import { copyFromFile, COPY_TABLE, type CopyResult } from './copy.ts';
 import { preload } from './preload.ts';
 import { postmasterPid } from './proc.ts';
@@ -67,21 +67,6 @@ function readSettings(env: NodeJS.ProcessEnv): Settings {
     ),
     workerEnv,
   };
-}
-
-/** The entity ids of the bench sensors, creating those the seeds do not have. */
-async function sensorEntities(client: pg.Client, sensors: number): Promise<Map<string, number>> {
-  const keys = Array.from({ length: sensors }, (_, i) => sensorKey(i));
-  await query(
-    client,
-    sql`INSERT INTO public.entities (kind, key) SELECT 'sensor', k FROM unnest(${sql.value(keys, 'text[]')}) AS k
-        ON CONFLICT (kind, key) DO NOTHING`,
-  );
-  const { rows } = await query<{ key: string; id: string }>(
-    client,
-    sql`SELECT key, id::text FROM public.entities WHERE kind = 'sensor' AND key = ANY(${sql.value(keys, 'text[]')})`,
-  );
-  return new Map(rows.map((r) => [r.key, Number(r.id)]));
 }
 
 /** Rows of the worker's table that the COPY table does not have with the same values, and back. */
@@ -149,11 +134,7 @@ async function main(): Promise<number> {
 
     // a topic of our own, and only the pipeline under test enabled
     const topic = `bench-ingest-${randomBytes(4).toString('hex')}`;
-    await query(
-      client,
-      sql`UPDATE etl.pipelines SET enabled = (name = 'sensor_readings'),
-                 topics = CASE WHEN name = 'sensor_readings' THEN ARRAY[${sql.value(topic)}] ELSE topics END`,
-    );
+    await onlySensorPipelineOn(client, topic);
     const entityIds = await sensorEntities(client, settings.sensors);
     if (settings.alertRule) {
       // the worst case for alert evaluation: a rule that watches every point of the stream

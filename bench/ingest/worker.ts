@@ -1,6 +1,7 @@
 /**
- * The worker side: one ETL worker (etl-worker/src/main.ts) as a child process, in a consumer
- * group of its own, draining the preloaded topic. Progress is read where the worker records it,
+ * The worker side: one ETL worker (etl-worker/src/main.ts) as a child process — or several, in
+ * the same consumer group sharing the topic's partitions (bench/scale) — in a consumer group of
+ * its own, draining the preloaded topic. Progress is read where the worker records it,
  * etl.consumer_offsets (committed with the rows, so it is exactly what is loaded), every 100 ms.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +19,8 @@ export interface WorkerRunOptions {
   brokers: string[];
   topic: string;
   groupId: string;
+  /** worker processes in the group (default 1) */
+  processes?: number;
   /** rows expected: the run ends when the worker has consumed this many messages */
   count: number;
   postmasterPid: number | undefined;
@@ -43,7 +46,15 @@ export interface WorkerResult {
   startup_seconds: number;
   /** rows already loaded at the first poll that saw any (excluded from rows_per_s) */
   rows_at_first_sight: number;
-  /** CPU seconds during the measured interval, and as a share of one core */
+  /**
+   * where the measured interval starts: the first rows seen, or — with several processes — the
+   * first rows seen once every process is in the group (its /readyz answers 200), so the
+   * rebalance a later joiner causes is start-up, as joining the group is for one
+   */
+  measured_from: 'first rows' | 'all workers in the group';
+  /** worker processes that shared the topic */
+  processes: number;
+  /** CPU seconds during the measured interval, and as a share of one core (workers: all of them) */
   cpu: {
     worker_s: number;
     postgres_s: number;
@@ -76,23 +87,46 @@ interface Progress {
   xacts: number;
 }
 
-async function readProgress(client: pg.Client, topic: string): Promise<Progress> {
+/** Whether every worker says it is in its group and can work (GET /readyz → 200). */
+async function allReady(ports: number[]): Promise<boolean> {
+  const answers = await Promise.all(
+    ports.map((port) =>
+      fetch(`http://127.0.0.1:${port}/readyz`, { signal: AbortSignal.timeout(1000) }).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    ),
+  );
+  return answers.every(Boolean);
+}
+
+async function readProgress(client: pg.Client, topic: string, group: string): Promise<Progress> {
   const { rows } = await query<{ rows: string; messages: string; xacts: string }>(
     client,
     sql`SELECT coalesce(sum(rows_loaded), 0)::text AS rows, coalesce(sum(messages), 0)::text AS messages,
                (SELECT (xact_commit + xact_rollback)::text FROM pg_stat_database WHERE datname = current_database()) AS xacts
-          FROM etl.consumer_offsets WHERE topic = ${sql.value(topic)}`,
+          FROM etl.consumer_offsets
+         WHERE topic = ${sql.value(topic)} AND consumer_group = ${sql.value(group)}`,
   );
   const r = rows[0]!;
   return { rows: Number(r.rows), messages: Number(r.messages), xacts: Number(r.xacts) };
 }
 
-/** Mean batch size and duration from the worker's Prometheus histograms, when it has them. */
-async function batchStats(port: number): Promise<WorkerResult['batches']> {
+/**
+ * Mean batch size and duration from the workers' Prometheus histograms (the series of every
+ * process added up), when they have them.
+ */
+async function batchStats(ports: number[]): Promise<WorkerResult['batches']> {
   try {
-    const text = await (
-      await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })
-    ).text();
+    const text = (
+      await Promise.all(
+        ports.map(async (port) =>
+          (
+            await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) })
+          ).text(),
+        ),
+      )
+    ).join('\n');
     const total = (name: string, labels = '') => {
       let sum = 0;
       let found = false;
@@ -138,13 +172,14 @@ function stopChild(child: ChildProcess): Promise<void> {
 }
 
 export async function runWorker(opts: WorkerRunOptions): Promise<WorkerResult> {
-  const port = await freePort();
+  const processes = opts.processes ?? 1;
+  const ports: number[] = [];
+  for (let i = 0; i < processes; i++) ports.push(await freePort());
   const env: Record<string, string> = {
     DATABASE_URL: opts.postgresUrl,
     KAFKA_BROKERS: opts.brokers.join(','),
     ETL_GROUP_ID: opts.groupId,
     ETL_HTTP_HOST: '127.0.0.1',
-    ETL_HTTP_PORT: String(port),
     ETL_TOPIC_PARTITIONS: '3',
     LOG_LEVEL: 'warn',
     ...opts.extraEnv,
@@ -152,41 +187,55 @@ export async function runWorker(opts: WorkerRunOptions): Promise<WorkerResult> {
   const client = new pg.Client({ connectionString: opts.postgresUrl, application_name: 'bench' });
   await client.connect();
   const spawned = performance.now();
-  const child = spawn(
-    process.execPath,
-    [
-      ...(process.env.BENCH_INGEST_NODE_ARGS ?? '').split(' ').filter(Boolean),
-      '--import',
-      'tsx',
-      WORKER_ENTRY,
-    ],
-    {
-      cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-      // the worker logs to our stderr: stdout carries the JSON result
-      stdio: ['ignore', 2, 2],
-    },
-  );
   let exited: string | undefined;
-  child.once('exit', (code, signal) => (exited = `exited early (${signal ?? `code ${code}`})`));
+  const children = ports.map((port, i) => {
+    const child = spawn(
+      process.execPath,
+      [
+        ...(process.env.BENCH_INGEST_NODE_ARGS ?? '').split(' ').filter(Boolean),
+        '--import',
+        'tsx',
+        WORKER_ENTRY,
+      ],
+      {
+        cwd: REPO_ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          ...env,
+          ETL_HTTP_PORT: String(port),
+        },
+        // the worker logs to our stderr: stdout carries the JSON result
+        stdio: ['ignore', 2, 2],
+      },
+    );
+    child.once(
+      'exit',
+      (code, signal) => (exited = `${i + 1} exited early (${signal ?? `code ${code}`})`),
+    );
+    return child;
+  });
   const cpu = () => ({
-    worker: cpuSeconds(child.pid),
+    worker: children.reduce((sum, child) => sum + cpuSeconds(child.pid), 0),
     postgres: treeCpuSeconds(opts.postmasterPid),
     kafka: cpuSeconds(opts.kafkaPid),
   });
 
   try {
     let first: { at: number; progress: Progress; cpu: ReturnType<typeof cpu> } | undefined;
+    let everyoneIn = false;
     let polls = 0;
     let lastChange = performance.now();
     let lastRows = -1;
     let lastLog = 0;
     for (;;) {
-      if (exited) throw new Error(`the worker ${exited}`);
-      const progress = await readProgress(client, opts.topic);
+      if (exited) throw new Error(`worker ${exited}`);
+      const progress = await readProgress(client, opts.topic, opts.groupId);
       polls++;
       const now = performance.now();
-      if (progress.rows > 0 && !first) {
+      // one process: from its first rows; several: from the first rows once all are in
+      if (!everyoneIn && (processes === 1 || (await allReady(ports)))) everyoneIn = true;
+      if (progress.rows > 0 && !first && everyoneIn) {
         first = { at: now, progress, cpu: cpu() };
         polls = 0;
         opts.log(`worker: first rows after ${((now - spawned) / 1000).toFixed(1)} s`);
@@ -217,6 +266,8 @@ export async function runWorker(opts: WorkerRunOptions): Promise<WorkerResult> {
           wall_rows_per_s: Math.round(progress.rows / wall),
           startup_seconds: Math.round(((first.at - spawned) / 1000) * 1000) / 1000,
           rows_at_first_sight: first.progress.rows,
+          measured_from: processes === 1 ? 'first rows' : 'all workers in the group',
+          processes,
           cpu: {
             worker_s: round(end.worker - first.cpu.worker),
             postgres_s: round(end.postgres - first.cpu.postgres),
@@ -229,9 +280,14 @@ export async function runWorker(opts: WorkerRunOptions): Promise<WorkerResult> {
           },
           transactions,
           rows_per_transaction: transactions ? Math.round(measured / transactions) : 0,
-          batches: await batchStats(port),
+          batches: await batchStats(ports),
           env: { ...env, DATABASE_URL: '(the bench database)' },
         };
+      }
+      if (!first && progress.messages >= opts.count) {
+        throw new Error(
+          `the ${processes} workers drained all ${opts.count} messages before every one was in the group: nothing left to measure them on (more messages)`,
+        );
       }
       if (now - lastChange > opts.stallS * 1000) {
         throw new Error(
@@ -242,7 +298,7 @@ export async function runWorker(opts: WorkerRunOptions): Promise<WorkerResult> {
       await new Promise((r) => setTimeout(r, POLL_MS));
     }
   } finally {
-    await stopChild(child);
+    await Promise.all(children.map(stopChild));
     await client.end();
   }
 }

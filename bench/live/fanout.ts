@@ -2,21 +2,27 @@
  * Fan-out: N live-query subscribers over 1,000 series (N/1,000 per series, so 1,000 cohorts), a
  * writer changing `changesPerSec` series a second (each change one transaction, notified in event
  * mode), and for every change and every subscriber of its series: was it delivered (a frame with
- * that reading or a later one), and how long after the commit did its frame arrive.
+ * that reading or a later one), and how long after the commit did its frame arrive. With several
+ * engines (bench/scale), subscriber i connects straight to engine i mod E, as a balancer spreading
+ * connections evenly would place it; CPU, memory and polls are the sums over the engines.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_CHANGE_CHANNEL, encodeChangeNotice, query, sql } from '@streamsync/database';
+import { treeCpuSeconds } from '../ingest/proc.ts';
 import {
   startEngineProcess,
   stats,
   subscribeMany,
   xactCount,
   type BenchDb,
+  type EngineProcess,
   type LatencyStats,
 } from './support.ts';
 
 export interface FanoutResult {
   subscribers: number;
+  /** engine processes the subscribers were split across */
+  engines: number;
   mode: 'polling' | 'event';
   all_first_results: boolean;
   seconds: number;
@@ -24,7 +30,12 @@ export interface FanoutResult {
   deliveries_expected: number;
   missed_changes: number;
   delivery_latency: LatencyStats;
+  /** CPU of all the engines, in cores (CPU s / s) */
   engine_cpu_cores: number;
+  /** CPU of the Postgres server (all backends: the pollers' statements and the writer's), in
+   * cores, when its postmaster was given */
+  postgres_cpu_cores?: number;
+  /** the peak resident memory of the engines, added up */
   engine_rss_mb: number;
   /** transactions of the bench database a second (writer included; Postgres' own counters) */
   postgres_xact_per_s: number;
@@ -43,47 +54,77 @@ export async function fanout(
   mode: 'polling' | 'event',
   seconds: number,
   changesPerSec: number,
+  opts: {
+    /** engine processes to split the subscribers across (default 1) */
+    engines?: number;
+    /** the postmaster of the bench database's server: its CPU (every backend) is measured too */
+    postgresPid?: number;
+  } = {},
 ): Promise<FanoutResult> {
-  const engine = await startEngineProcess(db.url, {
-    STREAMSYNC_ENGINE_EVENT_WAKEUPS: mode === 'event' ? 'true' : 'false',
-    STREAMSYNC_ENGINE_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '1000',
-  });
+  const engineCount = opts.engines ?? 1;
+  const engines: EngineProcess[] = [];
+  const stopEngines = () => Promise.all(engines.map((e) => e.stop()));
+  try {
+    for (let e = 0; e < engineCount; e++) {
+      engines.push(
+        await startEngineProcess(db.url, {
+          STREAMSYNC_ENGINE_EVENT_WAKEUPS: mode === 'event' ? 'true' : 'false',
+          STREAMSYNC_ENGINE_WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: '1000',
+        }),
+      );
+    }
+  } catch (err) {
+    await stopEngines();
+    throw err;
+  }
+  const engineCpu = () => engines.reduce((sum, e) => sum + e.cpuSeconds(), 0);
+  const engineRss = () => engines.reduce((sum, e) => sum + e.rssMb(), 0);
   const series = db.series;
   const perSeries = new Map<number, number[]>(); // entity id → subscriber indexes
   const latest = new Float64Array(subscribers); // ms timestamp of the newest reading seen
   const commits = new Map<string, number>(); // `${entity}@${tsMs}` → commit time (performance.now)
   const latencies: number[] = [];
   try {
-    const subs = await subscribeMany(
-      engine.url,
-      subscribers,
-      100,
-      (i) => {
-        const id = series[i % series.length]!;
-        let list = perSeries.get(id);
-        if (!list) perSeries.set(id, (list = []));
-        list.push(i);
-        return { query: QUERY, variables: { id } };
-      },
-      (i, data, at) => {
-        const row = (data as { sensor_readings: Array<{ ts: string }> }).sensor_readings[0];
-        if (!row) return;
-        const ts = Date.parse(row.ts);
-        if (ts <= latest[i]!) return;
-        latest[i] = ts;
-        const id = series[i % series.length]!;
-        const committed = commits.get(`${id}@${ts}`);
-        if (committed !== undefined) latencies.push(at - committed);
-      },
+    // engine e serves the subscribers i with i mod E = e; its own subscription ids count from 0
+    const subs = await Promise.all(
+      engines.map((engine, e) => {
+        const global = (local: number) => local * engineCount + e;
+        const count = Math.ceil((subscribers - e) / engineCount);
+        return subscribeMany(
+          engine.url,
+          count,
+          100,
+          (local) => {
+            const i = global(local);
+            const id = series[i % series.length]!;
+            let list = perSeries.get(id);
+            if (!list) perSeries.set(id, (list = []));
+            list.push(i);
+            return { query: QUERY, variables: { id } };
+          },
+          (local, data, at) => {
+            const i = global(local);
+            const row = (data as { sensor_readings: Array<{ ts: string }> }).sensor_readings[0];
+            if (!row) return;
+            const ts = Date.parse(row.ts);
+            if (ts <= latest[i]!) return;
+            latest[i] = ts;
+            const id = series[i % series.length]!;
+            const committed = commits.get(`${id}@${ts}`);
+            if (committed !== undefined) latencies.push(at - committed);
+          },
+        );
+      }),
     );
     await sleep(1500); // let the first polls settle
     const xact0 = await xactCount(db.pool);
-    const cpu0 = engine.cpuSeconds();
-    const polls0 = await pollStats(engine.url);
+    const cpu0 = engineCpu();
+    const pgCpu0 = treeCpuSeconds(opts.postgresPid);
+    const polls0 = await pollStats(engines);
     const t0 = performance.now();
     const writes: Array<{ id: number; ts: number }> = [];
     let next = 0;
-    let rss = engine.rssMb();
+    let rss = engineRss();
     const tickMs = 100;
     const perTick = Math.max(1, Math.round((changesPerSec * tickMs) / 1000));
     while (performance.now() - t0 < seconds * 1000) {
@@ -121,15 +162,16 @@ export async function fanout(
           }
         }),
       );
-      rss = Math.max(rss, engine.rssMb());
+      rss = Math.max(rss, engineRss());
       const wait = tickMs - (performance.now() - tickStart);
       if (wait > 0) await sleep(wait);
     }
     const elapsed = (performance.now() - t0) / 1000;
-    const cpu = engine.cpuSeconds() - cpu0;
+    const cpu = engineCpu() - cpu0;
+    const pgCpu = treeCpuSeconds(opts.postgresPid) - pgCpu0;
     await sleep(3000); // drain: the last changes reach their subscribers
     const xact = (await xactCount(db.pool)) - xact0;
-    const polls1 = await pollStats(engine.url);
+    const polls1 = await pollStats(engines);
     let expected = 0;
     let missed = 0;
     for (const w of writes) {
@@ -138,17 +180,21 @@ export async function fanout(
         if (latest[i]! < w.ts) missed++;
       }
     }
-    subs.close();
+    for (const s of subs) s.close();
     return {
       subscribers,
+      engines: engineCount,
       mode,
-      all_first_results: subs.firsts === subscribers,
+      all_first_results: subs.reduce((n, s) => n + s.firsts, 0) === subscribers,
       seconds: Math.round(elapsed * 10) / 10,
       changes: writes.length,
       deliveries_expected: expected,
       missed_changes: missed,
       delivery_latency: stats(latencies),
       engine_cpu_cores: Math.round((cpu / elapsed) * 100) / 100,
+      ...(opts.postgresPid === undefined
+        ? {}
+        : { postgres_cpu_cores: Math.round((pgCpu / elapsed) * 100) / 100 }),
       engine_rss_mb: rss,
       // includes the writer's own transactions (one per change) and the poll statements
       postgres_xact_per_s: Math.round(xact / (elapsed + 3)),
@@ -158,14 +204,17 @@ export async function fanout(
       engine_polls: polls1.polls - polls0.polls,
     };
   } finally {
-    await engine.stop();
+    await stopEngines();
   }
 }
 
-async function pollStats(url: string): Promise<{ polls: number; statements: number }> {
-  const text = await fetch(`${url}/metrics`).then((r) => r.text());
+/** Polls and poll statements so far, over all the engines. */
+async function pollStats(engines: EngineProcess[]): Promise<{ polls: number; statements: number }> {
+  const texts = await Promise.all(
+    engines.map((e) => fetch(`${e.url}/metrics`).then((r) => r.text())),
+  );
   const out = { polls: 0, statements: 0 };
-  for (const line of text.split('\n')) {
+  for (const line of texts.join('\n').split('\n')) {
     const v = Number(line.split(' ').pop());
     if (line.startsWith('engine_subscription_polls_total{')) out.polls += v;
     if (line.startsWith('engine_subscription_poll_duration_seconds_count{')) out.statements += v;

@@ -23,8 +23,13 @@ export interface BenchDb {
   drop(): Promise<void>;
 }
 
-export async function createBenchDb(): Promise<BenchDb> {
-  const adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/**
+ * A throwaway database on the server `adminUrl` names (default DATABASE_URL, or the system
+ * Postgres on 127.0.0.1:5432), migrated, seeded and given the bench series.
+ */
+export async function createBenchDb(
+  adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+): Promise<BenchDb> {
   const name = `bench_live_${randomBytes(4).toString('hex')}`;
   const admin = createPool({ connectionString: adminUrl, applicationName: 'bench-live', max: 1 });
   await query(admin, sql`CREATE DATABASE ${sql.ident(name)}`);

@@ -116,6 +116,9 @@ export const WAVE2_DIRECTORIES = [
   'graphql_query/allowlist_role_based',
   'graphql_query/caching',
   'actions/**',
+  'graphql_query/permissions/inherited_roles',
+  'graphql_query/permissions/roles_inheritance',
+  'graphql_mutation/functions/permissions/roles_inheritance',
 ];
 
 /**

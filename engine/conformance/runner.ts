@@ -50,6 +50,7 @@ import {
 } from './manifest.ts';
 import { aroundCaseFile, pythonCheck } from './python-checks.ts';
 import { ALLOWLIST_SCENARIOS, runAllowlistScenario } from './allowlist-scenarios.ts';
+import { INHERITED_ROLE_SCENARIOS, runInheritedRoleScenario } from './inherited-roles-scenarios.ts';
 import { probeWebSocket, replayApollo, type ProbeResult } from './websocket.ts';
 import {
   basicProtocolScenarios,
@@ -466,7 +467,7 @@ async function runUnit(
     if (ws?.served) results.push(...(await extraScenarios(g)));
     results.push(...(await eventScenarios(g)));
     results.push(...(await actionScenarios(g)));
-    results.push(...(await allowlistScenarios(g)));
+    results.push(...(await graphqlExtrasScenarios(g)));
     report.teardownErrors.push(...(await directoryTeardown(g)));
     if (results.some((r) => r.status === 'fail')) report.engineLog = engine.logTail();
   } finally {
@@ -1054,20 +1055,26 @@ async function actionScenarios(g: GroupContext): Promise<CaseResult[]> {
   return out;
 }
 
-/** The Python-only allowlist scenarios of GRAPHQL-EXTRAS.md for this group, one result each. */
-async function allowlistScenarios(g: GroupContext): Promise<CaseResult[]> {
+/** GRAPHQL-EXTRAS.md's Python-only scenarios: the ids each driver knows, and how to run one. */
+const GRAPHQL_EXTRAS: Array<
+  [ids: Record<string, unknown>, run: typeof runAllowlistScenario | typeof runInheritedRoleScenario]
+> = [
+  [ALLOWLIST_SCENARIOS, runAllowlistScenario],
+  [INHERITED_ROLE_SCENARIOS, runInheritedRoleScenario],
+];
+
+/** The Python-only scenarios of GRAPHQL-EXTRAS.md for this group, one result each. */
+async function graphqlExtrasScenarios(g: GroupContext): Promise<CaseResult[]> {
   const out: CaseResult[] = [];
   for (const sc of g.group.scenarios) {
-    if (!(sc.id in ALLOWLIST_SCENARIOS)) continue;
+    const run = GRAPHQL_EXTRAS.find(([ids]) => sc.id in ids)?.[1];
+    if (!run) continue;
     if (typeof sc.skip === 'string') {
       out.push(scenarioFailure(g.dir, g.group, sc.id, '', sc.skip));
       continue;
     }
     const started = performance.now();
-    const o = await runAllowlistScenario(sc.id, {
-      baseUrl: g.engine.url,
-      headers: adminHeaders(g.run.opts),
-    });
+    const o = await run(sc.id, { baseUrl: g.engine.url, headers: adminHeaders(g.run.opts) });
     const r = scenarioFailure(g.dir, g.group, sc.id, o?.reason ?? '');
     r.status = o?.ok ? 'pass' : 'fail';
     r.strict = o?.ok === true;

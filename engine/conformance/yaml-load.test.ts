@@ -39,6 +39,15 @@ describe('Conformance > YAML loading', () => {
     ]);
   });
 
+  it('should read double-quoted scalars continued no deeper than their key, as PyYAML does', () => {
+    const plain = loadYaml(
+      '- description: "the max of the rows. The\n  \'role\' is two"\n  status: 200\n',
+    );
+    expect(plain).toEqual([{ description: "the max of the rows. The 'role' is two", status: 200 }]);
+    const escaped = loadYaml('- message: "a long \\\n  line"\n');
+    expect(escaped).toEqual([{ message: 'a long line' }]);
+  });
+
   it('should leave strings alone, even next to bigints', () => {
     const v = { s: '@@bigint-0@@12', n: 12345678901234567890n, t: 'x' };
     expect(toJson(v)).toBe('{"s":"@@bigint-0@@12","n":12345678901234567890,"t":"x"}');

@@ -15,11 +15,14 @@ export function loadYaml(text: string): Json {
   try {
     return normalize(read(text));
   } catch (e) {
-    // PyYAML (upstream's loader) accepts a double-quoted scalar whose escaped line breaks (`\`
-    // at the end of a line) continue on lines indented no deeper than its key; yaml 2 does not.
+    // PyYAML (upstream's loader) accepts a double-quoted scalar that continues on lines indented
+    // no deeper than its key (after an escaped line break `\` or a plain one); yaml 2 does not.
     // Indenting those continuation lines changes nothing in the value (their leading blanks are
-    // dropped), so retry once with them indented.
-    const repaired = text.replace(/\\\n/g, '\\\n    ');
+    // dropped when the lines are folded), so retry once with them indented.
+    const repaired = text.replace(
+      /([:-][ \t]+)"((?:[^"\\]|\\[\s\S])*)"/g,
+      (_m, lead: string, body: string) => `${lead}"${body.replace(/\n/g, '\n    ')}"`,
+    );
     if (repaired === text) throw e;
     return normalize(read(repaired));
   }

@@ -102,7 +102,7 @@ function isKeepAlive(f: Frame): boolean {
 
 /** The value of a Prometheus sample (0 when absent). */
 export async function metric(
-  e: RunningEngine,
+  e: Pick<RunningEngine, 'url'>,
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number> {

@@ -14,7 +14,12 @@
  *   `from_env` name of hasura/metadata;
  * - seed: the libpq variables psql reads.
  *
- * Each check returns the problems it finds; the last block feeds each one a broken copy of the
+ * The `scale` profile (three brokers, two workers, two Hasura replicas behind HAProxy, a read
+ * replica) is checked the same way, and as it runs: with deploy/scale.env read after .env.example,
+ * the cluster-size settings must agree with the brokers there are (3 brokers: replication factor
+ * 3, min.insync.replicas 2), and without it nothing of the profile may leak into the default stack.
+ *
+ * Each check returns the problems it finds; the last blocks feed each one a broken copy of the
  * file, to show that it can fail.
  */
 import { spawnSync } from 'node:child_process';
@@ -23,6 +28,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '@streamsync/database';
+import { envNamesRead, namesReadBy, sourceFiles, stripComments } from './env-names.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The compose file, as data
@@ -31,6 +37,7 @@ type Env = Record<string, string>;
 
 interface Service {
   image?: string;
+  profiles?: string[];
   build?: string | { context?: string; target?: string; dockerfile?: string };
   command?: string | string[];
   environment?: Record<string, string | number | boolean | null> | string[];
@@ -53,12 +60,29 @@ const COMPOSE_FILE = path.join(REPO_ROOT, 'docker-compose.yml');
 const ENV_EXAMPLE_FILE = path.join(REPO_ROOT, '.env.example');
 const DOCKERFILE = path.join(REPO_ROOT, 'Dockerfile');
 
+const SCALE_ENV_FILE = path.join(REPO_ROOT, 'deploy', 'scale.env');
+const HAPROXY_CONFIG = './deploy/haproxy/haproxy.cfg';
+
 const composeText = readFileSync(COMPOSE_FILE, 'utf8');
-const compose = YAML.parse(composeText) as Compose;
+// `<<:` merge keys, as compose reads them (the scale profile's services extend the default ones)
+const compose = YAML.parse(composeText, { merge: true }) as Compose;
 const envExample = parseEnvFile(readFileSync(ENV_EXAMPLE_FILE, 'utf8'));
+const scaleEnv = parseEnvFile(readFileSync(SCALE_ENV_FILE, 'utf8'));
+/** What compose substitutes with `--env-file .env --env-file deploy/scale.env`: the later wins. */
+const scaleVars = { ...envExample, ...scaleEnv };
 
 /** The services every deployment has; `seed` is optional (the demo data). */
 const SERVICES = ['postgres', 'kafka', 'hasura', 'worker', 'producer', 'web'];
+
+/** What the scale profile adds: the second and third of what there is one of by default. */
+const SCALE_SERVICES = [
+  'kafka-2',
+  'kafka-3',
+  'worker-2',
+  'hasura-2',
+  'haproxy',
+  'postgres-replica',
+];
 
 /** The variables whose values are secrets: only ever `${NAME:?…}` in the compose file. */
 const SECRET_VARS = [
@@ -150,6 +174,27 @@ function isOneShot(svc: Service | undefined): boolean {
   return svc?.restart === 'no';
 }
 
+/** The services of a kind, by image (Kafka brokers, Hasura replicas) or build target (workers). */
+function servicesWhere(c: Compose, test: (svc: Service, name: string) => boolean): string[] {
+  return Object.entries(c.services)
+    .filter(([name, svc]) => test(svc, name))
+    .map(([name]) => name);
+}
+const isKafka = (svc: Service) => /^apache\/kafka:/.test(svc.image ?? '');
+const isHasura = (svc: Service) => /^hasura\/graphql-engine:/.test(svc.image ?? '');
+const runsEntry = (file: string) => (svc: Service) => commandArgs(svc).at(-1) === file;
+const isWorker = runsEntry('etl-worker/src/main.ts');
+
+/** The services `docker compose` starts with these profiles active. */
+function activeIn(c: Compose, profiles: string[]): Compose {
+  const services = Object.fromEntries(
+    Object.entries(c.services).filter(
+      ([, svc]) => !svc.profiles || svc.profiles.some((p) => profiles.includes(p)),
+    ),
+  );
+  return { ...c, services };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Compose variable substitution
 
@@ -201,6 +246,11 @@ function interpolate(value: string, vars: Env): string {
   );
 }
 
+/** A service's environment as compose hands it over, given the variables of the env files. */
+function interpolated(env: Env, vars: Env): Env {
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v, vars)]));
+}
+
 function parseEnvFile(text: string): Env {
   const out: Env = {};
   for (const line of text.split('\n')) {
@@ -208,84 +258,6 @@ function parseEnvFile(text: string): Env {
     if (m) out[m[1]!] = m[2]!.trim().replace(/^(['"])(.*)\1$/, '$2');
   }
   return out;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Environment variable names read by source code
-
-const NAME = String.raw`[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*`;
-const Q = String.raw`(?<q>['"\x60])`;
-
-/**
- * How this repository reads the environment:
- * - `env.NAME`, `process.env.NAME`, `ctx.env.NAME`, `env?.NAME`
- * - `env['NAME']`, `env?.['NAME']`
- * - a reader given the environment and the name: `readInt(env, 'NAME', …)`, `readUrl(env, 'NAME', …)`,
- *   `readString(env, 'NAME')` (database/src/config.ts, engine/src/config.ts, web/lib/config.ts)
- * - a reader over the environment given the name first: `text('NAME_X', …)` (etl-worker config);
- *   only names with an underscore, and not `new ConfigError('NAME', …)`, which names a key without
- *   reading it
- * - `const { NAME } = process.env`
- */
-const READ_PATTERNS: RegExp[] = [
-  new RegExp(String.raw`\benv\??\.(?<name>${NAME})\b`, 'g'),
-  new RegExp(String.raw`\benv\??\.?\[\s*${Q}(?<name>${NAME})\k<q>\s*\]`, 'g'),
-  new RegExp(
-    String.raw`\b[A-Za-z_$][\w$]*\s*\(\s*[\w$.]*\benv\s*,\s*${Q}(?<name>${NAME})\k<q>`,
-    'g',
-  ),
-  // here the name must have an underscore: `on('SIGTERM')` and `query('COMMIT')` are not settings
-  new RegExp(
-    String.raw`\b(?!ConfigError\b)[A-Za-z_$][\w$]*\s*\(\s*${Q}(?<name>[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\k<q>`,
-    'g',
-  ),
-];
-const DESTRUCTURE = /\{([^{}]*)\}\s*=\s*(?:[\w$]+\.)*env\b/g;
-
-/** Comments name variables without reading them. */
-function stripComments(source: string): string {
-  return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:\\])\/\/.*$/gm, '$1');
-}
-
-function envNamesRead(source: string): Set<string> {
-  const code = stripComments(source);
-  const names = new Set<string>();
-  for (const re of READ_PATTERNS) {
-    for (const m of code.matchAll(re)) names.add(m.groups!.name!);
-  }
-  for (const m of code.matchAll(DESTRUCTURE)) {
-    for (const part of m[1]!.split(',')) {
-      const key = part.split(/[:=]/)[0]!.trim();
-      if (new RegExp(`^${NAME}$`).test(key)) names.add(key);
-    }
-  }
-  return names;
-}
-
-function namesReadBy(files: string[]): Set<string> {
-  const names = new Set<string>();
-  for (const f of files) for (const n of envNamesRead(readFileSync(f, 'utf8'))) names.add(n);
-  return names;
-}
-
-/** Source files under a folder (no tests, no dependencies, no build output). */
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) {
-        if (!['node_modules', '.next', 'test', 'dist'].includes(e.name)) walk(p);
-      } else if (
-        /\.(ts|tsx|mts)$/.test(e.name) &&
-        !/\.(test|e2e\.test)\.tsx?$|\.d\.ts$/.test(e.name)
-      ) {
-        out.push(p);
-      }
-    }
-  };
-  walk(dir);
-  return out.sort();
 }
 
 /** The workspace packages: name → folder and `exports`. */
@@ -367,8 +339,12 @@ function entryFile(svc: Service | undefined): string | undefined {
  *   temporary server that applies them). HASURA_GRAPHQL_METADATA_DIR is read by both.
  * - HASURA_GRAPHQL_ENABLED_LOG_TYPES: graphql-engine's log types (startup, http-log, …); the
  *   engine writes its own JSON logs.
+ * - HASURA_GRAPHQL_READ_REPLICA_URLS: below.
  */
 const HASURA_IMAGE_ONLY = new Set([
+  // Hasura Cloud/Enterprise's read replicas of an env-configured source (the community image
+  // ignores it); engine/ reads it where it routes queries to replicas (issue 14.4)
+  'HASURA_GRAPHQL_READ_REPLICA_URLS',
   'HASURA_GRAPHQL_MIGRATIONS_DIR',
   'HASURA_GRAPHQL_MIGRATIONS_SERVER_PORT',
   'HASURA_GRAPHQL_MIGRATIONS_SERVER_TIMEOUT',
@@ -464,7 +440,7 @@ const engineReads = () => namesReadBy(sourceFiles(path.join(REPO_ROOT, 'engine',
 /** Every variable a service gets is one its code reads, under the same name. */
 function envNameProblems(c: Compose): string[] {
   const problems: string[] = [];
-  for (const name of ['worker', 'producer', 'web']) {
+  for (const name of new Set(['worker', 'producer', 'web', ...servicesWhere(c, isWorker)])) {
     const svc = c.services[name];
     if (!svc) continue;
     if (name !== 'web') {
@@ -479,17 +455,16 @@ function envNameProblems(c: Compose): string[] {
     }
   }
 
-  const hasura = c.services['hasura'];
-  if (hasura) {
-    const engine = engineReads();
-    const fromEnv = metadataEnvNames();
-    for (const key of Object.keys(environment(hasura))) {
+  const engine = engineReads();
+  const fromEnv = metadataEnvNames();
+  for (const name of servicesWhere(c, isHasura)) {
+    for (const key of Object.keys(environment(c.services[name]))) {
       if (fromEnv.has(key)) continue; // a name the metadata reads (database URL, webhook template)
       if (!key.startsWith('HASURA_GRAPHQL_')) {
-        problems.push(`hasura: ${key} is not a Hasura variable (nor a from_env of the metadata)`);
+        problems.push(`${name}: ${key} is not a Hasura variable (nor a from_env of the metadata)`);
       } else if (!engine.has(key) && !HASURA_IMAGE_ONLY.has(key)) {
         problems.push(
-          `hasura: ${key} is neither read by engine/src nor a known Hasura-image variable`,
+          `${name}: ${key} is neither read by engine/src nor a known Hasura-image variable`,
         );
       }
     }
@@ -508,11 +483,40 @@ function envNameProblems(c: Compose): string[] {
     if (!/^(POSTGRES_[A-Z_]+|PGDATA)$/.test(key))
       problems.push(`postgres: ${key} is not a postgres image variable`);
   }
-  for (const key of Object.keys(environment(c.services['kafka']))) {
-    if (!/^(KAFKA_[A-Z0-9_]+|CLUSTER_ID)$/.test(key))
-      problems.push(`kafka: ${key} is not an apache/kafka image variable`);
+  // the replica's script runs pg_basebackup and psql (libpq) before the image's entrypoint
+  for (const key of Object.keys(environment(c.services['postgres-replica']))) {
+    if (!/^(POSTGRES_[A-Z_]+|PGDATA)$/.test(key) && !LIBPQ_VARS.has(key))
+      problems.push(`postgres-replica: ${key} is neither a postgres image nor a libpq variable`);
+  }
+  for (const name of servicesWhere(c, isKafka)) {
+    for (const key of Object.keys(environment(c.services[name]))) {
+      if (!/^(KAFKA_[A-Z0-9_]+|CLUSTER_ID)$/.test(key))
+        problems.push(`${name}: ${key} is not an apache/kafka image variable`);
+    }
+  }
+  // HAProxy reads its variables where its configuration names them, "${NAME}"
+  const haproxy = c.services['haproxy'];
+  if (haproxy) {
+    const cfg = mounts(haproxy).find((m) => m.source === HAPROXY_CONFIG);
+    const named = cfg ? haproxyConfigVars() : new Set<string>();
+    for (const key of Object.keys(environment(haproxy))) {
+      if (!named.has(key)) problems.push(`haproxy: ${key} is not named in ${HAPROXY_CONFIG}`);
+    }
   }
   return problems;
+}
+
+/** The environment variables deploy/haproxy/haproxy.cfg reads: "${NAME}" and `defined(NAME)`. */
+function haproxyConfigVars(): Set<string> {
+  const text = readFileSync(path.resolve(REPO_ROOT, HAPROXY_CONFIG), 'utf8')
+    .split('\n')
+    .filter((l) => !/^\s*#/.test(l))
+    .join('\n');
+  return new Set(
+    [...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}|defined\(([A-Za-z_][A-Za-z0-9_]*)\)/g)].map(
+      (m) => (m[1] ?? m[2])!,
+    ),
+  );
 }
 
 /** Secrets only come from the environment, in the required form, and never reach the web app. */
@@ -541,7 +545,7 @@ function secretProblems(c: Compose, text: string): string[] {
         problems.push(`${name}: ${key} has a literal password`);
       }
       // check-secrets only looks at it (deploy/check-secrets.sh) and exits
-      const mayHold = name === 'hasura' || name === 'check-secrets';
+      const mayHold = isHasura(svc) || name === 'check-secrets';
       if (!mayHold && (key.includes('ADMIN_SECRET') || value.includes('ADMIN_SECRET'))) {
         problems.push(`${name}: gets the admin secret (${key})`);
       }
@@ -569,8 +573,20 @@ function orderProblems(c: Compose): string[] {
     producer: { kafka: 'service_healthy' },
     web: { hasura: 'service_healthy' },
     ...(hasSeed ? { seed: { hasura: 'service_healthy' } } : {}),
+    // the scale profile: the second worker waits for every broker (its topics get all three
+    // replicas), the second Hasura for the first (the migrations applied once, not raced), the
+    // balancer for every Hasura, the replica for the primary it copies
+    'worker-2': {
+      postgres: 'service_healthy',
+      ...Object.fromEntries(servicesWhere(c, isKafka).map((k) => [k, 'service_healthy'])),
+      ...(hasSeed ? { seed: 'service_completed_successfully' } : { hasura: 'service_healthy' }),
+    },
+    'hasura-2': { postgres: 'service_healthy', hasura: 'service_healthy' },
+    haproxy: Object.fromEntries(servicesWhere(c, isHasura).map((h) => [h, 'service_healthy'])),
+    'postgres-replica': { postgres: 'service_healthy' },
   };
   for (const [name, deps] of Object.entries(expected)) {
+    if (!c.services[name]) continue;
     const actual = dependsOn(c.services[name]);
     for (const [dep, condition] of Object.entries(deps)) {
       if (actual[dep] !== condition) {
@@ -584,6 +600,11 @@ function orderProblems(c: Compose): string[] {
     for (const [dep, condition] of Object.entries(dependsOn(svc))) {
       const target = c.services[dep];
       if (!target) problems.push(`${name} depends on ${dep}, which is not a service`);
+      // compose refuses to start a default service that needs one of a profile not enabled
+      else if (!svc.profiles && target.profiles)
+        problems.push(
+          `${name} (every profile) depends on ${dep}, which only the ${target.profiles.join(', ')} profile starts`,
+        );
       else if (condition === 'service_healthy' && healthTest(target).length === 0)
         problems.push(`${name} waits for ${dep} to be healthy, but ${dep} has no healthcheck`);
       else if (condition === 'service_completed_successfully' && !isOneShot(target))
@@ -642,6 +663,100 @@ function envExampleProblems(text: string, example: Env): string[] {
   return problems;
 }
 
+/** `name → port` of a Kafka listener list (`PLAINTEXT://host:9092,…`), with the host. */
+function listenerMap(list: string): Map<string, { host: string; port: number }> {
+  return new Map(
+    list.split(',').map((l) => {
+      const m = /^([A-Z_]+):\/\/([^:]*):(\d+)$/.exec(l.trim());
+      return [m?.[1] ?? l, { host: m?.[2] ?? '', port: Number(m?.[3]) }] as const;
+    }),
+  );
+}
+
+const RF_KEYS = [
+  'KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR',
+  'KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR',
+  'KAFKA_SHARE_COORDINATOR_STATE_TOPIC_REPLICATION_FACTOR',
+  'KAFKA_DEFAULT_REPLICATION_FACTOR',
+];
+const MIN_ISR_KEYS = [
+  'KAFKA_TRANSACTION_STATE_LOG_MIN_ISR',
+  'KAFKA_SHARE_COORDINATOR_STATE_TOPIC_MIN_ISR',
+  'KAFKA_MIN_INSYNC_REPLICAS',
+];
+
+/**
+ * The Kafka cluster as compose would start it with these profiles and variables: one quorum that
+ * names every broker, replication suited to its size (min(3, brokers) replicas, writes on 2 of 3),
+ * and clients that bootstrap from every broker.
+ */
+function replicationProblems(c: Compose, vars: Env, profiles: string[]): string[] {
+  const problems: string[] = [];
+  const active = activeIn(c, profiles);
+  const brokers = servicesWhere(active, isKafka);
+  const rf = Math.min(3, brokers.length);
+  const minIsr = rf >= 3 ? 2 : 1;
+  const envs = new Map(brokers.map((b) => [b, interpolated(environment(c.services[b]), vars)]));
+  const expectedVoters = brokers
+    .map((b) => {
+      const env = envs.get(b)!;
+      const controller = listenerMap(env['KAFKA_LISTENERS'] ?? '').get(
+        env['KAFKA_CONTROLLER_LISTENER_NAMES'] ?? '',
+      );
+      return `${env['KAFKA_NODE_ID']}@${b}:${controller?.port}`;
+    })
+    .sort();
+  const ids = new Set<string>();
+  const internal: string[] = [];
+  for (const [b, env] of envs) {
+    const id = env['KAFKA_NODE_ID'] ?? '';
+    if (ids.has(id)) problems.push(`${b}: node id ${id} is taken by another broker`);
+    ids.add(id);
+    const voters = (env['KAFKA_CONTROLLER_QUORUM_VOTERS'] ?? '').split(',').sort();
+    if (voters.join(',') !== expectedVoters.join(','))
+      problems.push(`${b}: quorum ${voters.join(',')}, expected ${expectedVoters.join(',')}`);
+    for (const k of RF_KEYS)
+      if (env[k] !== String(rf)) problems.push(`${b}: ${k} is ${env[k]}, expected ${rf}`);
+    for (const k of MIN_ISR_KEYS)
+      if (env[k] !== String(minIsr)) problems.push(`${b}: ${k} is ${env[k]}, expected ${minIsr}`);
+    if (env['CLUSTER_ID'] !== envs.get(brokers[0]!)?.['CLUSTER_ID'])
+      problems.push(`${b}: CLUSTER_ID differs from ${brokers[0]}'s`);
+    const advertised = listenerMap(env['KAFKA_ADVERTISED_LISTENERS'] ?? '').get(
+      env['KAFKA_INTER_BROKER_LISTENER_NAME'] ?? '',
+    );
+    if (advertised?.host !== b) problems.push(`${b}: advertises ${advertised?.host} to the others`);
+    internal.push(`${b}:${advertised?.port}`);
+  }
+  const clients = [
+    ...servicesWhere(active, isWorker),
+    ...servicesWhere(active, runsEntry('etl-worker/src/producer/main.ts')),
+  ];
+  for (const name of clients) {
+    const list = interpolate(environment(c.services[name])['KAFKA_BROKERS'] ?? '', vars);
+    if (list.split(',').sort().join(',') !== [...internal].sort().join(','))
+      problems.push(
+        `${name}: KAFKA_BROKERS is ${list}, expected every broker (${internal.join(',')})`,
+      );
+  }
+  return problems;
+}
+
+/** Host ports published twice among the services compose would start. */
+function portClashes(c: Compose, vars: Env): string[] {
+  const seen = new Map<string, string>();
+  const problems: string[] = [];
+  for (const [name, svc] of Object.entries(c.services)) {
+    for (const p of ports(svc)) {
+      if (p.published === undefined) continue;
+      const key = `${interpolate(p.ip ?? '', vars)}:${interpolate(p.published, vars)}`;
+      const other = seen.get(key);
+      if (other) problems.push(`${name} and ${other} both publish ${key}`);
+      seen.set(key, name);
+    }
+  }
+  return problems;
+}
+
 /** The container port a URL in a healthcheck command talks to, and its path. */
 function healthUrl(svc: Service | undefined): URL | undefined {
   const m = /https?:\/\/[^\s'")]+/.exec(healthTest(svc).join(' '));
@@ -654,6 +769,12 @@ describe('Compose > services and images', () => {
   it('should parse and define every service', () => {
     expect(compose.services).toBeTypeOf('object');
     for (const name of SERVICES) expect(Object.keys(compose.services)).toContain(name);
+    // the default stack is what it was: every default service in every profile, and nothing else
+    expect(Object.keys(activeIn(compose, []).services).sort()).toEqual(
+      Object.keys(compose.services)
+        .filter((n) => !SCALE_SERVICES.includes(n))
+        .sort(),
+    );
   });
 
   it('should run Postgres from the postgres image with its data on a named volume', () => {
@@ -673,7 +794,8 @@ describe('Compose > services and images', () => {
   it('should run apache/kafka 4.x as a single KRaft node', () => {
     const kafka = compose.services['kafka'];
     expect(kafka?.image).toMatch(/^apache\/kafka:4\.\d+\.\d+$/);
-    const env = environment(kafka);
+    // as compose gives it without the scale settings
+    const env = interpolated(environment(kafka), envExample);
     expect(env['KAFKA_PROCESS_ROLES']?.split(',').sort()).toEqual(['broker', 'controller']);
     const nodeId = env['KAFKA_NODE_ID'];
     expect(nodeId).toMatch(/^\d+$/);
@@ -714,7 +836,9 @@ describe('Compose > services and images', () => {
     const internal = advertised.get(env['KAFKA_INTER_BROKER_LISTENER_NAME'] ?? '');
     expect(internal?.host).toBe('kafka');
     for (const svc of ['worker', 'producer']) {
-      expect(environment(compose.services[svc])['KAFKA_BROKERS']).toBe(`kafka:${internal?.port}`);
+      expect(interpolate(environment(compose.services[svc])['KAFKA_BROKERS'] ?? '', {})).toBe(
+        `kafka:${internal?.port}`,
+      );
     }
     const external = [...advertised.values()].find((a) => a.host === '127.0.0.1');
     expect(external).toBeDefined();
@@ -866,7 +990,13 @@ describe('Compose > start order and volumes', () => {
   });
 
   it('should declare every named volume it uses and use every one it declares', () => {
-    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual(['kafkadata', 'pgdata']);
+    expect(Object.keys(compose.volumes ?? {}).sort()).toEqual([
+      'kafkadata',
+      'kafkadata2',
+      'kafkadata3',
+      'pgdata',
+      'pgreplica',
+    ]);
     expect(volumeProblems(compose)).toEqual([]);
   });
 
@@ -928,7 +1058,7 @@ describe('Compose > environment', () => {
     const web = environment(compose.services['web']);
     expect(Object.keys(web).filter((k) => /ADMIN|ACCESS_KEY/.test(k))).toEqual([]);
     expect(web['STREAMSYNC_JWT_KEY']).toMatch(/^\$\{STREAMSYNC_JWT_KEY:\?[^}]+\}$/);
-    expect(web['GRAPHQL_URL']).toBe('http://hasura:8080/v1/graphql');
+    expect(interpolate(web['GRAPHQL_URL'] ?? '', {})).toBe('http://hasura:8080/v1/graphql');
   });
 
   it('should name every substituted variable in .env.example', () => {
@@ -1128,6 +1258,179 @@ describe('Compose > production-grade', () => {
   });
 });
 
+describe('Compose > the scale profile', () => {
+  const scale = activeIn(compose, ['scale']);
+
+  it('should add the second and third of each part in the scale profile only', () => {
+    const stages = new Set(
+      [...readFileSync(DOCKERFILE, 'utf8').matchAll(/^FROM\s+\S+\s+AS\s+(\S+)/gim)].map(
+        (m) => m[1],
+      ),
+    );
+    for (const name of SCALE_SERVICES) {
+      const svc = compose.services[name];
+      expect(svc, name).toBeDefined();
+      expect(svc!.profiles, name).toEqual(['scale']);
+      // an image, or a build from a stage of the Dockerfile
+      const build = svc!.build;
+      if (typeof build === 'object') expect(stages.has(build.target ?? ''), name).toBe(true);
+      else expect(svc!.image, name).toMatch(/^[a-z0-9./-]+:[\w.-]+$/);
+      expect(healthTest(svc).length, `${name} has no healthcheck`).toBeGreaterThan(1);
+      expect(svc!.restart, name).toBe('unless-stopped');
+    }
+    expect(servicesWhere(scale, isKafka)).toHaveLength(3);
+    expect(servicesWhere(scale, isWorker)).toHaveLength(2);
+    expect(servicesWhere(scale, isHasura)).toHaveLength(2);
+  });
+
+  it('should read only settings compose substitutes from deploy/scale.env, and turn the profile on', () => {
+    const substituted = new Set(substitutions(composeText).map((sub) => sub.name));
+    for (const key of Object.keys(scaleEnv)) {
+      if (key === 'COMPOSE_PROFILES') continue;
+      expect(substituted.has(key), `deploy/scale.env: ${key}`).toBe(true);
+    }
+    expect(scaleEnv['COMPOSE_PROFILES']).toBe('scale');
+    // the command the file's header and the compose file give
+    expect(composeText).toContain('--env-file .env --env-file deploy/scale.env --profile scale');
+  });
+
+  it('should size replication to the brokers: one node by default, RF 3 and min ISR 2 with three', () => {
+    expect(replicationProblems(compose, envExample, [])).toEqual([]);
+    expect(replicationProblems(compose, scaleVars, ['scale'])).toEqual([]);
+    const env = interpolated(environment(compose.services['kafka-3']), scaleVars);
+    expect(env['KAFKA_DEFAULT_REPLICATION_FACTOR']).toBe('3');
+    expect(env['KAFKA_MIN_INSYNC_REPLICAS']).toBe('2');
+    // each broker publishes its own port for host clients, advertised as published
+    for (const b of servicesWhere(scale, isKafka)) {
+      const e = interpolated(environment(compose.services[b]), scaleVars);
+      const external = listenerMap(e['KAFKA_ADVERTISED_LISTENERS'] ?? '').get('EXTERNAL');
+      expect(listenerMap(e['KAFKA_LISTENERS'] ?? '').get('EXTERNAL')?.port, b).toBe(external?.port);
+      expect(ports(compose.services[b]), b).toContainEqual({
+        ip: '127.0.0.1',
+        published: String(external?.port),
+        target: external?.port,
+      });
+    }
+    expect(portClashes(scale, scaleVars)).toEqual([]);
+    expect(portClashes(activeIn(compose, []), envExample)).toEqual([]);
+  });
+
+  it('should run both workers in one consumer group against the same database and brokers', () => {
+    const [a, b] = servicesWhere(scale, isWorker).map((w) =>
+      interpolated(environment(compose.services[w]), scaleVars),
+    );
+    for (const key of [
+      'ETL_GROUP_ID',
+      'DATABASE_URL',
+      'KAFKA_BROKERS',
+      'STREAMSYNC_WEBHOOK_SECRET',
+    ])
+      expect(b![key], key).toBe(a![key]);
+    // partitions enough for both to have work
+    expect(Number(scaleVars['ETL_TOPIC_PARTITIONS'])).toBeGreaterThanOrEqual(2);
+    expect(ports(compose.services['worker-2'])).toEqual([]);
+  });
+
+  it('should put both Hasura replicas, configured alike, behind HAProxy with deploy/haproxy/haproxy.cfg', () => {
+    const hasuras = servicesWhere(scale, isHasura);
+    const [first, second] = hasuras.map((h) => compose.services[h]!);
+    expect(second!.image).toBe(first!.image);
+    expect(environment(second)).toEqual(environment(first));
+    expect(ports(compose.services['hasura-2'])).toEqual([]);
+
+    const lb = compose.services['haproxy']!;
+    expect(lb.image).toMatch(/^haproxy:\d+\.\d+/);
+    const cfg = mounts(lb).find((m) => m.source === HAPROXY_CONFIG);
+    expect(cfg?.target).toBe('/usr/local/etc/haproxy/haproxy.cfg');
+    const cfgVolume = (lb.volumes ?? []).find(
+      (v) => typeof v === 'string' && v.startsWith(HAPROXY_CONFIG),
+    );
+    expect(String(cfgVolume).split(':')[2]?.split(',')).toContain('ro');
+    const cfgText = readFileSync(path.resolve(REPO_ROOT, HAPROXY_CONFIG), 'utf8');
+    // one server per Hasura replica, each named through a variable compose sets to it
+    const servers = [...cfgText.matchAll(/^\s*server\s+\S+\s+"\$\{([A-Z0-9_]+)\}"/gm)].map(
+      (m) => m[1]!,
+    );
+    const env = environment(lb);
+    const targets = servers.map((v) => env[v]).filter((t): t is string => t !== undefined);
+    expect(targets.sort()).toEqual(hasuras.map((h) => `${h}:8080`).sort());
+    expect(cfgText).toMatch(/option httpchk GET \/healthz/);
+    // WebSockets live on: a tunnel timeout far beyond the HTTP ones
+    expect(cfgText).toMatch(/timeout tunnel \d+h/);
+    // the healthcheck asks the balancer's own monitor URI, on the port it binds
+    const monitor = /monitor-uri\s+(\S+)/.exec(cfgText)?.[1];
+    const url = healthUrl(lb);
+    expect(url?.pathname).toBe(monitor);
+    const bindPort = Number(/:(\d+)$/.exec(env['LB_BIND'] ?? '')?.[1]);
+    expect(Number(url?.port)).toBe(bindPort);
+    expect(ports(lb).map((p) => p.target)).toEqual([bindPort]);
+    // and HAProxy itself accepts the file with these settings
+    const check = spawnSync('haproxy', ['-c', '-f', path.resolve(REPO_ROOT, HAPROXY_CONFIG)], {
+      env: { PATH: process.env.PATH, ...env },
+      encoding: 'utf8',
+    });
+    expect(check.error, 'haproxy is installed (.ci/run installs it)').toBeUndefined();
+    expect(check.status, check.stdout + check.stderr).toBe(0);
+  });
+
+  it("should stream a read replica from the primary and send Hasura's reads to it", () => {
+    const replica = compose.services['postgres-replica']!;
+    expect(replica.image).toBe(compose.services['postgres']!.image);
+    const script = mounts(replica).find((m) => m.source.startsWith('./deploy/postgres/'));
+    expect(script).toBeDefined();
+    expect([replica.entrypoint ?? []].flat().join(' ')).toContain(script!.target);
+    const text = readFileSync(path.resolve(REPO_ROOT, script!.source), 'utf8');
+    expect(text).toMatch(/pg_basebackup[^\n]* -R /);
+    expect(text).toMatch(/exec docker-entrypoint\.sh postgres/);
+    expect(environment(replica)['PGHOST']).toBe('postgres');
+    expect(mounts(replica)).toContainEqual({
+      source: 'pgreplica',
+      target: environment(replica)['PGDATA'],
+      bind: false,
+    });
+    // the primary lets it connect for replication, with a password, through its hba file
+    const primary = compose.services['postgres']!;
+    const hbaPath = /hba_file=(\S+)/.exec(commandArgs(primary).join(' '))?.[1];
+    const hba = mounts(primary).find((m) => m.target === hbaPath);
+    expect(hba, 'the hba_file is mounted').toBeDefined();
+    const rules = readFileSync(path.resolve(REPO_ROOT, hba!.source), 'utf8');
+    expect(rules).toMatch(/^host\s+replication\s+all\s+all\s+scram-sha-256$/m);
+    // the image's own rules stay: passwords over the network, trust on the socket
+    expect(rules).toMatch(/^host\s+all\s+all\s+all\s+scram-sha-256$/m);
+    expect(rules).toMatch(/^local\s+all\s+all\s+trust$/m);
+
+    const pgEnv = environment(primary);
+    for (const h of servicesWhere(scale, isHasura)) {
+      const raw = environment(compose.services[h])['HASURA_GRAPHQL_READ_REPLICA_URLS'] ?? '';
+      for (const [vars, host] of [
+        [scaleVars, 'postgres-replica'],
+        [envExample, 'postgres'],
+      ] as const) {
+        const u = new URL(interpolate(raw, vars));
+        expect(u.hostname, h).toBe(host);
+        expect(u.pathname).toBe(`/${pgEnv['POSTGRES_DB']}`);
+        expect(u.username).toBe(pgEnv['POSTGRES_USER']);
+        expect(decodeURIComponent(u.password)).toBe(
+          interpolate(pgEnv['POSTGRES_PASSWORD'] ?? '', vars),
+        );
+      }
+    }
+  });
+
+  it('should point the web app at the balancer, without the admin secret', () => {
+    const web = interpolated(environment(compose.services['web']), scaleVars);
+    const lbEnv = environment(compose.services['haproxy']);
+    const bindPort = /:(\d+)$/.exec(lbEnv['LB_BIND'] ?? '')?.[1];
+    expect(new URL(web['GRAPHQL_URL']!).host).toBe(`haproxy:${bindPort}`);
+    const published = ports(compose.services['haproxy'])[0]?.published;
+    expect(new URL(web['GRAPHQL_PUBLIC_URL']!).port).toBe(published);
+    expect(Object.keys(web).filter((k) => /ADMIN|ACCESS_KEY/.test(k))).toEqual([]);
+    expect(
+      Object.values(web).some((v) => v.includes(scaleVars['HASURA_GRAPHQL_ADMIN_SECRET']!)),
+    ).toBe(false);
+  });
+});
+
 describe('Compose > the checks can fail', () => {
   const copy = (): Compose => structuredClone(compose);
 
@@ -1240,6 +1543,50 @@ describe('Compose > the checks can fail', () => {
       '.env.example does not name NEW_SETTING',
       '.env.example names OLD_SETTING, which compose does not use',
     ]);
+  });
+
+  it('should catch replication out of step with the brokers, and a client missing one', () => {
+    expect(
+      replicationProblems(compose, { ...scaleVars, KAFKA_REPLICATION_FACTOR: '2' }, ['scale']),
+    ).toContain('kafka: KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR is 2, expected 3');
+    expect(
+      replicationProblems(compose, { ...scaleVars, KAFKA_MIN_INSYNC_REPLICAS: '1' }, ['scale']),
+    ).toContain('kafka-2: KAFKA_MIN_INSYNC_REPLICAS is 1, expected 2');
+    // the scale profile without deploy/scale.env: a quorum of one for three brokers
+    expect(replicationProblems(compose, envExample, ['scale'])).toContain(
+      'kafka-3: quorum 1@kafka:9093, expected 1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093',
+    );
+    const c = copy();
+    (c.services['worker-2']!.environment as Record<string, unknown>)['KAFKA_BROKERS'] =
+      'kafka:9092';
+    expect(replicationProblems(c, scaleVars, ['scale'])).toContain(
+      'worker-2: KAFKA_BROKERS is kafka:9092, expected every broker (kafka:9092,kafka-2:9092,kafka-3:9092)',
+    );
+    c.services['kafka-3']!.ports = ['127.0.0.1:9095:9095'];
+    expect(portClashes(activeIn(c, ['scale']), scaleVars)).toEqual([
+      'kafka-3 and kafka-2 both publish 127.0.0.1:9095',
+    ]);
+  });
+
+  it('should catch a default service that needs a scale one, and a balancer variable its config lacks', () => {
+    const c = copy();
+    c.services['web']!.depends_on = {
+      hasura: { condition: 'service_healthy' },
+      haproxy: { condition: 'service_healthy' },
+    };
+    expect(orderProblems(c)).toContain(
+      'web (every profile) depends on haproxy, which only the scale profile starts',
+    );
+    (c.services['haproxy']!.environment as Record<string, unknown>)['ENGINE_3'] = 'x:8080';
+    (c.services['hasura-2']!.environment as Record<string, unknown>)[
+      'HASURA_GRAPHQL_READ_REPLICA'
+    ] = 'x';
+    expect(envNameProblems(c)).toEqual(
+      expect.arrayContaining([
+        'haproxy: ENGINE_3 is not named in ./deploy/haproxy/haproxy.cfg',
+        'hasura-2: HASURA_GRAPHQL_READ_REPLICA is neither read by engine/src nor a known Hasura-image variable',
+      ]),
+    );
   });
 
   it('should substitute as compose does', () => {

@@ -16,6 +16,8 @@ export interface ServiceSpec {
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  /** false: `env` is the whole environment, nothing of the launcher's (default true). */
+  inheritEnv?: boolean;
   /** Polled until it answers 2xx; omit for services without a health endpoint. */
   healthUrl?: string;
   readyTimeoutMs?: number;
@@ -104,7 +106,8 @@ export async function startService(
   }
   const child: ChildProcess = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
-    env: { ...process.env, ...spec.env },
+    env:
+      spec.inheritEnv === false ? (spec.env as NodeJS.ProcessEnv) : { ...process.env, ...spec.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

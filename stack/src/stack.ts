@@ -17,9 +17,11 @@ import {
   REPO_ROOT,
   writeLocalStack,
 } from '@streamsync/database';
+import { balancerSpec, HAPROXY_CONFIG, haproxyBinary, MAX_BALANCED_ENGINES } from './haproxy.ts';
 import { resolveKafka } from './kafka.ts';
-import { isListening } from './ports.ts';
+import { freePorts, isListening } from './ports.ts';
 import { prepareDatabase, resolvePostgres } from './postgres.ts';
+import { startReplica } from './postgres-replica.ts';
 import { hasuraJwtSecret, localSecrets, secretsFile, type LocalSecrets } from './secrets.ts';
 import { startService, type RunningService, type ServiceSpec } from './services.ts';
 import { DEFAULT_RESTART_POLICY, Supervisor, type RestartPolicy } from './supervisor.ts';
@@ -45,17 +47,26 @@ export interface StackOptions {
 export interface Stack {
   dataDir: string;
   postgresUrl: string;
+  /** The streaming read replica (STREAMSYNC_PG_REPLICA=1), which the engine reads from. */
+  replicaUrl?: string;
   kafkaBrokers: string[];
   secrets: LocalSecrets;
   /** Where the secrets are kept (unless they came from the environment). */
   secretsFile: string;
   /** name → URL, for what listens */
   endpoints: Record<string, string>;
-  services: Map<ServiceName, RunningService>;
+  /**
+   * The running processes by name: a service's name, except with STREAMSYNC_ENGINES=N > 1,
+   * where the engines are `engine-1` … `engine-N` and HAProxy in front of them is `balancer`.
+   */
+  services: Map<string, RunningService>;
   /** Every process this stack started (postmaster, broker JVM, service group leaders). */
   pids(): number[];
-  /** Stop one service and start it again (an exit through stop() is not restarted by itself). */
-  restart(name: ServiceName): Promise<RunningService>;
+  /**
+   * Stop one process and start it again (an exit through stop() is not restarted by itself);
+   * `engine` with several engines restarts them one after the other, the balancer serving on.
+   */
+  restart(name: string): Promise<RunningService>;
   stop(): Promise<void>;
 }
 
@@ -84,12 +95,17 @@ const PORT_KEYS: Record<ServiceName, string> = {
 
 const TSX = ['--import', 'tsx'];
 
+/** One process the stack runs and supervises, and the port it must find free. */
+interface Instance {
+  name: string;
+  spec: ServiceSpec;
+  port: number;
+  portKey: string;
+}
+
 /** STREAMSYNC_WEB_DEV=1: serve the dashboard with `next dev` (hot reload) instead of its build. */
 function webDevServer(env: NodeJS.ProcessEnv): boolean {
-  const v = env.STREAMSYNC_WEB_DEV ?? '';
-  if (v !== '' && v !== '0' && v !== '1')
-    throw new ConfigError('STREAMSYNC_WEB_DEV', `must be 0 or 1, not ${JSON.stringify(v)}`);
-  return v === '1';
+  return readSwitch(env, 'STREAMSYNC_WEB_DEV');
 }
 
 /**
@@ -105,6 +121,14 @@ function settle(work: Promise<void>): () => Promise<void> {
     const error = await outcome;
     if (error !== undefined) throw error;
   };
+}
+
+/** A 0/1 switch (unset: 0). */
+function readSwitch(env: NodeJS.ProcessEnv, key: string): boolean {
+  const v = env[key] ?? '';
+  if (v !== '' && v !== '0' && v !== '1')
+    throw new ConfigError(key, `must be 0 or 1, not ${JSON.stringify(v)}`);
+  return v === '1';
 }
 
 /** STREAMSYNC_SERVICES: a comma-separated subset of the services to start (default all). */
@@ -143,6 +167,8 @@ function serviceSpec(
   name: ServiceName,
   ctx: {
     postgresUrl: string;
+    /** the read replica the engine reads from, when the stack started one */
+    replicaUrl?: string;
     brokers: string[];
     ports: Ports;
     secrets: LocalSecrets;
@@ -167,6 +193,8 @@ function serviceSpec(
           HASURA_GRAPHQL_SERVER_PORT: String(ports.engine),
           HASURA_GRAPHQL_METADATA_DATABASE_URL: ctx.postgresUrl,
           PG_DATABASE_URL: ctx.postgresUrl,
+          // queries and subscriptions read from the replica, writes go to the primary
+          ...(ctx.replicaUrl ? { HASURA_GRAPHQL_READ_REPLICA_URLS: ctx.replicaUrl } : {}),
           HASURA_GRAPHQL_METADATA_DIR: path.join(REPO_ROOT, 'hasura', 'metadata'),
           HASURA_GRAPHQL_ADMIN_SECRET: secrets.adminSecret,
           HASURA_GRAPHQL_JWT_SECRET: hasuraJwtSecret(secrets.jwtKey),
@@ -273,11 +301,24 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
 
   // read every setting first: a bad value stops us before anything starts
   const ports = readPorts(env);
+  // STREAMSYNC_ENGINES=N > 1: N engines on ports of their own behind HAProxy on the engine port,
+  // so the web app, the worker and every client keep one URL
+  const engines = readInt(env, 'STREAMSYNC_ENGINES', 1, 1, MAX_BALANCED_ENGINES);
+  if (engines > 1 && wanted.includes('engine')) haproxyBinary(env);
   const dbSettings = databaseSettings({
     ...env,
     STREAMSYNC_PG_DATA_DIR: env.STREAMSYNC_PG_DATA_DIR || path.join(dataDir, 'postgres'),
   });
   const secrets = await localSecrets(dataDir, env);
+  const withReplica = readSwitch(env, 'STREAMSYNC_PG_REPLICA');
+  const replicaPort = readInt(env, 'STREAMSYNC_PG_REPLICA_PORT', 54330, 1, 65535);
+  if (withReplica && dbSettings.url) {
+    throw new ConfigError(
+      'STREAMSYNC_PG_REPLICA',
+      'starts a replica of the embedded Postgres (it copies its data folder), not of DATABASE_URL; ' +
+        "run your server's replica yourself and give its URL to the engine in HASURA_GRAPHQL_READ_REPLICA_URLS",
+    );
+  }
 
   // users judge what `npm start` serves: the dashboard's production build, made (or remade after
   // a change under web/) while Postgres and Kafka start, and awaited before the web service starts
@@ -296,21 +337,24 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       : undefined;
 
   const stops: Array<() => Promise<void>> = [];
-  const services = new Map<ServiceName, RunningService>();
-  const supervisors = new Map<ServiceName, Supervisor>();
+  const services = new Map<string, RunningService>();
+  const supervisors = new Map<string, Supervisor>();
+  /** every process started, in start order (stopped in the reverse) */
+  const instances = new Map<string, Instance>();
   const policy = { ...DEFAULT_RESTART_POLICY, ...opts.restartPolicy };
-  const stopService = async (name: ServiceName) => {
+  const stopService = async (name: string) => {
     await supervisors.get(name)?.stop();
     supervisors.delete(name);
     const svc = services.get(name);
     services.delete(name);
     await svc?.stop().catch((e) => log(`${name}: ${(e as Error).message}`));
   };
-  // the reverse of the start order: web, producer, worker, engine; then Kafka, then Postgres
+  // the reverse of the start order: web, producer, worker, the balancer, the engines; then Kafka,
+  // then Postgres
   const stopAll = async () => {
     // the other commands find a running stack through this file (database/src/local-stack.ts)
     await removeLocalStack(dataDir).catch(() => {});
-    for (const name of [...ALL_SERVICES].reverse()) {
+    for (const name of [...instances.keys()].reverse()) {
       if (!services.has(name) && !supervisors.has(name)) continue;
       log(`stopping ${name}`);
       await stopService(name);
@@ -336,51 +380,120 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     log(
       `migrations: ${applied.length} applied${seeds.length ? `, seeds: ${seeds.join(', ')}` : ''}`,
     );
+    let replica: Awaited<ReturnType<typeof startReplica>> | undefined;
+    if (withReplica) {
+      if (await isListening(replicaPort)) {
+        throw new ConfigError(
+          'STREAMSYNC_PG_REPLICA_PORT',
+          `port ${replicaPort} for the read replica is already in use`,
+        );
+      }
+      log(`starting a streaming read replica of Postgres on 127.0.0.1:${replicaPort}`);
+      const started = await startReplica({
+        primaryUrl: postgres.url,
+        dataDir: path.join(dataDir, 'postgres-replica'),
+        port: replicaPort,
+        log: (line) => log(`postgres replica: ${line}`),
+      });
+      replica = started;
+      // stopped before the primary (stops run last in, first out)
+      stops.push(async () => {
+        await started.stop();
+        log('Postgres replica stopped');
+      });
+    }
 
+    // STREAMSYNC_KAFKA_BROKERS=3: a three-node cluster (each broker and controller) instead of one
+    // broker, in a folder of its own so that the single broker's data stays as it was
+    const kafkaNodes = readInt(env, 'STREAMSYNC_KAFKA_BROKERS', 1, 1, 9);
     log(
       env.KAFKA_BROKERS
         ? `using Kafka at KAFKA_BROKERS=${env.KAFKA_BROKERS}`
-        : 'starting the Kafka broker',
+        : kafkaNodes > 1
+          ? `starting a ${kafkaNodes}-broker Kafka cluster`
+          : 'starting the Kafka broker',
     );
     const kafka = await resolveKafka({
-      dataDir: path.join(dataDir, 'kafka'),
+      dataDir: path.join(dataDir, kafkaNodes > 1 ? `kafka-${kafkaNodes}-brokers` : 'kafka'),
       env,
       log,
       port: readInt(env, 'STREAMSYNC_KAFKA_PORT', 9092, 0, 65535),
+      size: kafkaNodes,
     });
     stops.push(() => kafka.stop());
 
-    const ctx = { postgresUrl: postgres.url, brokers: kafka.brokers, ports, secrets, env };
+    const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+    const ctx = {
+      postgresUrl: postgres.url,
+      replicaUrl: replica?.url,
+      brokers: kafka.brokers,
+      ports,
+      secrets,
+      env,
+    };
     const endpoints: Record<string, string> = {
-      postgres: postgres.url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'),
+      postgres: redact(postgres.url),
+      ...(replica ? { 'postgres replica': `${redact(replica.url)} (read-only)` } : {}),
       kafka: kafka.brokers.join(','),
     };
 
-    const startOnce = async (name: ServiceName): Promise<RunningService> => {
-      const spec = serviceSpec(name, ctx);
-      if (!spec) throw new Error(`${name} is not part of this checkout`);
-      const port = ports[name];
-      if (await isListening(port)) {
-        throw new ConfigError(PORT_KEYS[name], `port ${port} for the ${name} is already in use`);
+    const startOnce = async (inst: Instance): Promise<RunningService> => {
+      if (await isListening(inst.port)) {
+        throw new ConfigError(
+          inst.portKey,
+          `port ${inst.port} for the ${inst.name} is already in use`,
+        );
       }
-      log(`starting ${name}`);
-      const svc = await startService(spec, { output, runDir });
-      services.set(name, svc);
+      log(`starting ${inst.name}`);
+      const svc = await startService(inst.spec, { output, runDir });
+      services.set(inst.name, svc);
       return svc;
     };
-    const start = (name: ServiceName): Promise<RunningService> => {
-      const supervisor = new Supervisor(name, () => startOnce(name), log, policy);
-      supervisors.set(name, supervisor);
+    const start = (inst: Instance): Promise<RunningService> => {
+      instances.set(inst.name, inst);
+      const supervisor = new Supervisor(inst.name, () => startOnce(inst), log, policy);
+      supervisors.set(inst.name, supervisor);
       return supervisor.start();
+    };
+    /** A service's processes: itself, or several engines and HAProxy on the engine port. */
+    const instancesOf = async (name: ServiceName, spec: ServiceSpec): Promise<Instance[]> => {
+      if (name !== 'engine' || engines === 1)
+        return [{ name, spec, port: ports[name], portKey: PORT_KEYS[name] }];
+      const enginePorts = await freePorts(engines);
+      const list: Instance[] = enginePorts.map((port, i) => ({
+        name: `engine-${i + 1}`,
+        spec: {
+          ...spec,
+          name: `engine-${i + 1}`,
+          env: { ...spec.env, HASURA_GRAPHQL_SERVER_PORT: String(port) },
+          healthUrl: `http://127.0.0.1:${port}/healthz`,
+        },
+        port,
+        portKey: 'STREAMSYNC_ENGINES',
+      }));
+      const bind = `127.0.0.1:${ports.engine}`;
+      const servers = enginePorts.map((p) => `127.0.0.1:${p}`);
+      endpoints.engines = `${engines} behind HAProxy (${path.relative(REPO_ROOT, HAPROXY_CONFIG)}): ${servers.join(', ')}`;
+      return [
+        ...list,
+        {
+          name: 'balancer',
+          spec: balancerSpec({ bind, servers, env }),
+          port: ports.engine,
+          portKey: PORT_KEYS.engine,
+        },
+      ];
     };
 
     for (const name of wanted) {
-      if (!serviceSpec(name, ctx)) {
+      const spec = serviceSpec(name, ctx);
+      if (!spec) {
         log(`${name}: not present in this checkout, skipped`);
         continue;
       }
       if (name === 'web' && webBuild) await webBuild();
-      await start(name);
+      // one after the other: each engine applies hasura/metadata at start
+      for (const inst of await instancesOf(name, spec)) await start(inst);
       const base = `http://127.0.0.1:${ports[name]}`;
       endpoints[name] =
         name === 'engine'
@@ -395,7 +508,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       dataDir,
       postgresUrl: postgres.url,
       kafkaBrokers: kafka.brokers,
-      ...(services.has('engine')
+      ...(instances.has('engine') || instances.has('balancer')
         ? { graphqlUrl: `http://127.0.0.1:${ports.engine}/v1/graphql` }
         : {}),
       secretsFile: secretsFile(dataDir),
@@ -403,18 +516,30 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     return {
       dataDir,
       postgresUrl: postgres.url,
+      ...(replica ? { replicaUrl: replica.url } : {}),
       kafkaBrokers: kafka.brokers,
       secrets,
       secretsFile: secretsFile(dataDir),
       endpoints,
       services,
       pids: () =>
-        [postgres.pid, kafka.pid, ...[...services.values()].map((svc) => svc.pid)].filter(
-          (pid): pid is number => pid !== undefined,
-        ),
+        [
+          postgres.pid,
+          replica?.pid,
+          ...kafka.pids,
+          ...[...services.values()].map((svc) => svc.pid),
+        ].filter((pid): pid is number => pid !== undefined),
       restart: async (name) => {
-        await stopService(name);
-        return start(name);
+        const group = instances.has(name)
+          ? [name]
+          : [...instances.keys()].filter((n) => n.startsWith(`${name}-`));
+        if (group.length === 0) throw new Error(`no ${name} in this stack`);
+        let last: RunningService | undefined;
+        for (const n of group) {
+          await stopService(n);
+          last = await start(instances.get(n)!);
+        }
+        return last!;
       },
       stop: stopAll,
     };

@@ -31,6 +31,7 @@ import type { DiscoveredStream } from '@/lib/graphql/schema-discovery';
 import { pointsComparable } from '@/lib/series/agg';
 import { SeriesSet, type HistoryBucket } from '@/lib/series/series-set';
 import { toNumber } from '@/lib/series/agg';
+import { StreamResume } from '@/lib/live/stream-resume';
 import { every } from '@/lib/live/ticker';
 import { parseTime, type Row } from '@/lib/stream/stream-buffer';
 import { bucketStart, chooseResolution, intervalOf, type Resolution } from '@/lib/time/buckets';
@@ -300,17 +301,14 @@ export function usePanelData(opts: PanelDataOptions): PanelData {
           });
         cleanups.push(() => sub.unsubscribe());
       } else {
-        const initialCursor = new Date(
+        const resume = new StreamResume(
           Number.isFinite(newest) ? newest : Math.max(boundary, plan.fromMs),
-        ).toISOString();
-        const startVars = { cursor: initialCursor, batch: STREAM_BATCH, ...entityVars };
+        );
+        const startVars = { cursor: resume.cursor(), batch: STREAM_BATCH, ...entityVars };
         const live = stream.canStream
           ? client.subscription<{ rows: Row[] }>(streamQuery(stream, fields, filtered), startVars, {
-              // after a reconnect: from the newest point held, less an overlap (its duplicates are dropped)
-              resume: () => ({
-                ...startVars,
-                cursor: new Date(Math.max(Date.parse(initialCursor), newest - 2_000)).toISOString(),
-              }),
+              // re-sent after a reconnect or a token handover: from the stream's last rows
+              resume: () => ({ ...startVars, cursor: resume.cursor() }),
             })
           : client.subscription<{ rows: Row[] }>(newestRowsSubscription(stream, fields, filtered), {
               batch: STREAM_BATCH,
@@ -318,7 +316,9 @@ export function usePanelData(opts: PanelDataOptions): PanelData {
             });
         const sub = live.subscribe((res) => {
           if (res.error) return fail(res.error.message);
-          if (res.data?.rows && take(res.data.rows)) publish();
+          if (!res.data?.rows) return;
+          resume.received(res.data.rows.map((r) => parseTime(r[stream.timeField])));
+          if (take(res.data.rows)) publish();
         });
         cleanups.push(() => sub.unsubscribe());
         // the recent edge again: rows that committed behind the stream's cursor

@@ -7,6 +7,11 @@
  * of the schema.
  */
 import { qualifiedKey } from '../introspection/catalog.ts';
+import {
+  inheritBooleanPermission,
+  inheritedRolesOf,
+  orderInheritedRoles,
+} from '../metadata/inherited-roles.ts';
 import { normalizeName, type Metadata, type QualifiedName } from '../metadata/types.ts';
 import type { Inconsistency, SourceInfo, TableInfo } from '../schema/source.ts';
 import { list, named, nonNull, type TypeRef } from '../schema/types.ts';
@@ -271,6 +276,9 @@ export function resolveActions(md: Metadata, info: SourceInfo): ActionsInfo {
       info.inconsistencies.push(inc);
     }
   }
+  // an inherited role may run an action when any of its parents may (Hasura: boolean permissions)
+  const { ordered } = orderInheritedRoles(inheritedRolesOf(md));
+  for (const a of out.actions.values()) inheritBooleanPermission(a.roles, ordered);
   return out;
 }
 

@@ -126,12 +126,11 @@ export async function draftInfo(ctx: OpContext): Promise<SourceInfo> {
   return info;
 }
 
-export const asInconsistentObject = (i: Inconsistency) => ({
-  definition: i.definition,
-  name: i.name,
-  reason: i.reason,
-  type: i.type,
-});
+export const asInconsistentObject = (i: Inconsistency) =>
+  i.informational
+    ? // Hasura's ConflictingInheritedPermission names the entity, not a metadata definition
+      { entity: i.definition, name: i.name, reason: i.reason, type: i.type }
+    : { definition: i.definition, name: i.name, reason: i.reason, type: i.type };
 
 /**
  * After a change to the draft: an object that became inconsistent is refused with its own reason
@@ -145,7 +144,7 @@ export async function checkChange(
   ctx.changed = true;
   const before = new Set(ctx.engine.state.source.inconsistencies.map((i) => i.name));
   const info = await draftInfo(ctx);
-  const fresh = info.inconsistencies.filter((i) => !before.has(i.name));
+  const fresh = info.inconsistencies.filter((i) => !before.has(i.name) && !i.informational);
   fresh.push(...newStoredQueryProblems(ctx, info));
   if (!fresh.length) return;
   const mine = objectName ? fresh.filter((i) => objectName(i.name)) : [];

@@ -11,6 +11,8 @@ import type { FunctionMeta, Metadata, TableMeta } from '../metadata/types.ts';
 import { emptyMetadata, normalizeName } from '../metadata/types.ts';
 import { parseApiLimits } from '../limits/index.ts';
 import { checkAllowlistEntries } from './collections.ts';
+import { checkRoleCycles } from './inherited-roles.ts';
+import { inheritedRolesOf, setInheritedRoles } from '../metadata/inherited-roles.ts';
 import { allowlistOf } from '../metadata/collections.ts';
 import {
   asInconsistentObject,
@@ -128,6 +130,7 @@ export async function replaceMetadata(
   if (kept.length)
     md.cron_triggers = [...(Array.isArray(md.cron_triggers) ? md.cron_triggers : []), ...kept];
   checkAllowlistEntries(allowlistOf(md));
+  checkRoleCycles(md);
   if (md.api_limits !== undefined)
     md.api_limits = parseApiLimits(md.api_limits, [...(v2 ? ['metadata'] : []), 'api_limits']);
   ctx.draft = md;
@@ -135,7 +138,8 @@ export async function replaceMetadata(
   ctx.changed = true;
   const info = await draftInfo(ctx);
   const inconsistent = info.inconsistencies.map(asInconsistentObject);
-  if (inconsistent.length && !(v2 && args.allow_inconsistent_metadata === true)) {
+  const refused = info.inconsistencies.some((i) => !i.informational);
+  if (refused && !(v2 && args.allow_inconsistent_metadata === true)) {
     throw new QErr(
       'unexpected',
       'cannot continue due to inconsistent metadata',
@@ -198,6 +202,11 @@ export async function dropInconsistentMetadata(ctx: OpContext): Promise<unknown>
       }
       if (src.functions) src.functions = src.functions.filter((f) => !gone.has(f));
     }
+    // inherited roles whose parents no permission names
+    setInheritedRoles(
+      ctx.draft,
+      inheritedRolesOf(ctx.draft).filter((r) => !gone.has(r)),
+    );
   }
   dropInconsistentActions(ctx.draft, await draftInfo(ctx));
   ctx.changed = true;

@@ -56,6 +56,7 @@ import {
   replaceMetadata,
   setCatalog,
 } from './manage.ts';
+import { addInheritedRole, dropInheritedRole } from './inherited-roles.ts';
 import { createPermission, dropPermission, setPermissionComment } from './permissions.ts';
 import {
   createRelationship,
@@ -201,6 +202,8 @@ const METADATA_OPS: Record<string, Op> = {
   resume_event_trigger_cleanups: toggleCleanups(false),
   set_api_limits: setApiLimits,
   remove_api_limits: removeApiLimits,
+  add_inherited_role: addInheritedRole,
+  drop_inherited_role: dropInheritedRole,
   get_catalog_state: getCatalog,
   set_catalog_state: setCatalog,
 };

@@ -270,7 +270,7 @@ async function followSchemaChanges(
   const after = await introspectDatabase(client);
   const info = buildSourceInfo(ctx.draft, after);
   const known = new Set(ctx.engine.state.source.inconsistencies.map((i) => i.name));
-  const fresh = info.inconsistencies.filter((i) => !known.has(i.name));
+  const fresh = info.inconsistencies.filter((i) => !known.has(i.name) && !i.informational);
   if (fresh.length) {
     throw new QErr(
       'unexpected',

@@ -57,8 +57,12 @@ export type BoolExp =
   /** permission `_exists`: some row of an unrelated table satisfies e */
   | { k: 'exists'; target: TableInfo; e: BoolExp };
 
+/**
+ * `cell`, on a reference to a column or scalar computed field: the condition under which an
+ * inherited role may read it on a row (schema/inherited-roles.ts); elsewhere it reads as null.
+ */
 export type OrderExpr =
-  | { k: 'col'; column: string }
+  | { k: 'col'; column: string; cell?: BoolExp }
   | { k: 'objrel'; rel: RelInfo; target: TableInfo; perm: BoolExp; expr: OrderExpr }
   | {
       k: 'arr_agg';
@@ -67,8 +71,9 @@ export type OrderExpr =
       perm: BoolExp;
       fn: AggOp | 'count';
       column?: string;
+      cell?: BoolExp;
     }
-  | { k: 'cf_scalar'; cf: ComputedFieldInfo }
+  | { k: 'cf_scalar'; cf: ComputedFieldInfo; cell?: BoolExp }
   | {
       k: 'cf_agg';
       cf: ComputedFieldInfo;
@@ -76,6 +81,7 @@ export type OrderExpr =
       perm: BoolExp;
       fn: AggOp | 'count';
       column?: string;
+      cell?: BoolExp;
     };
 
 export interface OrderByItem {
@@ -97,6 +103,8 @@ export interface SelectArgs {
   where: BoolExp | null;
   orderBy: OrderByItem[];
   distinctOn: string[] | null;
+  /** the cell conditions of the distinct_on columns that have one */
+  distinctCells?: Map<string, BoolExp>;
   limit: Val | null;
   offset: Val | null;
 }
@@ -111,12 +119,26 @@ export interface AnnSelect {
 }
 
 export type AnnField =
-  | { k: 'col'; column: string; pgType: string; stringify: boolean; geo: boolean; path: Val | null }
+  | {
+      k: 'col';
+      column: string;
+      pgType: string;
+      stringify: boolean;
+      geo: boolean;
+      path: Val | null;
+      cell?: BoolExp;
+    }
   | { k: 'typename'; name: string }
   | { k: 'objrel'; rel: RelInfo; select: AnnSelect }
   | { k: 'arrrel'; rel: RelInfo; select: AnnSelect }
   | { k: 'arrrel_agg'; rel: RelInfo; agg: AggSelect }
-  | { k: 'cf_scalar'; cf: ComputedFieldInfo; args: Array<Val | null>; stringify: boolean }
+  | {
+      k: 'cf_scalar';
+      cf: ComputedFieldInfo;
+      args: Array<Val | null>;
+      stringify: boolean;
+      cell?: BoolExp;
+    }
   | { k: 'cf_table'; select: AnnSelect }
   | { k: 'cf_table_agg'; agg: AggSelect };
 
@@ -127,7 +149,7 @@ export type AggField =
 
 export type AggFnField =
   | { k: 'typename'; name: string }
-  | { k: 'count'; columns: string[]; distinct: boolean }
+  | { k: 'count'; columns: string[]; distinct: boolean; cells?: Map<string, BoolExp> }
   | {
       k: 'op';
       op: AggOp;
@@ -135,7 +157,7 @@ export type AggFnField =
         [
           string,
           (
-            | { k: 'col'; column: string; stringify: boolean; pgType: string }
+            | { k: 'col'; column: string; stringify: boolean; pgType: string; cell?: BoolExp }
             | { k: 'typename'; name: string }
           ),
         ]
@@ -165,6 +187,8 @@ export interface StreamCursor {
   pgType: string;
   dir: 'ASC' | 'DESC';
   initial: Val;
+  /** an inherited role reads the column on these rows only: the others never pass the cursor */
+  cell?: BoolExp;
 }
 
 export interface QueryIR {

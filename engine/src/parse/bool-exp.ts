@@ -27,6 +27,17 @@ export interface ValueMaker {
   lit(leaf: Leaf): unknown;
   /** select permission filter of a table for the current role (admin: true) */
   permFilter(t: TableInfo): BoolExp;
+  /**
+   * For an inherited role: the rows on which it may read a column or scalar computed field of a
+   * table, when that is not every row it may select (schema/inherited-roles.ts); else null.
+   */
+  cellFilter(t: TableInfo, field: string): BoolExp | null;
+}
+
+/** A condition on a field the role reads only on some rows holds only on those rows. */
+function onReadableRows(vm: ValueMaker, t: TableInfo, field: string, e: BoolExp): BoolExp {
+  const cell = vm.cellFilter(t, field);
+  return cell ? and([cell, e]) : e;
 }
 
 function knownOperator(op: string): OperatorDef & { name: OperatorName } {
@@ -99,12 +110,14 @@ export function whereToIR(o: ObjVal, t: TableInfo, source: SourceInfo, vm: Value
     if (!isObj(v)) continue;
     const col = t.columns.find((c) => c.gqlName === key);
     if (col) {
-      items.push({
-        k: 'col',
-        column: col.name,
-        pgType: col.pg.formatted,
-        ops: cmpOps(v, col.pg.formatted, vm),
-      });
+      items.push(
+        onReadableRows(vm, t, col.name, {
+          k: 'col',
+          column: col.name,
+          pgType: col.pg.formatted,
+          ops: cmpOps(v, col.pg.formatted, vm),
+        }),
+      );
       continue;
     }
     const rel = [...t.objectRels, ...t.arrayRels].find((r) => r.name === key);
@@ -148,12 +161,14 @@ export function whereToIR(o: ObjVal, t: TableInfo, source: SourceInfo, vm: Value
     const cf = t.computedFields.find((c) => c.name === key);
     if (cf) {
       if (cf.returns.kind === 'scalar') {
-        items.push({
-          k: 'cf_scalar',
-          cf,
-          pgType: cf.returns.pgType,
-          ops: cmpOps(v, cf.returns.pgType, vm),
-        });
+        items.push(
+          onReadableRows(vm, t, cf.name, {
+            k: 'cf_scalar',
+            cf,
+            pgType: cf.returns.pgType,
+            ops: cmpOps(v, cf.returns.pgType, vm),
+          }),
+        );
       } else {
         const target = source.tables.get(cf.returns.table)!;
         items.push({

@@ -106,6 +106,11 @@ export function makeValueMaker(ctx: SelectContext): ValueMaker {
       const p = t.selectPerms.get(ctx.role);
       return p ? permFilterToIR(p.filter, t, ctx.source) : { k: 'false' };
     },
+    cellFilter(t: TableInfo, field: string): BoolExp | null {
+      if (ctx.isAdmin) return null;
+      const cell = t.selectPerms.get(ctx.role)?.cellFilters?.get(field);
+      return cell ? permFilterToIR(cell, t, ctx.source) : null;
+    },
   };
 }
 
@@ -311,6 +316,10 @@ function applySelectArgs(ctx: SelectContext, sel: AnnSelect, args: Map<string, C
     if (!ok)
       withPath(['args'], () => fail('"distinct_on" columns must match initial "order_by" columns'));
     sel.args.distinctOn = cols;
+    for (const c of cols) {
+      const cell = vm.cellFilter(t, c);
+      if (cell) (sel.args.distinctCells ??= new Map()).set(c, cell);
+    }
   }
 }
 
@@ -321,14 +330,20 @@ function orderItems(
 ): OrderByItem[] {
   const out: OrderByItem[] = [];
   const vm = makeValueMaker(ctx);
+  // an inherited role orders by what it reads: null on the rows where the field is hidden
+  const withCell = <E extends OrderExpr>(e: E, table: TableInfo, field?: string): E => {
+    const cell = field === undefined ? null : vm.cellFilter(table, field);
+    return cell ? { ...e, cell } : e;
+  };
   for (const [key, v] of o.obj) {
     if (v === null) continue;
     if (isEnum(v)) {
       const { dir, nulls } = v.value as { dir: OrderByItem['dir']; nulls: OrderByItem['nulls'] };
       const col = t.columns.find((c) => c.gqlName === key);
-      if (col) out.push({ expr: { k: 'col', column: col.name }, dir, nulls });
+      if (col)
+        out.push({ expr: withCell({ k: 'col', column: col.name }, t, col.name), dir, nulls });
       const cf = t.computedFields.find((c) => c.name === key);
-      if (cf) out.push({ expr: { k: 'cf_scalar', cf }, dir, nulls });
+      if (cf) out.push({ expr: withCell({ k: 'cf_scalar', cf }, t, cf.name), dir, nulls });
       continue;
     }
     if (!isObj(v)) continue;
@@ -353,9 +368,13 @@ function orderItems(
       )!;
       // the schema offered only count and the table's functions (schema/aggregates.ts)
       const mk = (fn: AggOp | 'count', column?: string): OrderExpr =>
-        aggRel
-          ? { k: 'arr_agg', rel: aggRel, target, perm: vm.permFilter(target), fn, column }
-          : { k: 'cf_agg', cf: aggCf!, target, perm: vm.permFilter(target), fn, column };
+        withCell(
+          aggRel
+            ? { k: 'arr_agg', rel: aggRel, target, perm: vm.permFilter(target), fn, column }
+            : { k: 'cf_agg', cf: aggCf!, target, perm: vm.permFilter(target), fn, column },
+          target,
+          column,
+        );
       for (const [fn, x] of v.obj) {
         if (x === null) continue;
         if (fn === 'count' && isEnum(x)) {
@@ -454,11 +473,18 @@ function aggFnField(
     if (f.selections.length) fail('unexpected subselection set for non-object field');
     const cols = args.get('columns');
     const distinct = args.get('distinct');
+    const columns =
+      cols && isList(cols) ? cols.list.map((x) => String((x as { value: unknown }).value)) : [];
+    const cells = new Map<string, BoolExp>();
+    for (const c of columns) {
+      const cell = vm.cellFilter(t, c);
+      if (cell) cells.set(c, cell);
+    }
     return {
       k: 'count',
-      columns:
-        cols && isList(cols) ? cols.list.map((x) => String((x as { value: unknown }).value)) : [],
+      columns,
       distinct: distinct && isLeaf(distinct) ? vm.lit(distinct) === true : false,
+      ...(cells.size ? { cells } : {}),
     };
   }
   // the schema offered only the table's functions (schema/aggregates.ts)
@@ -484,7 +510,7 @@ function aggFnField(
         withPath([sf.name], () => fail('unexpected subselection set for non-object field'));
       const info = cd.info as { column: string };
       const col = t.columnsByName.get(info.column)!;
-      const scalar = namedOf(cd.type);
+      const cell = vm.cellFilter(t, info.column);
       out.push([
         sf.responseKey,
         {
@@ -492,9 +518,9 @@ function aggFnField(
           column: info.column,
           stringify: ctx.stringifyNumeric && BIG_NUMERIC_TYPES.has(col.pg.type),
           pgType: col.pg.type,
+          ...(cell ? { cell } : {}),
         },
       ]);
-      void scalar;
     }
   });
   ctx.depth--;
@@ -536,6 +562,7 @@ function tableField(
         if (f.selections.length) fail('unexpected subselection set for non-object field');
         const col = t.columnsByName.get(info.column)!;
         const path = args.get('path');
+        const cell = vm.cellFilter(t, col.name);
         return {
           k: 'col',
           column: col.name,
@@ -543,6 +570,7 @@ function tableField(
           stringify: ctx.stringifyNumeric && BIG_NUMERIC_TYPES.has(col.pg.type),
           geo: col.pg.type === 'geometry' || col.pg.type === 'geography',
           path: path && isLeaf(path) ? vm.val(path, 'text') : null,
+          ...(cell ? { cell } : {}),
         };
       }
       case 'objrel': {
@@ -577,6 +605,7 @@ function tableField(
         const args = fieldArgs(ctx, def, f);
         if (f.selections.length) fail('unexpected subselection set for non-object field');
         const cf = info.cf;
+        const cell = vm.cellFilter(t, cf.name);
         return {
           k: 'cf_scalar',
           cf,
@@ -585,6 +614,7 @@ function tableField(
             ctx.stringifyNumeric &&
             cf.returns.kind === 'scalar' &&
             BIG_NUMERIC_TYPES.has(cf.returns.pgType),
+          ...(cell ? { cell } : {}),
         };
       }
       case 'cf_table':

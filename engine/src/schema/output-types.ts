@@ -48,7 +48,8 @@ export function tableObject(b: BuilderCore, t: TableInfo): string {
       name: c.gqlName,
       description: c.description,
       args,
-      type: c.nullable ? ty : nonNull(ty),
+      // an inherited role's column hidden on some rows reads as null there
+      type: c.nullable || b.perm(t)?.cellFilters?.has(c.name) ? ty : nonNull(ty),
       info: { k: 'column', table: t, column: c.name },
     });
   }

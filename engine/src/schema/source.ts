@@ -61,6 +61,12 @@ export interface SelectPermInfo {
   columns: Set<string>;
   computedFields: Set<string>;
   filter: BoolExpJson;
+  /**
+   * An inherited role's columns and scalar computed fields that it may read on some of its rows
+   * only: each with the condition (the OR of the filters of the parents that grant it) under
+   * which its value is shown; on other rows it is null. Absent: readable on every row.
+   */
+  cellFilters?: Map<string, BoolExpJson>;
   limit: number | null;
   allowAggregations: boolean;
   queryRootFields: Set<string> | null;
@@ -121,6 +127,11 @@ export interface Inconsistency {
   name: string;
   reason: string;
   definition: unknown;
+  /**
+   * Reported, but no metadata change is refused for it (Hasura's ConflictingInheritedPermission:
+   * it names no metadata object, the role just goes without the permission).
+   */
+  informational?: boolean;
 }
 
 export interface SourceInfo {

@@ -40,12 +40,14 @@ export function streamCursorArg(
     for (const [gqlName, v] of initial.obj) {
       const col = t.columns.find((c) => c.gqlName === gqlName);
       if (!col || v === null || v === undefined) continue;
+      const cell = vm.cellFilter(t, col.name);
       items.push({
         column: col.name,
         gqlName,
         pgType: col.pg.formatted,
         dir,
         initial: vm.val(v as Leaf, col.pg.formatted),
+        ...(cell ? { cell } : {}),
       });
     }
   }

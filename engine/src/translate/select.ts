@@ -211,24 +211,35 @@ export class SelectTranslator {
     const outer = this.alias('s');
     const innerOrder: SQL[] = [];
     const outerOrder: SQL[] = [];
+    // an ordering column an inherited role reads on some rows only: by its output name, so
+    // that DISTINCT ON can name the very same expression
+    const cellOrder = new Map<string, string>();
     order.forEach((o, i) => {
       const dir = sql.keyword(o.dir);
       const nulls = sql.keyword(o.nulls);
-      if (o.expr.k === 'col') {
+      if (o.expr.k === 'col' && !o.expr.cell) {
         innerOrder.push(sql`${sql.ident(a, o.expr.column)} ${dir} ${nulls}`);
         outerOrder.push(sql`${sql.ident(outer, o.expr.column)} ${dir} ${nulls}`);
       } else {
         const e = this.orderExpr(o.expr, a, s.table);
         const name = `__o${i}`;
         extraCols.push(sql`${e} AS ${sql.ident(name)}`);
-        innerOrder.push(sql`${e} ${dir} ${nulls}`);
+        if (o.expr.k === 'col') {
+          cellOrder.set(o.expr.column, name);
+          innerOrder.push(sql`${sql.ident(name)} ${dir} ${nulls}`);
+        } else innerOrder.push(sql`${e} ${dir} ${nulls}`);
         outerOrder.push(sql`${sql.ident(outer, name)} ${dir} ${nulls}`);
       }
     });
     let distinct = sql.empty;
     if (s.args.distinctOn) {
       distinct = sql`DISTINCT ON (${sql.join(
-        s.args.distinctOn.map((c) => sql.ident(a, c)),
+        s.args.distinctOn.map((c) => {
+          const cell = s.args.distinctCells?.get(c);
+          if (!cell) return sql.ident(a, c);
+          const named = cellOrder.get(c);
+          return named ? sql.ident(named) : this.readable(sql.ident(a, c), cell, a, s.table);
+        }),
         ', ',
       )}) `;
     }
@@ -309,7 +320,9 @@ export class SelectTranslator {
             aggregates = true;
           pairs.push([
             alias,
-            this.buildObject(f.fields.map(([k, x]) => [k, this.aggFn(x, b.alias)])),
+            this.buildObject(
+              f.fields.map(([k, x]) => [k, this.aggFn(x, b.alias, s.table, b.extra)]),
+            ),
           ]);
           break;
       }
@@ -318,7 +331,8 @@ export class SelectTranslator {
     return sql`SELECT ${this.buildObject(pairs)} FROM ${b.from}`;
   }
 
-  private aggFn(f: AggFnField, alias: string): SQL {
+  private aggFn(f: AggFnField, alias: string, t: TableInfo, extra: boolean): SQL {
+    const row = this.rowOf(t, alias, extra);
     switch (f.k) {
       case 'typename':
         return sql.literal(f.name);
@@ -326,19 +340,18 @@ export class SelectTranslator {
         const distinct = f.distinct ? sql`DISTINCT ` : sql.empty;
         if (f.columns.length === 0)
           return f.distinct ? sql`count(DISTINCT ${sql.ident(alias)}.*)` : sql`count(*)`;
-        if (f.columns.length === 1)
-          return sql`count(${distinct}${sql.ident(alias, f.columns[0]!)})`;
-        return sql`count(${distinct}(${sql.join(
-          f.columns.map((c) => sql.ident(alias, c)),
-          ', ',
-        )}))`;
+        const col = (c: string) =>
+          this.readable(sql.ident(alias, c), f.cells?.get(c), alias, t, row);
+        if (f.columns.length === 1) return sql`count(${distinct}${col(f.columns[0]!)})`;
+        return sql`count(${distinct}(${sql.join(f.columns.map(col), ', ')}))`;
       }
       case 'op': {
         const fn = AGGREGATES[f.op].sql;
         return this.buildObject(
           f.fields.map(([k, x]) => {
             if (x.k === 'typename') return [k, sql.literal(x.name)];
-            const e = sql`${sql.keyword(fn)}(${sql.ident(alias, x.column)})`;
+            const arg = this.readable(sql.ident(alias, x.column), x.cell, alias, t, row);
+            const e = sql`${sql.keyword(fn)}(${arg})`;
             return [k, x.stringify ? sql`(${e})::text` : e];
           }),
         );
@@ -374,7 +387,13 @@ export class SelectTranslator {
       case 'typename':
         return sql.literal(f.name);
       case 'col': {
-        let e = sql.ident(alias, f.column);
+        let e = this.readable(
+          sql.ident(alias, f.column),
+          f.cell,
+          alias,
+          t,
+          this.rowOf(t, alias, extra),
+        );
         if (f.path) e = sql`(${e} #> ${this.jsonPath(f.path)})`;
         if (f.geo) return sql`ST_AsGeoJSON(${e}, 15, 4)::json`;
         if (f.stringify) return sql`(${e})::text`;
@@ -387,7 +406,8 @@ export class SelectTranslator {
       case 'arrrel_agg':
         return sql`(${this.aggSelect(f.agg, { rel: f.rel, parent: alias })})`;
       case 'cf_scalar': {
-        const e = this.cfCall(f.cf, f.args, this.rowOf(t, alias, extra));
+        const row = this.rowOf(t, alias, extra);
+        const e = this.readable(this.cfCall(f.cf, f.args, row), f.cell, alias, t, row);
         return f.stringify ? sql`(${e})::text` : e;
       }
       case 'cf_table':
@@ -395,6 +415,22 @@ export class SelectTranslator {
       case 'cf_table_agg':
         return sql`(${this.aggSelect(f.agg, null, this.rowOf(t, alias, extra))})`;
     }
+  }
+
+  /**
+   * A field an inherited role reads on some rows only (`cell`): its value there, null elsewhere.
+   * The condition is evaluated on the row like a permission filter, its values parameters; `row`
+   * is the row for computed fields when `alias` has more columns than the table (rowOf).
+   */
+  protected readable(
+    e: SQL,
+    cell: BoolExp | undefined,
+    alias: string,
+    t: TableInfo,
+    row?: SQL,
+  ): SQL {
+    const cond = cell ? this.boolExp(cell, alias, t, alias, row) : null;
+    return cond ? sql`CASE WHEN ${cond} THEN ${e} ELSE NULL END` : e;
   }
 
   private jsonPath(v: Val): SQL {
@@ -411,12 +447,17 @@ export class SelectTranslator {
   private orderExpr(e: OrderExpr, a: string, t: TableInfo): SQL {
     switch (e.k) {
       case 'col':
-        return sql.ident(a, e.column);
+        return this.readable(sql.ident(a, e.column), e.cell, a, t);
       case 'cf_scalar':
-        return this.cfCall(
-          e.cf,
-          e.cf.fn.args.map((_, i) => (i === e.cf.sessionArgIndex ? { k: 'session_json' } : null)),
-          sql.ident(a),
+        return this.readable(
+          this.cfCall(
+            e.cf,
+            e.cf.fn.args.map((_, i) => (i === e.cf.sessionArgIndex ? { k: 'session_json' } : null)),
+            sql.ident(a),
+          ),
+          e.cell,
+          a,
+          t,
         );
       case 'objrel': {
         const x = this.alias('o');
@@ -445,18 +486,20 @@ export class SelectTranslator {
         const agg =
           e.fn === 'count'
             ? sql`count(*)`
-            : sql`${sql.keyword(AGGREGATES[e.fn].sql)}(${sql.ident(x, e.column!)})`;
+            : sql`${sql.keyword(AGGREGATES[e.fn].sql)}(${this.readable(sql.ident(x, e.column!), e.cell, x, e.target)})`;
         const where = conds.length ? sql` WHERE ${sql.join(conds, ' AND ')}` : sql.empty;
         return sql`(SELECT ${agg} FROM ${from}${where})`;
       }
     }
-    void t;
   }
 
   // ------------------------------------------------------------------ bool exp
 
-  /** SQL for a boolean expression over alias `a` of table `t`; null when it is trivially true. */
-  boolExp(e: BoolExp, a: string, t: TableInfo, root: string = a): SQL | null {
+  /**
+   * SQL for a boolean expression over alias `a` of table `t`; null when it is trivially true.
+   * `row`: the row value computed fields of `t` get, when it is not `a` itself.
+   */
+  boolExp(e: BoolExp, a: string, t: TableInfo, root: string = a, row?: SQL): SQL | null {
     switch (e.k) {
       case 'true':
         return null;
@@ -464,18 +507,18 @@ export class SelectTranslator {
         return sql`false`;
       case 'and': {
         const parts = e.items
-          .map((x) => this.boolExp(x, a, t, root))
+          .map((x) => this.boolExp(x, a, t, root, row))
           .filter((x): x is SQL => x !== null);
         if (parts.length === 0) return null;
         return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, ' AND ')})`;
       }
       case 'or': {
         if (e.items.length === 0) return sql`false`;
-        const parts = e.items.map((x) => this.boolExp(x, a, t, root) ?? sql`true`);
+        const parts = e.items.map((x) => this.boolExp(x, a, t, root, row) ?? sql`true`);
         return parts.length === 1 ? parts[0]! : sql`(${sql.join(parts, ' OR ')})`;
       }
       case 'not': {
-        const inner = this.boolExp(e.e, a, t, root);
+        const inner = this.boolExp(e.e, a, t, root, row);
         return inner ? sql`(NOT ${inner})` : sql`false`;
       }
       case 'col':
@@ -485,7 +528,7 @@ export class SelectTranslator {
           this.cfCall(
             e.cf,
             e.cf.fn.args.map((_, i) => (i === e.cf.sessionArgIndex ? { k: 'session_json' } : null)),
-            sql.ident(a),
+            row ?? sql.ident(a),
           ),
           e.ops,
         );
@@ -508,7 +551,7 @@ export class SelectTranslator {
           i === e.cf.sessionArgIndex ? ({ k: 'session_json' } as Val) : null,
         );
         const where = inner ? sql` WHERE ${inner}` : sql.empty;
-        return sql`EXISTS (SELECT 1 FROM ${sql.ident(e.cf.fn.schema, e.cf.fn.name)}(${this.fnArgs(e.cf.fn.args, args, sql.ident(a), e.cf.tableArgIndex)}) AS ${sql.ident(x)}${where})`;
+        return sql`EXISTS (SELECT 1 FROM ${sql.ident(e.cf.fn.schema, e.cf.fn.name)}(${this.fnArgs(e.cf.fn.args, args, row ?? sql.ident(a), e.cf.tableArgIndex)}) AS ${sql.ident(x)}${where})`;
       }
       case 'agg_count': {
         const x = this.alias('e');

@@ -120,6 +120,15 @@ export const GOLDEN_CASES: GoldenCase[] = [
     ...USER,
   },
   {
+    name: 'inherited-role-cells',
+    about:
+      'an inherited role (user + reviewer): rows the OR of both filters; rating, which only user grants, read, filtered, ordered and summed only where user allows the row',
+    query:
+      '{ article(where: { rating: { _gt: 1 } }, order_by: { rating: desc }) { id title rating } article_aggregate { aggregate { sum { rating } } } }',
+    role: 'user_reviewer',
+    session: { 'x-hasura-user-id': '1' },
+  },
+  {
     name: 'insert',
     about: 'insert with affected_rows and returning',
     query:
