@@ -5,9 +5,10 @@
  * otherwise). Backends are sampled while the work runs; one that ends keeps its last reading, one
  * that starts after `start()` counts from zero.
  */
+import fs from 'node:fs';
 import type pg from 'pg';
 import { query, sql } from '@streamsync/database';
-import { processCpuSeconds } from '../live/support.ts';
+import { cpuSeconds } from '../ingest/proc.ts';
 
 export class BackendCpu {
   private readonly base = new Map<number, number>();
@@ -27,9 +28,12 @@ export class BackendCpu {
            WHERE datname = current_database() AND application_name = ${sql.value(this.application)}`,
     );
     for (const { pid } of rows) {
-      const cpu = processCpuSeconds(pid);
-      if (cpu === null) this.local = false;
-      else into.set(pid, cpu);
+      if (!fs.existsSync(`/proc/${pid}`)) {
+        this.local = false;
+        continue;
+      }
+      const cpu = cpuSeconds(pid); // 0 when it ended meanwhile: keep its last reading
+      if (cpu > 0) into.set(pid, cpu);
     }
   }
 

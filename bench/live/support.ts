@@ -86,24 +86,19 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** User + system CPU seconds of a process on this machine so far; null when it is not here. */
-export function processCpuSeconds(pid: number): number | null {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(parts[11]) + Number(parts[12])) / 100; // utime, stime in clock ticks (100 Hz)
-  } catch {
-    return null;
-  }
-}
-
 /** A child process of ours, with its CPU time and memory read from /proc. */
 export class Child {
   constructor(readonly proc: ChildProcess) {}
 
   /** user + system CPU seconds so far */
   cpuSeconds(): number {
-    return this.proc.pid === undefined ? 0 : (processCpuSeconds(this.proc.pid) ?? 0);
+    try {
+      const f = fs.readFileSync(`/proc/${this.proc.pid}/stat`, 'utf8');
+      const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      return (Number(parts[11]) + Number(parts[12])) / 100; // utime, stime in clock ticks (100 Hz)
+    } catch {
+      return 0;
+    }
   }
 
   rssMb(): number {
