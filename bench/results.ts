@@ -3,6 +3,7 @@
  * and, pretty-printed, in `bench/results/<name>-<time>.json` (git-ignored) for later comparison.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { REPO_ROOT } from '@streamsync/database';
 
@@ -26,4 +27,18 @@ export function saveResult(
   fs.writeFileSync(file, `${JSON.stringify(whole, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(out)}\n`);
   return file;
+}
+
+/** The machine a result was measured on: its cores and its load at the start and at the end. */
+export function machineLoad(loadAtStart: number[]): {
+  cpus: number;
+  load_average_at_start: number[];
+  load_average_at_end: number[];
+} {
+  const r2 = (x: number) => Math.round(x * 100) / 100;
+  return {
+    cpus: os.cpus().length,
+    load_average_at_start: loadAtStart.map(r2),
+    load_average_at_end: os.loadavg().map(r2),
+  };
 }

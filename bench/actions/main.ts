@@ -27,7 +27,7 @@ import type { AddressInfo } from 'node:net';
 import { createPool, query, sql } from '@streamsync/database';
 import { startEngineProcess, stats, type EngineProcess } from '../live/support.ts';
 import { cliOptions } from '../cli.ts';
-import { saveResult } from '../results.ts';
+import { machineLoad, saveResult } from '../results.ts';
 
 const opt = cliOptions(process.argv.slice(2), import.meta.url, [
   'requests',
@@ -42,7 +42,6 @@ const LABEL = opt('label', '');
 const ROWS = 1000;
 
 const log = (line: string) => console.error(`[bench/actions] ${line}`);
-const r2 = (x: number) => Math.round(x * 100) / 100;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startHandler(): Promise<{ url: string; close(): Promise<void> }> {
@@ -216,11 +215,7 @@ async function main(): Promise<void> {
       bench: 'actions',
       label: LABEL || undefined,
       at: started.toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        load_average_at_start: loadAtStart.map(r2),
-        load_average_at_end: os.loadavg().map(r2),
-      },
+      machine: machineLoad(loadAtStart),
       settings: { requests: REQUESTS, concurrency: CONCURRENCY, async: ASYNC },
       sync,
       async: {

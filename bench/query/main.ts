@@ -31,7 +31,7 @@ import { createDataset } from './dataset.ts';
 import { startEngineProcess } from './engine-process.ts';
 import { closedLoop, httpClient, roundP50s, summarize, type Segment } from './load.ts';
 import { captureStatement, checkStatement, type SqlCheck } from './sql-check.ts';
-import { saveResult } from '../results.ts';
+import { machineLoad, saveResult } from '../results.ts';
 
 const opt = cliOptions(process.argv.slice(2), import.meta.url, [
   'seconds',
@@ -203,11 +203,7 @@ async function main(): Promise<void> {
       bench: 'query',
       label: LABEL || undefined,
       at: started.toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        load_average_at_start: loadAtStart.map(round2),
-        load_average_at_end: os.loadavg().map(round2),
-      },
+      machine: machineLoad(loadAtStart),
       settings: {
         engine: 'own process',
         engine_dir: path.relative(REPO_ROOT, ENGINE_DIR) || '.',

@@ -25,7 +25,7 @@ import path from 'node:path';
 import { REPO_ROOT } from '@streamsync/database';
 import { startRedis, type RunningRedis } from '@streamsync/stack/redis';
 import { cliOptions } from '../cli.ts';
-import { saveResult } from '../results.ts';
+import { machineLoad, saveResult } from '../results.ts';
 import { credentials } from './cases.ts';
 import { createDataset } from './dataset.ts';
 import { startEngineProcess, type EngineProcess } from './engine-process.ts';
@@ -190,11 +190,7 @@ async function main(): Promise<void> {
       bench: 'query-surface',
       label: LABEL || undefined,
       at: started.toISOString(),
-      machine: {
-        cpus: os.cpus().length,
-        load_average_at_start: loadAtStart.map(round2),
-        load_average_at_end: os.loadavg().map(round2),
-      },
+      machine: machineLoad(loadAtStart),
       settings: {
         role: 'viewer (HS256 JWT)',
         concurrency: CONCURRENCY,

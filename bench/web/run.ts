@@ -24,6 +24,7 @@ import { query, sql } from '@streamsync/database';
 import pino from 'pino';
 import type { Page } from 'playwright-core';
 import {
+  connectProducer,
   createKafka,
   createMetrics,
   createRng,
@@ -237,11 +238,10 @@ async function main(): Promise<void> {
     const quiet = pino({ level: 'silent' });
     const kafka = createKafka(stack.kafkaBrokers, 'bench-web', quiet);
     await ensureTopics(kafka, [STREAM_TOPICS.sensor_readings], 3);
-    const producer = kafka.producer({ allowAutoTopicCreation: false });
-    await producer.connect();
+    const sender = await connectProducer(kafka);
     const metrics = createMetrics();
     const feed = startLive({
-      producer,
+      sender,
       streams: [
         createStream('sensor_readings', {
           rng: createRng(7),
@@ -257,7 +257,7 @@ async function main(): Promise<void> {
     });
     stopFeed = async () => {
       await feed.stop();
-      await producer.disconnect();
+      await sender.producer.disconnect();
     };
     log(
       `feeding ${RATE} rows/s; warming up ${WARMUP_S} s (the panels' 15 minutes fill as they go)`,

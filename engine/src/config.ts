@@ -16,6 +16,13 @@ export interface EngineConfig {
   metadataDatabaseUrl: string;
   /** The `default` source; the metadata's `from_env` names are resolved against `env`. */
   databaseUrl: string | undefined;
+  /**
+   * HASURA_GRAPHQL_READ_REPLICA_URLS: read replicas of the `default` source, used when its
+   * metadata names none (`configuration.read_replicas`), as Hasura does.
+   */
+  readReplicaUrls: string[];
+  /** ms between health checks of each read replica (replicas/read-replicas.ts) */
+  readReplicaHealthIntervalMs: number;
   /** Apply this metadata directory (v3, with !include) at start, as cli-migrations-v3 does. */
   metadataDir: string | undefined;
   adminSecret: string | undefined;
@@ -82,6 +89,19 @@ function redisUrl(env: NodeJS.ProcessEnv): string | undefined {
   return v;
 }
 
+/** HASURA_GRAPHQL_READ_REPLICA_URLS: comma-separated postgres:// URLs. */
+function readReplicaUrls(env: NodeJS.ProcessEnv): string[] {
+  const key = 'HASURA_GRAPHQL_READ_REPLICA_URLS';
+  const urls = (readString(env, key) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const u of urls) {
+    if (!/^postgres(ql)?:\/\//.test(u)) throw new ConfigError(key, 'expected postgres:// URLs');
+  }
+  return urls;
+}
+
 function readString(env: NodeJS.ProcessEnv, key: string): string | undefined {
   const v = env[key];
   return v === undefined || v === '' ? undefined : v;
@@ -135,6 +155,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     metadataDatabaseUrl,
     databaseUrl:
       readString(env, 'PG_DATABASE_URL') ?? readString(env, 'HASURA_GRAPHQL_DATABASE_URL'),
+    readReplicaUrls: readReplicaUrls(env),
+    readReplicaHealthIntervalMs: readInt(
+      env,
+      'STREAMSYNC_ENGINE_READ_REPLICA_HEALTH_INTERVAL',
+      1000,
+      100,
+      3600 * 1000,
+    ),
     metadataDir: readString(env, 'HASURA_GRAPHQL_METADATA_DIR'),
     adminSecret: readString(env, 'HASURA_GRAPHQL_ADMIN_SECRET'),
     jwtSecret: jwt,

@@ -40,6 +40,7 @@ import { ActionsService } from './actions/service.ts';
 import { actionsExtensions } from './actions/schema.ts';
 import { MemoryQueryCache, type QueryCacheStore } from './cache/store.ts';
 import { RedisQueryCache } from './cache/redis.ts';
+import { ReadReplicas, replicaUrls } from './replicas/read-replicas.ts';
 
 export interface Engine {
   config: EngineConfig;
@@ -47,6 +48,8 @@ export interface Engine {
   pool: pg.Pool;
   /** where hdb_catalog lives (may be the same database) */
   metadataPool: pg.Pool;
+  /** the `default` source's read replicas: where queries and subscriptions read */
+  replicas: ReadReplicas;
   store: MetadataStore;
   state: EngineState;
   auth: AuthConfig;
@@ -182,10 +185,18 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     });
   }
   const limits = new EngineLimits(config.limits, (kind) => metrics.limitRefusals.inc({ kind }));
+  const replicas = new ReadReplicas({
+    primary: pool,
+    poolMax: config.poolMax,
+    healthIntervalMs: config.readReplicaHealthIntervalMs,
+    log: log.child({ component: 'read-replicas' }),
+    registry: metrics.registry,
+  });
   const engine: Engine = {
     config,
     pool,
     metadataPool,
+    replicas,
     store,
     auth,
     log,
@@ -194,6 +205,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     limits,
     exec: {
       pool,
+      reads: replicas,
       includeInternal: config.adminInternalErrors || config.devMode,
       preparedStatements: config.preparedStatements,
       maxDepth: config.maxQueryDepth,
@@ -242,9 +254,22 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
       log: log.child({ component: 'actions' }),
     }),
   };
+  // the default source's read replicas follow its metadata (or HASURA_GRAPHQL_READ_REPLICA_URLS)
+  const followReplicas = () => {
+    const source = engine.state.metadata.sources.find((s) => s.name === 'default');
+    const { urls, problems } = replicaUrls(
+      source?.configuration,
+      config.env,
+      config.readReplicaUrls,
+    );
+    for (const p of problems) log.warn(`read replica left out: ${p}`);
+    replicas.configure(urls);
+  };
+  followReplicas();
   // delivery reads the metadata in force, whoever changed it
   const followState = () => {
     current = engine.state.metadata;
+    followReplicas();
   };
   listeners.add(followState);
   engine.sync = new MetadataSync(
@@ -281,6 +306,7 @@ export async function startEngine(
   const live = startLive(engine);
   engine.events?.start();
   engine.actions.start();
+  engine.replicas.start();
   server.on('upgrade', (req, socket, head) => live.ws.handleUpgrade(req, socket, head));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -301,6 +327,7 @@ export async function startEngine(
       await engine.events?.stop();
       await engine.actions.stop();
       await engine.sync.stop();
+      await engine.replicas.stop();
       await engine.exec.queryCache?.store.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -316,6 +343,7 @@ function startLive(engine: Engine): LiveServices {
   const subs = startSubscriptions({
     env: engine.config.env,
     pool: engine.pool,
+    reads: engine.replicas,
     connectionString: engine.config.databaseUrl ?? engine.config.metadataDatabaseUrl,
     registry: engine.metrics.registry,
     log: engine.log,

@@ -19,6 +19,9 @@ export interface TestReceiver {
   hits: Hit[];
   /** Hits on a path (without the query). */
   on(path: string): Hit[];
+  /** Most requests open at once (received, not yet answered) since the start or `resetPeak()`. */
+  peakOpen(): number;
+  resetPeak(): void;
   /** Wait until `pred` holds for the hits (or fail after `ms`). */
   until(pred: (hits: Hit[]) => boolean, ms?: number): Promise<void>;
   close(): Promise<void>;
@@ -27,7 +30,12 @@ export interface TestReceiver {
 export async function startReceiver(): Promise<TestReceiver> {
   const hits: Hit[] = [];
   const hanging = new Set<http.ServerResponse>();
+  let open = 0;
+  let peak = 0;
   const server = http.createServer((req, res) => {
+    open++;
+    peak = Math.max(peak, open);
+    res.once('close', () => open--);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -70,6 +78,10 @@ export async function startReceiver(): Promise<TestReceiver> {
     url,
     hits,
     on: (p) => hits.filter((h) => h.path === p),
+    peakOpen: () => peak,
+    resetPeak() {
+      peak = open;
+    },
     async until(pred, ms = 20_000) {
       const deadline = Date.now() + ms;
       while (!pred(hits)) {

@@ -1,6 +1,6 @@
 /**
- * The worker, assembled: pipeline registry → group consumer → batch writer, with the dead-letter
- * publisher and the operational endpoints. `startWorker` returns once the HTTP endpoints listen and
+ * The worker, assembled: pipeline registry → one group consumer per topic → batch writer, with
+ * the dead-letter publisher and the operational endpoints. `startWorker` returns once the HTTP endpoints listen and
  * the first set of pipelines is consuming; `stop` leaves the group cleanly.
  */
 import { Kafka } from 'kafkajs';
@@ -9,8 +9,8 @@ import { createPool, isTransientPgError, query, sql } from '@streamsync/database
 import type { WorkerConfig } from './config.ts';
 import { AlertRuleSet } from './alerts/rule-set.ts';
 import { DeadLetterPublisher } from './kafka/dead-letters.ts';
-import { GroupConsumer } from './kafka/group-consumer.ts';
 import { StallMonitor } from './health/stall-monitor.ts';
+import { TopicConsumers } from './kafka/topic-consumers.ts';
 import { ensureTopics } from './kafka/topics.ts';
 import { BatchWriter } from './load/batch-writer.ts';
 import { PipelineRegistry, type LoadedPipeline, type PipelineSet } from './load/registry.ts';
@@ -60,7 +60,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
   let pipelines: PipelineSet | null = null;
   let pgOk = false;
 
-  const consumer = new GroupConsumer({
+  const consumer = new TopicConsumers({
     kafka,
     groupId: config.groupId,
     batchMaxRows: config.batchMaxRows,
@@ -92,8 +92,8 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
     notifyChannel: config.notifyChannel,
     metrics,
     log,
-    assigned: () => consumer.assigned,
-    lastError: (key) => consumer.lastErrors.get(key)?.message ?? null,
+    assigned: () => consumer.state.assigned,
+    lastError: (key) => consumer.state.lastErrors.get(key)?.message ?? null,
     pipelinesOf: (topic) => (pipelines?.byTopic.get(topic) ?? []).map((p) => p.pipeline.name),
     storedOffsets: (topics) => writer.storedOffsets(topics),
   });
@@ -106,7 +106,8 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
     metrics.pipelines.set({ state: 'disabled' }, set?.disabled.length ?? 0);
   };
 
-  // subscription changes are applied one at a time, in order
+  // subscription changes are applied one at a time, in order; a change that keeps the set of
+  // topics (a transform, a mapping) is only the new `pipelines`, which the next batch reads
   let applying: Promise<void> = Promise.resolve();
   let subscribed = '';
   const apply = (set: PipelineSet) => {
@@ -119,7 +120,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
       if (topics.join('\n') === subscribed) return;
       try {
         await ensureTopics(kafka, topics, config.topicPartitions);
-        await consumer.run(topics);
+        await consumer.apply(topics);
         subscribed = topics.join('\n');
       } catch (err) {
         log.error({ err, topics }, 'could not subscribe; retrying');
@@ -167,7 +168,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
             reason: e.reason,
           })),
           waiting: Object.fromEntries(pipelineErrors),
-          paused: Object.fromEntries(consumer.paused),
+          paused: Object.fromEntries(consumer.state.paused),
           stalled,
         },
       };

@@ -551,9 +551,24 @@ export async function producer(brokers: string[]): Promise<TestProducer> {
       const offsets: number[] = [];
       for (let i = 0; i < messages.length; i += chunk) {
         const part = messages.slice(i, i + chunk);
-        const meta = await p.send({ topic, acks: -1, messages: part });
+        // One send() per partition: kafkajs 2.2.4 retries a send that spans brokers only to the
+        // brokers that had not answered, so when a broker dies and its partitions move to one
+        // that had, the send resolves without their messages ever being written
+        // (tulios/kafkajs#1798). A send to one partition has one broker to retry.
+        const groups = new Map<number | undefined, Message[]>();
+        for (const m of part) {
+          const group = groups.get(m.partition);
+          if (group) group.push(m);
+          else groups.set(m.partition, [m]);
+        }
+        const next = new Map<number, number>();
+        await Promise.all(
+          [...groups.values()].map(async (group) => {
+            const meta = await p.send({ topic, acks: -1, messages: group });
+            for (const m of meta) next.set(m.partition, Number(m.baseOffset));
+          }),
+        );
         // messages of one partition get consecutive offsets from the partition's base offset
-        const next = new Map(meta.map((m) => [m.partition, Number(m.baseOffset)]));
         for (const m of part) {
           const o = next.get(m.partition!)!;
           offsets.push(o);

@@ -20,6 +20,7 @@ import {
   workerFor,
   type WorkerProcess,
 } from './harness.ts';
+import { topicGroupId } from '../src/kafka/topic-consumers.ts';
 
 useWorkerCleanup();
 
@@ -74,7 +75,7 @@ describe('ETL worker > rebalance', () => {
     const group = await waitFor(
       'two members sharing the six partitions',
       async () => {
-        const g = await groupMembers(s.brokers, s.group);
+        const g = await groupMembers(s.brokers, topicGroupId(s.group, s.topic));
         const total = g.members.reduce((n, m) => n + m.partitions, 0);
         return g.state === 'Stable' &&
           g.members.length === 2 &&
@@ -120,7 +121,7 @@ describe('ETL worker > rebalance', () => {
     await waitFor(
       'the second worker alone with every partition',
       async () => {
-        const g = await groupMembers(s.brokers, s.group);
+        const g = await groupMembers(s.brokers, topicGroupId(s.group, s.topic));
         return (
           g.state === 'Stable' && g.members.length === 1 && g.members[0]!.partitions === PARTITIONS
         );

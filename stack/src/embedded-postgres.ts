@@ -36,6 +36,11 @@ export interface EmbeddedOptions {
   binDir?: string;
   /** As root: where binaries are copied and data placed when the postgres user cannot reach them. */
   sharedRoot?: { cache: string; data: string };
+  /**
+   * Fill a data folder that holds no cluster yet, instead of initdb (a replica: a copy of its
+   * primary, postgres-replica.ts). `owner`: who the server runs as (root only), to chown to.
+   */
+  seed?: (dataDir: string, owner: { uid: number; gid: number } | undefined) => Promise<void>;
 }
 
 export interface EmbeddedServer {
@@ -54,7 +59,8 @@ export class EmbeddedPostgresError extends Error {
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
-const READY = 'database system is ready to accept connections';
+// a hot standby says "ready to accept read-only connections"
+const READY = /database system is ready to accept (read-only )?connections/;
 const DEFAULT_SHARED = { cache: '/var/cache/streamsync', data: '/var/lib/streamsync' };
 
 const DEFAULT_SETTINGS: Record<string, string | number> = {
@@ -317,7 +323,7 @@ function startPostmaster(
     for (const stream of [child.stdout, child.stderr]) {
       readline.createInterface({ input: stream }).on('line', (line) => {
         onLine(line);
-        if (line.includes(READY)) {
+        if (READY.test(line)) {
           clearTimeout(timer);
           resolve(child);
         }
@@ -363,7 +369,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedOptions): Promise<Embe
 
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     try {
-      await initialise(binDir, dataDir, who, log);
+      if (opts.seed) await opts.seed(dataDir, who);
+      else await initialise(binDir, dataDir, who, log);
     } catch (err) {
       throw new EmbeddedPostgresError(
         `could not create the embedded Postgres cluster in ${dataDir}: ${(err as Error).message}`,

@@ -1,6 +1,7 @@
 /**
  * The local Kafka broker launcher: a real Apache Kafka 4.x broker (KRaft, single node acting as
- * broker and controller), run straight from the jars Maven Central publishes, so a machine needs
+ * broker and controller), or a cluster of such nodes sharing one controller quorum
+ * (startKafkaCluster()), run straight from the jars Maven Central publishes, so a machine needs
  * only Java 17+ and Maven, not Docker. The jars are fetched once into stack/kafka/lib (git-ignored);
  * the broker's data lives in a caller-chosen dataDir and is kept across restarts.
  *
@@ -48,8 +49,10 @@ export interface ResolvedKafka {
   stop(): Promise<void>;
   /** True when KAFKA_BROKERS pointed at a cluster we did not start. */
   external: boolean;
-  /** The broker's JVM, when we started it. */
+  /** The broker's JVM, when we started one broker. */
   pid?: number;
+  /** Every broker JVM we started (none for KAFKA_BROKERS). */
+  pids: number[];
 }
 
 const KAFKA_DIR = fileURLToPath(new URL('../kafka/', import.meta.url));
@@ -62,6 +65,9 @@ const LOCK_FILE = '.fetch.lock';
 const HOST = '127.0.0.1';
 const NODE_ID = 1;
 const STOP_GRACE_MS = 20_000;
+// A node of a cluster first waits for the controller to move its partition leaders away
+// (controlled shutdown), then for its quorum (Kafka bounds that at 5 s): more than one node alone.
+const CLUSTER_STOP_GRACE_MS = 45_000;
 
 const JAVA_HINT =
   'Java 17+ is required to run the local Kafka broker: apt-get install openjdk-17-jre-headless, ' +
@@ -316,31 +322,50 @@ function escapeProperty(value: string): string {
   return value.replace(/\\/g, '\\\\');
 }
 
-function serverProperties(logDir: string, port: number, controllerPort: number): string {
+/** One KRaft node of a local cluster: its own folder (properties, log dir, pid, log) and ports. */
+interface NodeLayout {
+  nodeId: number;
+  dir: string;
+  port: number;
+  controllerPort: number;
+}
+
+/**
+ * The replication settings a cluster of `size` brokers can honour: three copies at most, and a
+ * write acknowledged by all (acks=all) needs two in sync once there are three, so losing one broker
+ * neither loses an acknowledged write nor stops writes.
+ */
+function replicationFor(size: number): { replicationFactor: number; minInsyncReplicas: number } {
+  return { replicationFactor: Math.min(3, size), minInsyncReplicas: size >= 3 ? 2 : 1 };
+}
+
+function serverProperties(node: NodeLayout, voters: string, size: number): string {
+  const { replicationFactor, minInsyncReplicas } = replicationFor(size);
   const settings: Record<string, string | number | boolean> = {
+    // Every node is broker and controller: the controller quorum is the nodes themselves.
     'process.roles': 'broker,controller',
-    'node.id': NODE_ID,
+    'node.id': node.nodeId,
     // Static voters: nothing about the voter endpoints is persisted (meta.properties and the raft
     // quorum-state hold only ids), so a reused dataDir may come back on different ports.
-    'controller.quorum.voters': `${NODE_ID}@${HOST}:${controllerPort}`,
-    listeners: `PLAINTEXT://${HOST}:${port},CONTROLLER://${HOST}:${controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://${HOST}:${port}`,
+    'controller.quorum.voters': voters,
+    listeners: `PLAINTEXT://${HOST}:${node.port},CONTROLLER://${HOST}:${node.controllerPort}`,
+    'advertised.listeners': `PLAINTEXT://${HOST}:${node.port}`,
     'inter.broker.listener.name': 'PLAINTEXT',
     'controller.listener.names': 'CONTROLLER',
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-    'log.dirs': escapeProperty(logDir),
+    'log.dirs': escapeProperty(path.join(node.dir, 'kraft-logs')),
 
     'auto.create.topics.enable': true,
     'num.partitions': 1,
-    'default.replication.factor': 1,
-    'min.insync.replicas': 1,
-    // Single node: the internal topics cannot have more replicas than brokers (kafkajs#1752 loops
-    // on "group coordinator is not available" otherwise).
-    'offsets.topic.replication.factor': 1,
-    'transaction.state.log.replication.factor': 1,
-    'transaction.state.log.min.isr': 1,
-    'share.coordinator.state.topic.replication.factor': 1,
-    'share.coordinator.state.topic.min.isr': 1,
+    'default.replication.factor': replicationFactor,
+    'min.insync.replicas': minInsyncReplicas,
+    // The internal topics cannot have more replicas than brokers (on a single node kafkajs#1752
+    // loops on "group coordinator is not available" otherwise); on three they survive a broker.
+    'offsets.topic.replication.factor': replicationFactor,
+    'transaction.state.log.replication.factor': replicationFactor,
+    'transaction.state.log.min.isr': minInsyncReplicas,
+    'share.coordinator.state.topic.replication.factor': replicationFactor,
+    'share.coordinator.state.topic.min.isr': minInsyncReplicas,
     // The defaults (50 partitions each) are created and loaded on the first group join / transaction.
     'offsets.topic.num.partitions': 1,
     'transaction.state.log.num.partitions': 1,
@@ -358,6 +383,17 @@ function serverProperties(logDir: string, port: number, controllerPort: number):
     // 128 MB by default, taken from the heap once the cleaner runs; compacted topics here are tiny.
     'log.cleaner.dedupe.buffer.size': 16 * 1024 * 1024,
   };
+  if (size > 1) {
+    // A follower that stopped fetching for 10 s (a broker killed) leaves the ISR then, rather than
+    // after the default 30 s during which acks=all writes to its partitions wait.
+    settings['replica.lag.time.max.ms'] = 10_000;
+    // A broker killed is fenced (its partitions get new leaders) after 6 s without a heartbeat
+    // to the controller, rather than the default 9 s.
+    settings['broker.session.timeout.ms'] = 6_000;
+    settings['broker.heartbeat.interval.ms'] = 1_000;
+    // Fewer replica fetcher threads than the default on a machine running three brokers.
+    settings['num.replica.fetchers'] = 1;
+  }
   const lines = Object.entries(settings).map(([k, v]) => `${k}=${v}`);
   return `# Written by stack/src/kafka.ts on every start; edits are overwritten.\n${lines.join('\n')}\n`;
 }
@@ -543,6 +579,7 @@ function canConnect(port: number): Promise<boolean> {
 async function probeCluster(
   brokers: string[],
   groupCoordinator: boolean,
+  size = 1,
 ): Promise<Error | undefined> {
   const kafka = new Kafka({
     clientId: 'streamsync-kafka-probe',
@@ -556,7 +593,9 @@ async function probeCluster(
   try {
     await admin.connect();
     const cluster = await admin.describeCluster();
-    if (cluster.brokers.length === 0) return new Error('describeCluster() returned no brokers');
+    if (cluster.brokers.length < size) {
+      return new Error(`describeCluster() names ${cluster.brokers.length} of ${size} brokers`);
+    }
     if (groupCoordinator) await admin.describeGroups(['streamsync-kafka-probe']);
     return undefined;
   } catch (e) {
@@ -570,12 +609,12 @@ async function probeCluster(
 async function waitForCluster(
   brokers: string[],
   deadline: number,
-  opts: { groupCoordinator: boolean; abort?: () => string | undefined },
+  opts: { groupCoordinator: boolean; size?: number; abort?: () => string | undefined },
 ): Promise<void> {
   for (;;) {
     const reason = opts.abort?.();
     if (reason) throw new Error(reason);
-    const error = await probeCluster(brokers, opts.groupCoordinator);
+    const error = await probeCluster(brokers, opts.groupCoordinator, opts.size);
     if (!error) return;
     if (Date.now() >= deadline) {
       const what = opts.groupCoordinator
@@ -601,37 +640,47 @@ async function waitForPort(
   }
 }
 
-/**
- * Starts a single-node Kafka broker on 127.0.0.1 whose data lives in dataDir, and resolves once it
- * answers describeCluster(). The jars must already be in place (ensureKafkaJars()).
- */
-export async function startKafka(opts: StartKafkaOptions): Promise<KafkaBroker> {
-  const log = opts.log ?? noop;
-  const env = opts.env ?? process.env;
-  const heapMb = opts.heapMb ?? 512;
-  const readyTimeoutMs = opts.readyTimeoutMs ?? 90_000;
-  const libDir = path.resolve(opts.libDir ?? DEFAULT_LIB_DIR);
-  const dataDir = path.resolve(opts.dataDir);
-  const version = kafkaVersion();
-  if (!jarsComplete(libDir, version)) {
-    throw new Error(`the Kafka ${version} jars are not in ${libDir}: call ensureKafkaJars() first`);
-  }
+/** A node's JVM, spawned and not yet known to be ready. */
+interface LaunchedNode {
+  nodeId: number;
+  pid: number;
+  port: number;
+  logFile: string;
+  /** Why the JVM exited, once it has. */
+  exitReason(): string | undefined;
+  /** SIGTERM, SIGKILL after the grace period; resolves once the JVM is reaped. */
+  stop(graceMs?: number): Promise<void>;
+  /** Signal the JVM (e.g. SIGKILL, for a failure test); resolves once it is reaped. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
 
-  await fs.mkdir(dataDir, { recursive: true });
-  await stopStaleBroker(dataDir, log);
+interface LaunchOptions {
+  node: NodeLayout;
+  voters: string;
+  size: number;
+  /** the folder holding cluster.id, shared by every node of the cluster */
+  clusterRoot: string;
+  libDir: string;
+  heapMb: number;
+  env: NodeJS.ProcessEnv;
+  log: Log;
+}
 
-  const { port, controllerPort } = await choosePorts(opts.port, opts.controllerPort);
-  const logDir = path.join(dataDir, 'kraft-logs');
-  const propsFile = path.join(dataDir, 'server.properties');
-  const logFile = path.join(dataDir, 'broker.log');
-  const pidFile = path.join(dataDir, 'broker.pid');
-  await fs.writeFile(propsFile, serverProperties(logDir, port, controllerPort));
+/** Writes a node's properties, formats its storage the first time, and spawns its JVM. */
+async function launchNode(o: LaunchOptions): Promise<LaunchedNode> {
+  const { node, env, log } = o;
+  await fs.mkdir(node.dir, { recursive: true });
+  await stopStaleBroker(node.dir, log);
+  const logDir = path.join(node.dir, 'kraft-logs');
+  const propsFile = path.join(node.dir, 'server.properties');
+  const logFile = path.join(node.dir, 'broker.log');
+  const pidFile = path.join(node.dir, 'broker.pid');
+  await fs.writeFile(propsFile, serverProperties(node, o.voters, o.size));
   await rotateLog(logFile);
-  await formatStorageIfNeeded(dataDir, logDir, propsFile, libDir, env, logFile, log);
+  await formatStorageIfNeeded(o.clusterRoot, logDir, propsFile, o.libDir, env, logFile, log);
 
-  const started = Date.now();
   const javaArgs = [
-    ...javaBaseArgs(heapMb, libDir),
+    ...javaBaseArgs(o.heapMb, o.libDir),
     '-XX:+UseG1GC',
     '-XX:MaxGCPauseMillis=20',
     // A broker that ran out of heap is useless; die so the launcher/tests see it.
@@ -650,45 +699,204 @@ export async function startKafka(opts: StartKafkaOptions): Promise<KafkaBroker> 
   const reaped = () => child.exitCode !== null || child.signalCode !== null;
   let exitReason: string | undefined;
   child.once('exit', (code, signal) => {
-    exitReason = `the Kafka JVM (pid ${pid}) exited early (${signal ?? `code ${code}`})`;
+    const which = o.size > 1 ? ` of node ${node.nodeId}` : '';
+    exitReason = `the Kafka JVM (pid ${pid}${which}) exited early (${signal ?? `code ${code}`})`;
   });
   // Best effort for a caller that exits without stop(): do not leave an orphaned broker behind.
   const onExit = () => signalGroup(pid, 'SIGTERM');
   process.once('exit', onExit);
 
-  const brokers = [`${HOST}:${port}`];
-  log(
-    `starting Kafka ${version} on ${brokers[0]} (controller ${HOST}:${controllerPort}, pid ${pid}, log ${logFile})`,
-  );
+  const release = async () => {
+    process.removeListener('exit', onExit);
+    // Only remove the pid file if it is still ours (a later start may have replaced it).
+    const current = (await fs.readFile(pidFile, 'utf8').catch(() => '')).trim();
+    if (current === String(pid)) await fs.rm(pidFile, { force: true });
+  };
+  let stopping: Promise<void> | undefined;
+  const stop = (graceMs = STOP_GRACE_MS) => {
+    stopping ??= terminate(pid, graceMs, reaped).then(release);
+    return stopping;
+  };
+  const kill = async (signal: NodeJS.Signals) => {
+    signalGroup(pid, signal);
+    if (!(await waitUntil(reaped, 10_000))) throw new Error(`Kafka pid ${pid} survived ${signal}`);
+    await release();
+  };
+  return {
+    nodeId: node.nodeId,
+    pid,
+    port: node.port,
+    logFile,
+    exitReason: () => exitReason,
+    stop,
+    kill,
+  };
+}
+
+/**
+ * Waits until every node answers and the cluster names all of them; on failure stops them all and
+ * throws with the last lines of the log of the node that failed (or the first).
+ */
+async function awaitNodes(
+  nodes: LaunchedNode[],
+  started: number,
+  readyTimeoutMs: number,
+): Promise<void> {
+  const abort = () => nodes.map((n) => n.exitReason()).find(Boolean);
   try {
     const deadline = started + readyTimeoutMs;
-    await waitForPort(port, deadline, () => exitReason);
-    await waitForCluster(brokers, deadline, { groupCoordinator: true, abort: () => exitReason });
+    for (const n of nodes) await waitForPort(n.port, deadline, abort);
+    await waitForCluster(
+      nodes.map((n) => `${HOST}:${n.port}`),
+      deadline,
+      { groupCoordinator: true, size: nodes.length, abort },
+    );
   } catch (e) {
-    process.removeListener('exit', onExit);
-    await terminate(pid, 5_000, reaped).catch(() => {});
-    await fs.rm(pidFile, { force: true });
-    const tail = await tailFile(logFile, 30);
-    const why = exitReason ?? `not ready after ${readyTimeoutMs} ms: ${(e as Error).message}`;
+    const failed = nodes.find((n) => n.exitReason()) ?? nodes[0]!;
+    await Promise.all(nodes.map((n) => n.stop(5_000).catch(() => {})));
+    const tail = await tailFile(failed.logFile, 30);
+    const why = abort() ?? `not ready after ${readyTimeoutMs} ms: ${(e as Error).message}`;
     throw new Error(
-      `Kafka broker failed to start: ${why}\n--- last lines of ${logFile} ---\n${tail}`,
+      `Kafka ${nodes.length > 1 ? 'cluster' : 'broker'} failed to start: ${why}\n--- last lines of ${failed.logFile} ---\n${tail}`,
     );
   }
+}
+
+function jarsOrThrow(libDir: string): void {
+  const version = kafkaVersion();
+  if (!jarsComplete(libDir, version)) {
+    throw new Error(`the Kafka ${version} jars are not in ${libDir}: call ensureKafkaJars() first`);
+  }
+}
+
+/**
+ * Starts a single-node Kafka broker on 127.0.0.1 whose data lives in dataDir, and resolves once it
+ * answers describeCluster(). The jars must already be in place (ensureKafkaJars()).
+ */
+export async function startKafka(opts: StartKafkaOptions): Promise<KafkaBroker> {
+  const log = opts.log ?? noop;
+  const libDir = path.resolve(opts.libDir ?? DEFAULT_LIB_DIR);
+  const dataDir = path.resolve(opts.dataDir);
+  jarsOrThrow(libDir);
+  const { port, controllerPort } = await choosePorts(opts.port, opts.controllerPort);
+  const started = Date.now();
+  const node = await launchNode({
+    node: { nodeId: NODE_ID, dir: dataDir, port, controllerPort },
+    voters: `${NODE_ID}@${HOST}:${controllerPort}`,
+    size: 1,
+    clusterRoot: dataDir,
+    libDir,
+    heapMb: opts.heapMb ?? 512,
+    env: opts.env ?? process.env,
+    log,
+  });
+  const brokers = [`${HOST}:${port}`];
+  log(
+    `starting Kafka ${kafkaVersion()} on ${brokers[0]} (controller ${HOST}:${controllerPort}, pid ${node.pid}, log ${node.logFile})`,
+  );
+  await awaitNodes([node], started, opts.readyTimeoutMs ?? 90_000);
   log(`Kafka ready on ${brokers[0]} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const stop = async () => {
+    await node.stop();
+    log(`Kafka broker (pid ${node.pid}) stopped`);
+  };
+  return { brokers, pid: node.pid, stop };
+}
+
+/** One broker of a cluster started by startKafkaCluster(). */
+export interface KafkaNode {
+  nodeId: number;
+  /** its 127.0.0.1:port */
+  broker: string;
+  pid: number;
+  /** Signal its JVM (SIGKILL for a crash); resolves once it is gone. */
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+export interface KafkaCluster {
+  brokers: string[];
+  nodes: KafkaNode[];
+  /** Stops every node still running. */
+  stop(): Promise<void>;
+}
+
+export interface StartKafkaClusterOptions extends Omit<
+  StartKafkaOptions,
+  'port' | 'controllerPort'
+> {
+  /** How many nodes (default 3); each is broker and controller. */
+  size?: number;
+  /** Client port of node 1, node n listening on port + n - 1; 0 or undefined: free ports. */
+  port?: number;
+}
+
+/**
+ * Starts a Kafka cluster of `size` KRaft nodes on 127.0.0.1, each broker and controller (one
+ * combined quorum of `size` voters), each with its own folder under dataDir (node-1, node-2, …) and
+ * the cluster id shared in dataDir/cluster.id. Resolves once describeCluster() names every broker
+ * and a group coordinator answers. The jars must already be in place (ensureKafkaJars()).
+ */
+export async function startKafkaCluster(opts: StartKafkaClusterOptions): Promise<KafkaCluster> {
+  const log = opts.log ?? noop;
+  const size = opts.size ?? 3;
+  if (!Number.isInteger(size) || size < 1) throw new Error(`a cluster needs 1+ nodes, not ${size}`);
+  const libDir = path.resolve(opts.libDir ?? DEFAULT_LIB_DIR);
+  const dataDir = path.resolve(opts.dataDir);
+  jarsOrThrow(libDir);
+  await fs.mkdir(dataDir, { recursive: true });
+
+  const fixed = opts.port ? Array.from({ length: size }, (_, i) => opts.port! + i) : [];
+  const free = (await freePorts(size * 2 + fixed.length)).filter((p) => !fixed.includes(p));
+  const layout: NodeLayout[] = Array.from({ length: size }, (_, i) => ({
+    nodeId: i + 1,
+    dir: path.join(dataDir, `node-${i + 1}`),
+    port: fixed[i] ?? free.shift()!,
+    controllerPort: free.shift()!,
+  }));
+  const voters = layout.map((n) => `${n.nodeId}@${HOST}:${n.controllerPort}`).join(',');
+  const heapMb = opts.heapMb ?? 384;
+  const env = opts.env ?? process.env;
+  const started = Date.now();
+  // The id first, so that the nodes' formats, run at once, all read the same one.
+  await clusterIdFor(dataDir);
+  // All at once: no node can be ready before a majority of the quorum runs.
+  const launched = await Promise.allSettled(
+    layout.map((node) =>
+      launchNode({ node, voters, size, clusterRoot: dataDir, libDir, heapMb, env, log }),
+    ),
+  );
+  const nodes = launched.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = launched.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(nodes.map((n) => n.stop(5_000).catch(() => {})));
+    throw failed.reason;
+  }
+  const brokers = layout.map((n) => `${HOST}:${n.port}`);
+  log(
+    `starting a ${size}-node Kafka ${kafkaVersion()} cluster on ${brokers.join(',')} (pids ${nodes.map((n) => n.pid).join(', ')}, logs in ${dataDir}/node-*)`,
+  );
+  await awaitNodes(nodes, started, opts.readyTimeoutMs ?? 120_000);
+  log(`Kafka cluster ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
-    stopping ??= (async () => {
-      process.removeListener('exit', onExit);
-      await terminate(pid, STOP_GRACE_MS, reaped);
-      // Only remove the pid file if it is still ours (a later start may have replaced it).
-      const current = (await fs.readFile(pidFile, 'utf8').catch(() => '')).trim();
-      if (current === String(pid)) await fs.rm(pidFile, { force: true });
-      log(`Kafka broker (pid ${pid}) stopped`);
-    })();
+    // All at once: a node stopped alone waits for the controllers to let it go, and the last
+    // nodes of a quorum that is shrinking one by one would wait for a majority that is gone.
+    stopping ??= Promise.all(nodes.map((n) => n.stop(CLUSTER_STOP_GRACE_MS))).then(() =>
+      log(`Kafka cluster (pids ${nodes.map((n) => n.pid).join(', ')}) stopped`),
+    );
     return stopping;
   };
-  return { brokers, pid, stop };
+  return {
+    brokers,
+    nodes: nodes.map((n, i) => ({
+      nodeId: n.nodeId,
+      broker: brokers[i]!,
+      pid: n.pid,
+      kill: (signal) => n.kill(signal),
+    })),
+    stop,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -703,7 +911,8 @@ function parseBrokerList(value: string): string[] {
 
 /**
  * The Kafka cluster to use: the one named by KAFKA_BROKERS when it is set (nothing is launched and
- * stop() does nothing), otherwise a local broker on dataDir, fetching the jars first if needed.
+ * stop() does nothing), otherwise a local broker on dataDir (or a cluster of `size` nodes, see
+ * startKafkaCluster()), fetching the jars first if needed.
  */
 export async function resolveKafka(opts: {
   dataDir: string;
@@ -711,6 +920,8 @@ export async function resolveKafka(opts: {
   log?: Log;
   port?: number;
   readyTimeoutMs?: number;
+  /** how many brokers to launch (default 1) */
+  size?: number;
 }): Promise<ResolvedKafka> {
   const env = opts.env ?? process.env;
   const fromEnv = env.KAFKA_BROKERS?.trim();
@@ -728,9 +939,25 @@ export async function resolveKafka(opts: {
       );
     }
     opts.log?.(`using the Kafka cluster from KAFKA_BROKERS: ${brokers.join(',')}`);
-    return { brokers, stop: async () => {}, external: true };
+    return { brokers, stop: async () => {}, external: true, pids: [] };
   }
   await ensureKafkaJars({ log: opts.log, env });
+  if ((opts.size ?? 1) > 1) {
+    const cluster = await startKafkaCluster({
+      dataDir: opts.dataDir,
+      size: opts.size,
+      env,
+      log: opts.log,
+      port: opts.port,
+      readyTimeoutMs: opts.readyTimeoutMs,
+    });
+    return {
+      brokers: cluster.brokers,
+      stop: cluster.stop,
+      external: false,
+      pids: cluster.nodes.map((n) => n.pid),
+    };
+  }
   const broker = await startKafka({
     dataDir: opts.dataDir,
     env,
@@ -738,5 +965,11 @@ export async function resolveKafka(opts: {
     port: opts.port,
     readyTimeoutMs: opts.readyTimeoutMs,
   });
-  return { brokers: broker.brokers, stop: broker.stop, external: false, pid: broker.pid };
+  return {
+    brokers: broker.brokers,
+    stop: broker.stop,
+    external: false,
+    pid: broker.pid,
+    pids: [broker.pid],
+  };
 }

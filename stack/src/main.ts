@@ -17,9 +17,12 @@ is served from its production build, made first when web/ changed since the last
 Settings (environment): STREAMSYNC_DATA_DIR (default .data/), STREAMSYNC_SERVICES (a subset:
 engine,worker,producer,web, or none), DATABASE_URL / KAFKA_BROKERS (use servers of your own),
 HASURA_GRAPHQL_SERVER_PORT, ETL_HTTP_PORT, PRODUCER_HTTP_PORT, WEB_PORT, STREAMSYNC_PG_PORT,
-STREAMSYNC_KAFKA_PORT, STREAMSYNC_WEB_DEV=1 (the dashboard's dev server instead of its build),
+STREAMSYNC_KAFKA_PORT, STREAMSYNC_KAFKA_BROKERS=3 (a three-broker Kafka cluster),
+STREAMSYNC_WEB_DEV=1 (the dashboard's dev server instead of its build),
 STREAMSYNC_ENGINES=N (N engines behind HAProxy on the engine port; needs /usr/sbin/haproxy),
-LOG_LEVEL. See the README's "Settings".`;
+STREAMSYNC_PG_REPLICA=1 (a streaming read replica of the embedded Postgres, which the engine's
+queries and subscriptions read from; STREAMSYNC_PG_REPLICA_PORT, default 54330), LOG_LEVEL.
+See the README's "Settings".`;
 
 if (process.argv.includes('--help') || process.argv.includes('-h')) {
   console.log(USAGE);

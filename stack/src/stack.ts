@@ -21,6 +21,7 @@ import { balancerSpec, HAPROXY_CONFIG, haproxyBinary, MAX_BALANCED_ENGINES } fro
 import { resolveKafka } from './kafka.ts';
 import { freePorts, isListening } from './ports.ts';
 import { prepareDatabase, resolvePostgres } from './postgres.ts';
+import { startReplica } from './postgres-replica.ts';
 import { hasuraJwtSecret, localSecrets, secretsFile, type LocalSecrets } from './secrets.ts';
 import { startService, type RunningService, type ServiceSpec } from './services.ts';
 import { DEFAULT_RESTART_POLICY, Supervisor, type RestartPolicy } from './supervisor.ts';
@@ -46,6 +47,8 @@ export interface StackOptions {
 export interface Stack {
   dataDir: string;
   postgresUrl: string;
+  /** The streaming read replica (STREAMSYNC_PG_REPLICA=1), which the engine reads from. */
+  replicaUrl?: string;
   kafkaBrokers: string[];
   secrets: LocalSecrets;
   /** Where the secrets are kept (unless they came from the environment). */
@@ -102,10 +105,7 @@ interface Instance {
 
 /** STREAMSYNC_WEB_DEV=1: serve the dashboard with `next dev` (hot reload) instead of its build. */
 function webDevServer(env: NodeJS.ProcessEnv): boolean {
-  const v = env.STREAMSYNC_WEB_DEV ?? '';
-  if (v !== '' && v !== '0' && v !== '1')
-    throw new ConfigError('STREAMSYNC_WEB_DEV', `must be 0 or 1, not ${JSON.stringify(v)}`);
-  return v === '1';
+  return readSwitch(env, 'STREAMSYNC_WEB_DEV');
 }
 
 /**
@@ -121,6 +121,14 @@ function settle(work: Promise<void>): () => Promise<void> {
     const error = await outcome;
     if (error !== undefined) throw error;
   };
+}
+
+/** A 0/1 switch (unset: 0). */
+function readSwitch(env: NodeJS.ProcessEnv, key: string): boolean {
+  const v = env[key] ?? '';
+  if (v !== '' && v !== '0' && v !== '1')
+    throw new ConfigError(key, `must be 0 or 1, not ${JSON.stringify(v)}`);
+  return v === '1';
 }
 
 /** STREAMSYNC_SERVICES: a comma-separated subset of the services to start (default all). */
@@ -159,6 +167,8 @@ function serviceSpec(
   name: ServiceName,
   ctx: {
     postgresUrl: string;
+    /** the read replica the engine reads from, when the stack started one */
+    replicaUrl?: string;
     brokers: string[];
     ports: Ports;
     secrets: LocalSecrets;
@@ -183,6 +193,8 @@ function serviceSpec(
           HASURA_GRAPHQL_SERVER_PORT: String(ports.engine),
           HASURA_GRAPHQL_METADATA_DATABASE_URL: ctx.postgresUrl,
           PG_DATABASE_URL: ctx.postgresUrl,
+          // queries and subscriptions read from the replica, writes go to the primary
+          ...(ctx.replicaUrl ? { HASURA_GRAPHQL_READ_REPLICA_URLS: ctx.replicaUrl } : {}),
           HASURA_GRAPHQL_METADATA_DIR: path.join(REPO_ROOT, 'hasura', 'metadata'),
           HASURA_GRAPHQL_ADMIN_SECRET: secrets.adminSecret,
           HASURA_GRAPHQL_JWT_SECRET: hasuraJwtSecret(secrets.jwtKey),
@@ -298,6 +310,15 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     STREAMSYNC_PG_DATA_DIR: env.STREAMSYNC_PG_DATA_DIR || path.join(dataDir, 'postgres'),
   });
   const secrets = await localSecrets(dataDir, env);
+  const withReplica = readSwitch(env, 'STREAMSYNC_PG_REPLICA');
+  const replicaPort = readInt(env, 'STREAMSYNC_PG_REPLICA_PORT', 54330, 1, 65535);
+  if (withReplica && dbSettings.url) {
+    throw new ConfigError(
+      'STREAMSYNC_PG_REPLICA',
+      'starts a replica of the embedded Postgres (it copies its data folder), not of DATABASE_URL; ' +
+        "run your server's replica yourself and give its URL to the engine in HASURA_GRAPHQL_READ_REPLICA_URLS",
+    );
+  }
 
   // users judge what `npm start` serves: the dashboard's production build, made (or remade after
   // a change under web/) while Postgres and Kafka start, and awaited before the web service starts
@@ -359,23 +380,60 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     log(
       `migrations: ${applied.length} applied${seeds.length ? `, seeds: ${seeds.join(', ')}` : ''}`,
     );
+    let replica: Awaited<ReturnType<typeof startReplica>> | undefined;
+    if (withReplica) {
+      if (await isListening(replicaPort)) {
+        throw new ConfigError(
+          'STREAMSYNC_PG_REPLICA_PORT',
+          `port ${replicaPort} for the read replica is already in use`,
+        );
+      }
+      log(`starting a streaming read replica of Postgres on 127.0.0.1:${replicaPort}`);
+      const started = await startReplica({
+        primaryUrl: postgres.url,
+        dataDir: path.join(dataDir, 'postgres-replica'),
+        port: replicaPort,
+        log: (line) => log(`postgres replica: ${line}`),
+      });
+      replica = started;
+      // stopped before the primary (stops run last in, first out)
+      stops.push(async () => {
+        await started.stop();
+        log('Postgres replica stopped');
+      });
+    }
 
+    // STREAMSYNC_KAFKA_BROKERS=3: a three-node cluster (each broker and controller) instead of one
+    // broker, in a folder of its own so that the single broker's data stays as it was
+    const kafkaNodes = readInt(env, 'STREAMSYNC_KAFKA_BROKERS', 1, 1, 9);
     log(
       env.KAFKA_BROKERS
         ? `using Kafka at KAFKA_BROKERS=${env.KAFKA_BROKERS}`
-        : 'starting the Kafka broker',
+        : kafkaNodes > 1
+          ? `starting a ${kafkaNodes}-broker Kafka cluster`
+          : 'starting the Kafka broker',
     );
     const kafka = await resolveKafka({
-      dataDir: path.join(dataDir, 'kafka'),
+      dataDir: path.join(dataDir, kafkaNodes > 1 ? `kafka-${kafkaNodes}-brokers` : 'kafka'),
       env,
       log,
       port: readInt(env, 'STREAMSYNC_KAFKA_PORT', 9092, 0, 65535),
+      size: kafkaNodes,
     });
     stops.push(() => kafka.stop());
 
-    const ctx = { postgresUrl: postgres.url, brokers: kafka.brokers, ports, secrets, env };
+    const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+    const ctx = {
+      postgresUrl: postgres.url,
+      replicaUrl: replica?.url,
+      brokers: kafka.brokers,
+      ports,
+      secrets,
+      env,
+    };
     const endpoints: Record<string, string> = {
-      postgres: postgres.url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@'),
+      postgres: redact(postgres.url),
+      ...(replica ? { 'postgres replica': `${redact(replica.url)} (read-only)` } : {}),
       kafka: kafka.brokers.join(','),
     };
 
@@ -458,15 +516,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     return {
       dataDir,
       postgresUrl: postgres.url,
+      ...(replica ? { replicaUrl: replica.url } : {}),
       kafkaBrokers: kafka.brokers,
       secrets,
       secretsFile: secretsFile(dataDir),
       endpoints,
       services,
       pids: () =>
-        [postgres.pid, kafka.pid, ...[...services.values()].map((svc) => svc.pid)].filter(
-          (pid): pid is number => pid !== undefined,
-        ),
+        [
+          postgres.pid,
+          replica?.pid,
+          ...kafka.pids,
+          ...[...services.values()].map((svc) => svc.pid),
+        ].filter((pid): pid is number => pid !== undefined),
       restart: async (name) => {
         const group = instances.has(name)
           ? [name]

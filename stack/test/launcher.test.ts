@@ -4,9 +4,11 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
+import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
 import { REPO_ROOT } from '@streamsync/database';
+import { waitFor } from '@streamsync/testing';
 import { freePorts } from '../src/ports.ts';
 import { isAlive } from '../src/services.ts';
 import { startStack } from '../src/stack.ts';
@@ -92,6 +94,44 @@ describe('Stack > Launcher', () => {
     }
     expect(processesMentioning(dataDir)).toEqual([]);
   });
+
+  it('should start a three-broker Kafka cluster with STREAMSYNC_KAFKA_BROKERS=3 and stop every broker', async () => {
+    const dataDir = await tempDir();
+    const env = { ...(await isolatedEnv(dataDir)), STREAMSYNC_KAFKA_BROKERS: '3' };
+    const stack = await startStack({ dataDir, env, services: [] });
+    const pids = stack.pids();
+    try {
+      // Postgres and three brokers, each named by the cluster, each with its own log dir
+      expect(pids).toHaveLength(4);
+      expect(stack.kafkaBrokers).toHaveLength(3);
+      const kafka = new Kafka({
+        clientId: 'launcher-test',
+        brokers: stack.kafkaBrokers,
+        logLevel: logLevel.NOTHING,
+      });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        const cluster = await admin.describeCluster();
+        expect(cluster.brokers.map((b) => `${b.host}:${b.port}`).sort()).toEqual(
+          [...stack.kafkaBrokers].sort(),
+        );
+      } finally {
+        await admin.disconnect();
+      }
+      for (const n of [1, 2, 3]) {
+        expect(
+          existsSync(
+            path.join(dataDir, 'kafka-3-brokers', `node-${n}`, 'kraft-logs', 'meta.properties'),
+          ),
+        ).toBe(true);
+      }
+    } finally {
+      await stack.stop();
+    }
+    for (const pid of pids) expect(isAlive(pid), `pid ${pid} still alive`).toBe(false);
+    expect(processesMentioning(dataDir)).toEqual([]);
+  }, 180_000);
 
   it('should stop every child in order, with no warning or error, on SIGTERM to the `npm start` process alone', async () => {
     const dataDir = await tempDir();
@@ -204,6 +244,68 @@ describe('Stack > Launcher', () => {
       await stack.stop();
     }
     expect(processesMentioning(dataDir)).toEqual([]);
+  });
+
+  it('should start a streaming read replica with STREAMSYNC_PG_REPLICA=1, keep it across a restart and stop it', async () => {
+    const dataDir = await tempDir();
+    const [replicaPort] = await freePorts(1);
+    const env: NodeJS.ProcessEnv = {
+      ...(await isolatedEnv(dataDir)),
+      // the run's broker: this test is about Postgres
+      KAFKA_BROKERS: inject('kafkaBrokers').join(','),
+      STREAMSYNC_PG_REPLICA: '1',
+      STREAMSYNC_PG_REPLICA_PORT: String(replicaPort),
+    };
+    for (let round = 0; round < 2; round++) {
+      // the first time with the engine, which must be told to read from the replica
+      const stack = await startStack({ dataDir, env, services: round === 0 ? ['engine'] : [] });
+      try {
+        expect(stack.replicaUrl).toContain(`:${replicaPort}/`);
+        // the two postmasters (Kafka is the run's), and the engine the first time
+        expect(stack.pids().length).toBe(round === 0 ? 3 : 2);
+        if (round === 0) {
+          const metrics = await fetch(
+            `http://127.0.0.1:${env.HASURA_GRAPHQL_SERVER_PORT}/metrics`,
+          ).then((r) => r.text());
+          expect(metrics).toContain(
+            `engine_read_replica_up{replica="postgres://postgres:***@127.0.0.1:${replicaPort}/streamsync"} 1`,
+          );
+        }
+        const replica = new pg.Client({ connectionString: stack.replicaUrl });
+        const primary = new pg.Client({ connectionString: stack.postgresUrl });
+        await replica.connect();
+        await primary.connect();
+        try {
+          const { rows } = await replica.query('SELECT pg_is_in_recovery() AS standby');
+          expect(rows[0].standby).toBe(true);
+          const key = `replicated-${round}`;
+          await primary.query("INSERT INTO public.entities (kind, key) VALUES ('sensor', $1)", [
+            key,
+          ]);
+          await waitFor('the replica to replay the insert', async () => {
+            const r = await replica.query('SELECT 1 FROM public.entities WHERE key = $1', [key]);
+            return r.rowCount === 1;
+          });
+          // both rounds' rows: the second start kept the replica's data and caught up
+          const all = await replica.query(
+            "SELECT key FROM public.entities WHERE key LIKE 'replicated-%' ORDER BY key",
+          );
+          expect(all.rows.map((r) => r.key)).toEqual(
+            Array.from({ length: round + 1 }, (_, i) => `replicated-${i}`),
+          );
+          const { rows: senders } = await primary.query(
+            'SELECT application_name, state FROM pg_stat_replication',
+          );
+          expect(senders).toEqual([{ application_name: 'streamsync_replica', state: 'streaming' }]);
+        } finally {
+          await replica.end();
+          await primary.end();
+        }
+      } finally {
+        await stack.stop();
+      }
+      expect(processesMentioning(dataDir)).toEqual([]);
+    }
   });
 
   it('should run two engines behind HAProxy on the engine port, answering on while one is killed and restarted', async () => {

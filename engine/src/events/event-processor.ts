@@ -50,12 +50,21 @@ interface FetchedEvent {
 /** Hasura's limit on one event's processing, whatever its timeout says. */
 const MAX_PROCESSING_MS = 30 * 60 * 1000;
 
+/**
+ * Answered calls whose outcome is not committed yet, at most: past this the loop waits for the
+ * outcome writer instead of holding ever more events (a few of its groups).
+ */
+const MAX_UNRECORDED = 1000;
+
 export class EventProcessor {
   private stopping = false;
   private loopDone: Promise<void> | null = null;
   private readonly pause = new Pause();
   private readonly held = new Set<string>();
+  /** Every event taken and not yet recorded (its call, then its outcome write). */
   private readonly inFlight = new Set<Promise<void>>();
+  /** Webhook calls under way: what HASURA_GRAPHQL_EVENTS_HTTP_POOL_SIZE bounds. */
+  private calls = 0;
   private readonly abort = new AbortController();
   private capacityWaiters: Array<() => void> = [];
   private heartbeat: NodeJS.Timeout | null = null;
@@ -90,7 +99,7 @@ export class EventProcessor {
   async stop(): Promise<void> {
     this.stopping = true;
     this.pause.wake();
-    for (const w of this.capacityWaiters.splice(0)) w();
+    this.wakeLoop();
     await this.loopDone;
     const deadline = this.deps.config.shutdownTimeoutSeconds * 1000;
     if (this.inFlight.size) {
@@ -123,22 +132,44 @@ export class EventProcessor {
     }
   }
 
-  private freeWorker(): Promise<void> {
-    if (this.inFlight.size < this.deps.config.httpPoolSize || this.stopping)
-      return Promise.resolve();
-    return new Promise((resolve) => this.capacityWaiters.push(resolve));
+  /**
+   * Wait for an HTTP worker. A worker is free again once its call is answered, not once the
+   * outcome is committed: outcomes are written in groups, and holding the worker through the
+   * group's wait and commit capped delivery at pool size / (call + wait + commit), which a
+   * loaded database's slow commits pushed under 1,000 events/s with Hasura's pool of 100.
+   */
+  private async freeWorker(): Promise<void> {
+    while (
+      !this.stopping &&
+      (this.calls >= this.deps.config.httpPoolSize ||
+        this.inFlight.size - this.calls >= MAX_UNRECORDED)
+    )
+      await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
+  }
+
+  private wakeLoop(): void {
+    for (const w of this.capacityWaiters.splice(0)) w();
   }
 
   private dispatch(ev: FetchedEvent): void {
-    const p = this.process(ev)
+    this.calls++;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      this.calls--;
+      this.wakeLoop();
+    };
+    const p = this.process(ev, release)
       .catch((e: unknown) =>
         this.deps.log.error({ err: e, event_id: ev.id }, 'event processing failed'),
       )
       .finally(() => {
+        release();
         this.inFlight.delete(p);
         this.held.delete(ev.id);
         this.deps.metrics.locked.set(this.held.size);
-        this.capacityWaiters.shift()?.();
+        this.wakeLoop();
       });
     this.inFlight.add(p);
   }
@@ -230,7 +261,8 @@ export class EventProcessor {
     );
   }
 
-  private async process(ev: FetchedEvent): Promise<void> {
+  /** Deliver one event and record the attempt; `callDone` frees its HTTP worker. */
+  private async process(ev: FetchedEvent, callDone: () => void): Promise<void> {
     const { metrics, log } = this.deps;
     const ref = this.triggerFor(ev);
     if (!ref) {
@@ -279,6 +311,7 @@ export class EventProcessor {
       });
     } finally {
       metrics.httpWorkers.dec();
+      callDone();
     }
     if (result.kind === 'failure' && result.reason === 'aborted') return; // shutdown: unlocked by stop()
     metrics.requestBytes.inc(result.requestBytes);

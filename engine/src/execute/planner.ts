@@ -18,6 +18,7 @@
 import type pg from 'pg';
 import type { DirectiveNode, DocumentNode } from 'graphql';
 import type { QueryCacheStore } from '../cache/store.ts';
+import type { ReadRouter } from '../replicas/read-replicas.ts';
 import { QErr } from '../errors.ts';
 import {
   admitDocument,
@@ -47,7 +48,10 @@ import type { EngineState } from './state.ts';
 
 /** How operations are planned and run: from the config, built once at start (server.ts). */
 export interface ExecOptions {
+  /** the primary: mutations, and reads when there is no `reads` */
   pool: pg.Pool;
+  /** where queries read: a read replica when one is up, else the primary (replicas/) */
+  reads?: ReadRouter;
   includeInternal: boolean;
   preparedStatements: boolean;
   maxDepth: number;

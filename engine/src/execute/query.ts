@@ -102,13 +102,15 @@ export async function runQuery(
   let row: Record<string, string | null> = {};
   if (plan.compiled) {
     try {
-      const res = await queryWithin<Record<string, string | null>>(
-        opts.pool,
-        plan.name
-          ? { name: plan.name, text: plan.compiled.text, values: values ?? [] }
-          : { text: plan.compiled.text, values: values ?? [] },
-        timeLimit,
-      );
+      const statement = plan.name
+        ? { name: plan.name, text: plan.compiled.text, values: values ?? [] }
+        : { text: plan.compiled.text, values: values ?? [] };
+      // a query reads from a replica when there is one (Hasura's read_replicas)
+      const res = opts.reads
+        ? await opts.reads.run((t) =>
+            queryWithin<Record<string, string | null>>(t.pool, statement, timeLimit),
+          )
+        : await queryWithin<Record<string, string | null>>(opts.pool, statement, timeLimit);
       row = res.rows[0] ?? {};
     } catch (e) {
       const err = e as { code?: string; message?: string };

@@ -45,6 +45,12 @@ export class Cohort {
   lastHash: string | null = null;
   /** the JSON text of the variables the statement reads */
   varsJson: string;
+  /**
+   * A stream's WAL position that a read replica must have replayed before it may poll this cohort:
+   * everything its `hi` snapshot counts as committed is replayed by then (see plan.ts). Not part of
+   * the variables: cohorts that reach the same `hi` see the same rows whichever position they carry.
+   */
+  horizonLsn = 0n;
 
   constructor(
     readonly values: CohortValues,

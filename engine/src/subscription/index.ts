@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type pino from 'pino';
 import type client from 'prom-client';
+import type { ReadRouter } from '../replicas/read-replicas.ts';
 import { createSubscriptionMetrics, type SubscriptionMetrics } from './metrics.ts';
 import { loadSubscriptionOptions, type SubscriptionOptions } from './options.ts';
 import type { PlanContext } from './plan.ts';
@@ -18,6 +19,8 @@ export interface SubscriptionsDeps {
   env: NodeJS.ProcessEnv;
   /** the `default` source */
   pool: pg.Pool;
+  /** where polls read: a read replica when one is up, else `pool` */
+  reads?: ReadRouter;
   /** where the wake-up LISTEN connects */
   connectionString: string;
   registry: client.Registry;
@@ -47,6 +50,7 @@ export function startSubscriptions(deps: SubscriptionsDeps): Subscriptions {
   const log = deps.log.child({ component: 'subscriptions' });
   const subscriptions = new SubscriptionsState({
     pool: deps.pool,
+    reads: deps.reads,
     options,
     metrics,
     log,

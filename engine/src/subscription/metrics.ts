@@ -13,6 +13,8 @@ export interface SubscriptionMetrics {
   framesSent: client.Counter;
   framesDropped: client.Counter;
   slowConsumerCloses: client.Counter;
+  /** stream cohorts held back a poll because the read replica had not replayed their window */
+  streamReplicaWaits: client.Counter;
 }
 
 export function createSubscriptionMetrics(
@@ -70,6 +72,11 @@ export function createSubscriptionMetrics(
       help: 'Time of one multiplexed statement (a batch of cohorts), by kind',
       labelNames: ['kind'],
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    streamReplicaWaits: new client.Counter({
+      name: 'engine_subscription_stream_replica_waits_total',
+      help: 'Stream cohorts held back a poll because the read replica had not yet replayed their last window',
       registers,
     }),
     polls: new client.Counter({

@@ -76,6 +76,37 @@
  * recent it is); the first window walks the cursor index as Hasura does. A transaction that stays
  * open for long only widens the xid range scanned, it never delays other rows.
  * Tables without the column are streamed exactly as Hasura does.
+ *
+ * **Streams on a read replica.** Polls read from a replica when one is up (replicas/), and a
+ * replica is behind the primary by however much WAL it has not replayed yet. Two things would make
+ * commit windows skip rows there, and both are closed:
+ *
+ * 1. *A standby's own snapshot lies about running transactions.* On a hot standby,
+ *    `pg_current_snapshot()` lists no running xids at all (Postgres keeps the standby's known
+ *    running xids in the snapshot's `subxip`, which that function does not report): a transaction
+ *    still open on the primary looks committed in it, so taking it as `hi` would put that
+ *    transaction's rows before the window boundary, and they would never be sent. Only its `xmin`
+ *    is true: every xid below it has finished on the primary and its commit or abort has been
+ *    replayed. So on a standby the next snapshot is `hi` plus "every xid below the standby's
+ *    xmin" (`xmin:xmin:` joined with `hi`, which keeps windows growing when `hi` came from the
+ *    primary), and the second window is bounded by it explicitly
+ *    (`pg_visible_in_snapshot(ingest_xid, next)`), not by the statement's own visibility. The
+ *    cost: on a replica a writing transaction left open on the primary holds the next window back
+ *    for as long as it stays open (on the primary it does not).
+ * 2. *A window taken on one server, read on a server further behind.* A cohort's `hi` may come
+ *    from the primary (reads fell back to it while the replica was down) or from a replica
+ *    further ahead; a replica that has not replayed every commit `hi` counts would not see some of
+ *    the window's rows, and the window would move past them. So every commit-window statement
+ *    also returns where its server stood in the WAL once its snapshot was taken (the primary's
+ *    insert position, a standby's replay position: both cover every commit the snapshot counts,
+ *    as a commit is in the WAL before it becomes visible, and is visible on a standby once
+ *    replayed), kept with the cohort (`horizonLsn`, not part of its variables); before polling on a
+ *    replica, the poller reads `pg_last_wal_replay_lsn()` in a statement of its own (so the poll's
+ *    snapshot, taken after it, sees at least that much) and holds back, unchanged, the cohorts
+ *    whose position the replica has not reached (`engine_subscription_stream_replica_waits_total`).
+ *
+ * Replication lag therefore only delays a stream on a replica; it never skips a row or sends one
+ * twice, and a stream moves between the primary and replicas (fallback, return) the same way.
  */
 import { createHash } from 'node:crypto';
 import { compile, sql, type Compiled, type SQL } from '@streamsync/database';
@@ -463,10 +494,23 @@ class CohortTranslator extends SelectTranslator {
         sql`${x} >= pg_snapshot_xmin(${hi})`,
         sql`${x} >= ${sql.placeholder('himin', 'xid8')}`,
         sql`NOT pg_visible_in_snapshot(${x}, ${hi})`,
+        sql`pg_visible_in_snapshot(${x}, "_h"."next")`,
       ]);
       lateral = sql`WITH "_w1" AS (${w1}), "_w2" AS (${w2}) SELECT ${outputs}, EXISTS (SELECT 1 FROM "_w2") AS "advanced" FROM (SELECT * FROM "_w1" UNION ALL SELECT * FROM "_w2") AS ${sql.ident(u)}`;
     }
-    const statement = sql`SELECT "_subs"."result_id", "_fld_resp"."root", "_fld_resp"."cursor", "_fld_resp"."advanced", pg_current_snapshot()::text AS "snap" FROM unnest(${sql.placeholder('ids', 'integer[]')}, ${sql.placeholder('vars', 'json[]')}) AS "_subs"("result_id", "result_vars") LEFT OUTER JOIN LATERAL (${lateral}) AS "_fld_resp" ON true`;
+    const subs = sql`unnest(${sql.placeholder('ids', 'integer[]')}, ${sql.placeholder('vars', 'json[]')}) AS "_subs"("result_id", "result_vars")`;
+    if (!commitColumn) {
+      const statement = sql`SELECT "_subs"."result_id", "_fld_resp"."root", "_fld_resp"."cursor", "_fld_resp"."advanced", pg_current_snapshot()::text AS "snap" FROM ${subs} LEFT OUTER JOIN LATERAL (${lateral}) AS "_fld_resp" ON true`;
+      return { statement, initialSlot };
+    }
+    // the next window's upper snapshot, and where this server stands in the WAL (plan.ts header,
+    // "Streams on a read replica")
+    const hi = sql`(${VARS}->>'hi')::pg_snapshot`;
+    const xmin = sql`pg_snapshot_xmin(pg_current_snapshot())`;
+    const standbyNext = sql`(greatest(pg_snapshot_xmin(${hi}), ${xmin})::text || ':' || greatest(pg_snapshot_xmax(${hi}), ${xmin})::text || ':' || coalesce((SELECT string_agg("x"::text, ',' ORDER BY "x") FROM pg_snapshot_xip(${hi}) AS "x" WHERE "x" >= ${xmin}), ''))::pg_snapshot`;
+    const next = sql`CASE WHEN pg_is_in_recovery() THEN ${standbyNext} ELSE pg_current_snapshot() END`;
+    const lsn = sql`(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text`;
+    const statement = sql`SELECT "_subs"."result_id", "_fld_resp"."root", "_fld_resp"."cursor", "_fld_resp"."advanced", "_h"."next"::text AS "snap", ${lsn} AS "lsn" FROM ${subs} CROSS JOIN LATERAL (SELECT ${next} AS "next") AS "_h" LEFT OUTER JOIN LATERAL (${lateral}) AS "_fld_resp" ON true`;
     return { statement, initialSlot };
   }
 }

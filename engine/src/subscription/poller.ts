@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { queryWithin } from '../limits/statement-timeout.ts';
 import type pg from 'pg';
 import type pino from 'pino';
-import { bindPlaceholders } from '@streamsync/database';
+import { bindPlaceholders, compile, sql } from '@streamsync/database';
+import type { ReadRouter, ReadTarget } from '../replicas/read-replicas.ts';
 import { encodeGqlError, pgQueryError, toQErr } from '../errors.ts';
 import { Cohort, EMPTY_SNAPSHOT, type Subscriber } from './cohort.ts';
 import type { SubscriptionMetrics } from './metrics.ts';
@@ -19,6 +20,8 @@ import { ADMIN_ROLE } from '../session.ts';
 
 export interface PollContext {
   pool: pg.Pool;
+  /** where polls read: a read replica when one is up, else `pool` */
+  reads?: ReadRouter;
   options: SubscriptionOptions;
   metrics: SubscriptionMetrics;
   log: pino.Logger;
@@ -36,6 +39,7 @@ type Row = {
   cursor?: string | null;
   advanced?: boolean;
   snap?: string;
+  lsn?: string | null;
 };
 
 export abstract class Poller {
@@ -219,21 +223,34 @@ export abstract class Poller {
     return batch;
   }
 
+  /** The cohorts of `batch` that `target` can serve now (streams on a replica: see StreamPoller). */
+  protected async readable(_target: ReadTarget, batch: Cohort[]): Promise<Cohort[]> {
+    return batch;
+  }
+
   private async pollBatch(all: Cohort[]): Promise<void> {
-    const batch = this.runnable(all);
-    if (batch.length === 0) return;
-    const values = bindPlaceholders(this.plan.compiled, (k) => this.bind(k, batch));
-    const started = process.hrtime.bigint();
-    let rows: Row[];
-    try {
+    const runnable = this.runnable(all);
+    if (runnable.length === 0) return;
+    let batch = runnable;
+    const read = async (target: ReadTarget): Promise<Row[]> => {
+      batch = await this.readable(target, runnable);
+      if (batch.length === 0) return [];
+      const values = bindPlaceholders(this.plan.compiled, (k) => this.bind(k, batch));
       const res = await queryWithin<Row>(
-        this.ctx.pool,
+        target.pool,
         this.prepared
           ? { name: `sub_${this.plan.key.slice(0, 40)}`, text: this.plan.compiled.text, values }
           : { text: this.plan.compiled.text, values },
         this.plan.timeLimit,
       );
-      rows = res.rows;
+      return res.rows;
+    };
+    const started = process.hrtime.bigint();
+    let rows: Row[];
+    try {
+      rows = this.ctx.reads
+        ? await this.ctx.reads.run(read)
+        : await read({ pool: this.ctx.pool, replica: false, name: 'primary' });
     } catch (e) {
       this.fail(batch, e);
       return;
@@ -243,7 +260,7 @@ export abstract class Poller {
         Number(process.hrtime.bigint() - started) / 1e9,
       );
     }
-    this.handle(batch, rows);
+    if (batch.length > 0) this.handle(batch, rows);
   }
 
   protected bind(key: string, batch: Cohort[]): unknown {
@@ -315,6 +332,27 @@ function snapshotXmin(snap: string): bigint {
   return BigInt(snap.slice(0, snap.indexOf(':')));
 }
 
+/** A pg_lsn's text (`16/B374D848`) as a number. */
+export function parseLsn(lsn: string): bigint {
+  const [hi, lo] = lsn.split('/');
+  return (BigInt(`0x${hi}`) << 32n) | BigInt(`0x${lo}`);
+}
+
+/**
+ * A WAL position a replica must have replayed, from the primary's insert position: an insert
+ * position at the start of a page points past the page's 24-byte header, where no replay ever
+ * ends (the last record's end is the page's start), so an idle primary would hold the stream
+ * back until its next write; the page's start is the same point in the WAL. (The first page of a
+ * segment has a longer header, but offset 40 of a page can also end a record, so that rare case
+ * is left to wait for the next WAL record: a later wait, never a skipped row.)
+ */
+export function replayTarget(lsn: string): bigint {
+  const at = parseLsn(lsn);
+  return at % 8192n === 24n ? at - 24n : at;
+}
+
+const REPLAYED = compile(sql`SELECT pg_last_wal_replay_lsn()::text AS "lsn"`);
+
 export class StreamPoller extends Poller {
   readonly kind = 'stream';
   protected readonly prepared = false;
@@ -334,6 +372,26 @@ export class StreamPoller extends Poller {
       lo: EMPTY_SNAPSHOT,
       hi: EMPTY_SNAPSHOT,
     };
+  }
+
+  /**
+   * On a read replica, only the cohorts whose `hi` the replica has replayed: a cohort whose last
+   * window was read on the primary, or on a replica further ahead, waits (its place does not move)
+   * until this one has caught up, because its window would otherwise miss rows this replica does
+   * not see yet (plan.ts, "Streams on a read replica").
+   */
+  protected override async readable(target: ReadTarget, batch: Cohort[]): Promise<Cohort[]> {
+    if (!target.replica || !this.plan.stream?.commitOrdered) return batch;
+    const res = await queryWithin<{ lsn: string | null }>(target.pool, REPLAYED, null);
+    const lsn = res.rows[0]?.lsn;
+    // not in recovery (promoted): it has every commit
+    if (lsn === null || lsn === undefined) return batch;
+    const replayed = parseLsn(lsn);
+    const ready = batch.filter((c) => c.horizonLsn <= replayed);
+    if (ready.length < batch.length) {
+      this.ctx.metrics.streamReplicaWaits.inc(batch.length - ready.length);
+    }
+    return ready;
   }
 
   /** A cohort with a congested subscriber waits (its place in the stream does not move). */
@@ -374,13 +432,17 @@ export class StreamPoller extends Poller {
       }
       if (!info.commitOrdered) {
         if (hasRows) c.setStream({ ...st, c: row.cursor! });
-      } else if (hasRows) {
-        c.setStream(
-          row.advanced ? { c: row.cursor!, lo: st.hi, hi: row.snap! } : { ...st, c: row.cursor! },
-        );
+      } else if (hasRows && !row.advanced) {
+        c.setStream({ ...st, c: row.cursor! });
       } else {
         const initial = c.values[info.initialSlot];
-        c.setStream({ c: typeof initial === 'string' ? initial : null, lo: st.hi, hi: row.snap! });
+        c.setStream(
+          hasRows
+            ? { c: row.cursor!, lo: st.hi, hi: row.snap! }
+            : { c: typeof initial === 'string' ? initial : null, lo: st.hi, hi: row.snap! },
+        );
+        // where the server that took `hi` stood in the WAL (see plan.ts)
+        if (row.lsn) c.horizonLsn = replayTarget(row.lsn);
       }
       this.rekey(c, oldKey);
     }

@@ -5,6 +5,7 @@
  */
 import type pg from 'pg';
 import type pino from 'pino';
+import type { ReadRouter } from '../replicas/read-replicas.ts';
 import { bindPlaceholders } from '@streamsync/database';
 import { pgQueryError, QErr } from '../errors.ts';
 import { queryWithin } from '../limits/statement-timeout.ts';
@@ -28,6 +29,8 @@ export type Changes = Map<string, Set<string> | null>;
 
 export interface StateDeps {
   pool: pg.Pool;
+  /** where polls read (a read replica when one is up); absent: `pool` */
+  reads?: ReadRouter;
   options: SubscriptionOptions;
   metrics: SubscriptionMetrics;
   log: pino.Logger;
@@ -46,6 +49,7 @@ export class SubscriptionsState {
   constructor(private readonly deps: StateDeps) {
     this.pollContext = {
       pool: deps.pool,
+      reads: deps.reads,
       options: deps.options,
       metrics: deps.metrics,
       log: deps.log,

@@ -3,9 +3,11 @@
  * key, bytes and headers, plus headers saying where it came from and why. Published before the
  * batch's offsets commit, so a crash can repeat a dead letter (the source offset header tells a
  * reader it is the same one) but never lose it. The idempotent producer keeps a retry from doubling
- * it within a session.
+ * it within a session, and one send per partition (partition-sender.ts) keeps a broker's death
+ * from losing it.
  */
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
+import { PartitionSender } from './partition-sender.ts';
 import type { DeadLetter } from '../load/batch-writer.ts';
 
 export const DLQ_HEADERS = {
@@ -71,18 +73,21 @@ function bare(m: Message): Message {
 }
 
 export class DeadLetterPublisher {
-  private readonly producer: Producer;
+  private readonly sender: PartitionSender;
   private connected = false;
 
   constructor(
     kafka: Kafka,
     readonly topic: string,
   ) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.sender = new PartitionSender(
+      kafka,
+      kafka.producer({ idempotent: true, maxInFlightRequests: 1 }),
+    );
   }
 
   async connect(): Promise<void> {
-    await this.producer.connect();
+    await this.sender.producer.connect();
     this.connected = true;
   }
 
@@ -135,23 +140,23 @@ export class DeadLetterPublisher {
    */
   private async send(messages: Message[]): Promise<void> {
     try {
-      await this.producer.send({ topic: this.topic, acks: -1, messages });
+      await this.sender.send(this.topic, messages, { acks: -1 });
       return;
     } catch (err) {
       if (!refusedForContent(err)) throw err;
     }
     for (const m of messages) {
       try {
-        await this.producer.send({ topic: this.topic, acks: -1, messages: [m] });
+        await this.sender.send(this.topic, [m], { acks: -1 });
       } catch (err) {
         if (!refusedForContent(err)) throw err;
-        await this.producer.send({ topic: this.topic, acks: -1, messages: [bare(m)] });
+        await this.sender.send(this.topic, [bare(m)], { acks: -1 });
       }
     }
   }
 
   async disconnect(): Promise<void> {
-    await this.producer.disconnect().catch(() => {});
+    await this.sender.producer.disconnect().catch(() => {});
     this.connected = false;
   }
 }

@@ -1,5 +1,7 @@
 /**
- * The consumer group side of the worker: kafkajs `eachBatch` over every topic a pipeline reads.
+ * One topic's consumer group member: kafkajs `eachBatch` over the partitions of one topic that
+ * pipelines read (kafka/topic-consumers.ts keeps one per topic, so that a change to the pipelines
+ * of one topic never makes the members of another rejoin).
  *
  * - Postgres decides where to resume. On every assignment the partitions are moved to the offsets
  *   stored with the rows (or to the log start when none is stored); a batch that starts past the
@@ -24,9 +26,23 @@ import { prepareChunk, type Prepared } from '../load/prepare.ts';
 import type { LoadedPipeline } from '../load/registry.ts';
 import type { WorkerMetrics } from '../ops/metrics.ts';
 
+/** What the consumers of one worker share: keyed "topic:partition" or by topic, never cleared whole. */
+export interface ConsumerState {
+  /** partitions paused by us, "topic:partition" → why */
+  paused: Map<string, string>;
+  /** the last failure of each partition since its last successful write */
+  lastErrors: Map<string, { message: string; at: number }>;
+  /** the partitions this worker holds, topic → partitions */
+  assigned: Map<string, number[]>;
+}
+
 export interface GroupConsumerOptions {
   kafka: Kafka;
+  /** the topic this member consumes */
+  topic: string;
+  /** its Kafka consumer group */
   groupId: string;
+  state: ConsumerState;
   batchMaxRows: number;
   batchMaxWaitMs: number;
   maxMessageBytes: number;
@@ -52,30 +68,24 @@ interface PreparedChunk extends Prepared {
 
 export class GroupConsumer {
   private consumer: Consumer | null = null;
-  private topics: string[] = [];
   private stopping = false;
   private restartTimer: NodeJS.Timeout | null = null;
-  /** partitions paused by us, "topic:partition" → why */
-  readonly paused = new Map<string, string>();
-  /** the last failure of each partition since its last successful write */
-  readonly lastErrors = new Map<string, { message: string; at: number }>();
-  /** the partitions this member holds, topic → partitions */
-  readonly assigned = new Map<string, number[]>();
-  /** in the group with an assignment (or nothing to consume) */
+  private readonly paused: Map<string, string>;
+  private readonly lastErrors: Map<string, { message: string; at: number }>;
+  /** in the group with an assignment */
   joined = false;
   crashed: Error | null = null;
 
-  constructor(private readonly o: GroupConsumerOptions) {}
+  constructor(private readonly o: GroupConsumerOptions) {
+    this.paused = o.state.paused;
+    this.lastErrors = o.state.lastErrors;
+  }
 
-  /** (Re)start consuming these topics; an empty list leaves the group. */
-  async run(topics: string[]): Promise<void> {
+  /** (Re)start consuming the topic: join its group. */
+  async run(): Promise<void> {
     await this.shutdownConsumer();
-    this.topics = [...topics].sort();
     this.crashed = null;
-    if (this.topics.length === 0 || this.stopping) {
-      this.joined = this.topics.length === 0;
-      return;
-    }
+    if (this.stopping) return;
     const consumer = this.o.kafka.consumer({
       groupId: this.o.groupId,
       sessionTimeout: this.o.sessionTimeoutMs,
@@ -100,7 +110,7 @@ export class GroupConsumer {
       }
     });
     await consumer.connect();
-    await consumer.subscribe({ topics: this.topics, fromBeginning: true });
+    await consumer.subscribe({ topics: [this.o.topic], fromBeginning: true });
     await consumer.run({
       eachBatchAutoResolve: false,
       autoCommit: true,
@@ -108,7 +118,7 @@ export class GroupConsumer {
       partitionsConsumedConcurrently: this.o.partitionsConcurrency,
       eachBatch: (payload) => this.eachBatch(payload),
     });
-    this.o.log.info({ topics: this.topics, group: this.o.groupId }, 'consuming');
+    this.o.log.info({ topic: this.o.topic }, 'consuming');
   }
 
   private scheduleRestart(): void {
@@ -116,7 +126,7 @@ export class GroupConsumer {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = null;
       this.o.metrics.retries.inc({ kind: 'kafka' });
-      this.run(this.topics).catch((err: Error) => {
+      this.run().catch((err: Error) => {
         this.o.log.error({ err }, 'consumer restart failed');
         this.crashed = err;
         this.scheduleRestart();
@@ -130,12 +140,10 @@ export class GroupConsumer {
     assignment: Record<string, number[]>,
   ): Promise<void> {
     this.joined = true;
-    this.paused.clear();
-    this.assigned.clear();
+    this.forgetPartitions();
     for (const [topic, partitions] of Object.entries(assignment)) {
-      this.assigned.set(topic, [...partitions]);
+      this.o.state.assigned.set(topic, [...partitions]);
     }
-    this.o.metrics.paused.set(0);
     const topics = Object.keys(assignment);
     this.o.log.info({ assignment }, 'partitions assigned');
     if (topics.length === 0) return;
@@ -379,11 +387,19 @@ export class GroupConsumer {
     }
   }
 
+  /** This topic's partitions leave the shared state (a new assignment, or the member left). */
+  private forgetPartitions(): void {
+    const prefix = `${this.o.topic}:`;
+    for (const key of [...this.paused.keys()]) if (key.startsWith(prefix)) this.paused.delete(key);
+    this.o.state.assigned.delete(this.o.topic);
+    this.o.metrics.paused.set(this.paused.size);
+  }
+
   private async shutdownConsumer(): Promise<void> {
     const c = this.consumer;
     this.consumer = null;
     this.joined = false;
-    this.assigned.clear();
+    this.forgetPartitions();
     if (c)
       await c.disconnect().catch((err: Error) => this.o.log.warn({ err }, 'disconnect failed'));
   }

@@ -33,9 +33,27 @@ export function parseBrokers(value: string | undefined): string[] {
 }
 
 /**
- * Create each topic that does not exist yet, with `partitions` partitions, and wait until every
- * partition has a leader (a producer or consumer that starts right after would otherwise get
- * LEADER_NOT_AVAILABLE). Existing topics are left as they are: repartitioning would move keys.
+ * The replication of a topic on a cluster of `brokers` brokers: three copies at most (one per
+ * broker on a smaller cluster), and from three brokers on min.insync.replicas=2, so that a write
+ * acknowledged with acks=all is on two brokers and losing any one broker neither loses it nor
+ * stops writes.
+ */
+export function topicReplication(brokers: number): {
+  replicationFactor: number;
+  configEntries: Array<{ name: string; value: string }>;
+} {
+  return {
+    replicationFactor: Math.max(1, Math.min(3, brokers)),
+    configEntries: brokers >= 3 ? [{ name: 'min.insync.replicas', value: '2' }] : [],
+  };
+}
+
+/**
+ * Create each topic that does not exist yet, with `partitions` partitions and the replication
+ * topicReplication() gives for the cluster's size (read from describeCluster(), not assumed), and
+ * wait until every partition has a leader (a producer or consumer that starts right after would
+ * otherwise get LEADER_NOT_AVAILABLE). Existing topics are left as they are: repartitioning would
+ * move keys.
  */
 export async function ensureTopics(
   kafka: Kafka,
@@ -49,10 +67,12 @@ export async function ensureTopics(
     const existing = new Set(await admin.listTopics());
     const missing = [...new Set(topics)].filter((t) => !existing.has(t));
     if (missing.length === 0) return;
+    const { brokers } = await admin.describeCluster();
+    const replication = topicReplication(brokers.length);
     let created: boolean;
     try {
       created = await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: partitions })),
+        topics: missing.map((topic) => ({ topic, numPartitions: partitions, ...replication })),
         waitForLeaders: true,
       });
     } catch (err) {

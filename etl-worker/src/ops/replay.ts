@@ -10,9 +10,10 @@
  * send the same letter (the second skips locked rows). A crash between the send and the commit
  * can send a letter twice; loading is idempotent per message only as the pipeline makes it.
  */
-import type { Kafka, Message, Producer } from 'kafkajs';
+import type { Kafka, Message } from 'kafkajs';
 import type pg from 'pg';
 import { query, sql } from '@streamsync/database';
+import { PartitionSender } from '../kafka/partition-sender.ts';
 
 /** Most letters one call replays (the answer says how many it sent; call again for more). */
 export const MAX_REPLAY = 10_000;
@@ -64,22 +65,23 @@ export function readReplayInput(body: unknown): ReplayInput {
 
 /** Publishes replayed letters; connects on first use. */
 export class Republisher {
-  private producer: Producer | null = null;
+  private sender: PartitionSender | null = null;
 
   constructor(private readonly kafka: Kafka) {}
 
   async send(topic: string, messages: Message[]): Promise<void> {
-    if (!this.producer) {
+    if (!this.sender) {
       const p = this.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
       await p.connect();
-      this.producer = p;
+      // one send per partition: a broker's death must not lose a replayed letter
+      this.sender = new PartitionSender(this.kafka, p);
     }
-    await this.producer.send({ topic, acks: -1, messages });
+    await this.sender.send(topic, messages, { acks: -1 });
   }
 
   async close(): Promise<void> {
-    await this.producer?.disconnect().catch(() => {});
-    this.producer = null;
+    await this.sender?.producer.disconnect().catch(() => {});
+    this.sender = null;
   }
 }
 

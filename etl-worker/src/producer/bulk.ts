@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CompressionTypes, type Kafka, type Message } from 'kafkajs';
-import { keyedPartitioner } from './kafka-client.ts';
+import type { Logger } from 'pino';
+import { connectProducer } from './kafka-client.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { createRng, randomSeed } from './random.ts';
 import { createStream, STREAM_TOPICS, type OutMessage, type StreamName } from './streams.ts';
@@ -33,6 +34,8 @@ export interface BulkOptions {
   onGood?: (message: Required<Pick<OutMessage, 'key' | 'record'>>) => void;
   /** stop early (SIGINT); the result then counts what was sent */
   signal?: AbortSignal;
+  /** where a producer without idempotence (refused by the cluster) is said */
+  log?: Logger;
 }
 
 export interface BulkResult {
@@ -72,11 +75,7 @@ export async function produceBulk(opts: BulkOptions): Promise<BulkResult> {
   const startMs = endMs - spanMs;
 
   await ensureTopics(opts.kafka, [topic], opts.partitions);
-  const producer = opts.kafka.producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: keyedPartitioner,
-  });
-  await producer.connect();
+  const producer = await connectProducer(opts.kafka, opts.log);
   let good = 0;
   let acked = 0;
   let ackedBad = 0;
@@ -102,11 +101,7 @@ export async function produceBulk(opts: BulkOptions): Promise<BulkResult> {
         }
       }
       const send: Promise<void> = producer
-        .sendBatch({
-          topicMessages: [{ topic, messages }],
-          acks: -1,
-          compression: CompressionTypes.None,
-        })
+        .send(topic, messages, { acks: -1, compression: CompressionTypes.None })
         .then(
           () => {
             acked += batchGood;
@@ -122,7 +117,7 @@ export async function produceBulk(opts: BulkOptions): Promise<BulkResult> {
     }
     await Promise.all(pending);
   } finally {
-    await producer.disconnect();
+    await producer.producer.disconnect();
   }
   if (failure !== undefined) throw failure;
   const seconds = (performance.now() - started) / 1000;

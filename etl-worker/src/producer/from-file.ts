@@ -11,10 +11,11 @@ import readline from 'node:readline';
 import type { Readable } from 'node:stream';
 import { CompressionTypes, type Kafka, type Message } from 'kafkajs';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { ConfigError, query, sql } from '@streamsync/database';
 import { ensureTopics } from '../kafka/topics.ts';
 import { compileJsonPath } from '../pipeline/json-path.ts';
-import { keyedPartitioner } from './kafka-client.ts';
+import { connectProducer } from './kafka-client.ts';
 
 export interface PipelineTarget {
   topic: string;
@@ -60,22 +61,18 @@ export async function produceFromLines(opts: {
   target: PipelineTarget;
   input: Readable;
   partitions: number;
+  /** where a producer without idempotence (refused by the cluster) is said */
+  log?: Logger;
 }): Promise<FileResult> {
   const key = opts.target.keyPath ? compileJsonPath(opts.target.keyPath) : undefined;
   await ensureTopics(opts.kafka, [opts.target.topic], opts.partitions);
-  const producer = opts.kafka.producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: keyedPartitioner,
-  });
-  await producer.connect();
+  const producer = await connectProducer(opts.kafka, opts.log);
   let messages = 0;
   let notJson = 0;
   let batch: Message[] = [];
   const flush = async () => {
     if (batch.length === 0) return;
-    await producer.send({
-      topic: opts.target.topic,
-      messages: batch,
+    await producer.send(opts.target.topic, batch, {
       acks: -1,
       compression: CompressionTypes.None,
     });
@@ -99,7 +96,7 @@ export async function produceFromLines(opts: {
     }
     await flush();
   } finally {
-    await producer.disconnect();
+    await producer.producer.disconnect();
   }
   return { topic: opts.target.topic, messages, not_json: notJson };
 }

@@ -5,7 +5,7 @@ export { sensorKey } from './sensors.ts';
 export type { SensorReading } from './sensors.ts';
 // the live feed, which bench/web drives at its own rate
 export { ensureTopics } from '../kafka/topics.ts';
-export { createKafka } from './kafka-client.ts';
+export { connectProducer, createKafka } from './kafka-client.ts';
 export { startLive } from './live.ts';
 export { createMetrics } from './metrics.ts';
 export { createRng } from './random.ts';

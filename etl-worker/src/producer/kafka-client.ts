@@ -7,6 +7,7 @@ import {
   type logCreator,
 } from 'kafkajs';
 import type { Logger } from 'pino';
+import { PartitionSender } from '../kafka/partition-sender.ts';
 import { isBenignKafkaMessage } from '../ops/log.ts';
 
 function kafkaLevel(level: string): KafkaLogLevel {
@@ -85,3 +86,35 @@ export const keyedPartitioner: ICustomPartitioner = () => {
     return partition;
   };
 };
+
+/** The answers of a cluster that does not let this client write idempotently. */
+const NOT_ALLOWED = new Set([
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+]);
+
+/**
+ * A connected producer for the demo streams, keyed like any client would (keyedPartitioner), that
+ * sends one partition per kafkajs send() (kafka/partition-sender.ts: a broker's death must not
+ * lose a send's messages). Idempotent where the cluster allows it: a send retried after a lost
+ * acknowledgement (a broker killed, a leader moved) is not written twice. A cluster whose ACLs
+ * refuse the producer id (InitProducerId, asked at connect) gets a plain producer instead, said
+ * once at warn. Every send of the demo producer asks for acks=all (-1), which idempotence
+ * requires and which, on a cluster of three, waits for two in-sync copies (min.insync.replicas,
+ * kafka/topics.ts).
+ */
+export async function connectProducer(kafka: Kafka, log?: Logger): Promise<PartitionSender> {
+  const options = { allowAutoTopicCreation: false };
+  const idempotent = kafka.producer({ ...options, idempotent: true });
+  try {
+    await idempotent.connect();
+    return new PartitionSender(kafka, idempotent, keyedPartitioner);
+  } catch (err) {
+    await idempotent.disconnect().catch(() => {});
+    if (!NOT_ALLOWED.has((err as { type?: string }).type ?? '')) throw err;
+    log?.warn({ err }, 'the cluster refuses an idempotent producer; producing without idempotence');
+  }
+  const plain = kafka.producer(options);
+  await plain.connect();
+  return new PartitionSender(kafka, plain, keyedPartitioner);
+}

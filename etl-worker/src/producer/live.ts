@@ -4,8 +4,9 @@
  * slow or gone, ticks are dropped (and counted) instead of queued, so memory stays flat however
  * long the outage lasts.
  */
-import { CompressionTypes, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { CompressionTypes, type Message, type TopicMessages } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { PartitionSender } from '../kafka/partition-sender.ts';
 import type { ProducerMetrics } from './metrics.ts';
 import type { DemoStream, StreamName } from './streams.ts';
 
@@ -21,7 +22,8 @@ export interface LiveFeed {
 }
 
 export function startLive(opts: {
-  producer: Producer;
+  /** a connected producer (connectProducer()) */
+  sender: PartitionSender;
   streams: DemoStream[];
   topics: Record<StreamName, string>;
   /** messages per second over all streams */
@@ -29,7 +31,7 @@ export function startLive(opts: {
   metrics: ProducerMetrics;
   log: Logger;
 }): LiveFeed {
-  const { producer, streams, metrics, log } = opts;
+  const { sender, streams, metrics, log } = opts;
   const perStream = opts.rate / streams.length;
   const carry = new Map<StreamName, number>(streams.map((s) => [s.name, 0]));
   let last = Date.now();
@@ -81,8 +83,8 @@ export function startLive(opts: {
       counts.push({ stream: stream.name, sent: messages.length, bad });
     }
     if (batch.length === 0) return;
-    inFlight = producer
-      .sendBatch({ topicMessages: batch, acks: -1, compression: CompressionTypes.None })
+    inFlight = sender
+      .sendBatch(batch, { acks: -1, compression: CompressionTypes.None })
       .then(
         () => {
           delivered = true;

@@ -79,6 +79,7 @@ async function runBulk(config: ProducerConfig, args: BulkArgs): Promise<void> {
   }
   const result = await produceBulk({
     kafka: createKafka(config.brokers, 'streamsync-producer-bulk', log),
+    log,
     stream: args.stream,
     count: args.count,
     topic: args.topic,
@@ -120,6 +121,7 @@ async function runFile(config: ProducerConfig, args: FileArgs): Promise<void> {
   );
   const result = await produceFromLines({
     kafka: createKafka(config.brokers, 'streamsync-producer-file', log),
+    log,
     target,
     input: openInput(file),
     partitions: args.partitions,

@@ -4,11 +4,12 @@
  * live feed until stop().
  */
 import { randomBytes } from 'node:crypto';
+import type { PartitionSender } from '../kafka/partition-sender.ts';
 import type { Logger } from 'pino';
 import { ensureTopics } from '../kafka/topics.ts';
 import type { ProducerConfig } from './config.ts';
 import { startHttp } from './http.ts';
-import { createKafka, keyedPartitioner } from './kafka-client.ts';
+import { connectProducer, createKafka } from './kafka-client.ts';
 import { startLive, type LiveFeed } from './live.ts';
 import { createMetrics } from './metrics.ts';
 import { createRng, randomSeed } from './random.ts';
@@ -39,10 +40,7 @@ export async function startProducerService(
   log.info({ host: config.httpHost, port: http.port }, 'health and metrics listening');
 
   const kafka = createKafka(config.brokers, 'streamsync-producer', log);
-  const producer = kafka.producer({
-    allowAutoTopicCreation: false,
-    createPartitioner: keyedPartitioner,
-  });
+  let producer: PartitionSender | undefined;
   const rng = createRng(randomSeed());
   const tradeIdPrefix = `${randomBytes(3).toString('hex')}-`;
   const streams = config.streams.map((name) =>
@@ -58,7 +56,7 @@ export async function startProducerService(
     for (let attempt = 1; !stopping; attempt++) {
       try {
         await ensureTopics(kafka, topics, config.partitions);
-        await producer.connect();
+        producer = await connectProducer(kafka, log);
         break;
       } catch (err) {
         // the first failure, then one line per half minute: a long outage should not flood the log
@@ -74,7 +72,14 @@ export async function startProducerService(
     }
     if (stopping) return;
     connected = true;
-    feed = startLive({ producer, streams, topics: topicOf, rate: config.rate, metrics, log });
+    feed = startLive({
+      sender: producer!,
+      streams,
+      topics: topicOf,
+      rate: config.rate,
+      metrics,
+      log,
+    });
     log.info(
       { topics, rate: config.rate, sensors: config.sensors, badRatio: config.badRatio },
       'producing',
@@ -88,7 +93,9 @@ export async function startProducerService(
       wake?.();
       await running;
       await feed?.stop();
-      await producer.disconnect().catch((err: unknown) => log.warn({ err }, 'disconnect failed'));
+      await producer?.producer
+        .disconnect()
+        .catch((err: unknown) => log.warn({ err }, 'disconnect failed'));
       await http.close();
     },
   };
