@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 /** `scenario`: a Python-only upstream test replayed from its topic file (not a manifest case kind). */
-export type CaseKind = 'http-case' | 'metadata-error' | 'ws-scenario' | 'scenario';
+export type CaseKind = 'http-case' | 'metadata-error' | 'ws-scenario' | 'scenario' | 'explain';
 export type Transport = 'http' | 'websocket' | 'subscription';
 
 export interface ManifestCase {
@@ -29,9 +29,21 @@ export interface ManifestCase {
   runner?: string;
   no_response_body?: boolean;
   python_side_asserts?: boolean;
-  /** Requests upstream's Python makes (as admin) before the case file (ACTIONS.md). */
-  pre_steps?: Array<{ url: string; status: number; body: unknown }>;
+  /** Requests upstream's Python makes (as admin) before the case file: a body, or a file of the directory. */
+  pre_steps?: CaseStep[];
+  /** The same, after the case file (GRAPHQL-EXTRAS.md, function permissions). */
+  post_steps?: CaseStep[];
+  /** `false`: send exactly the case's headers, without the admin secret (GRAPHQL-EXTRAS.md). */
+  add_auth?: boolean;
   urls?: string[];
+}
+
+/** A request around a case file (`pre_steps` / `post_steps`). */
+export interface CaseStep {
+  url: string;
+  status: number;
+  body?: unknown;
+  file?: string;
 }
 
 /** A Python-only upstream test of a wave-2 directory, driven from its topic file (EVENTS.md …). */
@@ -65,6 +77,8 @@ export interface ManifestDir {
   template_env?: string[];
   setup_override?: { setup?: string[]; teardown?: string[] };
   doc?: string;
+  /** Per upstream class: engine settings (a null value: unset) and helper servers. */
+  py_class_env?: Record<string, { hge_env?: Record<string, string | null>; servers?: string[] }>;
 }
 
 export interface Manifest {
@@ -90,8 +104,10 @@ export interface ResolvedDir {
   style: SetupStyle;
   api: 'v1' | 'v2';
   needsPostgis: boolean;
-  /** Extra engine environment (`markers.hge_env`). */
+  /** Extra engine environment (`markers.hge_env`; a class's `py_class_env` replaces it). */
   env: Record<string, string>;
+  /** Upstream runs this directory with an admin secret (`markers.admin_secret`). */
+  adminSecret: boolean;
   groups: CaseGroup[];
 }
 
@@ -99,12 +115,12 @@ export class ManifestError extends Error {
   override name = 'ManifestError';
 }
 
-const KINDS = new Set(['http-case', 'metadata-error', 'ws-scenario']);
+const KINDS = new Set(['http-case', 'metadata-error', 'ws-scenario', 'explain']);
 const TRANSPORTS = new Set(['http', 'websocket', 'subscription']);
 
 /**
- * The wave-2 directories (`manifest-wave2.json`) the runner drives so far, with their helper
- * servers and scenarios. Other wave-2 areas join this list as the harness learns them.
+ * The wave-2 directories (`manifest-wave2.json`) the runner drives, with their helper servers and
+ * scenarios. A pattern also selects the directories below it.
  */
 export const WAVE2_DIRECTORIES = [
   'event_triggers/**',
@@ -112,13 +128,18 @@ export const WAVE2_DIRECTORIES = [
   'endpoints',
   'openapi',
   'query_cache',
-  'graphql_query/allowlist',
-  'graphql_query/allowlist_role_based',
-  'graphql_query/caching',
+  'graphql_query/**',
+  'graphql_mutation/**',
+  'graphql_introspection/**',
   'actions/**',
-  'graphql_query/permissions/inherited_roles',
-  'graphql_query/permissions/roles_inheritance',
-  'graphql_mutation/functions/permissions/roles_inheritance',
+  'naming_conventions',
+  'explain',
+  'inconsistent_objects',
+  'unauthorized_role',
+  'v1/**',
+  'v2/**',
+  'subscriptions/**',
+  'webhooks/**',
 ];
 
 /**
@@ -287,10 +308,13 @@ export function resolveDirs(root: string, manifest: Manifest): ResolvedDir[] {
     const id = directoryId(root, manifest, dir);
     const env: Record<string, string> = {};
     for (const e of dir.markers.hge_env ?? []) Object.assign(env, e);
+    // a list of alternatives (one per class, see py_class_env) may end on an unset: drop it
+    for (const [k, v] of Object.entries(env)) if (v === null) delete env[k];
     return {
       id,
       absPath: path.join(root, id),
       manifest: dir,
+      adminSecret: dir.markers.admin_secret === true,
       style: setupStyle(dir),
       api: dir.setup_api.includes('v2') ? 'v2' : 'v1',
       needsPostgis:

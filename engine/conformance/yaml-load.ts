@@ -11,7 +11,7 @@ export type Json = null | boolean | number | bigint | string | Json[] | { [k: st
 
 export function loadYaml(text: string): Json {
   const read = (t: string): unknown =>
-    parse(t, { schema: 'core', intAsBigInt: true, uniqueKeys: false });
+    parse(t, { schema: 'core', intAsBigInt: true, uniqueKeys: false, merge: true });
   try {
     return normalize(read(text));
   } catch (e) {

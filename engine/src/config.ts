@@ -32,6 +32,11 @@ export interface EngineConfig {
   enableConsole: boolean;
   /** HASURA_GRAPHQL_ENABLE_ALLOWLIST: only allow-listed documents for non-admin roles. */
   enableAllowlist: boolean;
+  /**
+   * HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS (default true): a role may call a tracked function
+   * when it may select the returned table; false: only with a function permission.
+   */
+  inferFunctionPermissions: boolean;
   /** HASURA_GRAPHQL_REDIS_URL: `@cached` answers in Redis; unset: in-process (queryCache*). */
   redisUrl: string | undefined;
   /** Bounds of the in-process `@cached` store: answers, and bytes of their text. */
@@ -164,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     unauthorizedRole: readString(env, 'HASURA_GRAPHQL_UNAUTHORIZED_ROLE'),
     enableConsole: readBool(env, 'HASURA_GRAPHQL_ENABLE_CONSOLE', false),
     enableAllowlist: readBool(env, 'HASURA_GRAPHQL_ENABLE_ALLOWLIST', false),
+    inferFunctionPermissions: readBool(env, 'HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS', true),
     redisUrl: redisUrl(env),
     queryCacheEntries: readInt(env, 'STREAMSYNC_ENGINE_QUERY_CACHE_ENTRIES', 1000, 0, 10_000_000),
     queryCacheBytes: readInt(

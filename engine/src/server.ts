@@ -156,6 +156,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
   const extensions = [mutationSchema, streamFieldsExtension, ...(opts.extensions ?? [])];
   const stateOpts = {
     stringifyNumeric: config.stringifyNumericTypes,
+    inferFunctionPermissions: config.inferFunctionPermissions,
     planCacheSize: config.planCacheSize,
     extensions,
     // each state's custom types and actions (actions/)

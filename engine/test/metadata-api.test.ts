@@ -251,9 +251,10 @@ describe('Engine > Metadata API', () => {
       { type: 'run_sql', args: { sql: 'select 1' } },
       { 'x-hasura-role': 'user' },
     );
+    // Hasura reports the refusal at the operation's arguments
     expect(r).toEqual({
       status: 400,
-      body: { error: 'restricted access : admin only', path: '$', code: 'access-denied' },
+      body: { error: 'restricted access : admin only', path: '$.args', code: 'access-denied' },
     });
   });
 });

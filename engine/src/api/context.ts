@@ -37,12 +37,25 @@ export interface ApiRuntime {
   readonly store: Pick<MetadataStore, 'load'>;
   /** the state in force (replaced, never patched, by a metadata change) */
   readonly state: EngineState;
-  readonly config: { env: NodeJS.ProcessEnv; events: Pick<EventsConfig, 'lockLeaseSeconds'> };
+  readonly config: {
+    env: NodeJS.ProcessEnv;
+    events: Pick<EventsConfig, 'lockLeaseSeconds'>;
+    /** v1 DML answers big numbers as strings too (`--stringify-numeric-types`) */
+    stringifyNumericTypes: boolean;
+  };
   readonly events: Pick<EventsService, 'syncSql' | 'scheduledChanged'> | null;
   /** actions/: drop_action's `clear_data` deletes the action's stored async calls */
   readonly actions: { clearLog(action: string): Promise<void> };
   /** Store (when `persist`) and swap in new metadata, checked against `catalog`. */
   applyMetadata(metadata: Metadata, catalog?: DbCatalog, persist?: boolean): Promise<void>;
+}
+
+/** Who sent a query or metadata request: v1 DML runs with the role's permissions. */
+export interface ApiSession {
+  variables: Record<string, string>;
+  role?: string;
+  /** false: a role other than admin (only DML is allowed; permissions apply) */
+  isAdmin?: boolean;
 }
 
 export interface OpContext {
@@ -55,7 +68,7 @@ export interface OpContext {
   catalog: DbCatalog;
   catalogStale: boolean;
   /** The caller's session (what `hasura.user` records for event triggers). */
-  session?: { variables: Record<string, string> };
+  session?: ApiSession;
   /** reload_metadata asked for every event trigger's SQL to be written again. */
   recreateEventTriggers?: boolean;
 }

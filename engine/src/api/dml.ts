@@ -7,10 +7,12 @@
 import { query, sql, transaction, type SQL } from '@streamsync/database';
 import { pgQueryError } from '../errors.ts';
 import { qualifiedKey } from '../introspection/catalog.ts';
-import { SelectTranslator } from '../translate/select.ts';
+import { castName, SelectTranslator, toPgParam, type ValueEmitter } from '../translate/select.ts';
+import type { AnnSelect, OrderByItem } from '../ir/types.ts';
 import { withPath } from '../errors.ts';
 import { permFilterToIR } from '../parse/bool-exp.ts';
-import type { SourceInfo, TableInfo } from '../schema/source.ts';
+import type { SelectPermInfo, SourceInfo, TableInfo } from '../schema/source.ts';
+import { BIG_NUMERIC_TYPES } from '../schema/scalars.ts';
 import {
   bad,
   catalogOf,
@@ -61,18 +63,94 @@ export async function v1Insert(ctx: OpContext, args: Args): Promise<unknown> {
         : sql`INSERT INTO ${sql.ident(qn.schema, qn.name)} DEFAULT VALUES`,
     );
   }
+  const returning = returningColumns(table.columns, args.returning);
   let affected = 0;
+  const rows: unknown[] = [];
   try {
     await transaction(ctx.engine.pool, async (client) => {
       await setSessionVariables(client, ctx);
-      for (const s of stmts) affected += (await query(client, s)).rowCount ?? 0;
+      for (const s of stmts) {
+        if (!returning) {
+          affected += (await query(client, s)).rowCount ?? 0;
+          continue;
+        }
+        const r = await query<{ row: unknown }>(
+          client,
+          sql`WITH ${sql.ident(TARGET)} AS (${s} RETURNING *) SELECT ${rowJson(ctx, table.columns, returning)} AS row FROM ${sql.ident(TARGET)}`,
+        );
+        affected += r.rows.length;
+        rows.push(...r.rows.map((x) => x.row));
+      }
     });
   } catch (e) {
     const err = e as { code?: string };
     if (!err.code) throw e;
     throw pgQueryError(err);
   }
-  return { affected_rows: affected };
+  return returning ? { affected_rows: affected, returning: rows } : { affected_rows: affected };
+}
+
+interface DmlColumn {
+  name: string;
+  type: string;
+  formatted: string;
+}
+
+/** The columns of a mutation's `returning` (undefined when it asks for none). */
+function returningColumns(columns: DmlColumn[], spec: unknown): string[] | undefined {
+  if (!Array.isArray(spec)) return undefined;
+  return spec.map((c, i) => {
+    if (typeof c !== 'string' || !columns.some((x) => x.name === c))
+      throw bad('not-exists', `column "${String(c)}" does not exist`, ['returning', i]);
+    return c;
+  });
+}
+
+/**
+ * A row of `TARGET` as JSON, each column encoded as the GraphQL API encodes it: GeoJSON for
+ * geometry and geography, big numbers as strings under `--stringify-numeric-types`.
+ */
+function rowJson(ctx: OpContext, columns: DmlColumn[], names: string[], alias = TARGET): SQL {
+  return sql`json_build_object(${sql.join(
+    names.map((n) => {
+      const col = columns.find((x) => x.name === n)!;
+      const e = sql.ident(alias, n);
+      const value = /^(geometry|geography)\b/.test(col.formatted)
+        ? sql`ST_AsGeoJSON(${e}, 15, 4)::json`
+        : ctx.engine.config.stringifyNumericTypes && BIG_NUMERIC_TYPES.has(col.type)
+          ? sql`(${e})::text`
+          : e;
+      return sql`${sql.value(n, 'text')}, ${value}`;
+    }),
+    ', ',
+  )})`;
+}
+
+/** The columns of a tracked table in the shape `rowJson` reads. */
+function dmlColumns(t: TableInfo): DmlColumn[] {
+  return t.columns.map((c) => ({ name: c.name, type: c.pg.type, formatted: c.pg.formatted }));
+}
+
+/** `{affected_rows, returning?}` of an UPDATE or DELETE ending in `RETURNING *`. */
+async function mutationResult(
+  ctx: OpContext,
+  t: TableInfo,
+  stmt: SQL,
+  spec: unknown,
+): Promise<unknown> {
+  const returning = returningColumns(dmlColumns(t), spec);
+  if (!returning) {
+    const r = await run<{ n: number }>(
+      ctx,
+      sql`WITH m AS (${stmt}) SELECT count(*)::int AS n FROM m`,
+    );
+    return { affected_rows: r.n };
+  }
+  const r = await run<{ n: number; rows: unknown }>(
+    ctx,
+    sql`WITH ${sql.ident(TARGET)} AS (${stmt}) SELECT count(*)::int AS n, coalesce(json_agg(${rowJson(ctx, dmlColumns(t), returning)}), '[]') AS rows FROM ${sql.ident(TARGET)}`,
+  );
+  return { affected_rows: r.n, returning: r.rows };
 }
 
 /** A tracked table of the current metadata (v1 DML works on tracked tables only). */
@@ -120,57 +198,186 @@ async function run<R extends Record<string, unknown>>(ctx: OpContext, stmt: SQL)
   }
 }
 
-/** v1 `select`: columns (or "*"), where, order_by ("+col" / "-col" / {column, type, nulls}), limit, offset. */
+/** v1 `select`: columns (or "*", or relationships with their own columns, where, order_by, limit), as the caller's role. */
 export async function v1Select(ctx: OpContext, args: Args): Promise<unknown> {
   const { t, info } = await trackedTable(ctx, args);
-  const spec = Array.isArray(args.columns) ? args.columns : ['*'];
-  const cols: string[] = [];
-  spec.forEach((c, i) => {
-    if (c === '*') cols.push(...t.columns.map((x) => x.name));
-    else if (typeof c === 'string') cols.push(columnOf(t, c, ['columns', i]));
-    else
-      throw bad('not-supported', 'relationship columns are not supported in v1 select', [
-        'columns',
-        i,
-      ]);
-  });
-  const tr = new SelectTranslator();
-  const order: SQL[] = [];
-  (Array.isArray(args.order_by) ? args.order_by : args.order_by ? [args.order_by] : []).forEach(
-    (o: unknown, i: number) => {
-      let column: unknown;
-      let desc = false;
-      let nulls: string | undefined;
-      if (typeof o === 'string') {
-        desc = o.startsWith('-');
-        column = o.replace(/^[+-]/, '');
-      } else if (o && typeof o === 'object') {
-        const x = o as { column?: unknown; type?: unknown; nulls?: unknown };
-        column = x.column;
-        desc = x.type === 'desc';
-        nulls = typeof x.nulls === 'string' ? x.nulls : undefined;
-      }
-      const c = columnOf(t, column, ['order_by', i]);
-      const dir = sql.keyword(desc ? 'DESC' : 'ASC');
-      const n =
-        nulls === 'first' ? sql` NULLS FIRST` : nulls === 'last' ? sql` NULLS LAST` : sql.empty;
-      order.push(sql`${sql.ident(TARGET, c)} ${dir}${n}`);
-    },
-  );
-  const orderBy = order.length ? sql` ORDER BY ${sql.join(order, ', ')}` : sql.empty;
-  const limit =
-    typeof args.limit === 'number' ? sql` LIMIT ${sql.value(args.limit, 'bigint')}` : sql.empty;
-  const offset =
-    typeof args.offset === 'number' ? sql` OFFSET ${sql.value(args.offset, 'bigint')}` : sql.empty;
-  const row = sql`json_build_object(${sql.join(
-    cols.map((c) => sql`${sql.value(c, 'text')}, ${sql.ident('_s', c)}`),
-    ', ',
-  )})`;
+  const ir = selectIR(ctx, t, info, args, 'select', []);
   const r = await run<{ rows: unknown }>(
     ctx,
-    sql`SELECT coalesce(json_agg(${row}), '[]') AS rows FROM (SELECT ${sql.ident(TARGET)}.* FROM ${sql.ident(t.qn.schema, t.qn.name)} AS ${sql.ident(TARGET)}${whereSql(tr, t, info, args.where)}${orderBy}${limit}${offset}) AS ${sql.ident('_s')}`,
+    sql`SELECT (${new SelectTranslator(sessionEmitter(ctx)).arraySelect(ir, null)}) AS rows`,
   );
   return r.rows;
+}
+
+/** The caller's role, or null for admin (no permission applies). */
+function roleOf(ctx: OpContext): string | null {
+  const s = ctx.session;
+  return !s || s.isAdmin !== false ? null : (s.role ?? null);
+}
+
+/** Session variables become parameters of the statement itself (v1 DML plans are not reused). */
+function sessionEmitter(ctx: OpContext): ValueEmitter {
+  const vars = ctx.session?.variables ?? {};
+  return {
+    param: (key) => {
+      throw new Error(`v1 DML has no variables (${key})`);
+    },
+    session: (name, pgType) => {
+      const v = vars[name];
+      if (v === undefined) throw bad('not-found', `missing session variable: "${name}"`);
+      return sql.value(toPgParam(v, pgType), castName(pgType));
+    },
+    sessionJson: () => sql.value(JSON.stringify(vars), 'json'),
+  };
+}
+
+/** A table's select permission for the caller (null: admin), refused as Hasura words it. */
+function selectPermission(
+  ctx: OpContext,
+  t: TableInfo,
+  what: 'select' | 'count',
+): SelectPermInfo | null {
+  const role = roleOf(ctx);
+  if (role === null) return null;
+  const perm = t.selectPerms.get(role);
+  if (!perm)
+    throw bad(
+      'permission-denied',
+      `select on "${displayName(t.qn)}" for role "${role}" is not allowed. ${
+        what === 'count'
+          ? '; "count" is only allowed if the role has "select" permissions on the table'
+          : ''
+      }`,
+    );
+  return perm;
+}
+
+function nonNegative(v: unknown, at: Array<string | number>): number | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v !== 'number')
+    throw bad(
+      'parse-failed',
+      `parsing Int failed, expected Number, but encountered ${jsonKind(v)}`,
+      at,
+    );
+  if (!Number.isInteger(v))
+    throw bad('parse-failed', `parsing Int failed, unexpected floating number ${v}`, at);
+  if (v < 0) throw bad('not-supported', 'unexpected negative value', at);
+  return v;
+}
+
+function jsonKind(v: unknown): string {
+  if (v === null) return 'Null';
+  if (Array.isArray(v)) return 'Array';
+  const k = typeof v;
+  return k === 'string'
+    ? 'String'
+    : k === 'boolean'
+      ? 'Boolean'
+      : k === 'number'
+        ? 'Number'
+        : 'Object';
+}
+
+/** A v1 select (or a relationship's part of one) as the GraphQL API's select IR. */
+function selectIR(
+  ctx: OpContext,
+  t: TableInfo,
+  info: SourceInfo,
+  args: Args,
+  what: 'select' | 'count',
+  at: Array<string | number>,
+): AnnSelect {
+  const perm = selectPermission(ctx, t, what);
+  const role = roleOf(ctx);
+  const fields: AnnSelect['fields'] = [];
+  const column = (name: string, where: Array<string | number>) => {
+    const col = t.columnsByName.get(name);
+    if (!col) throw bad('not-exists', `column "${name}" does not exist`, where);
+    if (perm && !perm.columns.has(name))
+      throw bad(
+        'permission-denied',
+        `role "${role}" does not have permission to select column "${name}"`,
+        where,
+      );
+    fields.push([
+      name,
+      {
+        k: 'col',
+        column: name,
+        pgType: col.pg.type,
+        stringify: ctx.engine.config.stringifyNumericTypes && BIG_NUMERIC_TYPES.has(col.pg.type),
+        geo: /^(geometry|geography)$/.test(col.pg.type),
+        path: null,
+      },
+    ]);
+  };
+  const spec = Array.isArray(args.columns) ? args.columns : ['*'];
+  spec.forEach((c, i) => {
+    const where = [...at, 'columns', i];
+    if (c === '*') {
+      for (const col of t.columns) if (!perm || perm.columns.has(col.name)) column(col.name, where);
+    } else if (typeof c === 'string') column(c, where);
+    else if (c && typeof c === 'object' && typeof (c as Args).name === 'string') {
+      const sub = c as Args;
+      const rel = [...t.objectRels, ...t.arrayRels].find((r) => r.name === sub.name);
+      if (!rel) throw bad('not-exists', `relationship "${String(sub.name)}" does not exist`, where);
+      const target = info.tables.get(rel.target);
+      if (!target)
+        throw bad('not-exists', `table of relationship "${rel.name}" does not exist`, where);
+      const select = selectIR(ctx, target, info, sub, 'select', where);
+      const alias = typeof sub.alias === 'string' ? sub.alias : rel.name;
+      fields.push([
+        alias,
+        rel.kind === 'object' ? { k: 'objrel', rel, select } : { k: 'arrrel', rel, select },
+      ]);
+    } else throw bad('parse-failed', 'expected a column name or a relationship', where);
+  });
+  const limit = nonNegative(args.limit, [...at, 'limit']);
+  const offset = nonNegative(args.offset, [...at, 'offset']);
+  return {
+    table: t,
+    from: { k: 'table' },
+    args: {
+      where:
+        args.where === undefined || args.where === null
+          ? null
+          : withPath([...at, 'where'], () => permFilterToIR(args.where, t, info)),
+      orderBy: orderByIR(t, args.order_by, at),
+      distinctOn: null,
+      limit: limit === null ? null : { k: 'lit', value: limit, pgType: 'int8' },
+      offset: offset === null ? null : { k: 'lit', value: offset, pgType: 'int8' },
+    },
+    permFilter: perm ? permFilterToIR(perm.filter, t, info) : { k: 'true' },
+    permLimit: perm?.limit ?? null,
+    fields,
+  };
+}
+
+/** v1 `order_by`: "+col" / "-col" / {column, type, nulls}, one or a list. */
+function orderByIR(t: TableInfo, spec: unknown, at: Array<string | number>): OrderByItem[] {
+  const items = Array.isArray(spec) ? spec : spec ? [spec] : [];
+  return items.map((o: unknown, i: number) => {
+    let column: unknown;
+    let desc = false;
+    let nulls: unknown;
+    if (typeof o === 'string') {
+      desc = o.startsWith('-');
+      column = o.replace(/^[+-]/, '');
+    } else if (o && typeof o === 'object') {
+      const x = o as { column?: unknown; type?: unknown; nulls?: unknown };
+      column = x.column;
+      desc = x.type === 'desc';
+      nulls = x.nulls;
+    }
+    const c = columnOf(t, column, [...at, 'order_by', i]);
+    return {
+      expr: { k: 'col', column: c },
+      dir: desc ? 'DESC' : 'ASC',
+      // Postgres's default: nulls sort as the largest values
+      nulls: (nulls ?? (desc ? 'first' : 'last')) === 'first' ? 'NULLS FIRST' : 'NULLS LAST',
+    };
+  });
 }
 
 /** v1 `update`: $set, $inc (and $mul) on the rows `where` matches. */
@@ -196,31 +403,50 @@ export async function v1Update(ctx: OpContext, args: Args): Promise<unknown> {
   }
   if (!sets.length)
     throw bad('unexpected-payload', 'atleast one of $set, $inc, $mul has to be present');
-  const r = await run<{ n: number }>(
+  return mutationResult(
     ctx,
-    sql`WITH m AS (UPDATE ${sql.ident(t.qn.schema, t.qn.name)} AS ${sql.ident(TARGET)} SET ${sql.join(sets, ', ')}${whereSql(tr, t, info, args.where)} RETURNING 1) SELECT count(*)::int AS n FROM m`,
+    t,
+    sql`UPDATE ${sql.ident(t.qn.schema, t.qn.name)} AS ${sql.ident(TARGET)} SET ${sql.join(sets, ', ')}${whereSql(tr, t, info, args.where)} RETURNING ${sql.ident(TARGET)}.*`,
+    args.returning,
   );
-  return { affected_rows: r.n };
 }
 
 /** v1 `delete`: the rows `where` matches. */
 export async function v1Delete(ctx: OpContext, args: Args): Promise<unknown> {
   const { t, info } = await trackedTable(ctx, args);
   const tr = new SelectTranslator();
-  const r = await run<{ n: number }>(
+  return mutationResult(
     ctx,
-    sql`WITH m AS (DELETE FROM ${sql.ident(t.qn.schema, t.qn.name)} AS ${sql.ident(TARGET)}${whereSql(tr, t, info, args.where)} RETURNING 1) SELECT count(*)::int AS n FROM m`,
+    t,
+    sql`DELETE FROM ${sql.ident(t.qn.schema, t.qn.name)} AS ${sql.ident(TARGET)}${whereSql(tr, t, info, args.where)} RETURNING ${sql.ident(TARGET)}.*`,
+    args.returning,
   );
-  return { affected_rows: r.n };
 }
 
-/** v1 `count`: rows `where` matches. */
+/** v1 `count`: rows `where` matches (with `distinct`, distinct values of those columns). */
 export async function v1Count(ctx: OpContext, args: Args): Promise<unknown> {
   const { t, info } = await trackedTable(ctx, args);
-  const tr = new SelectTranslator();
+  const perm = selectPermission(ctx, t, 'count');
+  const tr = new SelectTranslator(sessionEmitter(ctx));
+  const filter = perm ? tr.boolExp(permFilterToIR(perm.filter, t, info), TARGET, t) : null;
+  const where = whereSql(tr, t, info, args.where);
+  const permWhere = filter
+    ? sql`${where === sql.empty ? sql` WHERE ` : sql` AND `}${filter}`
+    : sql.empty;
+  // `distinct`: rows with distinct values of these columns
+  const distinct = Array.isArray(args.distinct)
+    ? args.distinct.map((c: unknown, i: number) => {
+        if (typeof c !== 'string' || !t.columnsByName.has(c))
+          throw bad('permission-denied', `no such column exists: "${String(c)}"`, ['distinct', i]);
+        return sql.ident(TARGET, c);
+      })
+    : [];
+  const counted = distinct.length
+    ? sql`count(DISTINCT (${sql.join(distinct, ', ')}))`
+    : sql`count(*)`;
   const r = await run<{ count: number }>(
     ctx,
-    sql`SELECT count(*)::int AS count FROM ${sql.ident(t.qn.schema, t.qn.name)} AS ${sql.ident(TARGET)}${whereSql(tr, t, info, args.where)}`,
+    sql`SELECT ${counted}::int AS count FROM ${sql.ident(t.qn.schema, t.qn.name)} AS ${sql.ident(TARGET)}${where}${permWhere}`,
   );
   return { count: r.count };
 }

@@ -42,7 +42,7 @@ export async function trackFunction(ctx: OpContext, args: Args): Promise<unknown
     entry.configuration = args.configuration as FunctionMeta['configuration'];
   if (args.comment !== undefined) entry.comment = args.comment as string;
   list.push(entry);
-  await checkChange(ctx, (n) => n === `function ${fq.schema}.${fq.name} in source ${src.name}`);
+  await checkChange(ctx, (n) => n === `function ${displayName(fq)} in source ${src.name}`);
   return success;
 }
 

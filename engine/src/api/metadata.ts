@@ -21,6 +21,7 @@ import {
   bad,
   catalogOf,
   type ApiRuntime,
+  type ApiSession,
   type Args,
   type Endpoint,
   type OpContext,
@@ -224,6 +225,12 @@ const QUERY_V1_OPS: Record<string, Op> = {
   count: v1Count,
 };
 
+/**
+ * What `/v1/query` lets a role other than admin run, with its permissions (`/v2/query` is admin-only). Hasura allows v1
+ * insert, update and delete too; this engine checks permissions only on reads, so they stay admin-only.
+ */
+const ROLE_OPS = new Set(['select', 'count']);
+
 const QUERY_V2_OPS: Record<string, Op> = {
   run_sql: (c, a) => runSqlOp(c, a as unknown as RunSqlArgs),
   citus_run_sql: (c, a) => runSqlOp(c, a as unknown as RunSqlArgs),
@@ -304,6 +311,9 @@ async function runOp(
     }
     return out;
   }
+  // a role other than admin may only run the DML operations, with its permissions
+  if (ctx.session?.isAdmin === false && !(ctx.endpoint === 'v1/query' && ROLE_OPS.has(type)))
+    throw new QErr('access-denied', 'restricted access : admin only', 400, [...path, 'args']);
   let op: Op;
   try {
     op = resolveOp(ctx.endpoint, type);
@@ -337,7 +347,7 @@ export async function runApiRequest(
   engine: ApiRuntime,
   endpoint: Endpoint,
   body: unknown,
-  session?: { variables: Record<string, string> },
+  session?: ApiSession,
 ): Promise<unknown> {
   if (!body || typeof body !== 'object' || Array.isArray(body))
     throw bad('parse-failed', `expected Object, but encountered ${jsonKind(body)}`);

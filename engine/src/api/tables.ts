@@ -64,15 +64,24 @@ export async function untrackTable(ctx: OpContext, args: Args): Promise<unknown>
   return success;
 }
 
+/** The table of set_table_customization / set_table_custom_fields, refused as Hasura words it. */
+function customizedTable(ctx: OpContext, args: Args): TableMeta {
+  const src = sourceOf(ctx, args.source);
+  const qn = tableArg(args);
+  if (!src.tables.some((x) => sameName(normalizeName(x.table), qn)))
+    throw bad('not-exists', `table "${displayName(qn)}" does not exist in source: ${src.name}`);
+  return findTable(ctx, args);
+}
+
 export async function setTableCustomization(ctx: OpContext, args: Args): Promise<unknown> {
-  const t = findTable(ctx, args);
+  const t = customizedTable(ctx, args);
   t.configuration = (args.configuration ?? {}) as TableMeta['configuration'];
   await checkChange(ctx);
   return success;
 }
 
 export async function setTableCustomFields(ctx: OpContext, args: Args): Promise<unknown> {
-  const t = findTable(ctx, args);
+  const t = customizedTable(ctx, args);
   t.configuration = {
     ...(t.configuration ?? {}),
     custom_root_fields: (args.custom_root_fields ?? {}) as Record<string, string>,

@@ -8,6 +8,9 @@
  * `/v1/graphql`. Hasura inlines the values into the text it shows; here values never become text,
  * so `sql` keeps its `$n` parameters and `prepared_arguments` (the name Hasura's query log uses)
  * carries the values bound for this request. `plan` is `EXPLAIN` run with those values.
+ *
+ * A subscription (when the engine serves them) is explained as Hasura's multiplexed explain: the
+ * poller's statement, its plan, and the cohort variables (`explainSubscription`).
  */
 import { bindPlaceholders, compile, sql } from '@streamsync/database';
 import { jsonKind, pgQueryError, QErr } from '../errors.ts';
@@ -17,6 +20,7 @@ import { SelectTranslator } from '../translate/select.ts';
 import { placeholderLookup, prepare, type ExecOptions } from './planner.ts';
 import { planQuery } from './query.ts';
 import type { EngineState } from './state.ts';
+import { planSubscription } from '../subscription/plan.ts';
 
 export interface ExplainPlan {
   field: string;
@@ -53,11 +57,29 @@ function sessionOf(user: unknown): Session {
   return { role, isAdmin: role === ADMIN_ROLE, variables, backendOnlyPermissions: false };
 }
 
+/** A subscription's explanation: its multiplexed statement, plan and one cohort's variables. */
+export interface SubscriptionExplain {
+  sql: string;
+  plan: string[] | null;
+  /** Hasura's CohortVariables: query variables are parameterised into `synthetic` */
+  variables: {
+    query: Record<string, never>;
+    session: Record<string, string>;
+    synthetic: Array<string | null>;
+    cursor: Record<string, never>;
+  };
+}
+
+/**
+ * `live`: subscriptions are served (the commit-order column of streams); without it only queries
+ * can be explained.
+ */
 export async function explainRequest(
   state: EngineState,
   body: unknown,
   opts: ExecOptions,
-): Promise<ExplainPlan[]> {
+  live?: { commitColumn: string },
+): Promise<ExplainPlan[] | SubscriptionExplain> {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new QErr(
       'parse-failed',
@@ -69,6 +91,8 @@ export async function explainRequest(
   if (!('query' in b)) throw new QErr('parse-failed', "the key 'query' was not present", 400);
   const session = sessionOf(b.user);
   const p = prepare(state, session, b.query, opts.limits);
+  if (p.op.type === 'subscription' && live)
+    return explainSubscription(state, session, b.query, opts, live.commitColumn);
   if (p.op.type !== 'query') throw new QErr('invalid-params', 'only queries can be explained', 400);
   // the plan /v1/graphql runs for this request (not counted as a query), and the values it binds
   const { plan } = planQuery(p, { ...opts, planCacheMetrics: undefined });
@@ -105,4 +129,56 @@ export async function explainRequest(
     });
   }
   return out;
+}
+
+/**
+ * The statement a subscription's poller runs for a batch holding just this cohort, its plan
+ * (live queries; a stream's statement also needs its commit window), and the cohort's variables:
+ * the session variables the statement reads and, in slot order, the values of the query.
+ */
+async function explainSubscription(
+  state: EngineState,
+  session: Session,
+  req: unknown,
+  opts: ExecOptions,
+  commitColumn: string,
+): Promise<SubscriptionExplain> {
+  const outcome = planSubscription(state, session, req, { ...opts, commitColumn });
+  if (outcome.k !== 'subscription')
+    throw new QErr('invalid-params', 'only queries can be explained', 400);
+  const { plan, values } = outcome;
+  const sessionVars: Record<string, string> = {};
+  const synthetic: Array<string | null> = [];
+  for (const slot of plan.slots) {
+    const v = values[slot.key];
+    if (slot.k === 'session' && typeof v === 'string') sessionVars[slot.name] = v;
+    else if (slot.k === 'session_json') Object.assign(sessionVars, session.variables);
+    else if (slot.k === 'param' || slot.k === 'synthetic')
+      synthetic.push(typeof v === 'string' ? v : null);
+  }
+  let lines: string[] | null = null;
+  if (plan.kind === 'live') {
+    const cohort = { ids: [0], vars: [JSON.stringify(values)] };
+    const text = `EXPLAIN ${plan.compiled.text}`;
+    const args = bindPlaceholders(plan.compiled, (k) =>
+      k === 'ids' ? cohort.ids : k === 'vars' ? cohort.vars : undefined,
+    );
+    try {
+      const res = await queryWithin<{ 'QUERY PLAN': string }>(
+        opts.pool,
+        { text, values: args },
+        null,
+      );
+      lines = res.rows.map((r) => r['QUERY PLAN']);
+    } catch (e) {
+      const err = e as { code?: string };
+      if (!err.code) throw e;
+      throw pgQueryError(err, text, args);
+    }
+  }
+  return {
+    sql: plan.compiled.text,
+    plan: lines,
+    variables: { query: {}, session: sessionVars, synthetic, cursor: {} },
+  };
 }

@@ -15,6 +15,8 @@ import type { CachedOperation } from './plan-cache.ts';
 
 export interface StateOptions {
   stringifyNumeric: boolean;
+  /** HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS (SchemaOptions) */
+  inferFunctionPermissions?: boolean;
   planCacheSize: number;
   extensions: SchemaExtension[];
   /**
@@ -78,7 +80,13 @@ export class EngineState {
       s = buildRoleSchema(
         this.source,
         role,
-        { stringifyNumeric: this.opts.stringifyNumeric, backendOnly },
+        {
+          stringifyNumeric: this.opts.stringifyNumeric,
+          backendOnly,
+          ...(this.opts.inferFunctionPermissions === false
+            ? { inferFunctionPermissions: false }
+            : {}),
+        },
         this.extensions,
       );
       this.schemas.set(key, s);

@@ -12,6 +12,7 @@
 import { Kind, type ConstValueNode, type TypeNode, type ValueNode } from 'graphql';
 import { QErr, withPath, type PathElem } from '../errors.ts';
 import { checkIntegerColumn, intLiteral, outOfBounds } from './numbers.ts';
+import { checkGeoJson } from './geojson.ts';
 import {
   namedOf,
   showType,
@@ -235,6 +236,7 @@ export function parseScalarJson(json: unknown, use: LeafUse, src: Src = { j: jso
       if (json === null || json === undefined)
         return fail(`unexpected null value for type ${q(name)}`);
       checkIntegerColumn(json, use.pgType);
+      if (use.pgType && /^(geometry|geography)\b/.test(use.pgType)) checkGeoJson(json);
       return json;
     case 'json':
       return json;

@@ -247,7 +247,10 @@ function rootField(ctx: SelectContext, rootType: ObjectTypeDef, f: CollectedFiel
         fn: fi.fn,
         args: fnArgs(ctx, fi.fn, args.get('args') ?? null, fi.sessionArgIndex, null),
       };
-      if (info.k === 'fn') return { k: 'select', select: tableSelect(ctx, t, from, args, f) };
+      if (info.k === 'fn') {
+        const select = tableSelect(ctx, t, from, args, f);
+        return fi.fn.returnsSet ? { k: 'select', select } : { k: 'select_one', select };
+      }
       return { k: 'agg', agg: aggSelect(ctx, t, from, args, f) };
     }
     default:

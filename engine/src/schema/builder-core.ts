@@ -9,6 +9,7 @@ import { DIRECTIVES } from './directives.ts';
 import type {
   ColumnInfo,
   ComputedFieldInfo,
+  FunctionInfo,
   SelectPermInfo,
   SourceInfo,
   TableInfo,
@@ -30,6 +31,11 @@ export interface SchemaOptions {
    * scenario: `x-hasura-use-backend-only-permissions: true` with the admin secret).
    */
   backendOnly?: boolean;
+  /**
+   * HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS (default true): false hides a tracked function from
+   * every role without a function permission for it.
+   */
+  inferFunctionPermissions?: boolean;
 }
 
 /** Hasura's rendering of a table name in descriptions: public tables unqualified. */
@@ -39,6 +45,21 @@ export function tableDisplayName(t: TableInfo): string {
 
 export function fnDisplayName(f: { schema: string; name: string }): string {
   return f.schema === 'public' ? f.name : `${f.schema}.${f.name}`;
+}
+
+/**
+ * May the schema's role call this tracked function? Admin always; a role with a function
+ * permission; otherwise, when permissions are inferred, a role of a function without any.
+ * (Access to the returned table is checked by the callers.)
+ */
+export function functionAllowed(
+  f: Pick<FunctionInfo, 'permissions'>,
+  role: string,
+  isAdmin: boolean,
+  opts: SchemaOptions,
+): boolean {
+  if (isAdmin || f.permissions.has(role)) return true;
+  return opts.inferFunctionPermissions !== false && f.permissions.size === 0;
 }
 
 export class BuilderCore {

@@ -18,6 +18,7 @@
  */
 import type { SchemaBuilder, SchemaExtension } from './build.ts';
 import { tableDisplayName } from './build.ts';
+import { functionAllowed } from './builder-core.ts';
 import { deletePerm, insertPerm, updatePerm } from './mutation-perms.ts';
 import { isNumericType } from './scalars.ts';
 import type { ColumnInfo, TableInfo } from './source.ts';
@@ -553,13 +554,13 @@ class MutationSchema {
 
   // ------------------------------------------------------------------ functions
 
-  /** Tracked functions exposed as mutations (VOLATILE by default): `[<t>!]!` on mutation_root. */
+  /** Tracked functions exposed as mutations (VOLATILE by default): `[<t>!]!` (or `<t>`) on mutation_root. */
   private functionFields(): void {
     for (const f of this.b.source.functions.values()) {
       if (f.exposedAs !== 'mutation') continue;
       const t = this.b.table(f.returnTable);
       if (!this.b.perm(t)) continue;
-      if (!this.b.isAdmin && f.permissions.size > 0 && !f.permissions.has(this.role)) continue;
+      if (!functionAllowed(f, this.role, this.b.isAdmin, this.b.opts)) continue;
       const skip = new Set(f.sessionArgIndex === null ? [] : [f.sessionArgIndex]);
       const input = this.b.fnArgsInput(f.fn, skip);
       const fnName = f.qn.schema === 'public' ? f.qn.name : `${f.qn.schema}.${f.qn.name}`;
@@ -579,7 +580,10 @@ class MutationSchema {
           f.description ??
           `execute VOLATILE function "${fnName}" which returns "${tableDisplayName(t)}"`,
         args: [...argsArg, ...this.b.selectArgs(t)],
-        type: nonNull(list(nonNull(named(this.b.tableObject(t))))),
+        // a single-row function (RETURNS <table>, not SETOF) answers one nullable object
+        type: f.fn.returnsSet
+          ? nonNull(list(nonNull(named(this.b.tableObject(t)))))
+          : named(this.b.tableObject(t)),
         info: { k: 'fn', fn: f },
       });
     }

@@ -4,7 +4,7 @@
  */
 import type { BuilderCore } from './builder-core.ts';
 import { fnArgsInput } from './arguments.ts';
-import { fnDisplayName, tableDisplayName } from './builder-core.ts';
+import { fnDisplayName, functionAllowed, tableDisplayName } from './builder-core.ts';
 import { aggregateObject, tableObject } from './output-types.ts';
 import { selectArgs } from './select-args.ts';
 import type { SelectPermInfo } from './source.ts';
@@ -85,7 +85,7 @@ export function buildQueryRoot(b: BuilderCore): void {
     const t = b.table(f.returnTable);
     const p = b.perm(t);
     if (!p) continue;
-    if (!b.isAdmin && f.permissions.size > 0 && !f.permissions.has(b.role)) continue;
+    if (!functionAllowed(f, b.role, b.isAdmin, b.opts)) continue;
     const skip = new Set(f.sessionArgIndex === null ? [] : [f.sessionArgIndex]);
     const input = fnArgsInput(b, f.fn, skip);
     const argsArg: InputValueDef[] = input
@@ -105,7 +105,10 @@ export function buildQueryRoot(b: BuilderCore): void {
           f.description ??
           `execute function "${fnDisplayName(f.qn)}" which returns "${tableDisplayName(t)}"`,
         args: [...argsArg, ...selectArgs(b, t)],
-        type: nonNull(list(nonNull(named(tableObject(b, t))))),
+        // a single-row function (RETURNS <table>, not SETOF) answers one nullable object
+        type: f.fn.returnsSet
+          ? nonNull(list(nonNull(named(tableObject(b, t)))))
+          : named(tableObject(b, t)),
         info: { k: 'fn', fn: f },
       });
       if (p.allowAggregations) {

@@ -391,12 +391,15 @@ export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInf
     const qn = normalizeName(fm.function, 'function');
     const key = qualifiedKey(qn);
     const candidates = catalog.functions.get(key) ?? [];
+    // Hasura names functions of `public` unqualified
+    const shown = qn.schema === 'public' ? qn.name : `${qn.schema}.${qn.name}`;
     const fail = (reason: string) =>
       info.inconsistencies.push({
         type: 'function',
-        name: `function ${qn.schema}.${qn.name} in source ${srcName}`,
-        reason: `Inconsistent object: in function "${qn.schema}.${qn.name}": ${reason}`,
-        definition: fm,
+        name: `function ${shown} in source ${srcName}`,
+        reason: `Inconsistent object: in function "${shown}": ${reason}`,
+        // Hasura's definition of a function object is its qualified name
+        definition: { schema: qn.schema, name: qn.name },
       });
     if (candidates.length === 0) {
       fail(`no such function exists in source: "${qn.schema}.${qn.name}"`);
@@ -408,13 +411,20 @@ export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInf
     }
     const fn = candidates[0]!;
     const ret = info.tables.get(qualifiedKey(fn.returnType));
-    if (!ret || !fn.returnsSet) {
+    // a function returning one row of a table (not SETOF) is tracked too: its field is one object
+    if (!ret) {
       fail(
-        `the function "${qn.schema}.${qn.name}" cannot be tracked because the function does not return a "SETOF" table`,
+        `the function "${shown}" cannot be tracked because the function does not return a "SETOF" table`,
       );
       continue;
     }
     const cfg = fm.configuration ?? {};
+    if (cfg.exposed_as === 'mutation' && fn.volatility !== 'VOLATILE') {
+      fail(
+        `the function "${shown}" cannot be tracked because the function was requested to be exposed as a mutation, but is not marked VOLATILE. Maybe the function was given the wrong volatility when it was defined?`,
+      );
+      continue;
+    }
     const sessionArg = cfg.session_argument ?? null;
     const sessionArgIndex = sessionArg ? fn.args.findIndex((a) => a.name === sessionArg) : -1;
     const exposedAs = cfg.exposed_as ?? (fn.volatility === 'VOLATILE' ? 'mutation' : 'query');

@@ -246,6 +246,8 @@ function arrayLiteral(xs: unknown[]): string {
   const parts = xs.map((x) => {
     if (x === null || x === undefined) return 'NULL';
     if (Array.isArray(x)) return arrayLiteral(x);
+    // numbers and booleans need no quotes: `{1,2,3}`, as Hasura renders array variables
+    if (typeof x === 'number' || typeof x === 'boolean') return String(x);
     const t = pgText(x)!;
     return `"${t.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
   });

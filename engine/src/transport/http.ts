@@ -292,14 +292,19 @@ async function restRequest(
   return { buf, session };
 }
 
+/**
+ * The body and session of an admin-only request, or the refusal. `path`: where Hasura reports the
+ * refusal — `$.args` on the query and metadata APIs, which check the role per operation.
+ */
 async function adminRequest(
   engine: HttpRuntime,
   req: http.IncomingMessage,
+  path = '$',
 ): Promise<{ buf: Buffer; session: Session } | Reply> {
   const r = await restRequest(engine, req);
   if ('status' in r) return r;
   if (!r.session.isAdmin)
-    return json(400, { error: 'restricted access : admin only', path: '$', code: 'access-denied' });
+    return json(400, { error: 'restricted access : admin only', path, code: 'access-denied' });
   return r;
 }
 
@@ -308,13 +313,19 @@ async function restApi(
   req: http.IncomingMessage,
   endpoint: Endpoint,
 ): Promise<Reply> {
-  const admin = await adminRequest(engine, req);
+  // the metadata API is admin-only; the query APIs check the role per operation (v1 DML)
+  const admin =
+    endpoint === 'v1/metadata'
+      ? await adminRequest(engine, req, '$.args')
+      : await restRequest(engine, req);
   if ('status' in admin) return admin;
   let body: unknown;
   try {
     body = parseJsonBody(admin.buf);
     const result = await runApiRequest(engine, endpoint, body, {
       variables: admin.session.variables,
+      role: admin.session.role,
+      isAdmin: admin.session.isAdmin,
     });
     return json(200, result);
   } catch (e) {
@@ -376,7 +387,8 @@ async function explain(
   if (!Buffer.isBuffer(buf)) return buf;
   try {
     const body = parseJsonBody(buf);
-    return json(200, await explainRequest(engine.state, body, engine.exec));
+    const live = engine.live ? { commitColumn: engine.live.options.commitColumn } : undefined;
+    return json(200, await explainRequest(engine.state, body, engine.exec, live));
   } catch (e) {
     const q = toQErr(e);
     engine.metrics.errors.inc({ endpoint, code: q.code });
