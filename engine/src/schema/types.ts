@@ -62,6 +62,12 @@ export type FieldInfo =
   | { k: 'select_stream'; table: TableInfo }
   | { k: 'fn'; fn: FunctionInfo }
   | { k: 'fn_agg'; fn: FunctionInfo }
+  /** Relay (schema/relay-types.ts): `<t>_connection`, a function's, an array relationship's */
+  | { k: 'connection'; table: TableInfo }
+  | { k: 'fn_connection'; fn: FunctionInfo }
+  | { k: 'arrrel_conn'; table: TableInfo; rel: RelInfo }
+  /** Relay: the row's global id */
+  | { k: 'node_id'; table: TableInfo }
   | { k: 'column'; table: TableInfo; column: string }
   | { k: 'objrel'; table: TableInfo; rel: RelInfo }
   | { k: 'arrrel'; table: TableInfo; rel: RelInfo }
