@@ -452,7 +452,7 @@ function connectionSelect(
   const paging = (name: string): Val | null => {
     const v = args.get(name);
     return v && isLeaf(v) && (v.fromVar || v.json !== null)
-      ? vm.val(v, name.length === 5 ? 'text' : 'integer')
+      ? vm.val(v, name === 'after' || name === 'before' ? 'text' : 'integer')
       : null;
   };
   const first = paging('first');
