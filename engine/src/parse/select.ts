@@ -4,7 +4,7 @@
  * `selectionSet`); the role's permission filter, column list and row limit are folded in.
  */
 import type { ValueNode } from 'graphql';
-import { QErr, withPath } from '../errors.ts';
+import { QErr, jsonKind, withPath } from '../errors.ts';
 import { ADMIN_ROLE } from '../session.ts';
 import type {
   AggFnField,
@@ -44,6 +44,7 @@ import {
 import { collectFields, type CollectedField } from './operation.ts';
 import { streamCursorArg } from '../schema/stream-fields.ts';
 import { PAGE_INFO, connectionTypeName, edgeTypeName } from '../schema/relay-types.ts';
+import { matchPrimaryKey, parseGlobalId } from '../relay/global-id.ts';
 
 const fail = (message: string): never => {
   throw new QErr('validation-failed', message, 200);
@@ -234,6 +235,8 @@ function rootField(ctx: SelectContext, rootType: ObjectTypeDef, f: CollectedFiel
       const args = fieldArgs(ctx, def, f);
       return { k: 'agg', agg: aggSelect(ctx, info.table, { k: 'table' }, args, f) };
     }
+    case 'node':
+      return nodeRootField(ctx, fieldArgs(ctx, def, f), f);
     case 'connection': {
       const args = fieldArgs(ctx, def, f);
       return { k: 'connection', conn: connectionSelect(ctx, info.table, { k: 'table' }, args, f) };
@@ -435,6 +438,55 @@ export function tableSelect(
   sel.fields = withPath(['selectionSet'], () => tableFields(ctx, t, subFields(ctx, t.gqlName, f)));
   ctx.depth--;
   return sel;
+}
+
+/**
+ * Relay's `node(id:)`: the id names the table, so it shapes the plan (a variable id is
+ * structural); the row is read like `<t>_by_pk` — the role's filter applies, an unseen row is
+ * null — and the selection keeps the fragments on that table's type.
+ */
+function nodeRootField(
+  ctx: SelectContext,
+  args: Map<string, Coerced>,
+  f: CollectedField,
+): RootField {
+  const vm = makeValueMaker(ctx);
+  const id = parseGlobalId(String(vm.lit(args.get('id') as Leaf)));
+  const t = [...ctx.source.tables.values()].find(
+    (x) => x.qn.schema === id.schema && x.qn.name === id.table,
+  );
+  // a table outside this role's Relay schema is as unknown as one that does not exist
+  if (!t || !(ctx.schema.types.get(t.gqlName)?.kind === 'OBJECT'))
+    throw new QErr(
+      'validation-failed',
+      `invalid node id: the table ${q(`${id.schema}.${id.table}`)} does not exist`,
+      200,
+      ['args', 'id'],
+    );
+  const values = matchPrimaryKey(id, t.pg.primaryKey!.columns);
+  const items: BoolExp[] = [];
+  for (const [cn, value] of values) {
+    const c = t.columnsByName.get(cn)!;
+    if (c.scalar === 'String' && typeof value !== 'string')
+      throw new QErr(
+        'parse-failed',
+        `value of column ${q(c.name)} in node id: parsing Text failed, expected String, but encountered ${jsonKind(value)}`,
+      );
+    const pgType = c.pg.formatted;
+    items.push({
+      k: 'col',
+      column: cn,
+      pgType,
+      ops: [{ op: '_eq', value: { k: 'lit', value, pgType } }],
+    });
+  }
+  const select = baseSelect(ctx, t, { k: 'table' });
+  select.args.where = { k: 'and', items };
+  select.fields = withPath(['selectionSet'], () =>
+    tableFields(ctx, t, subFields(ctx, t.gqlName, f)),
+  );
+  ctx.depth--;
+  return { k: 'select_one', select };
 }
 
 /**

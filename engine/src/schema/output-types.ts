@@ -13,6 +13,7 @@ import {
   connectionArgs,
   connectionFieldName,
   connectionObject,
+  implementNode,
 } from './relay-types.ts';
 import type { TableInfo } from './source.ts';
 import {
@@ -138,15 +139,7 @@ export function tableObject(b: BuilderCore, t: TableInfo): string {
       }
     }
   }
-  if (relay) {
-    obj.fields.set(NODE_ID_FIELD, {
-      name: NODE_ID_FIELD,
-      description: null,
-      args: [],
-      type: nn(b.scalar('ID')),
-      info: { k: 'node_id', table: t },
-    });
-  }
+  if (relay) implementNode(b, t, obj);
   return name;
 }
 

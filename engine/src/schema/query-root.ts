@@ -7,7 +7,7 @@ import { fnArgsInput } from './arguments.ts';
 import { fnDisplayName, functionAllowed, tableDisplayName } from './builder-core.ts';
 import { aggregateObject, tableObject } from './output-types.ts';
 import { selectArgs } from './select-args.ts';
-import { connectionArgs, connectionFieldName, connectionObject } from './relay-types.ts';
+import { connectionArgs, connectionFieldName, connectionObject, nodeField } from './relay-types.ts';
 import type { SelectPermInfo } from './source.ts';
 import { type InputValueDef, list, named, nn, nonNull } from './types.ts';
 
@@ -131,6 +131,8 @@ export function buildQueryRoot(b: BuilderCore): void {
  * and per set-returning function, on the query and subscription roots alike.
  */
 function buildRelayQueryRoot(b: BuilderCore): void {
+  const node = nodeField(b);
+  b.queryFields.set(node.name, node);
   for (const t of b.source.tables.values()) {
     const p = b.perm(t);
     if (!p) continue;

@@ -11,9 +11,20 @@
 import type { BuilderCore } from './builder-core.ts';
 import type { TableInfo } from './source.ts';
 import { selectArgs } from './select-args.ts';
-import { type InputValueDef, type ObjectTypeDef, list, named, nn, nonNull } from './types.ts';
+import {
+  type FieldDef,
+  type InputValueDef,
+  type InterfaceTypeDef,
+  type ObjectTypeDef,
+  list,
+  named,
+  nn,
+  nonNull,
+} from './types.ts';
 
 export const PAGE_INFO = 'PageInfo';
+export const NODE_INTERFACE = 'Node';
+export const NODE_FIELD = 'node';
 export const NODE_ID_FIELD = 'id';
 
 /** The connection field of a root table field, function or array relationship. */
@@ -137,4 +148,62 @@ export function connectionObject(b: BuilderCore, t: TableInfo, nodeType: string)
     ]),
   });
   return name;
+}
+
+/** `interface Node { id: ID! }`, created with its first implementation. */
+function nodeInterface(b: BuilderCore): InterfaceTypeDef {
+  const found = b.types.get(NODE_INTERFACE);
+  if (found?.kind === 'INTERFACE') return found;
+  const node: InterfaceTypeDef = {
+    kind: 'INTERFACE',
+    name: NODE_INTERFACE,
+    description: 'An object with globally unique ID',
+    fields: new Map([
+      [
+        NODE_ID_FIELD,
+        {
+          name: NODE_ID_FIELD,
+          description: 'A globally unique identifier',
+          args: [],
+          type: nn(b.scalar('ID')),
+          info: { k: 'other' },
+        },
+      ],
+    ]),
+    possibleTypes: [],
+  };
+  b.types.set(NODE_INTERFACE, node);
+  return node;
+}
+
+/** Make a table's object type a `Node`: its `id` is the row's global id. */
+export function implementNode(b: BuilderCore, t: TableInfo, obj: ObjectTypeDef): void {
+  obj.interfaces = [NODE_INTERFACE];
+  nodeInterface(b).possibleTypes.push(obj.name);
+  obj.fields.set(NODE_ID_FIELD, {
+    name: NODE_ID_FIELD,
+    description: null,
+    args: [],
+    type: nn(b.scalar('ID')),
+    info: { k: 'node_id', table: t },
+  });
+}
+
+/** `node(id: ID!): Node`, the row a global id names (parse/select.ts reads the id). */
+export function nodeField(b: BuilderCore): FieldDef {
+  nodeInterface(b);
+  return {
+    name: NODE_FIELD,
+    description: 'fetch object by globally unique ID',
+    args: [
+      {
+        name: 'id',
+        description: 'A globally unique id',
+        type: nn(b.scalar('ID')),
+        parse: 'string',
+      },
+    ],
+    type: named(NODE_INTERFACE),
+    info: { k: 'node' },
+  };
 }
