@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
 import { gql, metadata, runSql, startTestEngine, type GqlResponse } from './helpers.ts';
+import { RawClient, wsUrl } from './live-helpers.ts';
 
 let db: TestDatabase;
 let engine: RunningEngine;
@@ -197,5 +198,27 @@ describe('Engine > Relay API', () => {
     const r = await relay(`{ note_connection { edges { cursor } } }`);
     expect(r.errors![0]!.message).toBe("field 'note_connection' not found in type: 'query_root'");
     expect(await gql(engine, `{ note { body } }`)).toEqual({ data: { note: [{ body: 'n' }] } });
+  });
+
+  it('serves the Relay schema over WebSocket too: a query and a live subscription', async () => {
+    const c = await RawClient.open(wsUrl(engine, '/v1beta1/relay'), 'graphql-transport-ws');
+    try {
+      expect((await c.init(reader)).type).toBe('connection_ack');
+      const first = async (id: string, query: string) => {
+        c.send({ id, type: 'subscribe', payload: { query } });
+        const f = await c.until(
+          () => c.of(id).find((x) => x.type === 'next'),
+          `next for ${id}`,
+          5000,
+        );
+        return (f.payload as { data: unknown }).data;
+      };
+      const page = '{ article_connection(last: 1) { edges { node { title } } } }';
+      const expected = { article_connection: { edges: [{ node: { title: 'a7' } }] } };
+      expect(await first('q', `query ${page}`)).toEqual(expected);
+      expect(await first('s', `subscription ${page}`)).toEqual(expected);
+    } finally {
+      c.close();
+    }
   });
 });
