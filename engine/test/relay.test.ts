@@ -37,12 +37,13 @@ beforeAll(async () => {
     engine,
     `CREATE TABLE author (id serial PRIMARY KEY, name text NOT NULL);
      CREATE TABLE article (id serial PRIMARY KEY, title text NOT NULL,
-       published boolean NOT NULL, author_id integer NOT NULL REFERENCES author(id));
+       published boolean NOT NULL, author_id integer NOT NULL REFERENCES author(id), rank integer);
      CREATE TABLE note (body text);
      INSERT INTO author (name) VALUES ('ann'), ('bob');
      INSERT INTO article (title, published, author_id) VALUES
        ('a1', true, 1), ('a2', false, 1), ('a3', true, 2), ('a4', true, 1),
        ('a5', false, 2), ('a6', true, 2), ('a7', true, 1);
+     UPDATE article SET rank = (ARRAY[3, NULL, 1, NULL, 2, 1, NULL])[id];
      INSERT INTO note VALUES ('n');`,
   );
   const track = (name: string) => ({ type: 'pg_track_table', args: { table: name } });
@@ -167,6 +168,42 @@ describe('Engine > Relay API', () => {
       '{"title" : "a4", "id" : 4}',
     );
     expect(conn.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: true });
+  });
+
+  it('pages through an order with nulls at either end, and distinct_on', async () => {
+    const titles = (c: { edges: Array<{ node: { title: string } }> }) =>
+      c.edges.map((e) => e.node.title);
+    for (const dir of ['asc', 'desc', 'asc_nulls_first', 'desc_nulls_last']) {
+      const q = `query ($first: Int, $last: Int, $after: String, $before: String) {
+        article_connection(order_by: { rank: ${dir} }, first: $first, last: $last, after: $after, before: $before) {
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          edges { node { title } } } }`;
+      const whole = titles((await relay(q)).data!.article_connection);
+      expect(whole).toHaveLength(7);
+      const forward: string[] = [];
+      for (let after: string | null = null; ;) {
+        const r: GqlResponse = await relay(q, { first: 2, after });
+        const c = r.data!.article_connection;
+        forward.push(...titles(c));
+        if (!c.pageInfo.hasNextPage) break;
+        after = c.pageInfo.endCursor;
+      }
+      expect(forward, dir).toEqual(whole);
+      const backward: string[] = [];
+      for (let before: string | null = null; ;) {
+        const r: GqlResponse = await relay(q, { last: 2, before });
+        const c = r.data!.article_connection;
+        backward.unshift(...titles(c));
+        if (!c.pageInfo.hasPreviousPage) break;
+        before = c.pageInfo.startCursor;
+      }
+      expect(backward, dir).toEqual(whole);
+    }
+    // one row per rank (the first by primary key), listed in the connection's order
+    const distinct = await relay(
+      `{ article_connection(distinct_on: rank) { edges { node { title } } } }`,
+    );
+    expect(titles(distinct.data!.article_connection)).toEqual(['a1', 'a2', 'a3', 'a5']);
   });
 
   it("answers null from node(id:) for a row the role's filter hides", async () => {

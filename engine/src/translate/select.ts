@@ -503,7 +503,16 @@ export class SelectTranslator {
       ', ',
     );
     const d = this.alias('d');
-    const rows = sql`SELECT ${distinct}${sql.ident(a)}.*, ${picked} FROM ${this.fromItem(t, s.from, a, null)}${where} ORDER BY ${orderList(null, false)}${permLimit}`;
+    // DISTINCT ON needs its columns first in ORDER BY: parse/ checked a given order_by starts
+    // with them; without one they lead (the row kept per group is then the first by primary key)
+    const distinctFirst =
+      s.args.distinctOn && s.args.orderBy.length === 0
+        ? sql`${sql.join(
+            s.args.distinctOn.map((col) => sql.ident(a, col)),
+            ', ',
+          )}, `
+        : sql.empty;
+    const rows = sql`SELECT ${distinct}${sql.ident(a)}.*, ${picked} FROM ${this.fromItem(t, s.from, a, null)}${where} ORDER BY ${distinctFirst}${orderList(null, false)}${permLimit}`;
     const base = this.alias('b');
     const numbered = sql`SELECT ${sql.ident(d)}.*, row_number() OVER (ORDER BY ${orderList(d, false)}) AS "__rn" FROM (${rows}) AS ${sql.ident(d)}`;
     // the page: past the cursor, n from the front (first) or the back (last)
@@ -604,7 +613,13 @@ export class SelectTranslator {
       const eq = order
         .slice(0, i)
         .map((_, j) => sql`${sql.ident(b, `__o${j}`)} IS NOT DISTINCT FROM ${value(j)}`);
-      const cmp = sql`${sql.ident(b, `__o${i}`)} ${sql.keyword(greater ? '>' : '<')} ${value(i)}`;
+      const row = sql.ident(b, `__o${i}`);
+      const past = sql`${row} ${sql.keyword(greater ? '>' : '<')} ${value(i)}`;
+      // nulls sit at one end of the order: past a value when they come later, never past a null
+      const nullsLater = (o.nulls === 'NULLS LAST') !== reverse;
+      const cmp = nullsLater
+        ? sql`${value(i)} IS NOT NULL AND (${row} IS NULL OR ${past})`
+        : sql`${row} IS NOT NULL AND (${value(i)} IS NULL OR ${past})`;
       return sql`(${sql.join([...eq, cmp], ' AND ')})`;
     });
     return sql`(${sql.join(alternatives, ' OR ')})`;
