@@ -16,7 +16,12 @@
 import type pg from 'pg';
 import { query, sql } from '@streamsync/database';
 import { pgInternal, QErr } from '../errors.ts';
-import { introspectDatabase, qualifiedKey, type DbCatalog } from '../introspection/catalog.ts';
+import {
+  introspectDatabase,
+  qualifiedKey,
+  readEnumTableRows,
+  type DbCatalog,
+} from '../introspection/catalog.ts';
 import {
   collectObjects,
   dependencyError,
@@ -25,7 +30,7 @@ import {
   type DbRef,
 } from '../metadata/dependencies.ts';
 import { renameColumn, renameTable } from '../metadata/rename.ts';
-import { normalizeName } from '../metadata/types.ts';
+import { enumTableNames, normalizeName } from '../metadata/types.ts';
 import { buildSourceInfo } from '../schema/build-source.ts';
 import {
   asInconsistentObject,
@@ -267,7 +272,8 @@ async function followSchemaChanges(
   ctx.changed = true;
   ctx.catalogStale = true;
   // what the change leaves must still hold together
-  const after = await introspectDatabase(client);
+  const after = await introspectDatabase(client, ctx.engine.state.catalog.enumTableRows);
+  await readEnumTableRows(client, after, enumTableNames(ctx.draft));
   const info = buildSourceInfo(ctx.draft, after);
   const known = new Set(ctx.engine.state.source.inconsistencies.map((i) => i.name));
   const fresh = info.inconsistencies.filter((i) => !known.has(i.name) && !i.informational);

@@ -4,8 +4,8 @@
  * never patched in place), so requests in flight keep the state they started with.
  */
 import type pg from 'pg';
-import { introspectDatabase, type DbCatalog } from '../introspection/catalog.ts';
-import type { Metadata } from '../metadata/types.ts';
+import { introspectDatabase, readEnumTableRows, type DbCatalog } from '../introspection/catalog.ts';
+import { enumTableNames, type Metadata } from '../metadata/types.ts';
 import { buildRoleSchema, type SchemaExtension } from '../schema/build.ts';
 import { buildSourceInfo } from '../schema/build-source.ts';
 import type { SourceInfo } from '../schema/source.ts';
@@ -51,6 +51,7 @@ export class EngineState {
     opts: StateOptions,
   ): Promise<EngineState> {
     const catalog = await introspectDatabase(pool);
+    await readEnumTableRows(pool, catalog, enumTableNames(metadata));
     return EngineState.fromCatalog(metadata, resourceVersion, catalog, opts);
   }
 
