@@ -17,7 +17,7 @@ import { createPool } from '@streamsync/database';
 import { parseAuthConfig, type AuthConfig } from './auth/index.ts';
 import type { EngineConfig } from './config.ts';
 import type { DbCatalog } from './introspection/catalog.ts';
-import { introspectDatabase, readEnumTableRows } from './introspection/catalog.ts';
+import { introspectDatabase } from './introspection/catalog.ts';
 import { loadMetadataDir } from './metadata/load-dir.ts';
 import { MetadataStore } from './metadata/store.ts';
 import { MetadataSync } from './metadata/sync.ts';
@@ -228,11 +228,12 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     },
     state: await EngineState.build(pool, stored.metadata, stored.resourceVersion, stateOpts),
     async applyMetadata(metadata, catalog, persist = true) {
-      let cat = catalog;
-      if (!cat) {
-        cat = await introspectDatabase(pool, engine.state.catalog.enumTableRows);
-        await readEnumTableRows(pool, cat, enumTableNames(metadata));
-      }
+      const cat =
+        catalog ??
+        (await introspectDatabase(pool, {
+          tables: enumTableNames(metadata),
+          carried: engine.state.catalog.enumTableRows,
+        }));
       const version = persist ? await store.save(metadata) : engine.state.resourceVersion;
       engine.state = EngineState.fromCatalog(metadata, version, cat, stateOpts);
       changed('api');

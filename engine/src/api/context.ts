@@ -130,9 +130,13 @@ export async function catalogOf(ctx: OpContext): Promise<DbCatalog> {
   if (ctx.catalogStale) {
     // enum tables keep the rows read by the last build, unless this request reloads them
     const carried = ctx.reloadEnumRows ? undefined : ctx.engine.state.catalog.enumTableRows;
-    ctx.catalog = await introspectDatabase(ctx.engine.pool, carried);
+    ctx.catalog = await introspectDatabase(ctx.engine.pool, {
+      tables: enumTableNames(ctx.draft),
+      carried,
+    });
     ctx.catalogStale = false;
   }
+  // the draft may have marked another table is_enum since the catalog was read
   await readEnumTableRows(ctx.engine.pool, ctx.catalog, enumTableNames(ctx.draft));
   return ctx.catalog;
 }

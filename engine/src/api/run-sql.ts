@@ -16,12 +16,7 @@
 import type pg from 'pg';
 import { query, sql } from '@streamsync/database';
 import { pgInternal, QErr } from '../errors.ts';
-import {
-  introspectDatabase,
-  qualifiedKey,
-  readEnumTableRows,
-  type DbCatalog,
-} from '../introspection/catalog.ts';
+import { introspectDatabase, qualifiedKey, type DbCatalog } from '../introspection/catalog.ts';
 import {
   collectObjects,
   dependencyError,
@@ -272,8 +267,10 @@ async function followSchemaChanges(
   ctx.changed = true;
   ctx.catalogStale = true;
   // what the change leaves must still hold together
-  const after = await introspectDatabase(client, ctx.engine.state.catalog.enumTableRows);
-  await readEnumTableRows(client, after, enumTableNames(ctx.draft));
+  const after = await introspectDatabase(client, {
+    tables: enumTableNames(ctx.draft),
+    carried: ctx.engine.state.catalog.enumTableRows,
+  });
   const info = buildSourceInfo(ctx.draft, after);
   const known = new Set(ctx.engine.state.source.inconsistencies.map((i) => i.name));
   const fresh = info.inconsistencies.filter((i) => !known.has(i.name) && !i.informational);

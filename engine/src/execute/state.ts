@@ -4,7 +4,7 @@
  * never patched in place), so requests in flight keep the state they started with.
  */
 import type pg from 'pg';
-import { introspectDatabase, readEnumTableRows, type DbCatalog } from '../introspection/catalog.ts';
+import { introspectDatabase, type DbCatalog } from '../introspection/catalog.ts';
 import { enumTableNames, type Metadata } from '../metadata/types.ts';
 import { buildRoleSchema, type SchemaExtension } from '../schema/build.ts';
 import { buildSourceInfo } from '../schema/build-source.ts';
@@ -50,8 +50,7 @@ export class EngineState {
     resourceVersion: number,
     opts: StateOptions,
   ): Promise<EngineState> {
-    const catalog = await introspectDatabase(pool);
-    await readEnumTableRows(pool, catalog, enumTableNames(metadata));
+    const catalog = await introspectDatabase(pool, { tables: enumTableNames(metadata) });
     return EngineState.fromCatalog(metadata, resourceVersion, catalog, opts);
   }
 

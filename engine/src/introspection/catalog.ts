@@ -210,13 +210,19 @@ const KIND: Record<string, PgTable['kind']> = {
   f: 'foreign',
 };
 
-/** `carriedEnumRows`: the enum tables' rows read by an earlier build, kept (not read again). */
+/**
+ * The catalog for a metadata build: with `enums`, the rows of its enum tables too, those in
+ * `carried` (read by an earlier build) kept rather than read again.
+ */
 export async function introspectDatabase(
   db: Queryable,
-  carriedEnumRows?: ReadonlyMap<string, PgEnumRow[]>,
+  enums?: { tables: readonly QualifiedName[]; carried?: ReadonlyMap<string, PgEnumRow[]> },
 ): Promise<DbCatalog> {
   const catalog = readCatalog(await rawCatalog(db));
-  if (carriedEnumRows) catalog.enumTableRows = new Map(carriedEnumRows);
+  if (enums) {
+    catalog.enumTableRows = new Map(enums.carried);
+    await readEnumTableRows(db, catalog, enums.tables);
+  }
   return catalog;
 }
 
