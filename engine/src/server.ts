@@ -21,7 +21,7 @@ import { introspectDatabase } from './introspection/catalog.ts';
 import { loadMetadataDir } from './metadata/load-dir.ts';
 import { MetadataStore } from './metadata/store.ts';
 import { MetadataSync } from './metadata/sync.ts';
-import type { Metadata } from './metadata/types.ts';
+import { enumTableNames, type Metadata } from './metadata/types.ts';
 import type { SchemaExtension } from './schema/build.ts';
 import { mutationSchema } from './schema/mutation.ts';
 import { EngineState } from './execute/state.ts';
@@ -228,7 +228,12 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     },
     state: await EngineState.build(pool, stored.metadata, stored.resourceVersion, stateOpts),
     async applyMetadata(metadata, catalog, persist = true) {
-      const cat = catalog ?? (await introspectDatabase(pool));
+      const cat =
+        catalog ??
+        (await introspectDatabase(pool, {
+          tables: enumTableNames(metadata),
+          carried: engine.state.catalog.enumTableRows,
+        }));
       const version = persist ? await store.save(metadata) : engine.state.resourceVersion;
       engine.state = EngineState.fromCatalog(metadata, version, cat, stateOpts);
       changed('api');

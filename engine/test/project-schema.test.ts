@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field */
 /**
  * What the project's own schema (hasura/) uses beyond plain tables, served from hasura/metadata as
- * `npm start` does: the entities.latest_values computed field,
+ * `npm start` does: the panel_visualizations enum table, the entities.latest_values computed field,
  * the REST endpoints of a stream's latest points, and `@cached` on the dashboard's bucketed history.
  * Real Hasura serves the same from the same files; these check that the engine does, under the
  * roles the page uses.
@@ -65,6 +65,62 @@ afterAll(async () => {
 });
 
 describe('Engine > Project schema features', () => {
+  it('should type panels.visualization by the panel_visualizations enum and refuse other values before SQL', async () => {
+    const r = await gql(
+      engine,
+      `{ __type(name: "panel_visualizations_enum") { kind enumValues { name description } } }`,
+    );
+    expect(r.data!.__type.kind).toBe('ENUM');
+    expect(r.data!.__type.enumValues.map((v: any) => v.name).sort()).toEqual([
+      'area',
+      'bar',
+      'heatmap',
+      'line',
+      'stat',
+      'table',
+    ]);
+    expect(r.data!.__type.enumValues.find((v: any) => v.name === 'stat').description).toMatch(
+      /sparkline/,
+    );
+    const field = await gql(
+      engine,
+      `{ __type(name: "panels") { fields { name type { kind name ofType { name } } } } }`,
+    );
+    const vis = field.data!.__type.fields.find((f: any) => f.name === 'visualization');
+    expect(vis.type.ofType?.name ?? vis.type.name).toBe('panel_visualizations_enum');
+
+    // the user's own dashboard; a panel with a known value goes in, an unknown one is refused by
+    // validation (the value is a variable, as the page sends it)
+    const dash = await gql(
+      engine,
+      `mutation { insert_dashboards_one(object: { title: "mine" }) { id } }`,
+      undefined,
+      alice,
+    );
+    expect(dash.errors).toBeUndefined();
+    const insert = (visualization: string) =>
+      gql(
+        engine,
+        `mutation ($o: panels_insert_input!) { insert_panels_one(object: $o) { visualization } }`,
+        {
+          o: {
+            dashboard_id: dash.data!.insert_dashboards_one.id,
+            title: 'p',
+            stream: 'sensor_readings',
+            metrics: ['temperature'],
+            visualization,
+          },
+        },
+        alice,
+      );
+    expect((await insert('heatmap')).data).toEqual({
+      insert_panels_one: { visualization: 'heatmap' },
+    });
+    const bad = await insert('pie');
+    expect(bad.errors?.[0]?.extensions.code).toBe('validation-failed');
+    expect(bad.errors?.[0]?.message).toMatch(/pie/);
+  });
+
   it("should answer entities.latest_values with each series' newest minute, under the role's rollup permission", async () => {
     const q = `query ($ids: [bigint!]!) {
       entities(where: { id: { _in: $ids } }, order_by: { id: asc }) {

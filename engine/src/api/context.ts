@@ -7,10 +7,10 @@
 import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import { QErr } from '../errors.ts';
-import { introspectDatabase, type DbCatalog } from '../introspection/catalog.ts';
+import { introspectDatabase, readEnumTableRows, type DbCatalog } from '../introspection/catalog.ts';
 import { resolveActions } from '../actions/definitions.ts';
 import type { Metadata, SourceMeta, TableMeta } from '../metadata/types.ts';
-import { normalizeName, sameName } from '../metadata/types.ts';
+import { enumTableNames, normalizeName, sameName } from '../metadata/types.ts';
 import { buildSourceInfo } from '../schema/build-source.ts';
 import { buildRoleSchema } from '../schema/build.ts';
 import { collectionInconsistencies } from '../schema/validate-document.ts';
@@ -69,6 +69,8 @@ export interface OpContext {
   catalogStale: boolean;
   /** The caller's session (what `hasura.user` records for event triggers). */
   session?: ApiSession;
+  /** reload_metadata: the enum tables' rows are read again, not carried from the served state. */
+  reloadEnumRows?: boolean;
   /** reload_metadata asked for every event trigger's SQL to be written again. */
   recreateEventTriggers?: boolean;
 }
@@ -126,9 +128,16 @@ export function ensureArray<T>(t: TableMeta, key: string): T[] {
 /** The catalog as this request sees it (re-read once after run_sql changed the database). */
 export async function catalogOf(ctx: OpContext): Promise<DbCatalog> {
   if (ctx.catalogStale) {
-    ctx.catalog = await introspectDatabase(ctx.engine.pool);
+    // enum tables keep the rows read by the last build, unless this request reloads them
+    const carried = ctx.reloadEnumRows ? undefined : ctx.engine.state.catalog.enumTableRows;
+    ctx.catalog = await introspectDatabase(ctx.engine.pool, {
+      tables: enumTableNames(ctx.draft),
+      carried,
+    });
     ctx.catalogStale = false;
   }
+  // the draft may have marked another table is_enum since the catalog was read
+  await readEnumTableRows(ctx.engine.pool, ctx.catalog, enumTableNames(ctx.draft));
   return ctx.catalog;
 }
 

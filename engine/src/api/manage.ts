@@ -157,6 +157,7 @@ export async function reloadMetadata(ctx: OpContext, args: Args): Promise<unknow
   const stored = await ctx.engine.store.load();
   ctx.draft = stored.metadata;
   ctx.catalogStale = true;
+  ctx.reloadEnumRows = true;
   ctx.changed = true;
   const info = await draftInfo(ctx);
   const inc = info.inconsistencies.map(asInconsistentObject);

@@ -25,7 +25,7 @@ import {
   type DbRef,
 } from '../metadata/dependencies.ts';
 import { renameColumn, renameTable } from '../metadata/rename.ts';
-import { normalizeName } from '../metadata/types.ts';
+import { enumTableNames, normalizeName } from '../metadata/types.ts';
 import { buildSourceInfo } from '../schema/build-source.ts';
 import {
   asInconsistentObject,
@@ -267,7 +267,10 @@ async function followSchemaChanges(
   ctx.changed = true;
   ctx.catalogStale = true;
   // what the change leaves must still hold together
-  const after = await introspectDatabase(client);
+  const after = await introspectDatabase(client, {
+    tables: enumTableNames(ctx.draft),
+    carried: ctx.engine.state.catalog.enumTableRows,
+  });
   const info = buildSourceInfo(ctx.draft, after);
   const known = new Set(ctx.engine.state.source.inconsistencies.map((i) => i.name));
   const fresh = info.inconsistencies.filter((i) => !known.has(i.name) && !i.informational);

@@ -94,6 +94,9 @@ export async function setTableCustomFields(ctx: OpContext, args: Args): Promise<
 export async function setTableIsEnum(ctx: OpContext, args: Args): Promise<unknown> {
   const t = findTable(ctx, args);
   t.is_enum = args.is_enum === true;
-  await checkChange(ctx);
+  // a table that cannot be an enum is refused with Hasura's reasons (400 invalid-configuration)
+  const qn = normalizeName(t.table);
+  const src = sourceOf(ctx, args.source).name;
+  await checkChange(ctx, (n) => n === `table ${displayName(qn)} in source ${src}`);
   return success;
 }

@@ -5,7 +5,7 @@
  */
 import type pg from 'pg';
 import { introspectDatabase, type DbCatalog } from '../introspection/catalog.ts';
-import type { Metadata } from '../metadata/types.ts';
+import { enumTableNames, type Metadata } from '../metadata/types.ts';
 import { buildRoleSchema, type SchemaExtension } from '../schema/build.ts';
 import { buildSourceInfo } from '../schema/build-source.ts';
 import type { SourceInfo } from '../schema/source.ts';
@@ -50,7 +50,7 @@ export class EngineState {
     resourceVersion: number,
     opts: StateOptions,
   ): Promise<EngineState> {
-    const catalog = await introspectDatabase(pool);
+    const catalog = await introspectDatabase(pool, { tables: enumTableNames(metadata) });
     return EngineState.fromCatalog(metadata, resourceVersion, catalog, opts);
   }
 

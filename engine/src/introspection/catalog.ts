@@ -79,6 +79,18 @@ export interface DbCatalog {
   /** typname → category, for scalar handling */
   enums: Map<string, string[]>;
   extensions: Set<string>;
+  /**
+   * The rows of the tables metadata marks `is_enum` (table key → rows), read with the metadata
+   * build and kept until a reload or until the table stops being an enum, as Hasura does: a row
+   * inserted later shows only after `reload_metadata`.
+   */
+  enumTableRows: Map<string, PgEnumRow[]>;
+}
+
+/** One row of an enum table: its key and the text of its one other column (the comment). */
+export interface PgEnumRow {
+  value: string;
+  comment: string | null;
 }
 
 export const qualifiedKey = (q: QualifiedName): string => `${q.schema}.${q.name}`;
@@ -198,8 +210,48 @@ const KIND: Record<string, PgTable['kind']> = {
   f: 'foreign',
 };
 
-export async function introspectDatabase(db: Queryable): Promise<DbCatalog> {
-  return readCatalog(await rawCatalog(db));
+/**
+ * The catalog for a metadata build: with `enums`, the rows of its enum tables too, those in
+ * `carried` (read by an earlier build) kept rather than read again.
+ */
+export async function introspectDatabase(
+  db: Queryable,
+  enums?: { tables: readonly QualifiedName[]; carried?: ReadonlyMap<string, PgEnumRow[]> },
+): Promise<DbCatalog> {
+  const catalog = readCatalog(await rawCatalog(db));
+  if (enums) {
+    catalog.enumTableRows = new Map(enums.carried);
+    await readEnumTableRows(db, catalog, enums.tables);
+  }
+  return catalog;
+}
+
+/**
+ * Make `catalog.enumTableRows` hold the rows of exactly `enumTables`: rows of tables no longer
+ * enums are dropped, tables not read yet are read, one query each. Only a table whose primary
+ * key is one column is read (with its one other column, if it has exactly one, as the comment);
+ * whether it is a valid enum is the resolver's to say (schema/source.ts).
+ */
+export async function readEnumTableRows(
+  db: Queryable,
+  catalog: DbCatalog,
+  enumTables: readonly QualifiedName[],
+): Promise<void> {
+  const keys = new Set(enumTables.map(qualifiedKey));
+  for (const k of catalog.enumTableRows.keys()) if (!keys.has(k)) catalog.enumTableRows.delete(k);
+  for (const qn of enumTables) {
+    const key = qualifiedKey(qn);
+    const t = catalog.tables.get(key);
+    if (catalog.enumTableRows.has(key) || t?.primaryKey?.columns.length !== 1) continue;
+    const pk = t.primaryKey.columns[0]!;
+    const others = t.columns.filter((c) => c.name !== pk);
+    const comment = others.length === 1 ? sql`${sql.ident(others[0]!.name)}::text` : sql`NULL`;
+    const { rows } = await query<PgEnumRow>(
+      db,
+      sql`SELECT ${sql.ident(pk)}::text AS value, ${comment} AS comment FROM ${sql.ident(t.schema, t.name)}`,
+    );
+    catalog.enumTableRows.set(key, rows);
+  }
 }
 
 /** The catalog query's answer as Postgres gives it (JSON; kept as a fixture by the SQL golden tests). */
@@ -286,5 +338,6 @@ export function readCatalog(raw: RawCatalog): DbCatalog {
     functions,
     enums: new Map(Object.entries(raw.enums)),
     extensions: new Set(raw.extensions),
+    enumTableRows: new Map(),
   };
 }

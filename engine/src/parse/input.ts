@@ -413,6 +413,11 @@ function coerceAt(
           `expected one of the values [${t.values.map((x) => q(x.name)).join(', ')}] for type ${q(typeName)}, but found ${q(name)}`,
         );
       }
+      // a column typed by an enum table's enum: its value is the key's text, a parameter like any
+      if (def.parse === 'column') {
+        const use = scalarUse({ type: inner, parse: 'column', pgType: def.pgType });
+        return { leaf: true, json: name, use };
+      }
       return { enum: name, value: ev.value };
     }
     case 'SCALAR': {

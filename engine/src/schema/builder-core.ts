@@ -142,8 +142,14 @@ export class BuilderCore {
     return fields;
   }
 
+  /** A column's type by name: a scalar, or the enum of an enum table (`<table>_enum`). */
   scalar(name: string): string {
-    this.addType({ kind: 'SCALAR', name, description: null });
+    const e = this.source.enumTypes.get(name);
+    this.addType(
+      e
+        ? { kind: 'ENUM', name, description: null, values: e.values }
+        : { kind: 'SCALAR', name, description: null },
+    );
     return name;
   }
 

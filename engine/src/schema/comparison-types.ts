@@ -6,6 +6,8 @@ import type { BuilderCore } from './builder-core.ts';
 import { describe, operatorsFor, valueTypeOf } from './operators.ts';
 import { type InputValueDef, list, named, nn } from './types.ts';
 
+const ENUM_OPERATORS = new Set(['_eq', '_neq', '_in', '_nin', '_is_null']);
+
 export function comparisonExp(
   b: BuilderCore,
   scalar: string,
@@ -24,7 +26,11 @@ export function comparisonExp(
     fields,
     info: { k: 'cmp', scalar, pgType: formatted },
   });
-  for (const { name: op, def, family } of operatorsFor(pgType, category)) {
+  // an enum table's enum compares by equality and membership only, as in Hasura
+  const ops = operatorsFor(pgType, category).filter(
+    (o) => !b.source.enumTypes.has(scalar) || ENUM_OPERATORS.has(o.name),
+  );
+  for (const { name: op, def, family } of ops) {
     const description = describe(def, family);
     const arg = def.arg;
     if (arg.k === 'cast') {

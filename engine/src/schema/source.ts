@@ -7,6 +7,7 @@
 import type {
   DbCatalog,
   PgColumn,
+  PgEnumRow,
   PgFunction,
   PgTable,
   QualifiedName,
@@ -134,9 +135,18 @@ export interface Inconsistency {
   informational?: boolean;
 }
 
+/** The GraphQL enum of a valid enum table: `<table>_enum`, one value per row. */
+export interface EnumTableType {
+  name: string;
+  table: string;
+  values: Array<{ name: string; description: string | null }>;
+}
+
 export interface SourceInfo {
   name: string;
   tables: Map<string, TableInfo>;
+  /** GraphQL enum name → the enum table it is read from */
+  enumTypes: Map<string, EnumTableType>;
   functions: Map<string, FunctionInfo>;
   catalog: DbCatalog;
   inconsistencies: Inconsistency[];
@@ -224,6 +234,7 @@ export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInf
   const info: SourceInfo = {
     name: source?.name ?? 'default',
     tables: new Map(),
+    enumTypes: new Map(),
     functions: new Map(),
     catalog,
     inconsistencies: [],
@@ -297,6 +308,8 @@ export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInf
       explicitDescription: cfg.comment !== undefined && cfg.comment !== null,
     });
   }
+
+  resolveEnumTables(info, catalog);
 
   // pass 2: relationships, computed fields, permissions
   for (const t of info.tables.values()) {
@@ -447,6 +460,93 @@ export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInf
     });
   }
   return info;
+}
+
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+const TEXTUAL = new Set(['text', 'varchar']);
+const sortedList = (names: string[]) => [...names].sort().join(', ');
+
+/**
+ * Hasura's integrity checks of an enum table (Hasura.RQL.DDL.Schema.Enum): a single-column text
+ * primary key, at most one other column (the comment, textual), at least one row, every value a
+ * GraphQL enum name. Each failure in Hasura's words.
+ */
+function enumTableProblems(pg: PgTable, rows: readonly PgEnumRow[] | undefined): string[] {
+  const problems: string[] = [];
+  const pkCols = pg.primaryKey?.columns ?? [];
+  let key: PgColumn | undefined;
+  if (pkCols.length === 0) problems.push('the table must have a primary key');
+  else if (pkCols.length > 1)
+    problems.push(`the table’s primary key must not span multiple columns (${sortedList(pkCols)})`);
+  else {
+    const c = pg.columns.find((x) => x.name === pkCols[0])!;
+    if (c.type === 'text') key = c;
+    else
+      problems.push(
+        `the table’s primary key ("${c.name}") must have type "text", not type "${c.formatted}"`,
+      );
+  }
+  const others = pg.columns.filter((c) => c !== key);
+  if (others.length === 1 && !TEXTUAL.has(others[0]!.type))
+    problems.push(
+      `the table’s comment column ("${others[0]!.name}") must have a textual type, not type "${others[0]!.formatted}"`,
+    );
+  if (others.length > 1)
+    problems.push(
+      `the table must have exactly one primary key and optionally one comment column, not ${others.length} columns (${sortedList(others.map((c) => c.name))})`,
+    );
+  if (problems.length || !rows) return problems;
+  if (rows.length === 0) return ['the table must have at least one row'];
+  const bad = rows.map((r) => r.value).filter((v) => !GRAPHQL_NAME.test(v));
+  if (bad.length === 1) return [`the value "${bad[0]}" is not a valid GraphQL enum value name`];
+  if (bad.length > 1) {
+    const quoted = bad.map((v) => `"${v}"`);
+    const list = `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
+    return [`the values ${list} are not valid GraphQL enum value names`];
+  }
+  return [];
+}
+
+/**
+ * Enum tables (`is_enum`): a valid one gets its GraphQL enum, and every column whose foreign key
+ * is that table's key is typed by it; an invalid one is an inconsistent table, left out as Hasura
+ * does (so relationships to it are inconsistent too).
+ */
+function resolveEnumTables(info: SourceInfo, catalog: DbCatalog): void {
+  const byTable = new Map<string, EnumTableType>();
+  for (const t of [...info.tables.values()]) {
+    if (t.meta.is_enum !== true) continue;
+    const problems = enumTableProblems(t.pg, catalog.enumTableRows.get(t.key));
+    if (problems.length) {
+      const shown = t.qn.schema === 'public' ? t.qn.name : `${t.qn.schema}.${t.qn.name}`;
+      const why =
+        problems.length === 1
+          ? `because ${problems[0]}`
+          : `for the following reasons:\n${problems.map((p) => `  • ${p}\n`).join('')}`;
+      info.inconsistencies.push({
+        type: 'table',
+        name: `table ${shown} in source ${info.name}`,
+        reason: `Inconsistent object: the table "${shown}" cannot be used as an enum ${why}`,
+        definition: { schema: t.qn.schema, name: t.qn.name },
+      });
+      info.tables.delete(t.key);
+      continue;
+    }
+    const values = [...catalog.enumTableRows.get(t.key)!]
+      .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
+      .map((r) => ({ name: r.value, description: r.comment }));
+    const type: EnumTableType = { name: `${t.gqlName}_enum`, table: t.key, values };
+    byTable.set(t.key, type);
+    info.enumTypes.set(type.name, type);
+  }
+  for (const t of info.tables.values()) {
+    for (const fk of t.pg.foreignKeys) {
+      const type = byTable.get(qualifiedKey(fk.ref));
+      const cols = Object.keys(fk.columns);
+      const col = cols.length === 1 ? t.columnsByName.get(cols[0]!) : undefined;
+      if (type && col) col.scalar = type.name;
+    }
+  }
 }
 
 function resolveComputedField(

@@ -23,7 +23,7 @@ import {
 } from '../execute/graphql.ts';
 import type { Session } from '../session.ts';
 import { admitBatch, type EngineLimits } from '../limits/index.ts';
-import { explainRequest } from '../execute/explain.ts';
+import { explainRequest } from '../api/explain.ts';
 import type { SubscriptionOptions } from '../subscription/options.ts';
 import type { EngineMetrics } from './metrics.ts';
 import { ENGINE_VERSION } from '../version.ts';

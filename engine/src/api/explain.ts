@@ -17,9 +17,9 @@ import { jsonKind, pgQueryError, QErr } from '../errors.ts';
 import { queryWithin } from '../limits/statement-timeout.ts';
 import { ADMIN_ROLE, type Session } from '../session.ts';
 import { SelectTranslator } from '../translate/select.ts';
-import { placeholderLookup, prepare, type ExecOptions } from './planner.ts';
-import { planQuery } from './query.ts';
-import type { EngineState } from './state.ts';
+import { placeholderLookup, prepare, type ExecOptions } from '../execute/planner.ts';
+import { planQuery } from '../execute/query.ts';
+import type { EngineState } from '../execute/state.ts';
 import { planSubscription } from '../subscription/plan.ts';
 
 export interface ExplainPlan {
