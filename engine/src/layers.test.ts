@@ -20,7 +20,7 @@ const LAYERS: ReadonlyArray<{ name: string; parts: readonly string[] }> = [
   // the metadata document and the services that only read it (event delivery)
   { name: 'metadata', parts: ['metadata', 'events'] },
   // the GraphQL compiler: resolved source and schemas, parsing to IR, IR to SQL, admission
-  { name: 'compiler', parts: ['schema', 'ir', 'parse', 'translate', 'limits'] },
+  { name: 'compiler', parts: ['schema', 'ir', 'parse', 'translate', 'limits', 'relay'] },
   // the one planner and its runners; sessions from requests
   { name: 'execution', parts: ['execute', 'auth'] },
   // what requests reach through the planner or beside it (actions/: issue 13, on its branch; rest/: REST endpoints and their OpenAPI document)

@@ -19,6 +19,8 @@ export interface Session {
    * or no authentication configured).
    */
   backendOnlyPermissions: boolean;
+  /** The request came to `/v1beta1/relay`: it sees the role's Relay schema (relay/). */
+  relay?: boolean;
   /** When the JWT expires (its `exp`); undefined for every other kind of session. */
   expiresAt?: Date;
   /** How the request was authenticated; undefined for a session the engine made (explain's `user`). */

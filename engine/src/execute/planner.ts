@@ -161,7 +161,7 @@ export function prepare(
   const opName = typeof req.operationName === 'string' ? req.operationName : undefined;
   const clientLimits = limits.forClient(state.metadata, session);
   admitVariables(req.variables, clientLimits);
-  const scenario = session.backendOnlyPermissions ? 'backend' : '';
+  const scenario = `${session.backendOnlyPermissions ? 'backend' : ''}${session.relay ? 'relay' : ''}`;
   const document = String(req.query);
   const key = `${session.role}\u0000${scenario}\u0000${opName ?? ''}\u0000${document}`;
   const cached = state.plans.get(key);
@@ -241,7 +241,7 @@ export function operationRoot(
 ): OperationRoot {
   const { state, session, op } = p;
   const backendOnly = (how.backendOnly ?? true) && session.backendOnlyPermissions === true;
-  const schema = state.schemaFor(session.role, backendOnly);
+  const schema = state.schemaFor(session.role, backendOnly, session.relay);
   const input: InputContext = { schema, variables: p.variables, structural: new Set() };
   const root = ROOTS[op.type];
   const rootName = schema[root.type];

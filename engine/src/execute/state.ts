@@ -73,8 +73,8 @@ export class EngineState {
    * The schema of a role; `backendOnly` selects Hasura's Backend scenario, where backend-only
    * insert/update/delete permissions are usable too.
    */
-  schemaFor(role: string, backendOnly = false): RoleSchema {
-    const key = backendOnly ? `${role}\u0000backend` : role;
+  schemaFor(role: string, backendOnly = false, relay = false): RoleSchema {
+    const key = `${role}${backendOnly ? '\u0000backend' : ''}${relay ? '\u0000relay' : ''}`;
     let s = this.schemas.get(key);
     if (!s) {
       s = buildRoleSchema(
@@ -83,6 +83,7 @@ export class EngineState {
         {
           stringifyNumeric: this.opts.stringifyNumeric,
           backendOnly,
+          relay,
           ...(this.opts.inferFunctionPermissions === false
             ? { inferFunctionPermissions: false }
             : {}),

@@ -140,7 +140,38 @@ export type AnnField =
       cell?: BoolExp;
     }
   | { k: 'cf_table'; select: AnnSelect }
-  | { k: 'cf_table_agg'; agg: AggSelect };
+  | { k: 'cf_table_agg'; agg: AggSelect }
+  /** Relay: the row's global id (relay/global-id.ts) */
+  | { k: 'node_id' }
+  | { k: 'arrrel_conn'; rel: RelInfo; conn: ConnSelect };
+
+/**
+ * A Relay connection: the rows of `select` (its `fields` unused; each `node` has its own), in
+ * its order then the primary key, after / before a cursor, the first or last n of them.
+ */
+export interface ConnSelect {
+  select: AnnSelect;
+  first: Val | null;
+  last: Val | null;
+  /** cursors as sent: base64 text of the json object of a row's ordering values */
+  after: Val | null;
+  before: Val | null;
+  fields: Array<[string, ConnField]>;
+}
+
+export type ConnField =
+  | { k: 'typename'; name: string }
+  | { k: 'edges'; fields: Array<[string, EdgeField]> }
+  | { k: 'page_info'; fields: Array<[string, PageInfoField]> };
+
+export type EdgeField =
+  | { k: 'typename'; name: string }
+  | { k: 'cursor' }
+  | { k: 'node'; fields: Array<[string, AnnField]> };
+
+export type PageInfoField =
+  | { k: 'typename'; name: string }
+  | { k: 'startCursor' | 'endCursor' | 'hasNextPage' | 'hasPreviousPage' };
 
 export type AggField =
   | { k: 'typename'; name: string }
@@ -173,6 +204,7 @@ export type RootField =
   | { k: 'select'; select: AnnSelect }
   | { k: 'select_one'; select: AnnSelect }
   | { k: 'agg'; agg: AggSelect }
+  | { k: 'connection'; conn: ConnSelect }
   | { k: 'typename'; name: string }
   /** `<t>_stream`: the rows after the cursor, in cursor order, a batch at a time (issue 6) */
   | { k: 'stream'; select: AnnSelect; cursor: StreamCursor; batchSize: Val }

@@ -434,6 +434,7 @@ function coerceAt(
       return leaf;
     }
     case 'OBJECT':
+    case 'INTERFACE':
       return fail(`${q(typeName)} is not an input type`);
   }
 }

@@ -4,7 +4,7 @@
  * `selectionSet`); the role's permission filter, column list and row limit are folded in.
  */
 import type { ValueNode } from 'graphql';
-import { QErr, withPath } from '../errors.ts';
+import { QErr, jsonKind, withPath } from '../errors.ts';
 import { ADMIN_ROLE } from '../session.ts';
 import type {
   AggFnField,
@@ -13,6 +13,10 @@ import type {
   AnnField,
   AnnSelect,
   BoolExp,
+  ConnField,
+  ConnSelect,
+  EdgeField,
+  PageInfoField,
   FromItem,
   OrderByItem,
   OrderExpr,
@@ -39,6 +43,8 @@ import {
 } from './input.ts';
 import { collectFields, type CollectedField } from './operation.ts';
 import { streamCursorArg } from '../schema/stream-fields.ts';
+import { PAGE_INFO, connectionTypeName, edgeTypeName } from '../schema/relay-types.ts';
+import { matchPrimaryKey, parseGlobalId } from '../relay/global-id.ts';
 
 const fail = (message: string): never => {
   throw new QErr('validation-failed', message, 200);
@@ -229,6 +235,23 @@ function rootField(ctx: SelectContext, rootType: ObjectTypeDef, f: CollectedFiel
       const args = fieldArgs(ctx, def, f);
       return { k: 'agg', agg: aggSelect(ctx, info.table, { k: 'table' }, args, f) };
     }
+    case 'node':
+      return nodeRootField(ctx, fieldArgs(ctx, def, f), f);
+    case 'connection': {
+      const args = fieldArgs(ctx, def, f);
+      return { k: 'connection', conn: connectionSelect(ctx, info.table, { k: 'table' }, args, f) };
+    }
+    case 'fn_connection': {
+      const args = fieldArgs(ctx, def, f);
+      const fi = info.fn;
+      const from: FromItem = {
+        k: 'fn',
+        fn: fi.fn,
+        args: fnArgs(ctx, fi.fn, args.get('args') ?? null, fi.sessionArgIndex, null),
+      };
+      const t = ctx.source.tables.get(fi.returnTable)!;
+      return { k: 'connection', conn: connectionSelect(ctx, t, from, args, f) };
+    }
     case 'select_stream': {
       const args = fieldArgs(ctx, def, f);
       const vm = makeValueMaker(ctx);
@@ -417,6 +440,139 @@ export function tableSelect(
   return sel;
 }
 
+/**
+ * Relay's `node(id:)`: the id names the table, so it shapes the plan (a variable id is
+ * structural); the row is read like `<t>_by_pk` — the role's filter applies, an unseen row is
+ * null — and the selection keeps the fragments on that table's type.
+ */
+function nodeRootField(
+  ctx: SelectContext,
+  args: Map<string, Coerced>,
+  f: CollectedField,
+): RootField {
+  const vm = makeValueMaker(ctx);
+  const id = parseGlobalId(String(vm.lit(args.get('id') as Leaf)));
+  const t = [...ctx.source.tables.values()].find(
+    (x) => x.qn.schema === id.schema && x.qn.name === id.table,
+  );
+  // a table outside this role's Relay schema is as unknown as one that does not exist
+  if (!t || !(ctx.schema.types.get(t.gqlName)?.kind === 'OBJECT'))
+    throw new QErr(
+      'validation-failed',
+      `invalid node id: the table ${q(`${id.schema}.${id.table}`)} does not exist`,
+      200,
+      ['args', 'id'],
+    );
+  const values = matchPrimaryKey(id, t.pg.primaryKey!.columns);
+  const items: BoolExp[] = [];
+  for (const [cn, value] of values) {
+    const c = t.columnsByName.get(cn)!;
+    if (c.scalar === 'String' && typeof value !== 'string')
+      throw new QErr(
+        'parse-failed',
+        `value of column ${q(c.name)} in node id: parsing Text failed, expected String, but encountered ${jsonKind(value)}`,
+      );
+    const pgType = c.pg.formatted;
+    items.push({
+      k: 'col',
+      column: cn,
+      pgType,
+      ops: [{ op: '_eq', value: { k: 'lit', value, pgType } }],
+    });
+  }
+  const select = baseSelect(ctx, t, { k: 'table' });
+  select.args.where = { k: 'and', items };
+  select.fields = withPath(['selectionSet'], () =>
+    tableFields(ctx, t, subFields(ctx, t.gqlName, f)),
+  );
+  ctx.depth--;
+  return { k: 'select_one', select };
+}
+
+/**
+ * A Relay connection (schema/relay-types.ts): the paging arguments checked as Hasura checks them,
+ * the selection arguments as on any table field, then `edges` / `pageInfo`.
+ */
+function connectionSelect(
+  ctx: SelectContext,
+  t: TableInfo,
+  from: FromItem,
+  args: Map<string, Coerced>,
+  f: CollectedField,
+): ConnSelect {
+  const vm = makeValueMaker(ctx);
+  const paging = (name: string): Val | null => {
+    const v = args.get(name);
+    return v && isLeaf(v) && (v.fromVar || v.json !== null)
+      ? vm.val(v, name === 'after' || name === 'before' ? 'text' : 'integer')
+      : null;
+  };
+  const first = paging('first');
+  const last = paging('last');
+  const after = paging('after');
+  const before = paging('before');
+  if (first && last) withPath(['args'], () => fail('"first" and "last" are not allowed at once'));
+  if (after && before)
+    withPath(['args'], () => fail('"after" and "before" are not allowed at once'));
+  const select = baseSelect(ctx, t, from);
+  applySelectArgs(ctx, select, args);
+  const fields: Array<[string, ConnField]> = [];
+  withPath(['selectionSet'], () => {
+    for (const sf of subFields(ctx, connectionTypeName(t), f)) {
+      fields.push([sf.responseKey, withPath([sf.name], () => connectionField(ctx, t, sf))]);
+    }
+  });
+  ctx.depth--;
+  return { select, first, last, after, before, fields };
+}
+
+function connectionField(ctx: SelectContext, t: TableInfo, f: CollectedField): ConnField {
+  switch (f.name) {
+    case '__typename':
+      return { k: 'typename', name: connectionTypeName(t) };
+    case 'edges': {
+      const fields: Array<[string, EdgeField]> = [];
+      withPath(['selectionSet'], () => {
+        for (const ef of subFields(ctx, edgeTypeName(t), f)) {
+          fields.push([ef.responseKey, withPath([ef.name], () => edgeField(ctx, t, ef))]);
+        }
+      });
+      ctx.depth--;
+      return { k: 'edges', fields };
+    }
+    case 'pageInfo': {
+      const fields: Array<[string, PageInfoField]> = [];
+      for (const pf of withPath(['selectionSet'], () => subFields(ctx, PAGE_INFO, f))) {
+        if (pf.name === '__typename')
+          fields.push([pf.responseKey, { k: 'typename', name: PAGE_INFO }]);
+        else fields.push([pf.responseKey, { k: pf.name as 'startCursor' }]);
+      }
+      ctx.depth--;
+      return { k: 'page_info', fields };
+    }
+    default:
+      return fail(`field ${q(f.name)} not found in type: ${q(connectionTypeName(t))}`);
+  }
+}
+
+function edgeField(ctx: SelectContext, t: TableInfo, f: CollectedField): EdgeField {
+  switch (f.name) {
+    case '__typename':
+      return { k: 'typename', name: edgeTypeName(t) };
+    case 'cursor':
+      return { k: 'cursor' };
+    case 'node': {
+      const fields = withPath(['selectionSet'], () =>
+        tableFields(ctx, t, subFields(ctx, t.gqlName, f)),
+      );
+      ctx.depth--;
+      return { k: 'node', fields };
+    }
+    default:
+      return fail(`field ${q(f.name)} not found in type: ${q(edgeTypeName(t))}`);
+  }
+}
+
 export function aggSelect(
   ctx: SelectContext,
   t: TableInfo,
@@ -593,6 +749,18 @@ function tableField(
           k: 'arrrel',
           rel: info.rel,
           select: tableSelect(ctx, target, { k: 'table' }, args, f),
+        };
+      }
+      case 'node_id':
+        if (f.selections.length) fail('unexpected subselection set for non-object field');
+        return { k: 'node_id' };
+      case 'arrrel_conn': {
+        const args = fieldArgs(ctx, def, f);
+        const target = ctx.source.tables.get(info.rel.target)!;
+        return {
+          k: 'arrrel_conn',
+          rel: info.rel,
+          conn: connectionSelect(ctx, target, { k: 'table' }, args, f),
         };
       }
       case 'arrrel_agg': {

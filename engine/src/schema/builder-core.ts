@@ -32,6 +32,11 @@ export interface SchemaOptions {
    */
   backendOnly?: boolean;
   /**
+   * The Relay variant served on `/v1beta1/relay` (relay/): `<t>_connection` and `node` root
+   * fields, tables implementing `Node` with a global `id`, tables without a primary key left out.
+   */
+  relay?: boolean;
+  /**
    * HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS (default true): false hides a tracked function from
    * every role without a function permission for it.
    */
@@ -79,6 +84,8 @@ export class BuilderCore {
 
   /** The select permission of this role on a table (admin: everything). */
   perm(t: TableInfo): SelectPermInfo | undefined {
+    // the Relay schema leaves out the tables a global id cannot name (Hasura does the same)
+    if (this.opts.relay && !t.pg.primaryKey) return undefined;
     if (this.isAdmin) {
       return {
         columns: new Set(t.columns.map((c) => c.name)),

@@ -15,6 +15,7 @@ import type {
   TypeDef,
   TypeRef,
 } from './types.ts';
+import { named } from './types.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -222,13 +223,19 @@ function resolveType(schema: RoleSchema, t: TypeNode, f: CollectedField, ctx: In
         return null;
       case 'fields': {
         includeDeprecated();
-        if (!def || def.kind !== 'OBJECT') return null;
+        if (!def || (def.kind !== 'OBJECT' && def.kind !== 'INTERFACE')) return null;
         return byName(def.fields.values()).map((fd) => resolveField(schema, fd, sf, ctx));
       }
       case 'interfaces':
-        return def && def.kind === 'OBJECT' ? [] : null;
+        if (!def || def.kind !== 'OBJECT') return null;
+        return (def.interfaces ?? []).map((name) =>
+          resolveType(schema, typeNode(schema, named(name)), sf, ctx),
+        );
       case 'possibleTypes':
-        return null;
+        if (!def || def.kind !== 'INTERFACE') return null;
+        return def.possibleTypes.map((name) =>
+          resolveType(schema, typeNode(schema, named(name)), sf, ctx),
+        );
       case 'enumValues': {
         includeDeprecated();
         if (!def || def.kind !== 'ENUM') return null;

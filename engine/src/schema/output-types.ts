@@ -8,6 +8,13 @@ import { cfArgs, selectColumnEnum } from './arguments.ts';
 import { fnDisplayName, tableDisplayName } from './builder-core.ts';
 import { JSON_TYPES } from './scalars.ts';
 import { selectArgs } from './select-args.ts';
+import {
+  NODE_ID_FIELD,
+  connectionArgs,
+  connectionFieldName,
+  connectionObject,
+  implementNode,
+} from './relay-types.ts';
 import type { TableInfo } from './source.ts';
 import {
   type FieldDef,
@@ -31,7 +38,10 @@ export function tableObject(b: BuilderCore, t: TableInfo): string {
     fields: new Map(),
   };
   b.types.set(name, obj);
+  const relay = b.opts.relay === true;
   for (const c of b.columns(t)) {
+    // in the Relay schema `id` is the row's global id; a column of that name gives way to it
+    if (relay && c.gqlName === NODE_ID_FIELD) continue;
     const args: InputValueDef[] = JSON_TYPES.has(c.pg.type)
       ? [
           {
@@ -76,6 +86,16 @@ export function tableObject(b: BuilderCore, t: TableInfo): string {
       type: nonNull(list(nonNull(named(tableObject(b, target))))),
       info: { k: 'arrrel', table: t, rel },
     });
+    if (relay) {
+      const field = connectionFieldName(rel.name);
+      obj.fields.set(field, {
+        name: field,
+        description: rel.comment ?? 'An array relationship connection',
+        args: connectionArgs(b, target),
+        type: nn(connectionObject(b, target, tableObject(b, target))),
+        info: { k: 'arrrel_conn', table: t, rel },
+      });
+    }
     if (tp.allowAggregations) {
       obj.fields.set(`${rel.name}_aggregate`, {
         name: `${rel.name}_aggregate`,
@@ -119,6 +139,7 @@ export function tableObject(b: BuilderCore, t: TableInfo): string {
       }
     }
   }
+  if (relay) implementNode(b, t, obj);
   return name;
 }
 

@@ -7,6 +7,7 @@ import { fnArgsInput } from './arguments.ts';
 import { fnDisplayName, functionAllowed, tableDisplayName } from './builder-core.ts';
 import { aggregateObject, tableObject } from './output-types.ts';
 import { selectArgs } from './select-args.ts';
+import { connectionArgs, connectionFieldName, connectionObject, nodeField } from './relay-types.ts';
 import type { SelectPermInfo } from './source.ts';
 import { type InputValueDef, list, named, nn, nonNull } from './types.ts';
 
@@ -21,6 +22,7 @@ export function rootAllowed(
 }
 
 export function buildQueryRoot(b: BuilderCore): void {
+  if (b.opts.relay) return buildRelayQueryRoot(b);
   for (const t of [...b.source.tables.values()]) {
     const p = b.perm(t);
     if (!p) continue;
@@ -120,6 +122,57 @@ export function buildQueryRoot(b: BuilderCore): void {
           info: { k: 'fn_agg', fn: f },
         });
       }
+    }
+  }
+}
+
+/**
+ * The Relay query root: a `<t>_connection` per table (with a primary key, perm() sees to that)
+ * and per set-returning function, on the query and subscription roots alike.
+ */
+function buildRelayQueryRoot(b: BuilderCore): void {
+  const node = nodeField(b);
+  b.queryFields.set(node.name, node);
+  for (const t of b.source.tables.values()) {
+    const p = b.perm(t);
+    if (!p) continue;
+    for (const root of ['query', 'subscription'] as const) {
+      if (!rootAllowed(b, p, 'select', root)) continue;
+      const name = connectionFieldName(t.rootFields.select);
+      (root === 'query' ? b.queryFields : b.subscriptionFields).set(name, {
+        name,
+        description: `fetch data from the table: "${tableDisplayName(t)}"`,
+        args: connectionArgs(b, t),
+        type: nn(connectionObject(b, t, tableObject(b, t))),
+        info: { k: 'connection', table: t },
+      });
+    }
+  }
+  for (const f of b.source.functions.values()) {
+    if (f.exposedAs !== 'query' || !f.fn.returnsSet) continue;
+    const t = b.table(f.returnTable);
+    if (!b.perm(t) || !functionAllowed(f, b.role, b.isAdmin, b.opts)) continue;
+    const skip = new Set(f.sessionArgIndex === null ? [] : [f.sessionArgIndex]);
+    const input = fnArgsInput(b, f.fn, skip);
+    const argsArg: InputValueDef[] = input
+      ? [
+          {
+            name: 'args',
+            description: `input parameters for function "${fnDisplayName(f.qn)}"`,
+            type: input.required ? nn(input.name) : named(input.name),
+            nullable: !input.required,
+          },
+        ]
+      : [];
+    const name = connectionFieldName(f.rootFields.fn);
+    for (const target of [b.queryFields, b.subscriptionFields]) {
+      target.set(name, {
+        name,
+        description: `execute function "${fnDisplayName(f.qn)}" which returns "${tableDisplayName(t)}"`,
+        args: [...argsArg, ...connectionArgs(b, t)],
+        type: nn(connectionObject(b, t, tableObject(b, t))),
+        info: { k: 'fn_connection', fn: f },
+      });
     }
   }
 }

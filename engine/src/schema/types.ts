@@ -62,6 +62,14 @@ export type FieldInfo =
   | { k: 'select_stream'; table: TableInfo }
   | { k: 'fn'; fn: FunctionInfo }
   | { k: 'fn_agg'; fn: FunctionInfo }
+  /** Relay (schema/relay-types.ts): `<t>_connection`, a function's, an array relationship's */
+  | { k: 'connection'; table: TableInfo }
+  | { k: 'fn_connection'; fn: FunctionInfo }
+  | { k: 'arrrel_conn'; table: TableInfo; rel: RelInfo }
+  /** Relay: the row's global id */
+  | { k: 'node_id'; table: TableInfo }
+  /** Relay: `node(id:)`, the row a global id names */
+  | { k: 'node' }
   | { k: 'column'; table: TableInfo; column: string }
   | { k: 'objrel'; table: TableInfo; rel: RelInfo }
   | { k: 'arrrel'; table: TableInfo; rel: RelInfo }
@@ -141,7 +149,17 @@ export interface ScalarTypeDef {
   description: string | null;
 }
 
-export type TypeDef = ObjectTypeDef | InputObjectTypeDef | EnumTypeDef | ScalarTypeDef;
+/** Relay's `Node` (schema/relay-types.ts): the object types that implement it are `possibleTypes`. */
+export interface InterfaceTypeDef {
+  kind: 'INTERFACE';
+  name: string;
+  description: string | null;
+  fields: Map<string, FieldDef>;
+  possibleTypes: string[];
+}
+
+export type TypeDef =
+  ObjectTypeDef | InputObjectTypeDef | EnumTypeDef | ScalarTypeDef | InterfaceTypeDef;
 
 export interface DirectiveDef {
   name: string;

@@ -422,6 +422,9 @@ class CohortTranslator extends SelectTranslator {
         case 'agg':
           e = sql`(${this.aggSelect(f.agg, null)})`;
           break;
+        case 'connection':
+          e = sql`(${this.connection(f.conn, null)})`;
+          break;
         case 'typename':
           e = sql.literal(f.name);
           break;

@@ -18,6 +18,7 @@ import type {
   AnnSelect,
   BoolExp,
   CmpOp,
+  ConnSelect,
   FromItem,
   OrderByItem,
   OrderExpr,
@@ -28,6 +29,7 @@ import type { ComputedFieldInfo, RelInfo, TableInfo } from '../schema/source.ts'
 import { AGGREGATES } from '../schema/aggregates.ts';
 import { OPERATORS } from '../schema/operators.ts';
 import { jsonText, numericText } from '../parse/numbers.ts';
+import { GLOBAL_ID_VERSION } from '../relay/global-id.ts';
 
 /** How values become SQL. The default uses parameters and placeholders. */
 export interface ValueEmitter {
@@ -128,6 +130,9 @@ export class SelectTranslator {
           break;
         case 'agg':
           e = this.aggSelect(f.agg, null);
+          break;
+        case 'connection':
+          e = this.connection(f.conn, null);
           break;
         default:
           return;
@@ -414,7 +419,210 @@ export class SelectTranslator {
         return sql`(${this.arraySelect(f.select, null, this.rowOf(t, alias, extra))})`;
       case 'cf_table_agg':
         return sql`(${this.aggSelect(f.agg, null, this.rowOf(t, alias, extra))})`;
+      case 'node_id':
+        return this.globalId(t, alias);
+      case 'arrrel_conn':
+        return sql`(${this.connection(f.conn, { rel: f.rel, parent: alias })})`;
     }
+  }
+
+  // ------------------------------------------------------------------ relay
+
+  /** base64 text, without the line breaks Postgres's encoder puts every 76 characters */
+  private base64(json: SQL): SQL {
+    return sql`replace(encode(convert_to((${json})::text, 'UTF8'), 'base64'), chr(10), '')`;
+  }
+
+  /** The row's global id (relay/global-id.ts), built as Hasura builds it: json_build_array. */
+  private globalId(t: TableInfo, alias: string): SQL {
+    const pk = t.pg.primaryKey!.columns.map((c) => sql.ident(alias, c));
+    const head = [
+      sql.value(GLOBAL_ID_VERSION, 'integer'),
+      sql.value(t.qn.schema, 'text'),
+      sql.value(t.qn.name, 'text'),
+    ];
+    return this.base64(sql`json_build_array(${sql.join([...head, ...pk], ', ')})`);
+  }
+
+  /**
+   * The ordering of a connection: its order_by, then the primary-key columns it does not name
+   * (ascending), each with its place in a cursor (the json keys down to its value) and the type
+   * the cursor's text is read back as.
+   */
+  private connectionOrder(s: AnnSelect): Array<OrderByItem & { path: string[]; pgType: string }> {
+    const t = s.table;
+    const out = s.args.orderBy.map((o) => ({ ...o, ...cursorPlace(t, o.expr) }));
+    for (const c of t.pg.primaryKey!.columns) {
+      if (s.args.orderBy.some((o) => o.expr.k === 'col' && o.expr.column === c)) continue;
+      const o: OrderByItem = { expr: { k: 'col', column: c }, dir: 'ASC', nulls: 'NULLS LAST' };
+      out.push({ ...o, ...cursorPlace(t, o.expr) });
+    }
+    return out;
+  }
+
+  /**
+   * A Relay connection as one json value. `_b`: the permitted, filtered (distinct) rows with
+   * their ordering values (`__o<i>`) and place in the full order (`__rn`); the page: those after
+   * / before the cursor, the first (or, reversed, the last) n; pageInfo's has*Page ask whether
+   * rows of `_b` lie beyond the page's ends.
+   */
+  connection(c: ConnSelect, join: { rel: RelInfo; parent: string } | null): SQL {
+    const s = c.select;
+    const t = s.table;
+    const a = this.alias('t');
+    const order = this.connectionOrder(s);
+    const conds: SQL[] = [];
+    if (join) conds.push(this.relCond(join.rel, join.parent, a));
+    const perm = this.boolExp(s.permFilter, a, t);
+    if (perm) conds.push(perm);
+    const w = s.args.where ? this.boolExp(s.args.where, a, t) : null;
+    if (w) conds.push(w);
+    const exprs = order.map((o) => this.orderExpr(o.expr, a, t));
+    const oname = (i: number) => `__o${i}`;
+    const orderList = (alias: string | null, reverse: boolean) =>
+      sql.join(
+        order.map((o, i) => {
+          const asc = (o.dir === 'ASC') !== reverse;
+          const first = (o.nulls === 'NULLS FIRST') !== reverse;
+          const col = alias ? sql.ident(alias, oname(i)) : exprs[i]!;
+          return sql`${col} ${sql.keyword(asc ? 'ASC' : 'DESC')} ${sql.keyword(first ? 'NULLS FIRST' : 'NULLS LAST')}`;
+        }),
+        ', ',
+      );
+    const distinct = s.args.distinctOn
+      ? sql`DISTINCT ON (${sql.join(
+          s.args.distinctOn.map((col) => sql.ident(a, col)),
+          ', ',
+        )}) `
+      : sql.empty;
+    const where = conds.length ? sql` WHERE ${sql.join(conds, ' AND ')}` : sql.empty;
+    const permLimit =
+      s.permLimit !== null ? sql` LIMIT ${sql.value(s.permLimit, 'integer')}` : sql.empty;
+    const picked = sql.join(
+      exprs.map((e, i) => sql`${e} AS ${sql.ident(oname(i))}`),
+      ', ',
+    );
+    const d = this.alias('d');
+    // DISTINCT ON needs its columns first in ORDER BY: parse/ checked a given order_by starts
+    // with them; without one they lead (the row kept per group is then the first by primary key)
+    const distinctFirst =
+      s.args.distinctOn && s.args.orderBy.length === 0
+        ? sql`${sql.join(
+            s.args.distinctOn.map((col) => sql.ident(a, col)),
+            ', ',
+          )}, `
+        : sql.empty;
+    const rows = sql`SELECT ${distinct}${sql.ident(a)}.*, ${picked} FROM ${this.fromItem(t, s.from, a, null)}${where} ORDER BY ${distinctFirst}${orderList(null, false)}${permLimit}`;
+    const base = this.alias('b');
+    const numbered = sql`SELECT ${sql.ident(d)}.*, row_number() OVER (ORDER BY ${orderList(d, false)}) AS "__rn" FROM (${rows}) AS ${sql.ident(d)}`;
+    // the page: past the cursor, n from the front (first) or the back (last)
+    const p = this.alias('p');
+    const pageConds: SQL[] = [];
+    if (c.after) pageConds.push(this.beyondCursor(order, base, c.after, false));
+    if (c.before) pageConds.push(this.beyondCursor(order, base, c.before, true));
+    const n = c.first ?? c.last;
+    const page = sql`SELECT * FROM ${sql.ident(base)}${pageConds.length ? sql` WHERE ${sql.join(pageConds, ' AND ')}` : sql.empty} ORDER BY ${orderList(base, c.last !== null && c.first === null)}${n ? sql` LIMIT ${this.val(n)}` : sql.empty}`;
+    const cursor = this.base64(this.cursorObject(order, p));
+    const pairs: Array<[string, SQL]> = [];
+    for (const [key, f] of c.fields) {
+      switch (f.k) {
+        case 'typename':
+          pairs.push([key, sql.literal(f.name)]);
+          break;
+        case 'edges': {
+          const edge = this.buildObject(
+            f.fields.map(([k, ef]): [string, SQL] => {
+              if (ef.k === 'typename') return [k, sql.literal(ef.name)];
+              if (ef.k === 'cursor') return [k, cursor];
+              return [k, this.rowJson(t, ef.fields, p, true)];
+            }),
+          );
+          pairs.push([
+            key,
+            sql`coalesce(json_agg(${edge} ORDER BY ${sql.ident(p, '__rn')}), '[]')`,
+          ]);
+          break;
+        }
+        case 'page_info': {
+          const x = this.alias('x');
+          const info = f.fields.map(([k, pf]): [string, SQL] => {
+            switch (pf.k) {
+              case 'typename':
+                return [k, sql.literal(pf.name)];
+              case 'startCursor':
+                return [k, sql`(array_agg(${cursor} ORDER BY ${sql.ident(p, '__rn')}))[1]`];
+              case 'endCursor':
+                return [k, sql`(array_agg(${cursor} ORDER BY ${sql.ident(p, '__rn')} DESC))[1]`];
+              case 'hasNextPage':
+                return [
+                  k,
+                  sql`EXISTS (SELECT 1 FROM ${sql.ident(base)} AS ${sql.ident(x)} WHERE ${sql.ident(x, '__rn')} > max(${sql.ident(p, '__rn')}))`,
+                ];
+              case 'hasPreviousPage':
+                return [
+                  k,
+                  sql`EXISTS (SELECT 1 FROM ${sql.ident(base)} AS ${sql.ident(x)} WHERE ${sql.ident(x, '__rn')} < min(${sql.ident(p, '__rn')}))`,
+                ];
+            }
+          });
+          pairs.push([key, this.buildObject(info)]);
+          break;
+        }
+      }
+    }
+    return sql`WITH ${sql.ident(base)} AS (${numbered}) SELECT ${this.buildObject(pairs)} FROM (${page}) AS ${sql.ident(p)}`;
+  }
+
+  /** The cursor of a row of alias `p`: its ordering values as nested json objects. */
+  private cursorObject(order: Array<{ path: string[] }>, p: string): SQL {
+    type Tree = Map<string, Tree | SQL>;
+    const root: Tree = new Map();
+    order.forEach((o, i) => {
+      let node = root;
+      for (const k of o.path.slice(0, -1)) {
+        let next = node.get(k);
+        if (!(next instanceof Map)) node.set(k, (next = new Map()));
+        node = next;
+      }
+      node.set(o.path[o.path.length - 1]!, sql.ident(p, `__o${i}`));
+    });
+    const build = (tree: Tree): SQL =>
+      this.buildObject(
+        [...tree].map(([k, v]): [string, SQL] => [k, v instanceof Map ? build(v) : v]),
+      );
+    return build(root);
+  }
+
+  /**
+   * Rows of alias `b` strictly after (before: `reverse`) the cursor in the connection's order:
+   * lexicographic over the ordering values, each read back from the cursor as its type.
+   */
+  private beyondCursor(
+    order: Array<OrderByItem & { path: string[]; pgType: string }>,
+    b: string,
+    cursorText: Val,
+    reverse: boolean,
+  ): SQL {
+    const cur = sql`convert_from(decode(${this.val(cursorText)}, 'base64'), 'UTF8')::json`;
+    const value = (i: number) => {
+      const o = order[i]!;
+      return sql`(${cur} #>> ${sql.value(o.path, 'text[]')})::${sql.type(castName(o.pgType))}`;
+    };
+    const alternatives = order.map((o, i) => {
+      const greater = (o.dir === 'ASC') !== reverse;
+      const eq = order
+        .slice(0, i)
+        .map((_, j) => sql`${sql.ident(b, `__o${j}`)} IS NOT DISTINCT FROM ${value(j)}`);
+      const row = sql.ident(b, `__o${i}`);
+      const past = sql`${row} ${sql.keyword(greater ? '>' : '<')} ${value(i)}`;
+      // nulls sit at one end of the order: past a value when they come later, never past a null
+      const nullsLater = (o.nulls === 'NULLS LAST') !== reverse;
+      const cmp = nullsLater
+        ? sql`${value(i)} IS NOT NULL AND (${row} IS NULL OR ${past})`
+        : sql`${row} IS NOT NULL AND (${value(i)} IS NULL OR ${past})`;
+      return sql`(${sql.join([...eq, cmp], ' AND ')})`;
+    });
+    return sql`(${sql.join(alternatives, ' OR ')})`;
   }
 
   /**
@@ -605,6 +813,36 @@ export class SelectTranslator {
         if (ex.use_spheroid) args.push(this.val(ex.use_spheroid));
         return sql`${sql.keyword(how.fn)}(${sql.join(args, ', ')})`;
       }
+    }
+  }
+}
+
+/** Where an ordering value sits in a Relay cursor (its json keys) and the type it is read as. */
+function cursorPlace(t: TableInfo, e: OrderExpr): { path: string[]; pgType: string } {
+  switch (e.k) {
+    case 'col': {
+      const c = t.columnsByName.get(e.column)!;
+      return { path: [c.gqlName], pgType: c.pg.formatted };
+    }
+    case 'objrel': {
+      const inner = cursorPlace(e.target, e.expr);
+      return { path: [e.rel.name, ...inner.path], pgType: inner.pgType };
+    }
+    case 'cf_scalar':
+      return {
+        path: [e.cf.name],
+        pgType: e.cf.returns.kind === 'scalar' ? e.cf.returns.pgType : 'text',
+      };
+    case 'arr_agg':
+    case 'cf_agg': {
+      const name = `${e.k === 'arr_agg' ? e.rel.name : e.cf.name}_aggregate`;
+      if (e.fn === 'count') return { path: [name, 'count'], pgType: 'bigint' };
+      const c = e.target.columnsByName.get(e.column!)!;
+      const keepsType = e.fn === 'max' || e.fn === 'min';
+      return {
+        path: [name, e.fn, c.gqlName],
+        pgType: keepsType ? c.pg.formatted : 'numeric',
+      };
     }
   }
 }

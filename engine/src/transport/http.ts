@@ -88,7 +88,7 @@ function parseJsonBody(buf: Buffer): unknown {
 }
 
 /** Paths a request can name exactly as they are (no query, no dot segments, no escapes). */
-const PLAIN_PATHS = new Set(['/v1/graphql', '/v1alpha1/graphql']);
+const PLAIN_PATHS = new Set(['/v1/graphql', '/v1alpha1/graphql', '/v1beta1/relay']);
 const NO_QUERY = new URLSearchParams();
 
 export function createHttpHandler(engine: HttpRuntime): http.RequestListener {
@@ -139,6 +139,7 @@ export function createHttpHandler(engine: HttpRuntime): http.RequestListener {
 
 const ENDPOINTS = new Set([
   '/v1/graphql',
+  '/v1beta1/relay',
   '/v1alpha1/graphql',
   '/v1/graphql/explain',
   '/v1alpha1/graphql/explain',
@@ -203,6 +204,10 @@ async function route(
     case '/v1alpha1/graphql':
       if (method !== 'POST') return methodNotAllowed();
       return graphql(engine, req, false);
+    case '/v1beta1/relay':
+      // the same operation pipeline over the role's Relay schema; errors 200 as on /v1/graphql
+      if (method !== 'POST') return methodNotAllowed();
+      return graphql(engine, req, true, true);
     case '/v1/graphql/explain':
     case '/v1alpha1/graphql/explain':
       if (method !== 'POST') return methodNotAllowed();
@@ -403,8 +408,9 @@ async function graphql(
   engine: HttpRuntime,
   req: http.IncomingMessage,
   always200: boolean,
+  relay = false,
 ): Promise<Reply> {
-  const endpoint = always200 ? '/v1/graphql' : '/v1alpha1/graphql';
+  const endpoint = relay ? '/v1beta1/relay' : always200 ? '/v1/graphql' : '/v1alpha1/graphql';
   const gqlError = (q: QErr): Reply => {
     engine.metrics.errors.inc({ endpoint, code: q.code });
     return json(always200 ? 200 : q.status, { errors: [encodeGqlError(q, false)] });
@@ -420,6 +426,7 @@ async function graphql(
   let session: Session;
   try {
     session = await resolveSession(req.headers, engine.auth);
+    if (relay) session = { ...session, relay };
   } catch (e) {
     if (e instanceof AuthError) {
       engine.metrics.errors.inc({ endpoint, code: e.code });

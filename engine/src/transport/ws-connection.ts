@@ -91,6 +91,8 @@ export interface ConnectionInfo {
   protocol: Protocol;
   /** `/v1alpha1/graphql`: errors in the REST shape */
   legacy: boolean;
+  /** opened on /v1beta1/relay: its operations see the Relay schema */
+  relay?: boolean;
   /** the handshake's request headers (lower-case names), those a session may be read from */
   handshake: Record<string, string>;
   ip: string | undefined;
@@ -132,6 +134,7 @@ export class ProtocolConnection {
   private drainTimer: NodeJS.Timeout | null = null;
   private readonly protocol: Protocol;
   private readonly legacy: boolean;
+  private readonly relay: boolean;
   private readonly handshake: Record<string, string>;
   private readonly ip: string | undefined;
 
@@ -142,6 +145,7 @@ export class ProtocolConnection {
   ) {
     this.protocol = info.protocol;
     this.legacy = info.legacy;
+    this.relay = info.relay === true;
     this.handshake = info.handshake;
     this.ip = info.ip;
     this.keepAlive();
@@ -325,6 +329,7 @@ export class ProtocolConnection {
     let session: Session;
     try {
       session = await resolveSession(headers, this.deps.runtime.auth);
+      if (this.relay) session = { ...session, relay: true };
     } catch (e) {
       const message = e instanceof AuthError || e instanceof QErr ? e.message : String(e);
       this.state = { k: 'error', message };

@@ -13,7 +13,7 @@ import { Protocol, StandardCloseCode } from './ws-protocol.ts';
 
 export type { WsDeps, WsRuntime } from './ws-connection.ts';
 
-const PATHS = new Set(['/v1/graphql', '/v1alpha1/graphql']);
+const PATHS = new Set(['/v1/graphql', '/v1alpha1/graphql', '/v1beta1/relay']);
 const DROPPED_HANDSHAKE_HEADERS = new Set([
   'sec-websocket-key',
   'sec-websocket-version',
@@ -67,6 +67,7 @@ export class GraphQLWebSocketServer {
       const conn = new ProtocolConnection(this.deps, wrap(ws), {
         protocol: protocolOf(req),
         legacy: path === '/v1alpha1/graphql',
+        relay: path === '/v1beta1/relay',
         handshake: handshakeHeaders(req),
         ip: req.socket.remoteAddress,
       });

@@ -15,6 +15,8 @@ export interface GoldenCase {
   session?: Record<string, string>;
   /** a mutation: the integration check runs it in a transaction it rolls back */
   mutation?: true;
+  /** asked on /v1beta1/relay: the role's Relay schema */
+  relay?: true;
 }
 
 const USER = { role: 'user', session: { 'x-hasura-user-id': '1' } };
@@ -156,5 +158,22 @@ export const GOLDEN_CASES: GoldenCase[] = [
     query: 'mutation { delete_article_by_pk(id: 2) { id } }',
     ...USER,
     mutation: true,
+  },
+  {
+    name: 'relay-connection',
+    about:
+      "Relay: the last 2 rows before a cursor in order_by then primary-key order, the role's filter, pageInfo",
+    query:
+      'query ($before: String) { article_connection(order_by: { rating: desc }, last: 2, before: $before) { pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { id title author { name } } } } }',
+    variables: { before: Buffer.from('{"rating" : 2, "id" : 2}').toString('base64') },
+    ...USER,
+    relay: true,
+  },
+  {
+    name: 'relay-node',
+    about: "Relay: node(id:) reads the row the global id names under the role's filter",
+    query: `{ node(id: "${Buffer.from('[1, "public", "article", 2]').toString('base64')}") { id ... on article { title } } }`,
+    ...USER,
+    relay: true,
   },
 ];

@@ -75,6 +75,7 @@ export function sessionOf(c: GoldenCase): Session {
     isAdmin: role === ADMIN_ROLE,
     variables: { 'x-hasura-role': role, ...(c.session ?? {}) },
     backendOnlyPermissions: false,
+    ...(c.relay ? { relay: true } : {}),
   };
 }
 
