@@ -40,7 +40,11 @@ export async function startActionSubscription(
     const limits = c.opts.limits.forClient(state.metadata, session);
     op = selectOperation(admitDocument(payload.query, opName, limits), opName);
     if (op.type !== 'subscription') return null;
-    const schema = state.schemaFor(session.role, session.backendOnlyPermissions === true, session.relay);
+    const schema = state.schemaFor(
+      session.role,
+      session.backendOnlyPermissions === true,
+      session.relay,
+    );
     const root = schema.subscriptionType
       ? (schema.types.get(schema.subscriptionType) as ObjectTypeDef)
       : null;

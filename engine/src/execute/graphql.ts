@@ -123,7 +123,11 @@ function planSteps(p: Prepared, opts: ExecOptions): { steps: Step[]; order: stri
   const kinds = opts.stepKinds;
   if (!kinds?.length) return null;
   const { state, session, op } = p;
-  const schema = state.schemaFor(session.role, session.backendOnlyPermissions === true, session.relay);
+  const schema = state.schemaFor(
+    session.role,
+    session.backendOnlyPermissions === true,
+    session.relay,
+  );
   const rootName = op.type === 'query' ? schema.queryType : schema.mutationType;
   if (!rootName) return null;
   const rootType = schema.types.get(rootName) as ObjectTypeDef;
