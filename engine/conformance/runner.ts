@@ -1117,6 +1117,22 @@ async function caseSteps(g: GroupContext, steps: CaseStep[] = []): Promise<strin
   return undefined;
 }
 
+/** A scenario driver's outcome as the case result of scenario `id`, timed from `started`. */
+function scenarioOutcome(
+  g: GroupContext,
+  id: string,
+  o: { ok: boolean; reason?: string },
+  started: number,
+): CaseResult {
+  const r = scenarioFailure(g.dir, g.group, id, o.reason ?? '');
+  r.status = o.ok ? 'pass' : 'fail';
+  r.strict = o.ok;
+  r.upstream = o.ok;
+  if (o.ok) delete r.reason;
+  r.durationMs = Math.round(performance.now() - started);
+  return r;
+}
+
 /** The Python-only scenarios of ACTIONS.md for this group, one result each. */
 async function actionScenarios(g: GroupContext): Promise<CaseResult[]> {
   if (!g.handler) return [];
@@ -1137,13 +1153,7 @@ async function actionScenarios(g: GroupContext): Promise<CaseResult[]> {
           teardown: () => caseTeardown(g),
         }).catch((e: unknown) => ({ ok: false, reason: (e as Error).message }))
       : { ok: false, reason: `no scenario driver for ${sc.id}` };
-    const r = scenarioFailure(g.dir, g.group, sc.id, o.reason ?? '');
-    r.status = o.ok ? 'pass' : 'fail';
-    r.strict = o.ok;
-    r.upstream = o.ok;
-    if (o.ok) delete r.reason;
-    r.durationMs = Math.round(performance.now() - started);
-    out.push(r);
+    out.push(scenarioOutcome(g, sc.id, o, started));
   }
   return out;
 }
@@ -1259,13 +1269,7 @@ async function apiScenarios(g: GroupContext): Promise<CaseResult[]> {
       teardown: () => caseTeardown(g),
       ...(g.authHook ? { authHook: g.authHook } : {}),
     });
-    const r = scenarioFailure(g.dir, g.group, sc.id, o.reason ?? '');
-    r.status = o.ok ? 'pass' : 'fail';
-    r.strict = o.ok;
-    r.upstream = o.ok;
-    if (o.ok) delete r.reason;
-    r.durationMs = Math.round(performance.now() - started);
-    out.push(r);
+    out.push(scenarioOutcome(g, sc.id, o, started));
   }
   return out;
 }

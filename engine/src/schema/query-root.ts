@@ -8,7 +8,7 @@ import { fnDisplayName, functionAllowed, tableDisplayName } from './builder-core
 import { aggregateObject, tableObject } from './output-types.ts';
 import { selectArgs } from './select-args.ts';
 import { connectionArgs, connectionFieldName, connectionObject, nodeField } from './relay-types.ts';
-import type { SelectPermInfo } from './source.ts';
+import type { FunctionInfo, SelectPermInfo } from './source.ts';
 import { type InputValueDef, list, named, nn, nonNull } from './types.ts';
 
 export function rootAllowed(
@@ -88,18 +88,7 @@ export function buildQueryRoot(b: BuilderCore): void {
     const p = b.perm(t);
     if (!p) continue;
     if (!functionAllowed(f, b.role, b.isAdmin, b.opts)) continue;
-    const skip = new Set(f.sessionArgIndex === null ? [] : [f.sessionArgIndex]);
-    const input = fnArgsInput(b, f.fn, skip);
-    const argsArg: InputValueDef[] = input
-      ? [
-          {
-            name: 'args',
-            description: `input parameters for function "${fnDisplayName(f.qn)}"`,
-            type: input.required ? nn(input.name) : named(input.name),
-            nullable: !input.required,
-          },
-        ]
-      : [];
+    const argsArg = functionArgs(b, f);
     for (const target of [b.queryFields, b.subscriptionFields]) {
       target.set(f.rootFields.fn, {
         name: f.rootFields.fn,
@@ -124,6 +113,22 @@ export function buildQueryRoot(b: BuilderCore): void {
       }
     }
   }
+}
+
+/** A tracked function's `args` argument (none when it takes no input beyond the session). */
+function functionArgs(b: BuilderCore, f: FunctionInfo): InputValueDef[] {
+  const skip = new Set(f.sessionArgIndex === null ? [] : [f.sessionArgIndex]);
+  const input = fnArgsInput(b, f.fn, skip);
+  return input
+    ? [
+        {
+          name: 'args',
+          description: `input parameters for function "${fnDisplayName(f.qn)}"`,
+          type: input.required ? nn(input.name) : named(input.name),
+          nullable: !input.required,
+        },
+      ]
+    : [];
 }
 
 /**
@@ -152,18 +157,7 @@ function buildRelayQueryRoot(b: BuilderCore): void {
     if (f.exposedAs !== 'query' || !f.fn.returnsSet) continue;
     const t = b.table(f.returnTable);
     if (!b.perm(t) || !functionAllowed(f, b.role, b.isAdmin, b.opts)) continue;
-    const skip = new Set(f.sessionArgIndex === null ? [] : [f.sessionArgIndex]);
-    const input = fnArgsInput(b, f.fn, skip);
-    const argsArg: InputValueDef[] = input
-      ? [
-          {
-            name: 'args',
-            description: `input parameters for function "${fnDisplayName(f.qn)}"`,
-            type: input.required ? nn(input.name) : named(input.name),
-            nullable: !input.required,
-          },
-        ]
-      : [];
+    const argsArg = functionArgs(b, f);
     const name = connectionFieldName(f.rootFields.fn);
     for (const target of [b.queryFields, b.subscriptionFields]) {
       target.set(name, {
