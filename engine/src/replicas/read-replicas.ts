@@ -155,6 +155,8 @@ export class ReadReplicas implements ReadRouter {
   }
 
   async run<R>(read: (target: ReadTarget) => Promise<R>): Promise<R> {
+    // most deployments have no replica: every read goes straight to the primary
+    if (this.replicas.length === 0) return read(this.primaryTarget);
     const tried = new Set<Replica>();
     for (;;) {
       const r = this.pick(tried);

@@ -180,14 +180,8 @@ async function route(
     }
     case '/api/swagger/json': {
       // the document names the admin schema's types: admin only, as Hasura serves it
-      const session = await restSession(engine, req);
+      const session = await adminSession(engine, req);
       if ('status' in session) return session;
-      if (!session.isAdmin)
-        return json(400, {
-          error: 'restricted access : admin only',
-          path: '$',
-          code: 'access-denied',
-        });
       return json(200, openApiDocument(engine.state.metadata, engine.state.schemaFor('admin')));
     }
     case '/v1/version':
@@ -218,14 +212,8 @@ async function route(
       if (method !== 'POST') return methodNotAllowed();
       return restApi(engine, req, path.slice(1) as Endpoint);
     case '/v1alpha1/config': {
-      const session = await restSession(engine, req);
+      const session = await adminSession(engine, req);
       if ('status' in session) return session;
-      if (!session.isAdmin)
-        return json(400, {
-          error: 'restricted access : admin only',
-          path: '$',
-          code: 'access-denied',
-        });
       return json(200, {
         version: ENGINE_VERSION,
         is_function_permissions_inferred: true,
@@ -308,9 +296,22 @@ async function adminRequest(
 ): Promise<{ buf: Buffer; session: Session } | Reply> {
   const r = await restRequest(engine, req);
   if ('status' in r) return r;
-  if (!r.session.isAdmin)
-    return json(400, { error: 'restricted access : admin only', path, code: 'access-denied' });
-  return r;
+  return r.session.isAdmin ? r : adminOnly(path);
+}
+
+/** The session of an admin-only request without a body, or the refusal. */
+async function adminSession(
+  engine: HttpRuntime,
+  req: http.IncomingMessage,
+): Promise<Session | Reply> {
+  const session = await restSession(engine, req);
+  if ('status' in session) return session;
+  return session.isAdmin ? session : adminOnly('$');
+}
+
+/** Hasura's refusal of a non-admin caller on an admin-only API. */
+function adminOnly(path: string): Reply {
+  return json(400, { error: 'restricted access : admin only', path, code: 'access-denied' });
 }
 
 async function restApi(
