@@ -1,5 +1,5 @@
 /**
- * What the live benchmarks share: a throwaway database with 1,000 extra series, engines as child
+ * What the live benchmarks share: a throwaway database with extra series (1,000 unless asked), engines as child
  * processes (so their CPU and memory are their own), a light graphql-transport-ws subscriber
  * pool, and latency statistics.
  */
@@ -29,6 +29,7 @@ export interface BenchDb {
  */
 export async function createBenchDb(
   adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  seriesCount = SERIES,
 ): Promise<BenchDb> {
   const name = `bench_live_${randomBytes(4).toString('hex')}`;
   const admin = createPool({ connectionString: adminUrl, applicationName: 'bench-live', max: 1 });
@@ -43,8 +44,8 @@ export async function createBenchDb(
     await query(
       pool,
       sql`INSERT INTO public.entities (kind, key, name, owner_id)
-          SELECT 'sensor', format('bench-%s', lpad(i::text, 4, '0')), format('Bench %s', i), '1'
-            FROM generate_series(1, ${sql.value(SERIES)}) i`,
+          SELECT 'sensor', format('bench-%s', lpad(i::text, 6, '0')), format('Bench %s', i), '1'
+            FROM generate_series(1, ${sql.value(seriesCount)}) i`,
     );
     // one reading per series, so every live query starts with a row
     await query(
