@@ -179,6 +179,8 @@ export async function subscribeMany(
   perConnection: number,
   request: (i: number) => { query: string; variables?: Record<string, unknown> },
   onData: OnData,
+  /** connection_init's payload: e.g. `{ headers: { … } }` where the engine wants a session */
+  initPayload: Record<string, unknown> = {},
 ): Promise<{ close(): void; firsts: number }> {
   const sockets: WebSocket[] = [];
   let firsts = 0;
@@ -192,7 +194,9 @@ export async function subscribeMany(
     opened.push(
       new Promise<void>((resolve, reject) => {
         ws.once('error', reject);
-        ws.once('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: {} })));
+        ws.once('open', () =>
+          ws.send(JSON.stringify({ type: 'connection_init', payload: initPayload })),
+        );
         ws.on('message', (raw) => {
           const at = performance.now();
           const m = JSON.parse(raw.toString()) as { type: string; id?: string; payload?: unknown };
