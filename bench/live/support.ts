@@ -165,8 +165,8 @@ export async function startEngineProcess(
   }
 }
 
-/** A frame for a subscription: the subscriber's index and the frame's data. */
-export type OnData = (subscriber: number, data: unknown, at: number) => void;
+/** A frame for a subscription: the subscriber's index, the frame's data and extensions. */
+export type OnData = (subscriber: number, data: unknown, at: number, extensions?: unknown) => void;
 
 /**
  * `count` subscriptions over graphql-transport-ws, `perConnection` per socket; `request(i)` gives
@@ -178,6 +178,8 @@ export async function subscribeMany(
   perConnection: number,
   request: (i: number) => { query: string; variables?: Record<string, unknown> },
   onData: OnData,
+  /** the connection_init payload (e.g. `{headers: {authorization}}`) */
+  init: Record<string, unknown> = {},
 ): Promise<{ close(): void; firsts: number }> {
   const sockets: WebSocket[] = [];
   let firsts = 0;
@@ -191,7 +193,7 @@ export async function subscribeMany(
     opened.push(
       new Promise<void>((resolve, reject) => {
         ws.once('error', reject);
-        ws.once('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: {} })));
+        ws.once('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: init })));
         ws.on('message', (raw) => {
           const at = performance.now();
           const m = JSON.parse(raw.toString()) as { type: string; id?: string; payload?: unknown };
@@ -205,7 +207,8 @@ export async function subscribeMany(
               seen[i] = 1;
               firsts++;
             }
-            onData(i, (m.payload as { data?: unknown }).data, at);
+            const p = m.payload as { data?: unknown; extensions?: unknown };
+            onData(i, p.data, at, p.extensions);
           } else if (m.type === 'ping') {
             ws.send(JSON.stringify({ type: 'pong' }));
           } else if (m.type === 'error') {
