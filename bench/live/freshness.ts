@@ -225,12 +225,18 @@ export interface PipelineFreshnessResult {
   /** live queries of the latest point of `watched` series (viewer token) */
   live: LatencyStats & { subscribers: number };
   live_stages: StageReport | null;
+  /** CPU seconds each process spent while rows were produced and drained (load-proof) */
+  cpu_seconds: { worker: number; engine: number; bench_clients_and_producer: number };
+  cpu_ms_per_1000_rows: { worker: number; engine: number };
   worker: Record<string, string>;
   engine: Record<string, string>;
 }
 
 const GOAL = { stream_p50_ms: 50, stream_p99_ms: 250, live_p50_ms: 30 };
-const PARTITIONS = 4;
+// as many partitions as the worker writes at once (ETL_PARTITIONS_CONCURRENCY, 3), the layout of the
+// topics it creates (ETL_TOPIC_PARTITIONS, 3): kafkajs fetches again only once every batch of a
+// fetch is written, so a fourth partition would wait a whole transaction for a free slot
+const PARTITIONS = 3;
 const JWT_KEY = 'bench-jwt-key-'.padEnd(40, 'x');
 const ADMIN_SECRET = 'bench-admin-secret';
 
@@ -259,7 +265,7 @@ interface Produced {
 
 /**
  * The whole pipeline: a producer at `rate` messages a second to the `sensor-readings` topic of
- * the seeded pipeline (4 partitions, LogAppendTime), the ETL worker loading them (its batch
+ * the seeded pipeline (3 partitions, LogAppendTime), the ETL worker loading them (its batch
  * trace on), and one engine with wake-ups (its frame timings on) serving one stream of every row
  * and `watchedCount` live queries, all as the viewer role. Each message's `time` is its
  * production time.
@@ -428,6 +434,11 @@ export async function freshnessPipeline(
     let next = 0;
     let lastTs = 0;
     const sends: Array<Promise<void>> = [];
+    const cpu0 = {
+      worker: worker.cpuSeconds(),
+      engine: engine.cpuSeconds(),
+      self: process.cpuUsage(),
+    };
     const t0 = performance.now();
     while (performance.now() - t0 < seconds * 1000) {
       const tick = performance.now();
@@ -502,6 +513,12 @@ export async function freshnessPipeline(
       await sleep(250);
     }
     await sleep(1000);
+    const self = process.cpuUsage(cpu0.self);
+    const cpu = {
+      worker: Math.round((worker.cpuSeconds() - cpu0.worker) * 100) / 100,
+      engine: Math.round((engine.cpuSeconds() - cpu0.engine) * 100) / 100,
+      bench_clients_and_producer: Math.round((self.user + self.system) / 1e4) / 100,
+    };
     for (const c of closers.splice(0)) c();
     await worker.stop(); // flushes the trace
     worker = undefined;
@@ -599,6 +616,11 @@ export async function freshnessPipeline(
       stream_stages: stageReport(streamRows),
       live: { ...stats(liveLatency), subscribers: watched.length },
       live_stages: stageReport(liveRows),
+      cpu_seconds: cpu,
+      cpu_ms_per_1000_rows: {
+        worker: Math.round((cpu.worker * 1e6) / Math.max(1, produced.size)) / 1,
+        engine: Math.round((cpu.engine * 1e6) / Math.max(1, produced.size)) / 1,
+      },
       worker: { entry: 'etl-worker/src/main.ts', ...workerEnv },
       engine: engineEnv,
     };
