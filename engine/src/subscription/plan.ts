@@ -483,7 +483,8 @@ class CohortTranslator extends SelectTranslator {
     // poller cuts them into frames of `limit` rows (plus ties), so one poll per wake-up keeps up
     // with any rate instead of one frame per statement. Rows come back one JSON text each, in
     // cursor order, with their cursor values for the cut.
-    const perPoll = sql`((${limit}) * greatest(1, ${sql.value(STREAM_ROWS_PER_POLL, 'integer')} / (${limit})))`;
+    // (a batch_size of 0 reads nothing, as before, rather than dividing by zero)
+    const perPoll = sql`((${limit}) * greatest(1, ${sql.value(STREAM_ROWS_PER_POLL, 'integer')} / nullif(${limit}, 0)))`;
     const window = (extra: SQL[]): SQL =>
       sql`SELECT ${sql.ident(a)}.* FROM ${from} WHERE ${sql.join([...conds, ...extra], ' AND ')} ORDER BY ${col} ${dir} FETCH FIRST ${perPoll} ROWS WITH TIES`;
     const rowsOf = (cte: string) =>
