@@ -409,8 +409,13 @@ class CohortTranslator extends SelectTranslator {
   }
 
   liveStatement(ir: QueryIR): SQL {
+    return sql`SELECT "_subs"."result_id", "_fld_resp"."root" FROM unnest(${sql.placeholder('ids', 'integer[]')}, ${sql.placeholder('vars', 'json[]')}) AS "_subs"("result_id", "result_vars") LEFT OUTER JOIN LATERAL (SELECT (${this.liveObject(ir.root)})::text AS "root") AS "_fld_resp" ON true`;
+  }
+
+  /** The JSON object of root fields (a namespace field's, nested) of a live statement. */
+  private liveObject(root: QueryIR['root']): SQL {
     const pairs: SQL[] = [];
-    for (const [alias, f] of ir.root) {
+    for (const [alias, f] of root) {
       let e: SQL;
       switch (f.k) {
         case 'select':
@@ -431,12 +436,15 @@ class CohortTranslator extends SelectTranslator {
         case 'static':
           e = sql.value(JSON.stringify(f.value), 'json');
           break;
+        case 'namespace':
+          e = this.liveObject(f.fields);
+          break;
         case 'stream':
           throw new Error('a stream in a live statement');
       }
       pairs.push(sql`${sql.literal(alias)}, ${e}`);
     }
-    return sql`SELECT "_subs"."result_id", "_fld_resp"."root" FROM unnest(${sql.placeholder('ids', 'integer[]')}, ${sql.placeholder('vars', 'json[]')}) AS "_subs"("result_id", "result_vars") LEFT OUTER JOIN LATERAL (SELECT (json_build_object(${sql.join(pairs, ', ')}))::text AS "root") AS "_fld_resp" ON true`;
+    return sql`json_build_object(${sql.join(pairs, ', ')})`;
   }
 
   streamStatement(
