@@ -145,7 +145,7 @@ async function mutationResult(
   if (!returning) {
     const r = await run<{ n: number }>(
       ctx,
-    t.source,
+      t.source,
       sql`WITH m AS (${stmt}) SELECT count(*)::int AS n FROM m`,
     );
     return { affected_rows: r.n };

@@ -141,7 +141,10 @@ export class EventsService {
   async stop(): Promise<void> {
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);
     if (this.started)
-      await Promise.all([...[...this.deliveries.values()].map((d) => d.stop()), this.scheduler.stop()]);
+      await Promise.all([
+        ...[...this.deliveries.values()].map((d) => d.stop()),
+        this.scheduler.stop(),
+      ]);
     this.deliveries.clear();
     this.started = false;
     this.client.close();

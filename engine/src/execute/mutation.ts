@@ -335,7 +335,7 @@ export async function runMutation(
       return { prefix, leaf: leaves.length - 1 };
     });
   const tree = shape(ir.root);
-  for (let i = 0; i < leaves.length; ) {
+  for (let i = 0; i < leaves.length;) {
     let source: string | null = null;
     let j = i;
     for (; j < leaves.length; j++) {

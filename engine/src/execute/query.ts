@@ -151,7 +151,8 @@ async function runStatement(
     let res;
     if (s.source !== DEFAULT_SOURCE) {
       const pool = opts.sourcePool?.(s.source);
-      if (!pool) throw new QErr('unexpected', `source with name "${s.source}" is not reachable`, 200);
+      if (!pool)
+        throw new QErr('unexpected', `source with name "${s.source}" is not reachable`, 200);
       res = await queryWithin<Row>(pool, statement, timeLimit);
     } else if (opts.reads) {
       // a query of the default source reads from a replica when there is one (read_replicas)

@@ -63,7 +63,10 @@ export function buildMutationIR(
       const nsType = ctx.schema.types.get(namedOf(def.type)) as ObjectTypeDef;
       const inner = withPath(['selectionSet', f.name], () => subFields(ctx, nsType.name, f));
       ctx.depth--;
-      root.push([f.responseKey, { k: 'namespace', fields: buildMutationIR(ctx, nsType, inner).root }]);
+      root.push([
+        f.responseKey,
+        { k: 'namespace', fields: buildMutationIR(ctx, nsType, inner).root },
+      ]);
       continue;
     }
     if (def.info.k === 'fn') {
@@ -136,7 +139,9 @@ function mutationField(ctx: SelectContext, def: FieldDef, f: CollectedField): Mu
         table: t,
         permFilter: ctx.isAdmin ? { k: 'true' } : permFilterToIR(perm.filter, t, sourceOf(ctx, t)),
         check:
-          ctx.isAdmin || perm.check === null ? null : permFilterToIR(perm.check, t, sourceOf(ctx, t)),
+          ctx.isAdmin || perm.check === null
+            ? null
+            : permFilterToIR(perm.check, t, sourceOf(ctx, t)),
         batches,
         many: kind.variant === 'many',
         output: output(ctx, t, def, f, kind.variant === 'by_pk'),
@@ -405,7 +410,9 @@ function conflictClause(
   const where = oc.obj.get('where');
   const filter = and([
     ctx.isAdmin || !perm ? { k: 'true' } : permFilterToIR(perm.filter, t, sourceOf(ctx, t)),
-    where && isObj(where) ? whereToIR(where, t, sourceOf(ctx, t), makeValueMaker(ctx)) : { k: 'true' },
+    where && isObj(where)
+      ? whereToIR(where, t, sourceOf(ctx, t), makeValueMaker(ctx))
+      : { k: 'true' },
   ]);
   return {
     constraint: String(constraint && isEnum(constraint) ? constraint.value : ''),

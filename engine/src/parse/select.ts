@@ -101,7 +101,10 @@ export function selectContext(
 }
 
 /** The resolved source a table or function is in (a relationship never leaves it). */
-export function sourceOf(ctx: Pick<SelectContext, 'source' | 'sources'>, x: { source: string }): SourceInfo {
+export function sourceOf(
+  ctx: Pick<SelectContext, 'source' | 'sources'>,
+  x: { source: string },
+): SourceInfo {
   return ctx.sources.get(x.source) ?? ctx.source;
 }
 
@@ -462,7 +465,9 @@ export function tableSelect(
 ): AnnSelect {
   const sel = baseSelect(ctx, t, from);
   applySelectArgs(ctx, sel, args);
-  sel.fields = withPath(['selectionSet'], () => tableFields(ctx, t, subFields(ctx, tableTypeName(ctx, t), f)));
+  sel.fields = withPath(['selectionSet'], () =>
+    tableFields(ctx, t, subFields(ctx, tableTypeName(ctx, t), f)),
+  );
   ctx.depth--;
   return sel;
 }
@@ -631,7 +636,9 @@ function aggField(
   const def = lookupField(aggType, f);
   fieldArgs(ctx, def, f);
   if (def.info.k === 'agg_nodes') {
-    const out = withPath(['selectionSet'], () => tableFields(ctx, t, subFields(ctx, tableTypeName(ctx, t), f)));
+    const out = withPath(['selectionSet'], () =>
+      tableFields(ctx, t, subFields(ctx, tableTypeName(ctx, t), f)),
+    );
     ctx.depth--;
     return { k: 'nodes', fields: out };
   }

@@ -14,12 +14,7 @@ import type { Metadata } from '../metadata/types.ts';
 import { validateEventTriggers } from '../events/validate.ts';
 import { applyInheritedRoles } from './inherited-roles.ts';
 import { validatePermissions } from './permission-checks.ts';
-import {
-  resolveSource,
-  servedSourceName,
-  type Inconsistency,
-  type SourceInfo,
-} from './source.ts';
+import { resolveSource, servedSourceName, type Inconsistency, type SourceInfo } from './source.ts';
 
 export function buildSourceInfo(
   metadata: Metadata,

@@ -104,7 +104,9 @@ export function buildRoleSchema(
   globalExtensions: SchemaExtension[] = [],
   served?: SourceInfo,
 ): RoleSchema {
-  const list = Array.isArray(sources) ? (sources as readonly SourceInfo[]) : [sources as SourceInfo];
+  const list = Array.isArray(sources)
+    ? (sources as readonly SourceInfo[])
+    : [sources as SourceInfo];
   const main = served ?? list[0]!;
   const b = new SchemaBuilder(main, role, opts);
   for (const s of list) {

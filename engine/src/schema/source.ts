@@ -173,7 +173,9 @@ export interface SourceInfo {
 
 /** The source served when no name is given: `default`, else the first (a metadata without it). */
 export function servedSourceName(metadata: Metadata): string {
-  return (metadata.sources.find((s) => s.name === 'default') ?? metadata.sources[0])?.name ?? 'default';
+  return (
+    (metadata.sources.find((s) => s.name === 'default') ?? metadata.sources[0])?.name ?? 'default'
+  );
 }
 
 function customizationString(x: unknown): string {

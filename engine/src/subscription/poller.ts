@@ -232,8 +232,7 @@ export abstract class Poller {
     const source = this.plan.source;
     if (source !== DEFAULT_SOURCE) {
       const pool = this.ctx.sourcePool?.(source);
-      if (!pool)
-        return Promise.reject(new Error(`source with name "${source}" is not reachable`));
+      if (!pool) return Promise.reject(new Error(`source with name "${source}" is not reachable`));
       return read({ pool, replica: false, name: source });
     }
     return this.ctx.reads

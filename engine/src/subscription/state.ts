@@ -111,7 +111,8 @@ export class SubscriptionsState {
     try {
       const pool =
         plan.source === DEFAULT_SOURCE ? this.deps.pool : this.deps.plan.sourcePool?.(plan.source);
-      if (!pool) throw new QErr('unexpected', `source with name "${plan.source}" is not reachable`, 200);
+      if (!pool)
+        throw new QErr('unexpected', `source with name "${plan.source}" is not reachable`, 200);
       await queryWithin(pool, { text: compiled.text, values: bound }, plan.timeLimit);
     } catch (e) {
       const err = e as { code?: string; message?: string };
