@@ -89,6 +89,8 @@ export interface RootFieldNames {
 
 export interface TableInfo {
   key: string;
+  /** the name of the source the table is in (every statement about it runs on that source) */
+  source: string;
   qn: QualifiedName;
   pg: PgTable;
   meta: TableMeta;
@@ -110,6 +112,8 @@ export interface TableInfo {
 
 export interface FunctionInfo {
   key: string;
+  /** the name of the source the function is in */
+  source: string;
   qn: QualifiedName;
   fn: PgFunction;
   meta: FunctionMeta;
@@ -142,8 +146,22 @@ export interface EnumTableType {
   values: Array<{ name: string; description: string | null }>;
 }
 
+/**
+ * A source's `customization` (Hasura's SourceCustomization): its root fields under a namespace
+ * field and/or with a prefix and suffix, its type names with a prefix and suffix or mapped.
+ */
+export interface SourceCustomization {
+  namespace: string | null;
+  fieldPrefix: string;
+  fieldSuffix: string;
+  typePrefix: string;
+  typeSuffix: string;
+  typeMapping: Record<string, string>;
+}
+
 export interface SourceInfo {
   name: string;
+  customization: SourceCustomization;
   tables: Map<string, TableInfo>;
   /** GraphQL enum name → the enum table it is read from */
   enumTypes: Map<string, EnumTableType>;
@@ -151,6 +169,38 @@ export interface SourceInfo {
   catalog: DbCatalog;
   inconsistencies: Inconsistency[];
   roles: Set<string>;
+}
+
+/** The source served when no name is given: `default`, else the first (a metadata without it). */
+export function servedSourceName(metadata: Metadata): string {
+  return (
+    (metadata.sources.find((s) => s.name === 'default') ?? metadata.sources[0])?.name ?? 'default'
+  );
+}
+
+function customizationString(x: unknown): string {
+  return typeof x === 'string' ? x : '';
+}
+
+export function sourceCustomization(c: unknown): SourceCustomization {
+  const o = (c && typeof c === 'object' ? c : {}) as Record<string, unknown>;
+  const rf = (o.root_fields && typeof o.root_fields === 'object' ? o.root_fields : {}) as Record<
+    string,
+    unknown
+  >;
+  const tn = (o.type_names && typeof o.type_names === 'object' ? o.type_names : {}) as Record<
+    string,
+    unknown
+  >;
+  const mapping = tn.mapping && typeof tn.mapping === 'object' ? tn.mapping : {};
+  return {
+    namespace: typeof rf.namespace === 'string' && rf.namespace ? rf.namespace : null,
+    fieldPrefix: customizationString(rf.prefix),
+    fieldSuffix: customizationString(rf.suffix),
+    typePrefix: customizationString(tn.prefix),
+    typeSuffix: customizationString(tn.suffix),
+    typeMapping: mapping as Record<string, string>,
+  };
 }
 
 function rootName(
@@ -229,10 +279,15 @@ function emptyToNull(s: string | null | undefined): string | null {
  * The metadata resolved against the catalog, before its checks (those are in permission-checks.ts
  * and events/validate.ts, which read this model; build-source.ts runs both).
  */
-export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInfo {
-  const source = metadata.sources.find((s) => s.name === 'default') ?? metadata.sources[0];
+export function resolveSource(
+  metadata: Metadata,
+  catalog: DbCatalog,
+  sourceName: string = servedSourceName(metadata),
+): SourceInfo {
+  const source = metadata.sources.find((s) => s.name === sourceName);
   const info: SourceInfo = {
-    name: source?.name ?? 'default',
+    name: sourceName,
+    customization: sourceCustomization(source?.customization),
     tables: new Map(),
     enumTypes: new Map(),
     functions: new Map(),
@@ -281,6 +336,7 @@ export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInf
     const tableComment = cfg.comment !== undefined ? emptyToNull(cfg.comment) : pg.comment;
     info.tables.set(key, {
       key,
+      source: srcName,
       qn,
       pg,
       meta: tm,
@@ -444,6 +500,7 @@ export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInf
     const gqlName = cfg.custom_name || defaultTableGqlName(qn);
     info.functions.set(key, {
       key,
+      source: srcName,
       qn,
       fn,
       meta: fm,
