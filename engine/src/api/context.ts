@@ -142,7 +142,7 @@ export async function catalogOf(ctx: OpContext): Promise<DbCatalog> {
 }
 
 export async function draftInfo(ctx: OpContext): Promise<SourceInfo> {
-  const info = buildSourceInfo(ctx.draft, await catalogOf(ctx));
+  const info = buildSourceInfo(ctx.draft, await catalogOf(ctx), ctx.engine.state.opts.naming);
   // actions that do not resolve are inconsistent objects of the draft too
   resolveActions(ctx.draft, info);
   return info;

@@ -271,7 +271,7 @@ async function followSchemaChanges(
     tables: enumTableNames(ctx.draft),
     carried: ctx.engine.state.catalog.enumTableRows,
   });
-  const info = buildSourceInfo(ctx.draft, after);
+  const info = buildSourceInfo(ctx.draft, after, ctx.engine.state.opts.naming);
   const known = new Set(ctx.engine.state.source.inconsistencies.map((i) => i.name));
   const fresh = info.inconsistencies.filter((i) => !known.has(i.name) && !i.informational);
   if (fresh.length) {

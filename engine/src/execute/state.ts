@@ -9,6 +9,7 @@ import { enumTableNames, type Metadata } from '../metadata/types.ts';
 import { buildRoleSchema, type SchemaExtension } from '../schema/build.ts';
 import { buildSourceInfo } from '../schema/build-source.ts';
 import type { SourceInfo } from '../schema/source.ts';
+import type { NamingSettings } from '../schema/naming-convention.ts';
 import type { RoleSchema } from '../schema/types.ts';
 import { LruCache } from '../lru-cache.ts';
 import type { CachedOperation } from './plan-cache.ts';
@@ -24,6 +25,8 @@ export interface StateOptions {
    * action fields), made when the state is built so what does not resolve is reported at once.
    */
   extensionsFor?: (metadata: Metadata, source: SourceInfo) => SchemaExtension[];
+  /** how sources spell the names they generate (schema/naming-convention.ts) */
+  naming?: NamingSettings;
   /** HASURA_GRAPHQL_ENABLE_ALLOWLIST: non-admin documents must be in the allow list (allowlist.ts) */
   allowlist?: boolean;
 }
@@ -64,7 +67,7 @@ export class EngineState {
       metadata,
       resourceVersion,
       catalog,
-      buildSourceInfo(metadata, catalog),
+      buildSourceInfo(metadata, catalog, opts.naming),
       opts,
     );
   }

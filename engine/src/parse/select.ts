@@ -582,7 +582,7 @@ export function aggSelect(
 ): AggSelect {
   const sel = baseSelect(ctx, t, from);
   applySelectArgs(ctx, sel, args);
-  const aggType = ctx.schema.types.get(`${t.gqlName}_aggregate`) as ObjectTypeDef;
+  const aggType = ctx.schema.types.get(t.naming.tableType(t.ident, 'aggregate')) as ObjectTypeDef;
   const fields: AggSelect['fields'] = [];
   withPath(['selectionSet'], () => {
     for (const sf of subFields(ctx, aggType.name, f)) {

@@ -65,7 +65,7 @@ export function fnArgsInput(
 }
 
 export function selectColumnEnum(b: BuilderCore, t: TableInfo): string {
-  const name = `${t.gqlName}_select_column`;
+  const name = t.naming.tableType(t.ident, 'select_column');
   if (!b.types.has(name)) {
     const e: EnumTypeDef = {
       kind: 'ENUM',

@@ -11,9 +11,14 @@ import { validateEventTriggers } from '../events/validate.ts';
 import { applyInheritedRoles } from './inherited-roles.ts';
 import { validatePermissions } from './permission-checks.ts';
 import { resolveSource, type SourceInfo } from './source.ts';
+import type { NamingSettings } from './naming-convention.ts';
 
-export function buildSourceInfo(metadata: Metadata, catalog: DbCatalog): SourceInfo {
-  const info = resolveSource(metadata, catalog);
+export function buildSourceInfo(
+  metadata: Metadata,
+  catalog: DbCatalog,
+  naming?: NamingSettings,
+): SourceInfo {
+  const info = resolveSource(metadata, catalog, naming);
   validatePermissions(info);
   // after the checks: inherited roles combine only the permissions that hold
   applyInheritedRoles(info, metadata);

@@ -24,6 +24,15 @@ import type {
 } from '../metadata/types.ts';
 import { normalizeName } from '../metadata/types.ts';
 import { graphqlScalarFor } from './scalars.ts';
+import {
+  custom,
+  fromSnake,
+  HASURA_NAMING,
+  Naming,
+  sourceConvention,
+  type Ident,
+  type NamingSettings,
+} from './naming-convention.ts';
 
 export interface ColumnInfo {
   name: string;
@@ -31,6 +40,8 @@ export interface ColumnInfo {
   pg: PgColumn;
   /** GraphQL scalar name (Int, String, timestamptz, _text, …) */
   scalar: string;
+  /** the key of the enum table whose enum types the column (enum tables) */
+  enumTable?: string;
   nullable: boolean;
   description: string | null;
 }
@@ -92,7 +103,14 @@ export interface TableInfo {
   qn: QualifiedName;
   pg: PgTable;
   meta: TableMeta;
-  /** Base GraphQL name: custom_name, or <table> in public, <schema>_<table> elsewhere. */
+  /**
+   * The table's name as words: custom_name (one user-given word), or the words of <table> in
+   * public, <schema>_<table> elsewhere; every name generated for the table starts from it.
+   */
+  ident: Ident;
+  /** The source's naming convention (naming-convention.ts). */
+  naming: Naming;
+  /** The table's object type name: `ident` in the source's convention. */
   gqlName: string;
   columns: ColumnInfo[];
   columnsByName: Map<string, ColumnInfo>;
@@ -139,11 +157,14 @@ export interface Inconsistency {
 export interface EnumTableType {
   name: string;
   table: string;
-  values: Array<{ name: string; description: string | null }>;
+  /** `name` in the source's convention, `value` the row's key (what Postgres stores) */
+  values: Array<{ name: string; description: string | null; value: string }>;
 }
 
 export interface SourceInfo {
   name: string;
+  /** how the names the source generates are spelled (naming-convention.ts) */
+  naming: Naming;
   tables: Map<string, TableInfo>;
   /** GraphQL enum name → the enum table it is read from */
   enumTypes: Map<string, EnumTableType>;
@@ -167,6 +188,14 @@ function rootName(
 
 export function defaultTableGqlName(qn: QualifiedName): string {
   return qn.schema === 'public' ? qn.name : `${qn.schema}_${qn.name}`;
+}
+
+/** A table's or function's name as words (Hasura's getIdentifierQualifiedObject). */
+export function qualifiedIdent(qn: QualifiedName, customName?: string | null): Ident {
+  if (customName) return custom(customName);
+  const words =
+    qn.schema === 'public' ? fromSnake(qn.name) : [...fromSnake(qn.schema), ...fromSnake(qn.name)];
+  return words.map((text) => ({ text, custom: false }));
 }
 
 function relMappingFromUsing(
@@ -229,10 +258,18 @@ function emptyToNull(s: string | null | undefined): string | null {
  * The metadata resolved against the catalog, before its checks (those are in permission-checks.ts
  * and events/validate.ts, which read this model; build-source.ts runs both).
  */
-export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInfo {
+export function resolveSource(
+  metadata: Metadata,
+  catalog: DbCatalog,
+  namingSettings: NamingSettings = HASURA_NAMING,
+): SourceInfo {
   const source = metadata.sources.find((s) => s.name === 'default') ?? metadata.sources[0];
+  const naming = new Naming(
+    sourceConvention(source?.customization?.naming_convention, namingSettings),
+  );
   const info: SourceInfo = {
     name: source?.name ?? 'default',
+    naming,
     tables: new Map(),
     enumTypes: new Map(),
     functions: new Map(),
@@ -258,7 +295,8 @@ export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInf
       continue;
     }
     const cfg = tm.configuration ?? {};
-    const gqlName = cfg.custom_name || defaultTableGqlName(qn);
+    const ident = qualifiedIdent(qn, cfg.custom_name);
+    const gqlName = naming.tableType(ident);
     const columnConfig = cfg.column_config ?? {};
     const legacyNames = cfg.custom_column_names ?? {};
     const columns: ColumnInfo[] = pg.columns.map((c) => {
@@ -266,7 +304,7 @@ export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInf
       const comment = cc && 'comment' in cc ? emptyToNull(cc.comment) : c.comment;
       return {
         name: c.name,
-        gqlName: cc?.custom_name || legacyNames[c.name] || c.name,
+        gqlName: cc?.custom_name || legacyNames[c.name] || naming.fieldName(c.name),
         pg: c,
         scalar: graphqlScalarFor(c),
         nullable: c.nullable,
@@ -274,16 +312,18 @@ export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInf
       };
     });
     const crf = cfg.custom_root_fields ?? {};
-    const sel = rootName(crf.select, gqlName);
-    const pk = rootName(crf.select_by_pk, `${gqlName}_by_pk`);
-    const agg = rootName(crf.select_aggregate, `${gqlName}_aggregate`);
-    const stream = rootName(crf.select_stream, `${gqlName}_stream`);
+    const sel = rootName(crf.select, naming.tableField(ident));
+    const pk = rootName(crf.select_by_pk, naming.tableField(ident, '', 'by_pk'));
+    const agg = rootName(crf.select_aggregate, naming.tableField(ident, '', 'aggregate'));
+    const stream = rootName(crf.select_stream, naming.tableField(ident, '', 'stream'));
     const tableComment = cfg.comment !== undefined ? emptyToNull(cfg.comment) : pg.comment;
     info.tables.set(key, {
       key,
       qn,
       pg,
       meta: tm,
+      ident,
+      naming,
       gqlName,
       columns,
       columnsByName: new Map(columns.map((c) => [c.name, c])),
@@ -441,7 +481,7 @@ export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInf
     const sessionArg = cfg.session_argument ?? null;
     const sessionArgIndex = sessionArg ? fn.args.findIndex((a) => a.name === sessionArg) : -1;
     const exposedAs = cfg.exposed_as ?? (fn.volatility === 'VOLATILE' ? 'mutation' : 'query');
-    const gqlName = cfg.custom_name || defaultTableGqlName(qn);
+    const gqlName = cfg.custom_name || naming.fieldName(defaultTableGqlName(qn));
     info.functions.set(key, {
       key,
       qn,
@@ -453,7 +493,11 @@ export function resolveSource(metadata: Metadata, catalog: DbCatalog): SourceInf
       exposedAs,
       rootFields: {
         fn: cfg.custom_root_fields?.function || gqlName,
-        agg: cfg.custom_root_fields?.function_aggregate || `${gqlName}_aggregate`,
+        agg:
+          cfg.custom_root_fields?.function_aggregate ||
+          (cfg.custom_name
+            ? `${cfg.custom_name}_aggregate`
+            : naming.fieldName(`${defaultTableGqlName(qn)}_aggregate`)),
       },
       description: fm.comment !== undefined && fm.comment !== null ? fm.comment : fn.comment,
       permissions: new Set((fm.permissions ?? []).map((p) => p.role)),
@@ -534,8 +578,13 @@ function resolveEnumTables(info: SourceInfo, catalog: DbCatalog): void {
     }
     const values = [...catalog.enumTableRows.get(t.key)!]
       .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
-      .map((r) => ({ name: r.value, description: r.comment }));
-    const type: EnumTableType = { name: `${t.gqlName}_enum`, table: t.key, values };
+      .map((r) => ({
+        name: info.naming.enumValue(r.value),
+        description: r.comment,
+        value: r.value,
+      }));
+    // Hasura's mkEnumTableTypeName: a custom name is one user-given word before `enum`
+    const type: EnumTableType = { name: t.naming.tableType(t.ident, 'enum'), table: t.key, values };
     byTable.set(t.key, type);
     info.enumTypes.set(type.name, type);
   }
@@ -544,7 +593,10 @@ function resolveEnumTables(info: SourceInfo, catalog: DbCatalog): void {
       const type = byTable.get(qualifiedKey(fk.ref));
       const cols = Object.keys(fk.columns);
       const col = cols.length === 1 ? t.columnsByName.get(cols[0]!) : undefined;
-      if (type && col) col.scalar = type.name;
+      if (type && col) {
+        col.scalar = type.name;
+        col.enumTable = type.table;
+      }
     }
   }
 }
