@@ -585,7 +585,7 @@ class MutationSchema {
       if (!this.b.perm(t)) continue;
       if (!functionAllowed(f, this.role, this.b.isAdmin, this.b.opts)) continue;
       const skip = new Set(f.sessionArgIndex === null ? [] : [f.sessionArgIndex]);
-      const input = this.b.fnArgsInput(f.fn, skip);
+      const input = this.b.fnArgsInput(f.fn, skip, this.b.functionArgsTypeName(f));
       const fnName = f.qn.schema === 'public' ? f.qn.name : `${f.qn.schema}.${f.qn.name}`;
       const argsArg: InputValueDef[] = input
         ? [
