@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
-import { gql, metadata, runSql, startTestEngine } from './helpers.ts';
+import { api, gql, metadata, runSql, startTestEngine } from './helpers.ts';
 import { RawClient, wsUrl } from './live-helpers.ts';
 
 const FEATURE = { HASURA_GRAPHQL_EXPERIMENTAL_FEATURES: 'naming_convention' };
@@ -319,6 +319,15 @@ describe('without the experimental feature', () => {
   afterAll(async () => {
     await engine?.close();
     await db?.drop();
+  });
+
+  it('should refuse a naming convention that is neither of the two', async () => {
+    const r = await api(engine, '/v1/metadata', sourceMetadata({ naming_convention: 'camelCase' }));
+    expect(r.status).toBe(400);
+    expect(r.body).toMatchObject({
+      code: 'parse-failed',
+      error: 'naming_convention can either be "hasura-default" or "graphql-default"',
+    });
   });
 
   it('should ignore the source setting and keep hasura-default names', async () => {
