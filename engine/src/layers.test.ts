@@ -15,8 +15,8 @@ import { describe, expect, it } from 'vitest';
 const LAYERS: ReadonlyArray<{ name: string; parts: readonly string[] }> = [
   { name: 'base', parts: ['errors', 'version', 'session', 'lru-cache'] },
   // the database catalog, outbound HTTP calls, the @cached answer stores (memory, Redis), the
-  // read replicas' pools
-  { name: 'outside', parts: ['introspection', 'webhook', 'cache', 'replicas'] },
+  // read replicas' pools, each source's pool
+  { name: 'outside', parts: ['introspection', 'webhook', 'cache', 'replicas', 'sources'] },
   // the metadata document and the services that only read it (event delivery)
   { name: 'metadata', parts: ['metadata', 'events'] },
   // the GraphQL compiler: resolved source and schemas, parsing to IR, IR to SQL, admission

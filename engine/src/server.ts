@@ -16,15 +16,14 @@ import pino from 'pino';
 import { createPool } from '@streamsync/database';
 import { parseAuthConfig, type AuthConfig } from './auth/index.ts';
 import type { EngineConfig } from './config.ts';
-import type { DbCatalog } from './introspection/catalog.ts';
-import { introspectDatabase } from './introspection/catalog.ts';
+import { SourcePools } from './sources/source-pools.ts';
 import { loadMetadataDir } from './metadata/load-dir.ts';
 import { MetadataStore } from './metadata/store.ts';
 import { MetadataSync } from './metadata/sync.ts';
-import { enumTableNames, type Metadata } from './metadata/types.ts';
+import type { Metadata } from './metadata/types.ts';
 import type { SchemaExtension } from './schema/build.ts';
 import { mutationSchema } from './schema/mutation.ts';
-import { EngineState } from './execute/state.ts';
+import { EngineState, introspectSources, type SourceCatalogs } from './execute/state.ts';
 import { createHttpHandler } from './transport/http.ts';
 import { createMetrics, type EngineMetrics } from './transport/metrics.ts';
 import { streamFieldsExtension } from './schema/stream-fields.ts';
@@ -46,6 +45,8 @@ export interface Engine {
   config: EngineConfig;
   /** the `default` source */
   pool: pg.Pool;
+  /** every source's pool (the default's is `pool`), following the metadata */
+  sourcePools: SourcePools;
   /** where hdb_catalog lives (may be the same database) */
   metadataPool: pg.Pool;
   /** the `default` source's read replicas: where queries and subscriptions read */
@@ -60,8 +61,8 @@ export interface Engine {
   exec: ExecOptions;
   log: pino.Logger;
   extensions: SchemaExtension[];
-  /** Store (when `persist`) and swap in new metadata, checked against `catalog`. */
-  applyMetadata(metadata: Metadata, catalog?: DbCatalog, persist?: boolean): Promise<void>;
+  /** Store (when `persist`) and swap in new metadata, checked against the sources' `catalogs`. */
+  applyMetadata(metadata: Metadata, catalogs?: SourceCatalogs, persist?: boolean): Promise<void>;
   /** Re-read metadata and catalog (another process changed them, or the database changed). */
   reload(): Promise<void>;
   /**
@@ -122,6 +123,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     applicationName: 'streamsync-engine',
     max: config.poolMax,
   });
+  const sourcePools = new SourcePools(pool, { env: config.env, poolMax: config.poolMax });
   const store = new MetadataStore(metadataPool);
   await store.init();
   let stored = await store.load();
@@ -193,9 +195,15 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     log: log.child({ component: 'read-replicas' }),
     registry: metrics.registry,
   });
+  // the state of `metadata`, every source read through its own pool
+  const buildState = (metadata: Metadata, version: number) => {
+    sourcePools.configure(metadata.sources);
+    return EngineState.build(sourcePools.poolOf, metadata, version, stateOpts);
+  };
   const engine: Engine = {
     config,
     pool,
+    sourcePools,
     metadataPool,
     replicas,
     store,
@@ -207,6 +215,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     exec: {
       pool,
       reads: replicas,
+      sourcePool: (name) => sourcePools.get(name),
       includeInternal: config.adminInternalErrors || config.devMode,
       preparedStatements: config.preparedStatements,
       maxDepth: config.maxQueryDepth,
@@ -227,21 +236,19 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
         count: (hit) => (hit ? metrics.queryCache.hits : metrics.queryCache.misses).inc(),
       },
     },
-    state: await EngineState.build(pool, stored.metadata, stored.resourceVersion, stateOpts),
-    async applyMetadata(metadata, catalog, persist = true) {
-      const cat =
-        catalog ??
-        (await introspectDatabase(pool, {
-          tables: enumTableNames(metadata),
-          carried: engine.state.catalog.enumTableRows,
-        }));
+    state: await buildState(stored.metadata, stored.resourceVersion),
+    async applyMetadata(metadata, catalogs, persist = true) {
+      sourcePools.configure(metadata.sources);
+      const cats =
+        catalogs ??
+        (await introspectSources(metadata, sourcePools.poolOf, engine.state.catalogs.catalogs));
       const version = persist ? await store.save(metadata) : engine.state.resourceVersion;
-      engine.state = EngineState.fromCatalog(metadata, version, cat, stateOpts);
+      engine.state = new EngineState(metadata, version, cats, stateOpts);
       changed('api');
     },
     async reload() {
       const s = await store.load();
-      engine.state = await EngineState.build(pool, s.metadata, s.resourceVersion, stateOpts);
+      engine.state = await buildState(s.metadata, s.resourceVersion);
       changed('reload');
     },
     onMetadataChange(listener) {
@@ -285,16 +292,16 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
       currentVersion: () => engine.state.resourceVersion,
       reload: async () => {
         const s = await store.load();
-        engine.state = await EngineState.build(pool, s.metadata, s.resourceVersion, stateOpts);
+        engine.state = await buildState(s.metadata, s.resourceVersion);
         changed('sync');
       },
     },
     log,
     config.schemaSyncPollIntervalMs,
   );
-  if (engine.state.source.inconsistencies.length) {
+  if (engine.state.inconsistencies.length) {
     log.warn(
-      { inconsistencies: engine.state.source.inconsistencies.map((i) => i.reason) },
+      { inconsistencies: engine.state.inconsistencies.map((i) => i.reason) },
       'inconsistent metadata',
     );
   }
@@ -337,6 +344,7 @@ export async function startEngine(
       await engine.exec.queryCache?.store.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await engine.sourcePools.end();
       await engine.pool.end().catch(() => {});
       if (engine.metadataPool !== engine.pool) await engine.metadataPool.end().catch(() => {});
     },

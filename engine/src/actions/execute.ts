@@ -82,6 +82,7 @@ export function actionStepKind(service: ActionRunner): StepKind {
         {
           schema: call.schema,
           source: state.source,
+          sources: state.sources,
           role: session.role,
           input: call.input,
           stringifyNumeric: call.opts.stringifyNumeric,

@@ -7,16 +7,18 @@
 import type pg from 'pg';
 import type { PoolClient } from 'pg';
 import { QErr } from '../errors.ts';
-import { introspectDatabase, readEnumTableRows, type DbCatalog } from '../introspection/catalog.ts';
+import { readEnumTableRows, type DbCatalog } from '../introspection/catalog.ts';
 import { resolveActions } from '../actions/definitions.ts';
 import type { Metadata, SourceMeta, TableMeta } from '../metadata/types.ts';
 import { enumTableNames, normalizeName, sameName } from '../metadata/types.ts';
-import { buildSourceInfo } from '../schema/build-source.ts';
+import { buildSourcesInfo, emptyCatalog, type SourcesInfo } from '../schema/build-source.ts';
 import { buildRoleSchema } from '../schema/build.ts';
+import { servedSourceName } from '../schema/source.ts';
+import type { SourcePools } from '../sources/source-pools.ts';
 import { collectionInconsistencies } from '../schema/validate-document.ts';
 import { collectionsOf } from '../metadata/collections.ts';
 import type { Inconsistency, SourceInfo } from '../schema/source.ts';
-import type { EngineState } from '../execute/state.ts';
+import { introspectSources, type EngineState, type SourceCatalogs } from '../execute/state.ts';
 import type { EventsService } from '../events/service.ts';
 import type { MetadataStore } from '../metadata/store.ts';
 import type { EventsConfig } from '../events/config.ts';
@@ -32,6 +34,8 @@ export type Args = Record<string, unknown>;
 export interface ApiRuntime {
   /** the `default` source */
   readonly pool: pg.Pool;
+  /** every source's pool */
+  readonly sourcePools: Pick<SourcePools, 'ensure' | 'get' | 'poolOf'>;
   /** where hdb_catalog lives */
   readonly metadataPool: pg.Pool;
   readonly store: Pick<MetadataStore, 'load'>;
@@ -46,8 +50,8 @@ export interface ApiRuntime {
   readonly events: Pick<EventsService, 'syncSql' | 'scheduledChanged'> | null;
   /** actions/: drop_action's `clear_data` deletes the action's stored async calls */
   readonly actions: { clearLog(action: string): Promise<void> };
-  /** Store (when `persist`) and swap in new metadata, checked against `catalog`. */
-  applyMetadata(metadata: Metadata, catalog?: DbCatalog, persist?: boolean): Promise<void>;
+  /** Store (when `persist`) and swap in new metadata, checked against the sources' `catalogs`. */
+  applyMetadata(metadata: Metadata, catalogs?: SourceCatalogs, persist?: boolean): Promise<void>;
 }
 
 /** Who sent a query or metadata request: v1 DML runs with the role's permissions. */
@@ -64,8 +68,8 @@ export interface OpContext {
   draft: Metadata;
   /** the draft differs from what is stored */
   changed: boolean;
-  /** the catalog the request sees (re-read after DDL) */
-  catalog: DbCatalog;
+  /** every source's catalog as the request sees them (re-read after DDL) */
+  catalogs: SourceCatalogs;
   catalogStale: boolean;
   /** The caller's session (what `hasura.user` records for event triggers). */
   session?: ApiSession;
@@ -125,27 +129,63 @@ export function ensureArray<T>(t: TableMeta, key: string): T[] {
   return t[key] as T[];
 }
 
-/** The catalog as this request sees it (re-read once after run_sql changed the database). */
-export async function catalogOf(ctx: OpContext): Promise<DbCatalog> {
-  if (ctx.catalogStale) {
+/**
+ * The catalogs of the draft's sources as this request sees them: re-read once after run_sql
+ * changed a database, and read for a source the draft added since.
+ */
+export async function catalogsOf(ctx: OpContext): Promise<SourceCatalogs> {
+  const pools = ctx.engine.sourcePools;
+  const known = (n: string) => ctx.catalogs.catalogs.has(n) || ctx.catalogs.unreachable.has(n);
+  const missing = ctx.draft.sources.filter((s) => !known(s.name));
+  if (ctx.catalogStale || missing.length) {
+    pools.ensure(ctx.draft.sources);
     // enum tables keep the rows read by the last build, unless this request reloads them
-    const carried = ctx.reloadEnumRows ? undefined : ctx.engine.state.catalog.enumTableRows;
-    ctx.catalog = await introspectDatabase(ctx.engine.pool, {
-      tables: enumTableNames(ctx.draft),
-      carried,
-    });
+    const carried = ctx.reloadEnumRows ? undefined : ctx.engine.state.catalogs.catalogs;
+    const read = ctx.catalogStale ? ctx.draft : { ...ctx.draft, sources: missing };
+    const fresh = await introspectSources(read, pools.poolOf, carried);
+    if (ctx.catalogStale) ctx.catalogs = fresh;
+    else
+      ctx.catalogs = {
+        catalogs: new Map([...ctx.catalogs.catalogs, ...fresh.catalogs]),
+        unreachable: new Map([...ctx.catalogs.unreachable, ...fresh.unreachable]),
+      };
     ctx.catalogStale = false;
   }
   // the draft may have marked another table is_enum since the catalog was read
-  await readEnumTableRows(ctx.engine.pool, ctx.catalog, enumTableNames(ctx.draft));
-  return ctx.catalog;
+  for (const s of ctx.draft.sources) {
+    const catalog = ctx.catalogs.catalogs.get(s.name);
+    const pool = pools.get(s.name);
+    if (catalog && pool) await readEnumTableRows(pool, catalog, enumTableNames(ctx.draft, s.name));
+  }
+  return ctx.catalogs;
 }
 
-export async function draftInfo(ctx: OpContext): Promise<SourceInfo> {
-  const info = buildSourceInfo(ctx.draft, await catalogOf(ctx), ctx.engine.state.opts.naming);
+/** A source's catalog as this request sees it (the served source's by default). */
+export async function catalogOf(ctx: OpContext, source?: string): Promise<DbCatalog> {
+  const catalogs = await catalogsOf(ctx);
+  return catalogs.catalogs.get(source ?? servedSourceName(ctx.draft)) ?? emptyCatalog();
+}
+
+/** The pool of a source the draft names. */
+export function poolOf(ctx: OpContext, source: string): pg.Pool {
+  ctx.engine.sourcePools.ensure(ctx.draft.sources);
+  const pool = ctx.engine.sourcePools.poolOf(source);
+  if (typeof pool === 'string') throw new QErr('unexpected', pool, 500);
+  return pool;
+}
+
+/** Every source of the draft, resolved and checked; actions' problems are the draft's too. */
+export async function draftSources(ctx: OpContext): Promise<SourcesInfo> {
+  const { catalogs, unreachable } = await catalogsOf(ctx);
+  const sources = buildSourcesInfo(ctx.draft, catalogs, unreachable, ctx.engine.state.opts.naming);
   // actions that do not resolve are inconsistent objects of the draft too
-  resolveActions(ctx.draft, info);
-  return info;
+  resolveActions(ctx.draft, sources.served);
+  return sources;
+}
+
+/** The served source of the draft (its `inconsistencies` are every source's). */
+export async function draftInfo(ctx: OpContext): Promise<SourceInfo> {
+  return (await draftSources(ctx)).served;
 }
 
 export const asInconsistentObject = (i: Inconsistency) =>
@@ -164,10 +204,11 @@ export async function checkChange(
   objectName?: (name: string) => boolean,
 ): Promise<void> {
   ctx.changed = true;
-  const before = new Set(ctx.engine.state.source.inconsistencies.map((i) => i.name));
-  const info = await draftInfo(ctx);
+  const before = new Set(ctx.engine.state.inconsistencies.map((i) => i.name));
+  const sources = await draftSources(ctx);
+  const info = sources.served;
   const fresh = info.inconsistencies.filter((i) => !before.has(i.name) && !i.informational);
-  fresh.push(...newStoredQueryProblems(ctx, info));
+  fresh.push(...newStoredQueryProblems(ctx, sources));
   if (!fresh.length) return;
   const mine = objectName ? fresh.filter((i) => objectName(i.name)) : [];
   if (mine.length) {
@@ -193,21 +234,28 @@ export async function checkChange(
  * The collection queries that the draft's admin schema no longer serves and the one in force did
  * (checked only when there are collections: it builds the draft's admin schema).
  */
-function newStoredQueryProblems(ctx: OpContext, info: SourceInfo): Inconsistency[] {
+function newStoredQueryProblems(ctx: OpContext, sources: SourcesInfo): Inconsistency[] {
   if (!collectionsOf(ctx.draft).length) return [];
   const state = ctx.engine.state;
   const before = new Set(
     collectionInconsistencies(state.metadata, state.schemaFor('admin')).map((i) => i.name),
   );
   const schemaOpts = { stringifyNumeric: state.opts.stringifyNumeric, backendOnly: false };
-  const admin = buildRoleSchema(info, 'admin', schemaOpts, state.opts.extensions);
+  const admin = buildRoleSchema(
+    [...sources.all.values()],
+    'admin',
+    schemaOpts,
+    state.opts.extensions,
+    [],
+    sources.served,
+  );
   return collectionInconsistencies(ctx.draft, admin).filter((i) => !before.has(i.name));
 }
 
 /** After a change that removes schema (untrack_table): collection queries must still hold. */
 export async function checkStoredQueries(ctx: OpContext): Promise<void> {
   ctx.changed = true;
-  const fresh = newStoredQueryProblems(ctx, await draftInfo(ctx));
+  const fresh = newStoredQueryProblems(ctx, await draftSources(ctx));
   if (fresh.length)
     throw new QErr(
       'unexpected',

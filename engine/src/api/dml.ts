@@ -17,8 +17,10 @@ import {
   bad,
   catalogOf,
   displayName,
-  draftInfo,
+  draftSources,
+  poolOf,
   setSessionVariables,
+  sourceOf,
   tableArg,
   type Args,
   type OpContext,
@@ -30,7 +32,8 @@ function castable(t: string): string {
 
 export async function v1Insert(ctx: OpContext, args: Args): Promise<unknown> {
   const qn = tableArg(args);
-  const table = (await catalogOf(ctx)).tables.get(qualifiedKey(qn));
+  const source = sourceOf(ctx, args.source).name;
+  const table = (await catalogOf(ctx, source)).tables.get(qualifiedKey(qn));
   if (!table) throw bad('not-exists', `table "${displayName(qn)}" does not exist`);
   if (!Array.isArray(args.objects)) throw bad('parse-failed', 'key "objects" not found');
   const objects = args.objects as Array<Record<string, unknown>>;
@@ -67,7 +70,7 @@ export async function v1Insert(ctx: OpContext, args: Args): Promise<unknown> {
   let affected = 0;
   const rows: unknown[] = [];
   try {
-    await transaction(ctx.engine.pool, async (client) => {
+    await transaction(poolOf(ctx, source), async (client) => {
       await setSessionVariables(client, ctx);
       for (const s of stmts) {
         if (!returning) {
@@ -142,12 +145,14 @@ async function mutationResult(
   if (!returning) {
     const r = await run<{ n: number }>(
       ctx,
+      t.source,
       sql`WITH m AS (${stmt}) SELECT count(*)::int AS n FROM m`,
     );
     return { affected_rows: r.n };
   }
   const r = await run<{ n: number; rows: unknown }>(
     ctx,
+    t.source,
     sql`WITH ${sql.ident(TARGET)} AS (${stmt}) SELECT count(*)::int AS n, coalesce(json_agg(${rowJson(ctx, dmlColumns(t), returning)}), '[]') AS rows FROM ${sql.ident(TARGET)}`,
   );
   return { affected_rows: r.n, returning: r.rows };
@@ -159,10 +164,11 @@ async function trackedTable(
   args: Args,
 ): Promise<{ t: TableInfo; info: SourceInfo }> {
   const qn = tableArg(args);
-  const info = await draftInfo(ctx);
-  const t = info.tables.get(qualifiedKey(qn));
+  const source = sourceOf(ctx, args.source).name;
+  const info = (await draftSources(ctx)).all.get(source);
+  const t = info?.tables.get(qualifiedKey(qn));
   if (!t) throw bad('not-exists', `table "${displayName(qn)}" does not exist`, ['table']);
-  return { t, info };
+  return { t, info: info! };
 }
 
 const TARGET = '_v1';
@@ -184,10 +190,14 @@ function columnOf(t: TableInfo, name: unknown, at: Array<string | number>): stri
   return name;
 }
 
-async function run<R extends Record<string, unknown>>(ctx: OpContext, stmt: SQL): Promise<R> {
+async function run<R extends Record<string, unknown>>(
+  ctx: OpContext,
+  source: string,
+  stmt: SQL,
+): Promise<R> {
   try {
     // in a transaction with the caller's session, which event triggers record
-    return await transaction(ctx.engine.pool, async (client) => {
+    return await transaction(poolOf(ctx, source), async (client) => {
       await setSessionVariables(client, ctx);
       return (await query<R>(client, stmt)).rows[0]!;
     });
@@ -204,6 +214,7 @@ export async function v1Select(ctx: OpContext, args: Args): Promise<unknown> {
   const ir = selectIR(ctx, t, info, args, 'select', []);
   const r = await run<{ rows: unknown }>(
     ctx,
+    t.source,
     sql`SELECT (${new SelectTranslator(sessionEmitter(ctx)).arraySelect(ir, null)}) AS rows`,
   );
   return r.rows;
@@ -446,6 +457,7 @@ export async function v1Count(ctx: OpContext, args: Args): Promise<unknown> {
     : sql`count(*)`;
   const r = await run<{ count: number }>(
     ctx,
+    t.source,
     sql`SELECT ${counted}::int AS count FROM ${sql.ident(t.qn.schema, t.qn.name)} AS ${sql.ident(TARGET)}${where}${permWhere}`,
   );
   return { count: r.count };

@@ -12,13 +12,15 @@
  * A subscription (when the engine serves them) is explained as Hasura's multiplexed explain: the
  * poller's statement, its plan, and the cohort variables (`explainSubscription`).
  */
+import type pg from 'pg';
 import { bindPlaceholders, compile, sql } from '@streamsync/database';
 import { jsonKind, pgQueryError, QErr } from '../errors.ts';
 import { queryWithin } from '../limits/statement-timeout.ts';
 import { ADMIN_ROLE, type Session } from '../session.ts';
 import { SelectTranslator } from '../translate/select.ts';
 import { placeholderLookup, prepare, type ExecOptions } from '../execute/planner.ts';
-import { planQuery } from '../execute/query.ts';
+import { planQuery, rootFieldSource } from '../execute/query.ts';
+import { DEFAULT_SOURCE } from '../sources/source-pools.ts';
 import type { EngineState } from '../execute/state.ts';
 import { planSubscription } from '../subscription/plan.ts';
 
@@ -112,7 +114,7 @@ export async function explainRequest(
     let res;
     try {
       res = await queryWithin<{ 'QUERY PLAN': string }>(
-        opts.pool,
+        sourcePool(opts, rootFieldSource(f)),
         { text: explain.text, values: explainArgs },
         null,
       );
@@ -129,6 +131,14 @@ export async function explainRequest(
     });
   }
   return out;
+}
+
+/** Where a source's statements are explained: its primary (explain never reads a replica). */
+function sourcePool(opts: ExecOptions, source: string | null): pg.Pool {
+  if (source === null || source === DEFAULT_SOURCE) return opts.pool;
+  const pool = opts.sourcePool?.(source);
+  if (!pool) throw new QErr('unexpected', `source with name "${source}" is not reachable`, 400);
+  return pool;
 }
 
 /**
@@ -165,7 +175,7 @@ async function explainSubscription(
     );
     try {
       const res = await queryWithin<{ 'QUERY PLAN': string }>(
-        opts.pool,
+        sourcePool(opts, plan.source),
         { text, values: args },
         null,
       );

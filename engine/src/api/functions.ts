@@ -117,7 +117,7 @@ export async function dropComputedField(ctx: OpContext, args: Args): Promise<unk
   if (!(t.computed_fields ?? []).some((c) => c.name === name))
     throw bad('not-exists', `computed field "${name}" does not exist`);
   const id = `computed field ${displayQn(normalizeName(t.table))}.${name}`;
-  const objects = collectObjects(src, await catalogOf(ctx));
+  const objects = collectObjects(src, await catalogOf(ctx, src.name));
   const deps = dependents(objects, [], new Set([id]));
   if (deps.length && args.cascade !== true) throw dependencyError(deps, src.name);
   removeObjects(src, deps);

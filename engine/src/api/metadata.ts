@@ -19,7 +19,7 @@ import { jsonKind, QErr } from '../errors.ts';
 import { removeApiLimits, setApiLimits } from './api-limits.ts';
 import {
   bad,
-  catalogOf,
+  catalogsOf,
   type ApiRuntime,
   type ApiSession,
   type Args,
@@ -66,6 +66,7 @@ import {
   setRelationshipComment,
 } from './relationships.ts';
 import { runSqlOp, type RunSqlArgs } from './run-sql.ts';
+import { addSource, dropSource, renameSource, updateSource } from './sources.ts';
 import {
   cleanupEventTriggerLogs,
   createEventTrigger,
@@ -161,9 +162,9 @@ const METADATA_SOURCE_OPS: Record<string, Op> = {
   get_event_logs: getEventLogs,
   get_event_invocation_logs: getEventInvocationLogs,
   get_event_by_id: getEventById,
-  // the engine serves one Postgres source, configured from the environment
-  add_source: () => ({ message: 'success' }),
-  update_source: () => ({ message: 'success' }),
+  add_source: addSource,
+  drop_source: dropSource,
+  update_source: updateSource,
 };
 
 /** Query collections, the allow list and REST endpoints: on /v1/metadata and /v1/query. */
@@ -205,6 +206,7 @@ const METADATA_OPS: Record<string, Op> = {
   remove_api_limits: removeApiLimits,
   add_inherited_role: addInheritedRole,
   drop_inherited_role: dropInheritedRole,
+  rename_source: renameSource,
   get_catalog_state: getCatalog,
   set_catalog_state: setCatalog,
 };
@@ -358,7 +360,7 @@ export async function runApiRequest(
       draft: structuredClone(engine.state.metadata),
       changed: false,
       // read on first use: SQL run by earlier requests may have changed the database
-      catalog: engine.state.catalog,
+      catalogs: engine.state.catalogs,
       catalogStale: true,
       ...(session ? { session } : {}),
     };
@@ -376,7 +378,7 @@ export async function runApiRequest(
       await engine.events?.syncSql(engine.state.metadata, ctx.draft, {
         mode: ctx.recreateEventTriggers ? 'all' : 'changed',
       });
-      await engine.applyMetadata(ctx.draft, await catalogOf(ctx), true);
+      await engine.applyMetadata(ctx.draft, await catalogsOf(ctx), true);
     }
     return result;
   });

@@ -74,7 +74,7 @@ export async function dropRelationship(ctx: OpContext, args: Args): Promise<unkn
   );
   if (!exists) throw bad('not-exists', `relationship "${name}" does not exist`);
   const id = `relationship ${displayQn(qn)}.${name}`;
-  const objects = collectObjects(src, await catalogOf(ctx));
+  const objects = collectObjects(src, await catalogOf(ctx, src.name));
   const deps = dependents(objects, [], new Set([id]));
   if (deps.length && args.cascade !== true) throw dependencyError(deps, src.name);
   removeObjects(src, deps);

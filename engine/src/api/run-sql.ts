@@ -26,11 +26,12 @@ import {
 } from '../metadata/dependencies.ts';
 import { renameColumn, renameTable } from '../metadata/rename.ts';
 import { enumTableNames, normalizeName } from '../metadata/types.ts';
-import { buildSourceInfo } from '../schema/build-source.ts';
+import { buildSourcesInfo } from '../schema/build-source.ts';
 import {
   asInconsistentObject,
   bad,
   setSessionVariables,
+  poolOf,
   sourceOf,
   type OpContext,
 } from './context.ts';
@@ -118,7 +119,7 @@ export async function runSqlOp(ctx: OpContext, args: RunSqlArgs): Promise<RunSql
   if (!args || typeof args.sql !== 'string') throw bad('parse-failed', 'key "sql" not found');
   const src = sourceOf(ctx, args.source);
   const check = needsMetadataCheck(args);
-  const client = await ctx.engine.pool.connect();
+  const client = await poolOf(ctx, src.name).connect();
   let broken = false;
   try {
     await client.query(args.read_only ? 'BEGIN READ ONLY' : 'BEGIN');
@@ -266,13 +267,20 @@ async function followSchemaChanges(
   for (const r of [...columnRenames, ...tableRenames]) r();
   ctx.changed = true;
   ctx.catalogStale = true;
-  // what the change leaves must still hold together
+  // what the change leaves must still hold together (this source read inside the transaction)
   const after = await introspectDatabase(client, {
-    tables: enumTableNames(ctx.draft),
-    carried: ctx.engine.state.catalog.enumTableRows,
+    tables: enumTableNames(ctx.draft, src.name),
+    carried: ctx.engine.state.catalogs.catalogs.get(src.name)?.enumTableRows,
   });
-  const info = buildSourceInfo(ctx.draft, after, ctx.engine.state.opts.naming);
-  const known = new Set(ctx.engine.state.source.inconsistencies.map((i) => i.name));
+  const catalogs = new Map(ctx.catalogs.catalogs);
+  catalogs.set(src.name, after);
+  const info = buildSourcesInfo(
+    ctx.draft,
+    catalogs,
+    ctx.catalogs.unreachable,
+    ctx.engine.state.opts.naming,
+  ).served;
+  const known = new Set(ctx.engine.state.inconsistencies.map((i) => i.name));
   const fresh = info.inconsistencies.filter((i) => !known.has(i.name) && !i.informational);
   if (fresh.length) {
     throw new QErr(

@@ -31,7 +31,7 @@ export async function trackTable(ctx: OpContext, args: Args): Promise<unknown> {
   if (src.tables.some((t) => sameName(normalizeName(t.table), qn))) {
     throw bad('already-tracked', `view/table already tracked: "${displayName(qn)}"`);
   }
-  const catalog = await catalogOf(ctx);
+  const catalog = await catalogOf(ctx, src.name);
   if (!catalog.tables.has(qualifiedKey(qn)))
     throw bad('not-exists', `no such table/view exists in source: "${displayName(qn)}"`);
   const entry: TableMeta = { table: qn };
@@ -49,7 +49,7 @@ export async function untrackTable(ctx: OpContext, args: Args): Promise<unknown>
   const t = src.tables.find((x) => sameName(normalizeName(x.table), qn));
   if (!t) throw bad('already-untracked', `view/table already untracked: "${displayName(qn)}"`);
   const key = qualifiedKey(qn);
-  const objects = collectObjects(src, await catalogOf(ctx));
+  const objects = collectObjects(src, await catalogOf(ctx, src.name));
   const deps = dependents(
     objects,
     [{ k: 'table', table: key }],

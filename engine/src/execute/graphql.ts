@@ -11,7 +11,7 @@
 import { encodeGqlError, QErr, toQErr } from '../errors.ts';
 import type { Session } from '../session.ts';
 import { executeMutation } from './mutation.ts';
-import { buildQueryPlan, planQuery, runQuery } from './query.ts';
+import { bindQuery, buildQueryPlan, planQuery, runQuery } from './query.ts';
 import { cacheDirective, cachedStep, cacheKeys } from './query-cache.ts';
 import { runSteps } from './steps.ts';
 import type { InputContext } from '../parse/input.ts';
@@ -25,8 +25,6 @@ import {
 import type { ObjectTypeDef, RoleSchema } from '../schema/types.ts';
 import {
   checkSessionVars,
-  paramsByKey,
-  placeholderLookup,
   prepare,
   type ExecOptions,
   type OperationResult,
@@ -34,7 +32,6 @@ import {
   type Step,
   type StepCall,
 } from './planner.ts';
-import { bindPlaceholders } from '@streamsync/database';
 import type { EngineState } from './state.ts';
 
 export type { ExecOptions } from './planner.ts';
@@ -216,12 +213,7 @@ async function runUncached(p: Prepared, opts: ExecOptions): Promise<Record<strin
   if (p.op.type === 'mutation') return JSON.parse(await executeMutation(p, opts)) as never;
   const { plan } = buildQueryPlan(p, opts);
   checkSessionVars(plan.sessionVars, p.session);
-  const values = plan.compiled
-    ? bindPlaceholders(
-        plan.compiled,
-        placeholderLookup(paramsByKey(plan.params), p.values, p.session),
-      )
-    : null;
+  const values = bindQuery(plan, p);
   const body = await runQuery(plan, values, opts, p.limits.role.time);
   return (JSON.parse(body) as { data: Record<string, unknown> }).data;
 }

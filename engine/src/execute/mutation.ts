@@ -41,6 +41,8 @@ import {
   type Prepared,
 } from './planner.ts';
 import { timeLimitError } from '../limits/index.ts';
+import { DEFAULT_SOURCE } from '../sources/source-pools.ts';
+import { rootFieldSource } from './query.ts';
 import { QUERY_CANCELED, timeoutSetting } from '../limits/statement-timeout.ts';
 
 const CHECK_FAILED = 'check constraint of an insert/update permission has failed';
@@ -80,6 +82,9 @@ class Runner {
     switch (f.k) {
       case 'typename':
         return JSON.stringify(f.name);
+      case 'namespace':
+        // runMutation runs a namespace's fields one by one
+        throw new Error('a namespace field is not one statement');
       case 'query': {
         const { statement, columns } = new SelectTranslator().query(f.ir);
         if (!columns.length) return 'null';
@@ -257,17 +262,29 @@ function hasRelationships(ins: AnnInsert): boolean {
   return ins.rows.some((r) => r.objRels.length > 0 || r.arrRels.length > 0);
 }
 
-/**
- * Run every root field of a mutation in one transaction; returns the `data` object's text.
- * Throws a QErr (already rolled back) on the first error.
- */
-export async function runMutation(
+/** The source a mutation root field writes (null: answered without the database). */
+function mutationSource(f: MutationField): string | null {
+  switch (f.k) {
+    case 'insert':
+      return f.ins.table.source;
+    case 'update':
+    case 'delete':
+      return f.table.source;
+    case 'query':
+      return f.ir.root.map(([, r]) => rootFieldSource(r)).find((s) => s !== null) ?? null;
+    default:
+      return null;
+  }
+}
+
+/** Run `fields` in one transaction of `pool`, their answers into `out`. Throws rolled back. */
+async function inTransaction(
   pool: pg.Pool,
   session: Session,
-  ir: MutationIR,
   params: ParamUse[],
-  timeLimit: number | null = null,
-): Promise<string> {
+  timeLimit: number | null,
+  fields: ReadonlyArray<{ f: MutationField; out?: string }>,
+): Promise<void> {
   const client = await pool.connect();
   let broken = false;
   try {
@@ -281,12 +298,8 @@ export async function runMutation(
         timeoutSetting(timeLimit),
       ]);
       const runner = new Runner(client, session, paramsByKey(params), timeLimit);
-      const parts: string[] = [];
-      for (const [alias, f] of ir.root) {
-        parts.push(`${JSON.stringify(alias)}:${await runner.field(f)}`);
-      }
+      for (const leaf of fields) leaf.out = await runner.field(leaf.f);
       await client.query('COMMIT');
-      return `{${parts.join(',')}}`;
     } catch (e) {
       await client.query('ROLLBACK').catch(() => {
         broken = true;
@@ -298,10 +311,65 @@ export async function runMutation(
   }
 }
 
+/**
+ * Run the root fields of a mutation in order; returns the `data` object's text. The fields of
+ * one source run in one transaction, and a field of another source starts that source's
+ * (Hasura runs each source's part of a mutation in its own transaction): a failing field rolls
+ * back its source's transaction and stops the operation, the transactions already committed
+ * stay. Throws a QErr (already rolled back) on the first error.
+ */
+export async function runMutation(
+  poolOf: (source: string) => pg.Pool,
+  session: Session,
+  ir: MutationIR,
+  params: ParamUse[],
+  timeLimit: number | null = null,
+): Promise<string> {
+  type Shape = { prefix: string; leaf: number } | { prefix: string; nested: Shape[] };
+  const leaves: Array<{ f: MutationField; out?: string }> = [];
+  const shape = (root: MutationIR['root']): Shape[] =>
+    root.map(([alias, f]) => {
+      const prefix = `${JSON.stringify(alias)}:`;
+      if (f.k === 'namespace') return { prefix, nested: shape(f.fields) };
+      leaves.push({ f });
+      return { prefix, leaf: leaves.length - 1 };
+    });
+  const tree = shape(ir.root);
+  for (let i = 0; i < leaves.length;) {
+    let source: string | null = null;
+    let j = i;
+    for (; j < leaves.length; j++) {
+      const s = mutationSource(leaves[j]!.f);
+      if (s === null) continue;
+      if (source !== null && s !== source) break;
+      source = s;
+    }
+    await inTransaction(
+      poolOf(source ?? DEFAULT_SOURCE),
+      session,
+      params,
+      timeLimit,
+      leaves.slice(i, j),
+    );
+    i = j;
+  }
+  const text = (shapes: Shape[]): string =>
+    shapes
+      .map((s) => s.prefix + ('leaf' in s ? leaves[s.leaf]!.out! : `{${text(s.nested)}}`))
+      .join(',');
+  return `{${text(tree)}}`;
+}
+
 /** Plan a mutation operation (its IR, against the role's schema) and run it: the `data` text. */
 export async function executeMutation(p: Prepared, opts: ExecOptions): Promise<string> {
   const root = operationRoot(p, opts);
   const ctx = root.context();
   const ir = buildMutationIR(ctx, root.rootType, root.fields);
-  return runMutation(opts.pool, p.session, ir, ctx.params, p.limits.role.time);
+  const poolOf = (source: string): pg.Pool => {
+    if (source === DEFAULT_SOURCE) return opts.pool;
+    const pool = opts.sourcePool?.(source);
+    if (!pool) throw new QErr('unexpected', `source with name "${source}" is not reachable`, 200);
+    return pool;
+  };
+  return runMutation(poolOf, p.session, ir, ctx.params, p.limits.role.time);
 }

@@ -52,6 +52,8 @@ export interface ExecOptions {
   pool: pg.Pool;
   /** where queries read: a read replica when one is up, else the primary (replicas/) */
   reads?: ReadRouter;
+  /** the pool of a source other than `default` (sources/) */
+  sourcePool?: (source: string) => pg.Pool | undefined;
   includeInternal: boolean;
   preparedStatements: boolean;
   maxDepth: number;
@@ -259,6 +261,7 @@ export function operationRoot(
         {
           schema,
           source: state.source,
+          sources: state.sources,
           role: session.role,
           input,
           stringifyNumeric: opts.stringifyNumeric,

@@ -60,9 +60,10 @@ export interface CacheKeys {
 }
 
 /** The answer's key (with the bound values) and its family (the same query, any values). */
-export function cacheKeys(p: Prepared, plan: QueryPlan, values: unknown[] | null): CacheKeys {
+export function cacheKeys(p: Prepared, plan: QueryPlan, values: unknown[][]): CacheKeys {
   // p.key: role, Backend scenario, operationName, document
-  const family = sha1(`${p.key}\u0000${plan.compiled?.text ?? ''}`);
+  const texts = plan.statements.map((s) => `${s.source}\u0000${s.compiled.text}`).join('\u0000');
+  const family = sha1(`${p.key}\u0000${texts}`);
   return { family, key: sha1(`${family}\u0000${json(values ?? [])}`) };
 }
 

@@ -90,7 +90,9 @@ export type MutationField =
     }
   /** a function exposed as a mutation: an ordinary select over it */
   | { k: 'query'; ir: QueryIR }
-  | { k: 'typename'; name: string };
+  | { k: 'typename'; name: string }
+  /** a customized source's namespace field: an object of that source's mutation fields */
+  | { k: 'namespace'; fields: Array<[alias: string, field: MutationField]> };
 
 export interface MutationIR {
   root: Array<[alias: string, field: MutationField]>;

@@ -209,7 +209,9 @@ export type RootField =
   /** `<t>_stream`: the rows after the cursor, in cursor order, a batch at a time (issue 6) */
   | { k: 'stream'; select: AnnSelect; cursor: StreamCursor; batchSize: Val }
   /** answered without the database (introspection, placeholder) */
-  | { k: 'static'; value: unknown };
+  | { k: 'static'; value: unknown }
+  /** a customized source's namespace field: an object of that source's root fields */
+  | { k: 'namespace'; fields: Array<[alias: string, field: RootField]> };
 
 /** The one cursor column of a streaming subscription and where it starts. */
 export interface StreamCursor {

@@ -165,9 +165,12 @@ export function normalizeName(x: unknown, what = 'table'): QualifiedName {
 export const sameName = (a: QualifiedName, b: QualifiedName): boolean =>
   a.schema === b.schema && a.name === b.name;
 
-/** The tables of the served source (default, else the first) that metadata marks `is_enum`. */
-export function enumTableNames(metadata: Metadata): QualifiedName[] {
-  const source = metadata.sources.find((s) => s.name === 'default') ?? metadata.sources[0];
+/** The tables of a source (the served one: default, else the first) that metadata marks `is_enum`. */
+export function enumTableNames(metadata: Metadata, sourceName?: string): QualifiedName[] {
+  const source =
+    sourceName !== undefined
+      ? metadata.sources.find((s) => s.name === sourceName)
+      : (metadata.sources.find((s) => s.name === 'default') ?? metadata.sources[0]);
   return (source?.tables ?? [])
     .filter((t) => t.is_enum === true)
     .map((t) => normalizeName(t.table));

@@ -30,8 +30,10 @@ import {
   fieldArgs,
   lookupField,
   makeValueMaker,
+  sourceOf,
   subFields,
   tableFields,
+  tableTypeName,
   type SelectContext,
 } from './select.ts';
 
@@ -57,6 +59,16 @@ export function buildMutationIR(
       continue;
     }
     const def = withPath(['selectionSet', f.name], () => lookupField(rootType, f));
+    if (def.info.k === 'namespace') {
+      const nsType = ctx.schema.types.get(namedOf(def.type)) as ObjectTypeDef;
+      const inner = withPath(['selectionSet', f.name], () => subFields(ctx, nsType.name, f));
+      ctx.depth--;
+      root.push([
+        f.responseKey,
+        { k: 'namespace', fields: buildMutationIR(ctx, nsType, inner).root },
+      ]);
+      continue;
+    }
     if (def.info.k === 'fn') {
       root.push([f.responseKey, { k: 'query', ir: buildQueryIR(ctx, rootType, [f]) }]);
       continue;
@@ -125,9 +137,11 @@ function mutationField(ctx: SelectContext, def: FieldDef, f: CollectedField): Mu
       return {
         k: 'update',
         table: t,
-        permFilter: ctx.isAdmin ? { k: 'true' } : permFilterToIR(perm.filter, t, ctx.source),
+        permFilter: ctx.isAdmin ? { k: 'true' } : permFilterToIR(perm.filter, t, sourceOf(ctx, t)),
         check:
-          ctx.isAdmin || perm.check === null ? null : permFilterToIR(perm.check, t, ctx.source),
+          ctx.isAdmin || perm.check === null
+            ? null
+            : permFilterToIR(perm.check, t, sourceOf(ctx, t)),
         batches,
         many: kind.variant === 'many',
         output: output(ctx, t, def, f, kind.variant === 'by_pk'),
@@ -138,7 +152,7 @@ function mutationField(ctx: SelectContext, def: FieldDef, f: CollectedField): Mu
       return {
         k: 'delete',
         table: t,
-        permFilter: ctx.isAdmin ? { k: 'true' } : permFilterToIR(perm.filter, t, ctx.source),
+        permFilter: ctx.isAdmin ? { k: 'true' } : permFilterToIR(perm.filter, t, sourceOf(ctx, t)),
         where: kind.byPk ? pkWhere(ctx, t, args) : whereOf(ctx, t, args.get('where')),
         output: output(ctx, t, def, f, kind.byPk),
       };
@@ -148,7 +162,7 @@ function mutationField(ctx: SelectContext, def: FieldDef, f: CollectedField): Mu
 
 function whereOf(ctx: SelectContext, t: TableInfo, w: Coerced | undefined): BoolExp {
   if (!w || !isObj(w)) return { k: 'true' };
-  return whereToIR(w, t, ctx.source, makeValueMaker(ctx));
+  return whereToIR(w, t, sourceOf(ctx, t), makeValueMaker(ctx));
 }
 
 function pkWhere(ctx: SelectContext, t: TableInfo, given: Map<string, Coerced>): BoolExp {
@@ -190,7 +204,7 @@ function output(
 ): MutationOutput {
   if (single) {
     const fields = withPath(['selectionSet'], () =>
-      tableFields(ctx, t, subFields(ctx, t.gqlName, f)),
+      tableFields(ctx, t, subFields(ctx, tableTypeName(ctx, t), f)),
     );
     ctx.depth--;
     return { k: 'single', fields };
@@ -217,7 +231,7 @@ function output(
           ctx.path = [...ctx.path, 'selectionSet', sf.name];
           try {
             const fields = withPath(['selectionSet'], () =>
-              tableFields(ctx, t, subFields(ctx, t.gqlName, sf)),
+              tableFields(ctx, t, subFields(ctx, tableTypeName(ctx, t), sf)),
             );
             ctx.depth--;
             return { k: 'returning', fields };
@@ -295,7 +309,7 @@ function buildInsert(
       }
       const rel = [...t.objectRels, ...t.arrayRels].find((x) => x.name === key);
       if (!rel || v === null || !isObj(v)) continue;
-      const target = ctx.source.tables.get(rel.target)!;
+      const target = sourceOf(ctx, t).tables.get(rel.target)!;
       const data = v.obj.get('data');
       const relPath = [...rowPath, rel.name, 'data'];
       const relArgPath = [...rowArgPath, rel.name];
@@ -355,8 +369,8 @@ function buildInsert(
     table: t,
     rows: parsedRows,
     conflict,
-    checkInsert: ctx.isAdmin ? { k: 'true' } : permFilterToIR(perm.check, t, ctx.source),
-    checkUpdate: upd?.check ? permFilterToIR(upd.check, t, ctx.source) : null,
+    checkInsert: ctx.isAdmin ? { k: 'true' } : permFilterToIR(perm.check, t, sourceOf(ctx, t)),
+    checkUpdate: upd?.check ? permFilterToIR(upd.check, t, sourceOf(ctx, t)) : null,
     presets: presetVals(t, perm.presets),
     path,
   };
@@ -395,8 +409,10 @@ function conflictClause(
   const perm = updatePerm(t, ctx.role);
   const where = oc.obj.get('where');
   const filter = and([
-    ctx.isAdmin || !perm ? { k: 'true' } : permFilterToIR(perm.filter, t, ctx.source),
-    where && isObj(where) ? whereToIR(where, t, ctx.source, makeValueMaker(ctx)) : { k: 'true' },
+    ctx.isAdmin || !perm ? { k: 'true' } : permFilterToIR(perm.filter, t, sourceOf(ctx, t)),
+    where && isObj(where)
+      ? whereToIR(where, t, sourceOf(ctx, t), makeValueMaker(ctx))
+      : { k: 'true' },
   ]);
   return {
     constraint: String(constraint && isEnum(constraint) ? constraint.value : ''),

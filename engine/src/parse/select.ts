@@ -28,6 +28,7 @@ import type { AggOp } from '../schema/aggregates.ts';
 import { introspectionField } from '../schema/introspect.ts';
 import { BIG_NUMERIC_TYPES } from '../schema/scalars.ts';
 import type { ComputedFieldInfo, SourceInfo, TableInfo } from '../schema/source.ts';
+import { customTypeName } from '../schema/customize.ts';
 import { namedOf, type FieldDef, type ObjectTypeDef, type RoleSchema } from '../schema/types.ts';
 import { permFilterToIR, whereToIR, type ValueMaker } from './bool-exp.ts';
 import {
@@ -61,7 +62,10 @@ export interface ParamUse {
 
 export interface SelectContext {
   schema: RoleSchema;
+  /** the served source (`default`) */
   source: SourceInfo;
+  /** every source by name: a table's relationships, filters and functions are in its own */
+  sources: ReadonlyMap<string, SourceInfo>;
   role: string;
   isAdmin: boolean;
   input: InputContext;
@@ -77,7 +81,10 @@ export interface SelectContext {
 
 /** A fresh context for one operation's root fields (queries, mutations and subscriptions alike). */
 export function selectContext(
-  base: Pick<SelectContext, 'schema' | 'source' | 'role' | 'input' | 'stringifyNumeric'> & {
+  base: Pick<
+    SelectContext,
+    'schema' | 'source' | 'sources' | 'role' | 'input' | 'stringifyNumeric'
+  > & {
     maxDepth: number;
     maxFields: number;
   },
@@ -91,6 +98,19 @@ export function selectContext(
     depth: 0,
     fieldCount,
   };
+}
+
+/** The resolved source a table or function is in (a relationship never leaves it). */
+export function sourceOf(
+  ctx: Pick<SelectContext, 'source' | 'sources'>,
+  x: { source: string },
+): SourceInfo {
+  return ctx.sources.get(x.source) ?? ctx.source;
+}
+
+/** The name of a table's object type (`suffix`: of its `_aggregate` type…) in the role's schema. */
+export function tableTypeName(ctx: SelectContext, t: TableInfo, suffix = ''): string {
+  return customTypeName(sourceOf(ctx, t), t.naming.tableType(t.ident, suffix));
 }
 
 export function makeValueMaker(ctx: SelectContext): ValueMaker {
@@ -110,12 +130,12 @@ export function makeValueMaker(ctx: SelectContext): ValueMaker {
     permFilter(t: TableInfo): BoolExp {
       if (ctx.isAdmin) return { k: 'true' };
       const p = t.selectPerms.get(ctx.role);
-      return p ? permFilterToIR(p.filter, t, ctx.source) : { k: 'false' };
+      return p ? permFilterToIR(p.filter, t, sourceOf(ctx, t)) : { k: 'false' };
     },
     cellFilter(t: TableInfo, field: string): BoolExp | null {
       if (ctx.isAdmin) return null;
       const cell = t.selectPerms.get(ctx.role)?.cellFilters?.get(field);
-      return cell ? permFilterToIR(cell, t, ctx.source) : null;
+      return cell ? permFilterToIR(cell, t, sourceOf(ctx, t)) : null;
     },
   };
 }
@@ -202,6 +222,16 @@ function rootField(ctx: SelectContext, rootType: ObjectTypeDef, f: CollectedFiel
     case 'placeholder':
       if (f.selections.length) fail('unexpected subselection set for non-object field');
       return { k: 'static', value: null };
+    case 'namespace': {
+      fieldArgs(ctx, def, f);
+      const nsType = ctx.schema.types.get(namedOf(def.type)) as ObjectTypeDef;
+      const fields = subFields(ctx, nsType.name, f).map((c): [string, RootField] => [
+        c.responseKey,
+        withPath(['selectionSet', c.name], () => rootField(ctx, nsType, c)),
+      ]);
+      ctx.depth--;
+      return { k: 'namespace', fields };
+    }
     case 'select': {
       const args = fieldArgs(ctx, def, f);
       return { k: 'select', select: tableSelect(ctx, info.table, { k: 'table' }, args, f) };
@@ -226,7 +256,7 @@ function rootField(ctx: SelectContext, rootType: ObjectTypeDef, f: CollectedFiel
       const select = baseSelect(ctx, t, { k: 'table' });
       select.args.where = where;
       select.fields = withPath(['selectionSet'], () =>
-        tableFields(ctx, t, subFields(ctx, t.gqlName, f)),
+        tableFields(ctx, t, subFields(ctx, tableTypeName(ctx, t), f)),
       );
       ctx.depth--;
       return { k: 'select_one', select };
@@ -249,7 +279,7 @@ function rootField(ctx: SelectContext, rootType: ObjectTypeDef, f: CollectedFiel
         fn: fi.fn,
         args: fnArgs(ctx, fi.fn, args.get('args') ?? null, fi.sessionArgIndex, null),
       };
-      const t = ctx.source.tables.get(fi.returnTable)!;
+      const t = sourceOf(ctx, fi).tables.get(fi.returnTable)!;
       return { k: 'connection', conn: connectionSelect(ctx, t, from, args, f) };
     }
     case 'select_stream': {
@@ -264,7 +294,7 @@ function rootField(ctx: SelectContext, rootType: ObjectTypeDef, f: CollectedFiel
     case 'fn_agg': {
       const args = fieldArgs(ctx, def, f);
       const fi = info.fn;
-      const t = ctx.source.tables.get(fi.returnTable)!;
+      const t = sourceOf(ctx, fi).tables.get(fi.returnTable)!;
       const from: FromItem = {
         k: 'fn',
         fn: fi.fn,
@@ -319,7 +349,7 @@ function applySelectArgs(ctx: SelectContext, sel: AnnSelect, args: Map<string, C
   const vm = makeValueMaker(ctx);
   const t = sel.table;
   const where = args.get('where');
-  if (where && isObj(where)) sel.args.where = whereToIR(where, t, ctx.source, vm);
+  if (where && isObj(where)) sel.args.where = whereToIR(where, t, sourceOf(ctx, t), vm);
   const orderBy = args.get('order_by');
   if (orderBy && isList(orderBy)) {
     for (const item of orderBy.list)
@@ -375,7 +405,7 @@ function orderItems(
     if (!isObj(v)) continue;
     const rel = t.objectRels.find((r) => r.name === key);
     if (rel) {
-      const target = ctx.source.tables.get(rel.target)!;
+      const target = sourceOf(ctx, t).tables.get(rel.target)!;
       for (const inner of orderItems(ctx, target, v)) {
         out.push({
           ...inner,
@@ -389,7 +419,7 @@ function orderItems(
       (c) => `${c.name}_aggregate` === key && c.returns.kind === 'table',
     );
     if (aggRel || aggCf) {
-      const target = ctx.source.tables.get(
+      const target = sourceOf(ctx, t).tables.get(
         aggRel ? aggRel.target : (aggCf!.returns as { table: string }).table,
       )!;
       // the schema offered only count and the table's functions (schema/aggregates.ts)
@@ -435,7 +465,9 @@ export function tableSelect(
 ): AnnSelect {
   const sel = baseSelect(ctx, t, from);
   applySelectArgs(ctx, sel, args);
-  sel.fields = withPath(['selectionSet'], () => tableFields(ctx, t, subFields(ctx, t.gqlName, f)));
+  sel.fields = withPath(['selectionSet'], () =>
+    tableFields(ctx, t, subFields(ctx, tableTypeName(ctx, t), f)),
+  );
   ctx.depth--;
   return sel;
 }
@@ -452,6 +484,7 @@ function nodeRootField(
 ): RootField {
   const vm = makeValueMaker(ctx);
   const id = parseGlobalId(String(vm.lit(args.get('id') as Leaf)));
+  // a global id names no source: the served source's table
   const t = [...ctx.source.tables.values()].find(
     (x) => x.qn.schema === id.schema && x.qn.name === id.table,
   );
@@ -483,7 +516,7 @@ function nodeRootField(
   const select = baseSelect(ctx, t, { k: 'table' });
   select.args.where = { k: 'and', items };
   select.fields = withPath(['selectionSet'], () =>
-    tableFields(ctx, t, subFields(ctx, t.gqlName, f)),
+    tableFields(ctx, t, subFields(ctx, tableTypeName(ctx, t), f)),
   );
   ctx.depth--;
   return { k: 'select_one', select };
@@ -563,7 +596,7 @@ function edgeField(ctx: SelectContext, t: TableInfo, f: CollectedField): EdgeFie
       return { k: 'cursor' };
     case 'node': {
       const fields = withPath(['selectionSet'], () =>
-        tableFields(ctx, t, subFields(ctx, t.gqlName, f)),
+        tableFields(ctx, t, subFields(ctx, tableTypeName(ctx, t), f)),
       );
       ctx.depth--;
       return { k: 'node', fields };
@@ -582,7 +615,7 @@ export function aggSelect(
 ): AggSelect {
   const sel = baseSelect(ctx, t, from);
   applySelectArgs(ctx, sel, args);
-  const aggType = ctx.schema.types.get(t.naming.tableType(t.ident, 'aggregate')) as ObjectTypeDef;
+  const aggType = ctx.schema.types.get(tableTypeName(ctx, t, 'aggregate')) as ObjectTypeDef;
   const fields: AggSelect['fields'] = [];
   withPath(['selectionSet'], () => {
     for (const sf of subFields(ctx, aggType.name, f)) {
@@ -603,7 +636,9 @@ function aggField(
   const def = lookupField(aggType, f);
   fieldArgs(ctx, def, f);
   if (def.info.k === 'agg_nodes') {
-    const out = withPath(['selectionSet'], () => tableFields(ctx, t, subFields(ctx, t.gqlName, f)));
+    const out = withPath(['selectionSet'], () =>
+      tableFields(ctx, t, subFields(ctx, tableTypeName(ctx, t), f)),
+    );
     ctx.depth--;
     return { k: 'nodes', fields: out };
   }
@@ -691,7 +726,7 @@ export function tableFields(
   t: TableInfo,
   fields: CollectedField[],
 ): Array<[string, AnnField]> {
-  const objType = ctx.schema.types.get(t.gqlName) as ObjectTypeDef;
+  const objType = ctx.schema.types.get(tableTypeName(ctx, t)) as ObjectTypeDef;
   const out: Array<[string, AnnField]> = [];
   for (const f of fields) {
     out.push([f.responseKey, withPath([f.name], () => tableField(ctx, t, objType, f))]);
@@ -734,17 +769,17 @@ function tableField(
       }
       case 'objrel': {
         fieldArgs(ctx, def, f);
-        const target = ctx.source.tables.get(info.rel.target)!;
+        const target = sourceOf(ctx, t).tables.get(info.rel.target)!;
         const sel = baseSelect(ctx, target, { k: 'table' });
         sel.fields = withPath(['selectionSet'], () =>
-          tableFields(ctx, target, subFields(ctx, target.gqlName, f)),
+          tableFields(ctx, target, subFields(ctx, tableTypeName(ctx, target), f)),
         );
         ctx.depth--;
         return { k: 'objrel', rel: info.rel, select: sel };
       }
       case 'arrrel': {
         const args = fieldArgs(ctx, def, f);
-        const target = ctx.source.tables.get(info.rel.target)!;
+        const target = sourceOf(ctx, t).tables.get(info.rel.target)!;
         return {
           k: 'arrrel',
           rel: info.rel,
@@ -756,7 +791,7 @@ function tableField(
         return { k: 'node_id' };
       case 'arrrel_conn': {
         const args = fieldArgs(ctx, def, f);
-        const target = ctx.source.tables.get(info.rel.target)!;
+        const target = sourceOf(ctx, t).tables.get(info.rel.target)!;
         return {
           k: 'arrrel_conn',
           rel: info.rel,
@@ -765,7 +800,7 @@ function tableField(
       }
       case 'arrrel_agg': {
         const args = fieldArgs(ctx, def, f);
-        const target = ctx.source.tables.get(info.rel.target)!;
+        const target = sourceOf(ctx, t).tables.get(info.rel.target)!;
         return {
           k: 'arrrel_agg',
           rel: info.rel,
@@ -792,7 +827,7 @@ function tableField(
       case 'cf_table_agg': {
         const args = fieldArgs(ctx, def, f);
         const cf = info.cf;
-        const target = ctx.source.tables.get((cf.returns as { table: string }).table)!;
+        const target = sourceOf(ctx, t).tables.get((cf.returns as { table: string }).table)!;
         const from: FromItem = {
           k: 'cf',
           cf,

@@ -18,6 +18,7 @@ import { comparisonExp } from './comparison-types.ts';
 import { selectArgs } from './select-args.ts';
 import { buildQueryRoot } from './query-root.ts';
 import { BuilderCore, type SchemaOptions } from './builder-core.ts';
+import { isPlain, mergeSourcePart } from './customize.ts';
 import type { ComputedFieldInfo, FunctionInfo, SourceInfo, TableInfo } from './source.ts';
 import type { InputValueDef, RoleSchema } from './types.ts';
 
@@ -94,15 +95,32 @@ export class SchemaBuilder extends BuilderCore {
   }
 }
 
-/** Build one role's schema. `extensions` add mutation / subscription fields (issues 5 and 6). */
+/**
+ * Build one role's schema over every source (`sources`, the served one first): each source's
+ * part — its query root, then what `extensions` add for it (mutations, streams) — is built by its
+ * own builder and merged (customize.ts applies the source's customization on the way); then
+ * `globalExtensions` (actions: not of any source) add theirs once.
+ */
 export function buildRoleSchema(
-  source: SourceInfo,
+  sources: SourceInfo | readonly SourceInfo[],
   role: string,
   opts: SchemaOptions,
   extensions: SchemaExtension[] = [],
+  globalExtensions: SchemaExtension[] = [],
+  served?: SourceInfo,
 ): RoleSchema {
-  const b = new SchemaBuilder(source, role, opts);
-  b.buildQueryRoot();
-  for (const ext of extensions) ext(b);
+  const list = Array.isArray(sources)
+    ? (sources as readonly SourceInfo[])
+    : [sources as SourceInfo];
+  const main = served ?? list[0]!;
+  const b = new SchemaBuilder(main, role, opts);
+  for (const s of list) {
+    // a source without customization builds straight into the schema (the common case)
+    const part = isPlain(s.customization) && s === main ? b : new SchemaBuilder(s, role, opts);
+    part.buildQueryRoot();
+    for (const ext of extensions) ext(part);
+    if (part !== b) mergeSourcePart(b, part, s);
+  }
+  for (const ext of globalExtensions) ext(b);
   return b.finish();
 }

@@ -100,6 +100,8 @@ export interface RootFieldNames {
 
 export interface TableInfo {
   key: string;
+  /** the name of the source the table is in (every statement about it runs on that source) */
+  source: string;
   qn: QualifiedName;
   pg: PgTable;
   meta: TableMeta;
@@ -128,6 +130,8 @@ export interface TableInfo {
 
 export interface FunctionInfo {
   key: string;
+  /** the name of the source the function is in */
+  source: string;
   qn: QualifiedName;
   fn: PgFunction;
   meta: FunctionMeta;
@@ -161,10 +165,24 @@ export interface EnumTableType {
   values: Array<{ name: string; description: string | null; value: string }>;
 }
 
+/**
+ * A source's `customization` (Hasura's SourceCustomization): its root fields under a namespace
+ * field and/or with a prefix and suffix, its type names with a prefix and suffix or mapped.
+ */
+export interface SourceCustomization {
+  namespace: string | null;
+  fieldPrefix: string;
+  fieldSuffix: string;
+  typePrefix: string;
+  typeSuffix: string;
+  typeMapping: Record<string, string>;
+}
+
 export interface SourceInfo {
   name: string;
   /** how the names the source generates are spelled (naming-convention.ts) */
   naming: Naming;
+  customization: SourceCustomization;
   tables: Map<string, TableInfo>;
   /** GraphQL enum name → the enum table it is read from */
   enumTypes: Map<string, EnumTableType>;
@@ -172,6 +190,38 @@ export interface SourceInfo {
   catalog: DbCatalog;
   inconsistencies: Inconsistency[];
   roles: Set<string>;
+}
+
+/** The source served when no name is given: `default`, else the first (a metadata without it). */
+export function servedSourceName(metadata: Metadata): string {
+  return (
+    (metadata.sources.find((s) => s.name === 'default') ?? metadata.sources[0])?.name ?? 'default'
+  );
+}
+
+function customizationString(x: unknown): string {
+  return typeof x === 'string' ? x : '';
+}
+
+export function sourceCustomization(c: unknown): SourceCustomization {
+  const o = (c && typeof c === 'object' ? c : {}) as Record<string, unknown>;
+  const rf = (o.root_fields && typeof o.root_fields === 'object' ? o.root_fields : {}) as Record<
+    string,
+    unknown
+  >;
+  const tn = (o.type_names && typeof o.type_names === 'object' ? o.type_names : {}) as Record<
+    string,
+    unknown
+  >;
+  const mapping = tn.mapping && typeof tn.mapping === 'object' ? tn.mapping : {};
+  return {
+    namespace: typeof rf.namespace === 'string' && rf.namespace ? rf.namespace : null,
+    fieldPrefix: customizationString(rf.prefix),
+    fieldSuffix: customizationString(rf.suffix),
+    typePrefix: customizationString(tn.prefix),
+    typeSuffix: customizationString(tn.suffix),
+    typeMapping: mapping as Record<string, string>,
+  };
 }
 
 function rootName(
@@ -261,15 +311,17 @@ function emptyToNull(s: string | null | undefined): string | null {
 export function resolveSource(
   metadata: Metadata,
   catalog: DbCatalog,
+  sourceName: string = servedSourceName(metadata),
   namingSettings: NamingSettings = HASURA_NAMING,
 ): SourceInfo {
-  const source = metadata.sources.find((s) => s.name === 'default') ?? metadata.sources[0];
+  const source = metadata.sources.find((s) => s.name === sourceName);
   const naming = new Naming(
     sourceConvention(source?.customization?.naming_convention, namingSettings),
   );
   const info: SourceInfo = {
-    name: source?.name ?? 'default',
+    name: sourceName,
     naming,
+    customization: sourceCustomization(source?.customization),
     tables: new Map(),
     enumTypes: new Map(),
     functions: new Map(),
@@ -319,6 +371,7 @@ export function resolveSource(
     const tableComment = cfg.comment !== undefined ? emptyToNull(cfg.comment) : pg.comment;
     info.tables.set(key, {
       key,
+      source: srcName,
       qn,
       pg,
       meta: tm,
@@ -484,6 +537,7 @@ export function resolveSource(
     const gqlName = cfg.custom_name || naming.fieldName(defaultTableGqlName(qn));
     info.functions.set(key, {
       key,
+      source: srcName,
       qn,
       fn,
       meta: fm,

@@ -92,6 +92,8 @@ export type FieldInfo =
   | { k: 'action'; action: string; part: 'call' | 'async_result' }
   /** a relationship from an action's output object type to a table (actions/) */
   | { k: 'action_rel'; objectType: string; rel: string; table: TableInfo; aggregate?: boolean }
+  /** a customized source's namespace root field: its fields are that source's root fields */
+  | { k: 'namespace'; source: string }
   | { k: 'other' };
 
 export interface FieldDef {

@@ -124,6 +124,8 @@ import {
   type Prepared,
 } from '../execute/planner.ts';
 import type { EngineState } from '../execute/state.ts';
+import { rootFieldSource } from '../execute/query.ts';
+import { DEFAULT_SOURCE } from '../sources/source-pools.ts';
 import type { AnnSelect, BoolExp, QueryIR, RootField, StreamCursor, Val } from '../ir/types.ts';
 import { buildQueryIR, type ParamUse } from '../parse/select.ts';
 import type { TableInfo } from '../schema/source.ts';
@@ -149,6 +151,8 @@ export interface StreamInfo {
 export interface SubscriptionPlan {
   kind: 'live' | 'stream';
   role: string;
+  /** the source the statement reads (its pool polls it) */
+  source: string;
   /** the poller this plan belongs to: role, statement and fixed values */
   key: string;
   compiled: Compiled;
@@ -180,7 +184,7 @@ const VARS = sql.ident('_subs', 'result_vars');
 /** What planning a subscription uses: the planner's options and the commit-order column. */
 export interface PlanContext extends Pick<
   ExecOptions,
-  'maxDepth' | 'maxFields' | 'stringifyNumeric' | 'limits'
+  'maxDepth' | 'maxFields' | 'stringifyNumeric' | 'limits' | 'sourcePool'
 > {
   commitColumn: string;
 }
@@ -270,12 +274,31 @@ function buildPlan(p: Prepared, ctx: PlanContext): Built<SubscriptionPlan> {
     throw new QErr('validation-failed', 'subscriptions must select one top level field', 200);
   const selectCtx = root.context();
   const ir = buildQueryIR(selectCtx, root.rootType, fields);
+  // a namespace field is a source's root fields: it cannot share the subscription with another
+  if (ir.root.length > 1 && ir.root.some(([, f]) => f.k === 'namespace'))
+    throw new QErr('validation-failed', 'subscriptions must select one top level field', 200);
   const streams = ir.root.filter(([, f]) => f.k === 'stream');
   if (streams.length > 0 && ir.root.length > 1)
     throw new QErr('validation-failed', 'subscriptions must select one top level field', 200);
   if (ir.root.length > 50)
     throw new QErr('validation-failed', 'a subscription selects at most 50 root fields', 200);
 
+  // one statement polls one database: the root fields must be of one source
+  const sources = new Set<string>();
+  const visit = (root: QueryIR['root']): void =>
+    root.forEach(([, f]) => {
+      if (f.k === 'namespace') return visit(f.fields);
+      const s = rootFieldSource(f);
+      if (s !== null) sources.add(s);
+    });
+  visit(ir.root);
+  if (sources.size > 1)
+    throw new QErr(
+      'validation-failed',
+      'the root fields of a subscription must all be of one source',
+      200,
+    );
+  const source = [...sources][0] ?? DEFAULT_SOURCE;
   const emitter = new CohortEmitter(new Map(selectCtx.params.map((p) => [p.key, p])));
   const tr = new CohortTranslator(emitter);
   let statement: SQL;
@@ -297,7 +320,7 @@ function buildPlan(p: Prepared, ctx: PlanContext): Built<SubscriptionPlan> {
   const fixed = JSON.stringify(compiled.values);
   const key = createHash('sha256')
     .update(
-      `${stream ? 'stream' : 'live'}\u0000${session.role}\u0000${compiled.text}\u0000${fixed}`,
+      `${stream ? 'stream' : 'live'}\u0000${source}\u0000${session.role}\u0000${compiled.text}\u0000${fixed}`,
     )
     .digest('hex');
   const analysis = analyse(ir);
@@ -310,6 +333,7 @@ function buildPlan(p: Prepared, ctx: PlanContext): Built<SubscriptionPlan> {
     plan: {
       kind: stream ? 'stream' : 'live',
       role: session.role,
+      source,
       key,
       compiled,
       validation: emitter.validation(),
@@ -409,8 +433,13 @@ class CohortTranslator extends SelectTranslator {
   }
 
   liveStatement(ir: QueryIR): SQL {
+    return sql`SELECT "_subs"."result_id", "_fld_resp"."root" FROM unnest(${sql.placeholder('ids', 'integer[]')}, ${sql.placeholder('vars', 'json[]')}) AS "_subs"("result_id", "result_vars") LEFT OUTER JOIN LATERAL (SELECT (${this.liveObject(ir.root)})::text AS "root") AS "_fld_resp" ON true`;
+  }
+
+  /** The JSON object of root fields (a namespace field's, nested) of a live statement. */
+  private liveObject(root: QueryIR['root']): SQL {
     const pairs: SQL[] = [];
-    for (const [alias, f] of ir.root) {
+    for (const [alias, f] of root) {
       let e: SQL;
       switch (f.k) {
         case 'select':
@@ -431,12 +460,15 @@ class CohortTranslator extends SelectTranslator {
         case 'static':
           e = sql.value(JSON.stringify(f.value), 'json');
           break;
+        case 'namespace':
+          e = this.liveObject(f.fields);
+          break;
         case 'stream':
           throw new Error('a stream in a live statement');
       }
       pairs.push(sql`${sql.literal(alias)}, ${e}`);
     }
-    return sql`SELECT "_subs"."result_id", "_fld_resp"."root" FROM unnest(${sql.placeholder('ids', 'integer[]')}, ${sql.placeholder('vars', 'json[]')}) AS "_subs"("result_id", "result_vars") LEFT OUTER JOIN LATERAL (SELECT (json_build_object(${sql.join(pairs, ', ')}))::text AS "root") AS "_fld_resp" ON true`;
+    return sql`json_build_object(${sql.join(pairs, ', ')})`;
   }
 
   streamStatement(

@@ -17,9 +17,13 @@ import type { SubscriptionMetrics } from './metrics.ts';
 import type { SubscriptionOptions } from './options.ts';
 import type { CohortValues, SubscriptionPlan } from './plan.ts';
 import { ADMIN_ROLE } from '../session.ts';
+import { DEFAULT_SOURCE } from '../sources/source-pools.ts';
 
 export interface PollContext {
+  /** the `default` source */
   pool: pg.Pool;
+  /** the pool of another source */
+  sourcePool?: (source: string) => pg.Pool | undefined;
   /** where polls read: a read replica when one is up, else `pool` */
   reads?: ReadRouter;
   options: SubscriptionOptions;
@@ -223,6 +227,19 @@ export abstract class Poller {
     return batch;
   }
 
+  /** A read on the plan's source: a replica of `default` when one is up, else its pool. */
+  private readOn(read: (target: ReadTarget) => Promise<Row[]>): Promise<Row[]> {
+    const source = this.plan.source;
+    if (source !== DEFAULT_SOURCE) {
+      const pool = this.ctx.sourcePool?.(source);
+      if (!pool) return Promise.reject(new Error(`source with name "${source}" is not reachable`));
+      return read({ pool, replica: false, name: source });
+    }
+    return this.ctx.reads
+      ? this.ctx.reads.run(read)
+      : read({ pool: this.ctx.pool, replica: false, name: 'primary' });
+  }
+
   /** The cohorts of `batch` that `target` can serve now (streams on a replica: see StreamPoller). */
   protected async readable(_target: ReadTarget, batch: Cohort[]): Promise<Cohort[]> {
     return batch;
@@ -249,9 +266,7 @@ export abstract class Poller {
     const started = process.hrtime.bigint();
     let rows: Row[];
     try {
-      rows = this.ctx.reads
-        ? await this.ctx.reads.run(read)
-        : await read({ pool: this.ctx.pool, replica: false, name: 'primary' });
+      rows = await this.readOn(read);
     } catch (e) {
       this.fail(batch, e);
       return;

@@ -4,6 +4,7 @@
  * out for one subscriber. A poller whose last subscriber leaves stops and is dropped.
  */
 import type pg from 'pg';
+import { DEFAULT_SOURCE } from '../sources/source-pools.ts';
 import type pino from 'pino';
 import type { ReadRouter } from '../replicas/read-replicas.ts';
 import { bindPlaceholders } from '@streamsync/database';
@@ -49,6 +50,7 @@ export class SubscriptionsState {
   constructor(private readonly deps: StateDeps) {
     this.pollContext = {
       pool: deps.pool,
+      ...(deps.plan.sourcePool ? { sourcePool: deps.plan.sourcePool } : {}),
       reads: deps.reads,
       options: deps.options,
       metrics: deps.metrics,
@@ -107,7 +109,11 @@ export class SubscriptionsState {
       k === 'vars' ? JSON.stringify(values) : undefined,
     );
     try {
-      await queryWithin(this.deps.pool, { text: compiled.text, values: bound }, plan.timeLimit);
+      const pool =
+        plan.source === DEFAULT_SOURCE ? this.deps.pool : this.deps.plan.sourcePool?.(plan.source);
+      if (!pool)
+        throw new QErr('unexpected', `source with name "${plan.source}" is not reachable`, 200);
+      await queryWithin(pool, { text: compiled.text, values: bound }, plan.timeLimit);
     } catch (e) {
       const err = e as { code?: string; message?: string };
       if (!err.code) throw e;

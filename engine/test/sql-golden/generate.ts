@@ -50,7 +50,8 @@ function goldenState(): { state: EngineState; opts: ExecOptions } {
     fs.readFileSync(path.join(GOLDEN_DIR, 'metadata.json'), 'utf8'),
   ) as Metadata;
   const config = loadConfig({ HASURA_GRAPHQL_DATABASE_URL: 'postgres://golden@127.0.0.1/golden' });
-  const state = EngineState.fromCatalog(metadata, 1, readCatalog(raw as RawCatalog), {
+  const catalogs = { catalogs: new Map([['default', readCatalog(raw as RawCatalog)]]), unreachable: new Map() };
+  const state = new EngineState(metadata, 1, catalogs, {
     stringifyNumeric: false,
     planCacheSize: 16,
     extensions: [mutationSchema, streamFieldsExtension],
@@ -86,7 +87,7 @@ export function generate(c: GoldenCase): GoldenStatement[] {
   const p = prepare(state, session, { query: c.query, variables: c.variables ?? {} }, opts.limits);
   if (p.op.type === 'query') {
     const { plan, values } = planQuery(p, opts);
-    return plan.compiled ? [{ text: plan.compiled.text, values: values ?? [] }] : [];
+    return plan.statements.map((s, i) => ({ text: s.compiled.text, values: values[i] ?? [] }));
   }
   // a mutation: the statement of each root field, as execute/mutation.ts's runner builds it
   const root = operationRoot(p, opts);
