@@ -111,17 +111,17 @@ export function aggregateOrderBy(b: BuilderCore, t: TableInfo): string {
     const opCols = aggColumns(op, cols);
     if (!opCols.length) continue;
     const tn = t.naming.tableType(t.ident, `${op}_order_by`);
+    const opName = t.naming.field(op);
     const f = new Map<string, InputValueDef>();
     for (const c of opCols)
       f.set(c.gqlName, { name: c.gqlName, description: null, type: named(ob), nullable: true });
     b.addType({
       kind: 'INPUT_OBJECT',
       name: tn,
-      description: `order by ${op}() on columns of table "${tableDisplayName(t)}"`,
+      description: `order by ${opName}() on columns of table "${tableDisplayName(t)}"`,
       fields: f,
       info: { k: 'agg_op_order_by', table: t, op },
     });
-    const opName = t.naming.field(op);
     fields.set(opName, {
       name: opName,
       key: op,
