@@ -131,6 +131,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
   let current: Metadata = stored.metadata;
   const events = new EventsService({
     sourcePool: pool,
+    poolOf: (name) => sourcePools.get(name),
     metadataPool,
     metadataDatabaseUrl: config.metadataDatabaseUrl,
     metadata: () => current,
@@ -140,8 +141,11 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     log,
     registry: metrics.registry,
   });
+  // the SQL triggers of every source are checked below: each needs its pool
+  sourcePools.configure(stored.metadata.sources);
   if (config.metadataDir) {
     const md = loadMetadataDir(config.metadataDir);
+    sourcePools.ensure(md.sources);
     await events.syncSql(stored.metadata, md, { mode: 'missing' });
     // the same metadata again (an engine restarted, a second engine started): no new
     // resource_version, which would make every other engine reload and close its sockets
@@ -283,6 +287,8 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
   const followState = () => {
     current = engine.state.metadata;
     followReplicas();
+    // a delivery loop per source with event triggers
+    engine.events?.followMetadata();
   };
   listeners.add(followState);
   engine.sync = new MetadataSync(

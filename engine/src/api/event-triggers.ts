@@ -13,6 +13,7 @@ import {
   checkChange,
   ensureArray,
   findTable,
+  poolOf,
   sourceOf,
   success,
   type Args,
@@ -84,7 +85,7 @@ function checkResolvable(ctx: OpContext, conf: EventTriggerConf): void {
 export async function createEventTrigger(ctx: OpContext, args: Args): Promise<unknown> {
   const q = parsed(() => parseCreateEventTrigger(args));
   const table = findTable(ctx, { table: q.table, source: q.source });
-  const pg = (await catalogOf(ctx)).tables.get(qualifiedKey(q.table));
+  const pg = (await catalogOf(ctx, q.source)).tables.get(qualifiedKey(q.table));
   const existing = tableOfTrigger(ctx, q.source, q.conf.name);
   if (q.replace) {
     if (!existing) throw bad('not-exists', `event trigger "${q.conf.name}" does not exist`);
@@ -142,8 +143,8 @@ export async function invokeEventTrigger(ctx: OpContext, args: Args): Promise<un
   if (!conf.definition.enable_manual)
     throw bad('not-supported', 'manual mode is not enabled for event trigger');
   const qn = normalizeName(table.table);
-  await ensureSourceCatalog(ctx.engine.pool);
-  const id = await transaction(ctx.engine.pool, async (client) => {
+  await ensureSourceCatalog(poolOf(ctx, source));
+  const id = await transaction(poolOf(ctx, source), async (client) => {
     await query(
       client,
       sql`SELECT set_config('hasura.user', ${sql.value(sessionJson(ctx))}, true)`,
@@ -160,7 +161,7 @@ export async function invokeEventTrigger(ctx: OpContext, args: Args): Promise<un
 
 export async function redeliverEvent(ctx: OpContext, args: Args): Promise<unknown> {
   if (typeof args.event_id !== 'string') throw bad('parse-failed', 'key "event_id" not found');
-  const pool = ctx.engine.pool;
+  const pool = poolOf(ctx, typeof args.source === 'string' ? args.source : 'default');
   if (!(await hasSourceCatalog(pool))) throw bad('not-exists', 'event not found');
   const leaseSec = ctx.engine.config.events.lockLeaseSeconds;
   await transaction(pool, async (client) => {
@@ -206,7 +207,7 @@ export async function getEventLogs(ctx: OpContext, args: Args): Promise<unknown>
       ['status'],
     );
   const { limit, offset } = paging(args);
-  if (!(await hasSourceCatalog(ctx.engine.pool))) return [];
+  if (!(await hasSourceCatalog(poolOf(ctx, source)))) return [];
   const filter =
     status === 'pending'
       ? sql` AND delivered = false AND error = false AND archived = false`
@@ -214,7 +215,7 @@ export async function getEventLogs(ctx: OpContext, args: Args): Promise<unknown>
         ? sql` AND (delivered = true OR error = true) AND archived = false`
         : sql.empty;
   const { rows } = await query(
-    ctx.engine.pool,
+    poolOf(ctx, source),
     sql`SELECT ${EVENT_COLUMNS} FROM hdb_catalog.event_log l WHERE trigger_name = ${sql.value(args.name)}${filter}
          ORDER BY l.created_at DESC LIMIT ${sql.value(limit)} OFFSET ${sql.value(offset)}`,
   );
@@ -226,9 +227,9 @@ export async function getEventInvocationLogs(ctx: OpContext, args: Args): Promis
   const source = typeof args.source === 'string' ? args.source : 'default';
   triggerOf(ctx, source, args.name);
   const { limit, offset } = paging(args);
-  if (!(await hasSourceCatalog(ctx.engine.pool))) return [];
+  if (!(await hasSourceCatalog(poolOf(ctx, source)))) return [];
   const { rows } = await query(
-    ctx.engine.pool,
+    poolOf(ctx, source),
     sql`SELECT ${INVOCATION_COLUMNS} FROM hdb_catalog.event_invocation_logs i
          WHERE trigger_name = ${sql.value(args.name)}
          ORDER BY i.created_at DESC LIMIT ${sql.value(limit)} OFFSET ${sql.value(offset)}`,
@@ -240,14 +241,15 @@ export async function getEventById(ctx: OpContext, args: Args): Promise<unknown>
   if (typeof args.event_id !== 'string') throw bad('parse-failed', 'key "event_id" not found');
   const limit = paging({ limit: args.invocation_log_limit, offset: args.invocation_log_offset });
   const missing = () => bad('not-exists', `event id ${String(args.event_id)} does not exist`);
-  if (!(await hasSourceCatalog(ctx.engine.pool))) throw missing();
+  const source = typeof args.source === 'string' ? args.source : 'default';
+  if (!(await hasSourceCatalog(poolOf(ctx, source)))) throw missing();
   const { rows } = await query(
-    ctx.engine.pool,
+    poolOf(ctx, source),
     sql`SELECT ${EVENT_COLUMNS} FROM hdb_catalog.event_log WHERE id = ${sql.value(args.event_id)}`,
   );
   if (!rows[0]) throw missing();
   const inv = await query(
-    ctx.engine.pool,
+    poolOf(ctx, source),
     sql`SELECT ${INVOCATION_COLUMNS} FROM hdb_catalog.event_invocation_logs i
          WHERE event_id = ${sql.value(args.event_id)}
          ORDER BY i.created_at DESC LIMIT ${sql.value(limit.limit)} OFFSET ${sql.value(limit.offset)}`,
@@ -263,9 +265,9 @@ export async function cleanupEventTriggerLogs(ctx: OpContext, args: Args): Promi
     throw bad('parse-failed', 'key "clear_older_than" not found');
   const source = typeof args.source === 'string' ? args.source : 'default';
   triggerOf(ctx, source, args.event_trigger_name);
-  if (!(await hasSourceCatalog(ctx.engine.pool)))
+  if (!(await hasSourceCatalog(poolOf(ctx, source))))
     return { deleted_event_logs: 0, deleted_event_invocation_logs: 0 };
-  const stats = await cleanupEventLogs(ctx.engine.pool, {
+  const stats = await cleanupEventLogs(poolOf(ctx, source), {
     trigger: args.event_trigger_name,
     batchSize: typeof args.batch_size === 'number' ? args.batch_size : 10000,
     clearOlderThanHours: args.clear_older_than,

@@ -145,6 +145,8 @@ export async function replaceMetadata(
   if (md.api_limits !== undefined)
     md.api_limits = parseApiLimits(md.api_limits, [...(v2 ? ['metadata'] : []), 'api_limits']);
   ctx.draft = md;
+  // its sources may name other databases: read every catalog again
+  ctx.catalogStale = true;
   ctx.engine.events?.scheduledChanged();
   ctx.changed = true;
   const info = await draftInfo(ctx);

@@ -141,7 +141,7 @@ export async function runSqlOp(ctx: OpContext, args: RunSqlArgs): Promise<RunSql
         await ctx.engine.events?.syncSql(
           ctx.engine.state.metadata,
           ctx.draft,
-          { mode: 'changed', changedTables },
+          { mode: 'changed', changedTables, source: src.name },
           client,
         );
       }

@@ -34,6 +34,8 @@ export async function addSource(ctx: OpContext, args: Args): Promise<unknown> {
   if (isObject(args.customization)) source.customization = args.customization;
   else if (old) delete source.customization;
   if (!old) ctx.draft.sources.push(source);
+  // a replaced configuration may name another database
+  else ctx.catalogStale = true;
   await checkChange(ctx, (n) => n === `source ${name}`);
   return success;
 }
@@ -50,7 +52,10 @@ export async function dropSource(ctx: OpContext, args: Args): Promise<unknown> {
 export async function updateSource(ctx: OpContext, args: Args): Promise<unknown> {
   const name = nameArg(args);
   const source = existing(ctx, name);
-  if (isObject(args.configuration)) source.configuration = args.configuration;
+  if (isObject(args.configuration)) {
+    source.configuration = args.configuration;
+    ctx.catalogStale = true;
+  }
   if (isObject(args.customization)) source.customization = args.customization;
   await checkChange(ctx, (n) => n === `source ${name}`);
   return success;

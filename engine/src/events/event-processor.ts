@@ -24,6 +24,8 @@ import { Pause } from './pause.ts';
 import { hasSourceCatalog } from './source-catalog.ts';
 
 export interface DeliveryDeps {
+  /** The source whose events this processor delivers (each source has its own). */
+  source: string;
   /** The source's pool (where the event log lives). */
   pool: pg.Pool;
   /** The metadata in force now. */
@@ -176,7 +178,7 @@ export class EventProcessor {
 
   private triggerNames(): string[] {
     return eventTriggersOf(this.deps.metadata())
-      .filter((r) => r.source === 'default')
+      .filter((r) => r.source === this.deps.source)
       .map((r) => r.conf.name);
   }
 
@@ -254,7 +256,7 @@ export class EventProcessor {
   private triggerFor(ev: FetchedEvent): TriggerRef | undefined {
     return eventTriggersOf(this.deps.metadata()).find(
       (r) =>
-        r.source === 'default' &&
+        r.source === this.deps.source &&
         r.conf.name === ev.trigger_name &&
         r.table.schema === ev.schema_name &&
         r.table.name === ev.table_name,

@@ -71,9 +71,10 @@ export async function runDueCleanups(
   pool: pg.Pool,
   metadata: Metadata,
   onDone: (trigger: string, stats: CleanupStats) => void,
+  source = 'default',
 ): Promise<void> {
   const withCleanup = eventTriggersOf(metadata).filter(
-    (r) => r.source === 'default' && r.conf.cleanup_config && !r.conf.cleanup_config.paused,
+    (r) => r.source === source && r.conf.cleanup_config && !r.conf.cleanup_config.paused,
   );
   if (!withCleanup.length) return;
   for (const r of withCleanup) {

@@ -16,9 +16,13 @@ import { runDueCleanups } from './log-cleanup.ts';
 import { createEventMetrics, type EventMetrics } from './metrics.ts';
 import { ScheduledProcessor } from './scheduled-processor.ts';
 import { syncSqlTriggers, type SyncOptions } from './sql-triggers.ts';
+import { eventTriggersOf } from './definitions.ts';
 
 export interface EventsDeps {
+  /** the `default` source's pool */
   sourcePool: pg.Pool;
+  /** the pool of another source (sources/) */
+  poolOf?: (source: string) => pg.Pool | undefined;
   metadataPool: pg.Pool;
   metadataDatabaseUrl: string;
   metadata(): Metadata;
@@ -32,7 +36,8 @@ export interface EventsDeps {
 export class EventsService {
   readonly metrics: EventMetrics;
   private readonly client: WebhookClient;
-  private readonly delivery: EventProcessor;
+  /** one delivery loop per source with event triggers */
+  private readonly deliveries = new Map<string, EventProcessor>();
   private readonly scheduler: ScheduledProcessor;
   private cleanupTimer: NodeJS.Timeout | null = null;
   private started = false;
@@ -40,16 +45,6 @@ export class EventsService {
   constructor(private readonly deps: EventsDeps) {
     this.metrics = createEventMetrics(deps.registry);
     this.client = new WebhookClient({ maxSockets: deps.config.httpPoolSize });
-    const log = deps.log.child({ component: 'events' });
-    this.delivery = new EventProcessor({
-      pool: deps.sourcePool,
-      metadata: deps.metadata,
-      env: deps.env,
-      config: deps.config,
-      log,
-      metrics: this.metrics,
-      client: this.client,
-    });
     this.scheduler = new ScheduledProcessor({
       pool: deps.metadataPool,
       connectionString: deps.metadataDatabaseUrl,
@@ -66,11 +61,11 @@ export class EventsService {
   async syncSql(
     before: Metadata | null,
     after: Metadata,
-    opts: Omit<SyncOptions, 'stringify'>,
+    opts: Omit<SyncOptions, 'stringify'> & { source?: string },
     client?: pg.PoolClient,
   ): Promise<void> {
     await syncSqlTriggers(
-      this.deps.sourcePool,
+      this.poolOf,
       before,
       after,
       { ...opts, stringify: this.deps.stringifyNumeric },
@@ -78,15 +73,62 @@ export class EventsService {
     );
   }
 
+  private readonly poolOf = (source: string): pg.Pool | undefined =>
+    source === 'default' ? this.deps.sourcePool : this.deps.poolOf?.(source);
+
+  /** The sources whose events are delivered: `default` and every other with an event trigger. */
+  private sources(): string[] {
+    const named = eventTriggersOf(this.deps.metadata()).map((r) => r.source);
+    return [...new Set(['default', ...named])];
+  }
+
+  /**
+   * A delivery loop for each source with event triggers in the metadata in force (call after a
+   * metadata change); the loops of sources that have none left are stopped.
+   */
+  followMetadata(): void {
+    if (!this.started) return;
+    const wanted = new Set(this.sources());
+    for (const source of wanted) {
+      const pool = this.poolOf(source);
+      if (!pool || this.deliveries.has(source)) continue;
+      const d = new EventProcessor({
+        source,
+        pool,
+        metadata: this.deps.metadata,
+        env: this.deps.env,
+        config: this.deps.config,
+        log: this.deps.log.child({ component: 'events', source }),
+        metrics: this.metrics,
+        client: this.client,
+      });
+      this.deliveries.set(source, d);
+      d.start();
+    }
+    for (const [source, d] of this.deliveries) {
+      if (wanted.has(source)) continue;
+      this.deliveries.delete(source);
+      void d.stop();
+    }
+  }
+
   start(): void {
     if (this.started || !this.deps.config.enabled) return;
     this.started = true;
-    this.delivery.start();
+    this.followMetadata();
     this.scheduler.start();
-    const cleanup = () =>
-      runDueCleanups(this.deps.sourcePool, this.deps.metadata(), (trigger, stats) =>
-        this.deps.log.info({ trigger, ...stats }, 'event log clean-up done'),
-      ).catch((e: unknown) => this.deps.log.warn({ err: e }, 'event log clean-up failed'));
+    const cleanup = async () => {
+      for (const source of this.sources()) {
+        const pool = this.poolOf(source);
+        if (!pool) continue;
+        await runDueCleanups(
+          pool,
+          this.deps.metadata(),
+          (trigger, stats) => this.deps.log.info({ trigger, ...stats }, 'event log clean-up done'),
+          source,
+        ).catch((e: unknown) => this.deps.log.warn({ err: e }, 'event log clean-up failed'));
+      }
+    };
     this.cleanupTimer = setInterval(() => void cleanup(), 60_000);
     this.cleanupTimer.unref();
   }
@@ -98,7 +140,12 @@ export class EventsService {
 
   async stop(): Promise<void> {
     if (this.cleanupTimer) clearInterval(this.cleanupTimer);
-    if (this.started) await Promise.all([this.delivery.stop(), this.scheduler.stop()]);
+    if (this.started)
+      await Promise.all([
+        ...[...this.deliveries.values()].map((d) => d.stop()),
+        this.scheduler.stop(),
+      ]);
+    this.deliveries.clear();
     this.started = false;
     this.client.close();
   }

@@ -106,20 +106,44 @@ export interface SyncOptions {
 }
 
 /**
- * Bring the source's SQL triggers from `before` (null: unknown) to `after`. Only the `default`
- * source is served by this engine; triggers of other sources are left alone.
+ * Bring the SQL triggers of every source from `before` (null: unknown) to `after`, each in its
+ * own database (`poolOf`; a source without a pool is left alone). With `client` (run_sql's
+ * transaction), only the triggers of `opts.source` (default: `default`), through it.
  */
 export async function syncSqlTriggers(
+  poolOf: (source: string) => pg.Pool | undefined,
+  before: Metadata | null,
+  after: Metadata,
+  opts: SyncOptions & { source?: string },
+  client?: Db,
+): Promise<void> {
+  const sources = client
+    ? [opts.source ?? 'default']
+    : [
+        ...new Set(
+          [...eventTriggersOf(after), ...(before ? eventTriggersOf(before) : [])].map(
+            (r) => r.source,
+          ),
+        ),
+      ];
+  for (const source of sources) {
+    const pool = poolOf(source);
+    if (pool) await syncSource(pool, source, before, after, opts, client);
+  }
+}
+
+async function syncSource(
   pool: pg.Pool,
+  source: string,
   before: Metadata | null,
   after: Metadata,
   opts: SyncOptions,
   client?: Db,
 ): Promise<void> {
-  const wanted = eventTriggersOf(after).filter((r) => r.source === 'default');
+  const wanted = eventTriggersOf(after).filter((r) => r.source === source);
   const old = new Map(
     (before ? eventTriggersOf(before) : [])
-      .filter((r) => r.source === 'default')
+      .filter((r) => r.source === source)
       .map((r) => [key(r), r]),
   );
   const gone = [...old.values()].filter((r) => !wanted.some((w) => key(w) === key(r)));

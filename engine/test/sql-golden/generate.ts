@@ -50,7 +50,10 @@ function goldenState(): { state: EngineState; opts: ExecOptions } {
     fs.readFileSync(path.join(GOLDEN_DIR, 'metadata.json'), 'utf8'),
   ) as Metadata;
   const config = loadConfig({ HASURA_GRAPHQL_DATABASE_URL: 'postgres://golden@127.0.0.1/golden' });
-  const catalogs = { catalogs: new Map([['default', readCatalog(raw as RawCatalog)]]), unreachable: new Map() };
+  const catalogs = {
+    catalogs: new Map([['default', readCatalog(raw as RawCatalog)]]),
+    unreachable: new Map(),
+  };
   const state = new EngineState(metadata, 1, catalogs, {
     stringifyNumeric: false,
     planCacheSize: 16,
