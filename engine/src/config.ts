@@ -4,6 +4,12 @@
  * start with a ConfigError naming the key.
  */
 import { ConfigError, readBool, readInt } from '@streamsync/database';
+import {
+  isNamingConvention,
+  NAMING_CONVENTION_ERROR,
+  type NamingConvention,
+  type NamingSettings,
+} from './schema/naming-convention.ts';
 import { parseCorsPolicy, type CorsPolicy } from './transport/cors.ts';
 import { loadEventsConfig, type EventsConfig } from './events/config.ts';
 import { loadActionsConfig, type ActionsConfig } from './actions/config.ts';
@@ -37,6 +43,13 @@ export interface EngineConfig {
    * when it may select the returned table; false: only with a function permission.
    */
   inferFunctionPermissions: boolean;
+  /** HASURA_GRAPHQL_EXPERIMENTAL_FEATURES: the comma-separated features turned on. */
+  experimentalFeatures: string[];
+  /**
+   * The naming convention of sources that name none: HASURA_GRAPHQL_DEFAULT_NAMING_CONVENTION,
+   * used (as each source's own) only with the experimental feature `naming_convention`.
+   */
+  naming: NamingSettings;
   /** HASURA_GRAPHQL_REDIS_URL: `@cached` answers in Redis; unset: in-process (queryCache*). */
   redisUrl: string | undefined;
   /** Bounds of the in-process `@cached` store: answers, and bytes of their text. */
@@ -145,6 +158,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     }
   }
   const host = readString(env, 'HASURA_GRAPHQL_SERVER_HOST') ?? '127.0.0.1';
+  const experimentalFeatures = (readString(env, 'HASURA_GRAPHQL_EXPERIMENTAL_FEATURES') ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
   // the planner recurses per level: these maxima keep every setting within the stack
   const maxQueryDepth = readInt(env, 'STREAMSYNC_ENGINE_MAX_QUERY_DEPTH', 30, 1, 100);
   const maxQueryFields = readInt(env, 'STREAMSYNC_ENGINE_MAX_QUERY_FIELDS', 2000, 1, 1_000_000);
@@ -170,6 +187,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): EngineConfig {
     enableConsole: readBool(env, 'HASURA_GRAPHQL_ENABLE_CONSOLE', false),
     enableAllowlist: readBool(env, 'HASURA_GRAPHQL_ENABLE_ALLOWLIST', false),
     inferFunctionPermissions: readBool(env, 'HASURA_GRAPHQL_INFER_FUNCTION_PERMISSIONS', true),
+    experimentalFeatures,
+    naming: {
+      enabled: experimentalFeatures.includes('naming_convention'),
+      defaultConvention: defaultNamingConvention(env),
+    },
     redisUrl: redisUrl(env),
     queryCacheEntries: readInt(env, 'STREAMSYNC_ENGINE_QUERY_CACHE_ENTRIES', 1000, 0, 10_000_000),
     queryCacheBytes: readInt(
@@ -238,4 +260,12 @@ function loadLimitSettings(
       rate: rate ? { max_reqs_per_min: rate, unique_params: 'IP' } : null,
     },
   };
+}
+
+/** HASURA_GRAPHQL_DEFAULT_NAMING_CONVENTION (Hasura's default: hasura-default). */
+function defaultNamingConvention(env: NodeJS.ProcessEnv): NamingConvention {
+  const v = readString(env, 'HASURA_GRAPHQL_DEFAULT_NAMING_CONVENTION') ?? 'hasura-default';
+  if (!isNamingConvention(v))
+    throw new ConfigError('HASURA_GRAPHQL_DEFAULT_NAMING_CONVENTION', NAMING_CONVENTION_ERROR);
+  return v;
 }

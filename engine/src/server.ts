@@ -168,6 +168,7 @@ export async function createEngine(config: EngineConfig, opts: StartOptions = {}
     // each state's custom types and actions (actions/)
     extensionsFor: actionsExtensions,
     allowlist: config.enableAllowlist,
+    naming: config.naming,
   };
   const listeners = new Set<(change: MetadataChange) => void>();
   const changed = (cause: MetadataChange['cause']) => {

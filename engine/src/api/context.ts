@@ -177,7 +177,7 @@ export function poolOf(ctx: OpContext, source: string): pg.Pool {
 /** Every source of the draft, resolved and checked; actions' problems are the draft's too. */
 export async function draftSources(ctx: OpContext): Promise<SourcesInfo> {
   const { catalogs, unreachable } = await catalogsOf(ctx);
-  const sources = buildSourcesInfo(ctx.draft, catalogs, unreachable);
+  const sources = buildSourcesInfo(ctx.draft, catalogs, unreachable, ctx.engine.state.opts.naming);
   // actions that do not resolve are inconsistent objects of the draft too
   resolveActions(ctx.draft, sources.served);
   return sources;

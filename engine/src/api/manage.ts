@@ -10,6 +10,7 @@ import { jsonKind, QErr } from '../errors.ts';
 import type { FunctionMeta, Metadata, TableMeta } from '../metadata/types.ts';
 import { emptyMetadata, normalizeName } from '../metadata/types.ts';
 import { parseApiLimits } from '../limits/index.ts';
+import { isNamingConvention, NAMING_CONVENTION_ERROR } from '../schema/naming-convention.ts';
 import { checkAllowlistEntries } from './collections.ts';
 import { checkRoleCycles } from './inherited-roles.ts';
 import { inheritedRolesOf, setInheritedRoles } from '../metadata/inherited-roles.ts';
@@ -78,6 +79,16 @@ export function parseMetadata(md: unknown, path: Array<string | number>): Metada
       const src = s as Record<string, unknown>;
       if (typeof src.name !== 'string')
         throw bad('parse-failed', 'key "name" not found', [...path, 'sources', i]);
+      const convention = (src.customization as { naming_convention?: unknown } | undefined)
+        ?.naming_convention;
+      if (convention !== undefined && convention !== null && !isNamingConvention(convention))
+        throw bad('parse-failed', NAMING_CONVENTION_ERROR, [
+          ...path,
+          'sources',
+          i,
+          'customization',
+          'naming_convention',
+        ]);
       const tables = (Array.isArray(src.tables) ? src.tables : []) as TableMeta[];
       const functions = Array.isArray(src.functions)
         ? (src.functions as FunctionMeta[])

@@ -274,7 +274,12 @@ async function followSchemaChanges(
   });
   const catalogs = new Map(ctx.catalogs.catalogs);
   catalogs.set(src.name, after);
-  const info = buildSourcesInfo(ctx.draft, catalogs, ctx.catalogs.unreachable).served;
+  const info = buildSourcesInfo(
+    ctx.draft,
+    catalogs,
+    ctx.catalogs.unreachable,
+    ctx.engine.state.opts.naming,
+  ).served;
   const known = new Set(ctx.engine.state.inconsistencies.map((i) => i.name));
   const fresh = info.inconsistencies.filter((i) => !known.has(i.name) && !i.informational);
   if (fresh.length) {

@@ -10,6 +10,7 @@ import { buildRoleSchema, type SchemaExtension } from '../schema/build.ts';
 import { buildSourcesInfo } from '../schema/build-source.ts';
 import type { Inconsistency, SourceInfo } from '../schema/source.ts';
 import type { RoleSchema } from '../schema/types.ts';
+import type { NamingSettings } from '../schema/naming-convention.ts';
 import { LruCache } from '../lru-cache.ts';
 import type { CachedOperation } from './plan-cache.ts';
 
@@ -26,6 +27,8 @@ export interface StateOptions {
    * added once, after every source's part.
    */
   extensionsFor?: (metadata: Metadata, source: SourceInfo) => SchemaExtension[];
+  /** how sources spell the names they generate (schema/naming-convention.ts) */
+  naming?: NamingSettings;
   /** HASURA_GRAPHQL_ENABLE_ALLOWLIST: non-admin documents must be in the allow list (allowlist.ts) */
   allowlist?: boolean;
 }
@@ -86,7 +89,7 @@ export class EngineState {
     opts: StateOptions,
   ) {
     this.opts = opts;
-    const built = buildSourcesInfo(metadata, catalogs.catalogs, catalogs.unreachable);
+    const built = buildSourcesInfo(metadata, catalogs.catalogs, catalogs.unreachable, opts.naming);
     this.source = built.served;
     this.sources = built.all;
     this.plans = new LruCache(opts.planCacheSize);

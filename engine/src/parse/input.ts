@@ -390,14 +390,14 @@ function coerceAt(
         withPath([f.name], () => {
           if (v === undefined) {
             if (f.defaultValue != null) {
-              out.set(f.name, coerce({ g: parseLiteral(f.defaultValue) }, f.type, f, ctx));
+              out.set(f.key ?? f.name, coerce({ g: parseLiteral(f.defaultValue) }, f.type, f, ctx));
             } else if (f.type.kind === 'NON_NULL') {
               // Hasura reports a missing required field at the field's own path
               fail(`missing required field ${q(f.name)}`);
             }
             return;
           }
-          out.set(f.name, coerce(v, f.type, f, ctx, f.defaultValue != null));
+          out.set(f.key ?? f.name, coerce(v, f.type, f, ctx, f.defaultValue != null));
         });
       }
       return { obj: out, typeName };
@@ -416,7 +416,7 @@ function coerceAt(
       // a column typed by an enum table's enum: its value is the key's text, a parameter like any
       if (def.parse === 'column') {
         const use = scalarUse({ type: inner, parse: 'column', pgType: def.pgType });
-        return { leaf: true, json: name, use };
+        return { leaf: true, json: ev.value ?? name, use };
       }
       return { enum: name, value: ev.value };
     }
@@ -461,11 +461,11 @@ export function coerceArgs(
     withPath([d.name], () => {
       if (v === undefined) {
         if (d.defaultValue != null)
-          out.set(d.name, coerce({ g: parseLiteral(d.defaultValue) }, d.type, d, ctx));
+          out.set(d.key ?? d.name, coerce({ g: parseLiteral(d.defaultValue) }, d.type, d, ctx));
         else if (d.type.kind === 'NON_NULL') fail(`missing required field ${q(d.name)}`);
         return;
       }
-      out.set(d.name, coerce({ g: v }, d.type, d, ctx, d.defaultValue != null));
+      out.set(d.key ?? d.name, coerce({ g: v }, d.type, d, ctx, d.defaultValue != null));
     });
   }
   return out;

@@ -223,7 +223,7 @@ function output(
           }
           const fd = lookupField(type, sf);
           fieldArgs(ctx, fd, sf);
-          if (sf.name === 'affected_rows') {
+          if (sf.name === t.naming.field('affected_rows')) {
             if (sf.selections.length) fail('unexpected subselection set for non-object field');
             return { k: 'affected_rows' };
           }

@@ -110,7 +110,7 @@ export function sourceOf(
 
 /** The name of a table's object type (`suffix`: of its `_aggregate` type…) in the role's schema. */
 export function tableTypeName(ctx: SelectContext, t: TableInfo, suffix = ''): string {
-  return customTypeName(sourceOf(ctx, t).customization, `${t.gqlName}${suffix}`);
+  return customTypeName(sourceOf(ctx, t), t.naming.tableType(t.ident, suffix));
 }
 
 export function makeValueMaker(ctx: SelectContext): ValueMaker {
@@ -615,7 +615,7 @@ export function aggSelect(
 ): AggSelect {
   const sel = baseSelect(ctx, t, from);
   applySelectArgs(ctx, sel, args);
-  const aggType = ctx.schema.types.get(tableTypeName(ctx, t, '_aggregate')) as ObjectTypeDef;
+  const aggType = ctx.schema.types.get(tableTypeName(ctx, t, 'aggregate')) as ObjectTypeDef;
   const fields: AggSelect['fields'] = [];
   withPath(['selectionSet'], () => {
     for (const sf of subFields(ctx, aggType.name, f)) {

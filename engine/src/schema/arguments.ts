@@ -31,14 +31,18 @@ export function cfArgs(b: BuilderCore, cf: ComputedFieldInfo): InputValueDef[] {
   ];
 }
 
+/**
+ * The `<fn>_args` input of a function's arguments; `name` when the caller names it otherwise (a
+ * tracked function's, in its source's convention: `functionArgsTypeName`).
+ */
 export function fnArgsInput(
   b: BuilderCore,
   fn: FunctionInfo['fn'],
   skip: Set<number>,
+  name = `${fn.schema === 'public' ? fn.name : `${fn.schema}_${fn.name}`}_args`,
 ): { name: string; required: boolean } | undefined {
   const args = fn.args.map((a, i) => ({ a, i })).filter(({ i }) => !skip.has(i));
   if (args.length === 0) return undefined;
-  const name = `${fn.schema === 'public' ? fn.name : `${fn.schema}_${fn.name}`}_args`;
   if (!b.types.has(name)) {
     const fields = new Map<string, InputValueDef>();
     args.forEach(({ a, i }) => {
@@ -64,8 +68,17 @@ export function fnArgsInput(
   return { name, required: args.some(({ a }) => !a.hasDefault) };
 }
 
+/**
+ * A tracked function's `<fn>_args` type: Hasura spells it as a field name of the source's
+ * convention (getFunctionArgsGQLName), so graphql-default makes `searchArticlesArgs`.
+ */
+export function functionArgsTypeName(b: BuilderCore, f: FunctionInfo): string {
+  const base = f.qn.schema === 'public' ? f.qn.name : `${f.qn.schema}_${f.qn.name}`;
+  return b.source.naming.fieldName(`${base}_args`);
+}
+
 export function selectColumnEnum(b: BuilderCore, t: TableInfo): string {
-  const name = `${t.gqlName}_select_column`;
+  const name = t.naming.tableType(t.ident, 'select_column');
   if (!b.types.has(name)) {
     const e: EnumTypeDef = {
       kind: 'ENUM',

@@ -15,14 +15,16 @@ import { validateEventTriggers } from '../events/validate.ts';
 import { applyInheritedRoles } from './inherited-roles.ts';
 import { validatePermissions } from './permission-checks.ts';
 import { resolveSource, servedSourceName, type Inconsistency, type SourceInfo } from './source.ts';
+import type { NamingSettings } from './naming-convention.ts';
 
 export function buildSourceInfo(
   metadata: Metadata,
   catalog: DbCatalog,
   sourceName?: string,
   inconsistencies?: Inconsistency[],
+  naming?: NamingSettings,
 ): SourceInfo {
-  const info = resolveSource(metadata, catalog, sourceName);
+  const info = resolveSource(metadata, catalog, sourceName, naming);
   if (inconsistencies) {
     inconsistencies.push(...info.inconsistencies);
     info.inconsistencies = inconsistencies;
@@ -49,6 +51,7 @@ export function buildSourcesInfo(
   metadata: Metadata,
   catalogs: ReadonlyMap<string, DbCatalog>,
   unreachable: ReadonlyMap<string, string> = new Map(),
+  naming?: NamingSettings,
 ): SourcesInfo {
   const inconsistencies: Inconsistency[] = [];
   const servedName = servedSourceName(metadata);
@@ -69,7 +72,7 @@ export function buildSourcesInfo(
       });
       continue;
     }
-    all.set(s.name, buildSourceInfo(metadata, catalog, s.name, inconsistencies));
+    all.set(s.name, buildSourceInfo(metadata, catalog, s.name, inconsistencies, naming));
   }
   let served = all.get(servedName);
   if (!served) {

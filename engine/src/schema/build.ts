@@ -13,7 +13,7 @@
 import { aggregateFields, aggregateObject, tableObject } from './output-types.ts';
 import { aggregateBoolExp, boolExp } from './filter-types.ts';
 import { aggregateOrderBy, orderBy, orderByEnum } from './order-types.ts';
-import { cfArgs, fnArgsInput, selectColumnEnum } from './arguments.ts';
+import { cfArgs, fnArgsInput, functionArgsTypeName, selectColumnEnum } from './arguments.ts';
 import { comparisonExp } from './comparison-types.ts';
 import { selectArgs } from './select-args.ts';
 import { buildQueryRoot } from './query-root.ts';
@@ -49,8 +49,13 @@ export class SchemaBuilder extends BuilderCore {
   fnArgsInput(
     fn: FunctionInfo['fn'],
     skip: Set<number>,
+    name?: string,
   ): { name: string; required: boolean } | undefined {
-    return fnArgsInput(this, fn, skip);
+    return fnArgsInput(this, fn, skip, name);
+  }
+
+  functionArgsTypeName(f: FunctionInfo): string {
+    return functionArgsTypeName(this, f);
   }
 
   selectArgs(t: TableInfo): InputValueDef[] {

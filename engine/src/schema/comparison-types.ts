@@ -5,6 +5,7 @@
 import type { BuilderCore } from './builder-core.ts';
 import { describe, operatorsFor, valueTypeOf } from './operators.ts';
 import { type InputValueDef, list, named, nn } from './types.ts';
+import { generated } from './naming-convention.ts';
 
 const ENUM_OPERATORS = new Set(['_eq', '_neq', '_in', '_nin', '_is_null']);
 
@@ -15,7 +16,8 @@ export function comparisonExp(
   category: string,
   formatted: string,
 ): string {
-  const name = `${scalar}_comparison_exp`;
+  const naming = b.source.naming;
+  const name = naming.typeName(`${scalar}_comparison_exp`);
   if (b.types.has(name)) return name;
   b.scalar(scalar);
   const fields = new Map<string, InputValueDef>();
@@ -39,7 +41,8 @@ export function comparisonExp(
     }
     if (arg.k === 'distance') {
       const input = distanceInput(b, family === 'geography');
-      fields.set(op, { name: op, description, type: named(input) });
+      const opName = naming.field(op);
+      fields.set(opName, { name: opName, key: op, description, type: named(input) });
       continue;
     }
     const type =
@@ -50,8 +53,11 @@ export function comparisonExp(
           : arg.k === 'scalar'
             ? named(b.scalar(arg.scalar))
             : list(nn(b.scalar(arg.scalar)));
-    fields.set(op, {
-      name: op,
+    // graphql-default camel-cases the words after the first (`_is_null` → `_isNull`)
+    const opName = naming.field(op);
+    fields.set(opName, {
+      name: opName,
+      key: op,
       description,
       type,
       parse: def.sql.k === 'is_null' ? 'bool' : 'column',
@@ -64,7 +70,8 @@ export function comparisonExp(
 
 /** `jsonb_cast_exp`: jsonb's `_cast` to the comparisons of another type (String). */
 export function jsonbCastExp(b: BuilderCore): string {
-  const castName = 'jsonb_cast_exp';
+  // Hasura's castExp: the type name from words, the field keeps the scalar's name
+  const castName = b.source.naming.typeOf(generated('jsonb_cast_exp'));
   if (!b.types.has(castName)) {
     const cf = new Map<string, InputValueDef>();
     b.types.set(castName, {

@@ -35,17 +35,22 @@ export function isPlain(c: SourceCustomization): boolean {
   );
 }
 
-/** The name a type generated as `name` has in a source customized by `c`. */
-export function customTypeName(c: SourceCustomization, name: string): string {
+/**
+ * The name a type generated as `name` has in `source`, after its customization (prefix and
+ * suffix joined in the source's naming convention, naming-convention.ts).
+ */
+export function customTypeName(source: SourceInfo, name: string): string {
+  const c = source.customization;
   const mapped = c.typeMapping[name];
   if (typeof mapped === 'string') return mapped;
   if (GRAPHQL_SCALARS.has(name)) return name;
-  return `${c.typePrefix}${name}${c.typeSuffix}`;
+  return source.naming.customized(name, c.typePrefix, c.typeSuffix);
 }
 
-/** The name a root field generated as `name` has in a source customized by `c`. */
-export function customRootFieldName(c: SourceCustomization, name: string): string {
-  return `${c.fieldPrefix}${name}${c.fieldSuffix}`;
+/** The name a root field generated as `name` has in `source`, after its customization. */
+export function customRootFieldName(source: SourceInfo, name: string): string {
+  const c = source.customization;
+  return source.naming.customized(name, c.fieldPrefix, c.fieldSuffix);
 }
 
 const NAMESPACE_ROOTS = [
@@ -57,7 +62,7 @@ const NAMESPACE_ROOTS = [
 /** Add what `part` built for `source` to the schema `b`, customized. */
 export function mergeSourcePart(b: BuilderCore, part: BuilderCore, source: SourceInfo): void {
   const c = source.customization;
-  const typeName = (n: string) => customTypeName(c, n);
+  const typeName = (n: string) => customTypeName(source, n);
   const ref = (t: TypeRef): TypeRef =>
     t.kind === 'NAMED' ? named(typeName(t.name)) : { kind: t.kind, of: ref(t.of) };
   const input = (v: InputValueDef): InputValueDef => ({ ...v, type: ref(v.type) });
@@ -96,7 +101,7 @@ export function mergeSourcePart(b: BuilderCore, part: BuilderCore, source: Sourc
     const own = new Map<string, FieldDef>();
     for (const f of part[key].values()) {
       // renamed in place: the mutation parser finds a field's kind by its definition object
-      f.name = customRootFieldName(c, f.name);
+      f.name = customRootFieldName(source, f.name);
       f.type = ref(f.type);
       f.args = f.args.map(input);
       own.set(f.name, f);

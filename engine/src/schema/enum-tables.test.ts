@@ -83,8 +83,8 @@ describe('enum tables', () => {
     );
     expect(info.inconsistencies).toEqual([]);
     expect(info.enumTypes.get('colors_enum')?.values).toEqual([
-      { name: 'blue', description: null },
-      { name: 'red', description: '#FF0000' },
+      { name: 'blue', description: null, value: 'blue' },
+      { name: 'red', description: '#FF0000', value: 'red' },
     ]);
     expect(info.tables.get('public.users')!.columnsByName.get('color')!.scalar).toBe('colors_enum');
     // the enum table itself stays a table

@@ -7,10 +7,11 @@ import { cfArgs, selectColumnEnum } from './arguments.ts';
 import { tableDisplayName } from './builder-core.ts';
 import { comparisonExp } from './comparison-types.ts';
 import type { TableInfo } from './source.ts';
+import { custom, generated } from './naming-convention.ts';
 import { type InputValueDef, list, named, nn } from './types.ts';
 
 export function boolExp(b: BuilderCore, t: TableInfo): string {
-  const name = `${t.gqlName}_bool_exp`;
+  const name = t.naming.tableType(t.ident, 'bool_exp');
   const fields = b.inputObject(
     name,
     `Boolean expression to filter rows from the table "${tableDisplayName(t)}". All fields are combined with a logical 'AND'.`,
@@ -46,8 +47,11 @@ export function boolExp(b: BuilderCore, t: TableInfo): string {
       type: named(boolExp(b, target)),
     });
     if (tp.allowAggregations) {
-      fields.set(`${rel.name}_aggregate`, {
-        name: `${rel.name}_aggregate`,
+      // the relationship's name is a user-given word (AggregationPredicates.hs)
+      const aggName = t.naming.fieldOf([...custom(rel.name), ...generated('aggregate')]);
+      fields.set(aggName, {
+        name: aggName,
+        key: `${rel.name}_aggregate`,
         description: null,
         type: named(aggregateBoolExp(b, target)),
       });
@@ -74,10 +78,11 @@ export function boolExp(b: BuilderCore, t: TableInfo): string {
 }
 
 export function aggregateBoolExp(b: BuilderCore, t: TableInfo): string {
-  const name = `${t.gqlName}_aggregate_bool_exp`;
+  const name = t.naming.tableType(t.ident, 'aggregate_bool_exp');
   const fields = b.inputObject(name, null, { k: 'agg_bool_exp', table: t });
   if (!fields) return name;
-  const cn = `${name}_count`;
+  // Hasura spells this input type as a field name (AggregationPredicates.hs)
+  const cn = t.naming.fieldOf([...t.ident, ...generated('aggregate_bool_exp'), ...custom('count')]);
   const cf = new Map<string, InputValueDef>();
   if (b.columns(t).length) {
     cf.set('arguments', {

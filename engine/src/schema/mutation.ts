@@ -100,16 +100,16 @@ export function mutationRootField(
   t: TableInfo,
   key: MutationRootKey,
 ): { name: string; description: string | null } {
-  const g = t.gqlName;
+  const g = (before: string, after = '') => t.naming.tableField(t.ident, before, after);
   const display = tableDisplayName(t);
   const defaults: Record<MutationRootKey, [string, string]> = {
-    insert: [`insert_${g}`, `insert data into the table: "${display}"`],
-    insert_one: [`insert_${g}_one`, `insert a single row into the table: "${display}"`],
-    update: [`update_${g}`, `update data of the table: "${display}"`],
-    update_by_pk: [`update_${g}_by_pk`, `update single row of the table: "${display}"`],
-    update_many: [`update_${g}_many`, `update multiples rows of table: "${display}"`],
-    delete: [`delete_${g}`, `delete data from the table: "${display}"`],
-    delete_by_pk: [`delete_${g}_by_pk`, `delete single row from the table: "${display}"`],
+    insert: [g('insert'), `insert data into the table: "${display}"`],
+    insert_one: [g('insert', 'one'), `insert a single row into the table: "${display}"`],
+    update: [g('update'), `update data of the table: "${display}"`],
+    update_by_pk: [g('update', 'by_pk'), `update single row of the table: "${display}"`],
+    update_many: [g('update', 'many'), `update multiples rows of table: "${display}"`],
+    delete: [g('delete'), `delete data from the table: "${display}"`],
+    delete_by_pk: [g('delete', 'by_pk'), `delete single row from the table: "${display}"`],
   };
   const [name, description] = defaults[key];
   const custom = (t.meta.configuration?.custom_root_fields ?? {})[key];
@@ -176,7 +176,7 @@ class MutationSchema {
   // ------------------------------------------------------------------ output
 
   mutationResponse(t: TableInfo): string {
-    const name = `${t.gqlName}_mutation_response`;
+    const name = t.naming.tableType(t.ident, 'mutation_response');
     if (this.b.types.has(name)) return name;
     const fields = new Map<string, FieldDef>();
     this.b.types.set(name, {
@@ -185,8 +185,9 @@ class MutationSchema {
       description: `response of any mutation on the table "${tableDisplayName(t)}"`,
       fields,
     });
-    fields.set('affected_rows', {
-      name: 'affected_rows',
+    const affectedRows = t.naming.field('affected_rows');
+    fields.set(affectedRows, {
+      name: affectedRows,
       description: 'number of rows affected by the mutation',
       args: [],
       type: nn(this.b.scalar('Int')),
@@ -218,7 +219,7 @@ class MutationSchema {
   }
 
   insertInput(t: TableInfo): string {
-    const name = `${t.gqlName}_insert_input`;
+    const name = t.naming.tableType(t.ident, 'insert_input');
     if (this.b.types.has(name)) return name;
     const perm = insertPerm(t, this.role)!;
     const fields = new Map<string, InputValueDef>();
@@ -247,12 +248,18 @@ class MutationSchema {
     const oc = this.onConflict(t);
     if (!oc) return [];
     return [
-      { name: 'on_conflict', description: 'upsert condition', type: named(oc), nullable: true },
+      {
+        name: t.naming.fieldName('on_conflict'),
+        key: 'on_conflict',
+        description: 'upsert condition',
+        type: named(oc),
+        nullable: true,
+      },
     ];
   }
 
   private relInput(t: TableInfo, kind: 'obj' | 'arr'): string {
-    const name = `${t.gqlName}_${kind}_rel_insert_input`;
+    const name = t.naming.tableType(t.ident, `${kind}_rel_insert_input`);
     if (this.b.types.has(name)) return name;
     const fields = new Map<string, InputValueDef>();
     this.b.types.set(name, {
@@ -291,7 +298,7 @@ class MutationSchema {
       /^[_A-Za-z][_0-9A-Za-z]*$/.test(c.name),
     );
     if (!constraints.length) return null;
-    const name = `${t.gqlName}_on_conflict`;
+    const name = t.naming.tableType(t.ident, 'on_conflict');
     if (this.b.types.has(name)) return name;
     const fields = new Map<string, InputValueDef>();
     this.b.types.set(name, {
@@ -301,7 +308,7 @@ class MutationSchema {
       fields,
       info: { k: 'other' },
     });
-    const cName = `${t.gqlName}_constraint`;
+    const cName = t.naming.tableType(t.ident, 'constraint');
     if (!this.b.types.has(cName)) {
       const e: EnumTypeDef = {
         kind: 'ENUM',
@@ -316,8 +323,10 @@ class MutationSchema {
       this.b.types.set(cName, e);
     }
     fields.set('constraint', { name: 'constraint', description: null, type: nn(cName) });
-    fields.set('update_columns', {
-      name: 'update_columns',
+    const updateColumns = t.naming.field('update_columns');
+    fields.set(updateColumns, {
+      name: updateColumns,
+      key: 'update_columns',
       description: null,
       type: nonNull(list(nn(this.updateColumnEnum(t)))),
       defaultValue: '[]',
@@ -332,7 +341,7 @@ class MutationSchema {
   }
 
   updateColumnEnum(t: TableInfo): string {
-    const name = `${t.gqlName}_update_column`;
+    const name = t.naming.tableType(t.ident, 'update_column');
     if (this.b.types.has(name)) return name;
     const perm = updatePerm(t, this.role);
     const cols = perm ? t.columns.filter((c) => perm.columns.has(c.name) && !c.pg.isGenerated) : [];
@@ -397,7 +406,7 @@ class MutationSchema {
     for (const o of UPDATE_OPERATORS) {
       const applicable = cols.filter((c) => o.applies(c));
       if (!applicable.length) continue;
-      const name = `${t.gqlName}_${o.type}_input`;
+      const name = t.naming.tableType(t.ident, `${o.type}_input`);
       if (!this.b.types.has(name)) {
         const fields = new Map<string, InputValueDef>();
         for (const c of applicable) fields.set(c.gqlName, this.operatorField(o.op, c));
@@ -409,7 +418,13 @@ class MutationSchema {
           info: { k: 'other' },
         });
       }
-      args.push({ name: o.op, description: o.arg, type: named(name), nullable: true });
+      args.push({
+        name: t.naming.field(o.op),
+        key: o.op,
+        description: o.arg,
+        type: named(name),
+        nullable: true,
+      });
     }
     return args;
   }
@@ -463,7 +478,7 @@ class MutationSchema {
     );
     const pkArgs = this.pkArgs(t);
     if (pkArgs && this.hasSelect(t)) {
-      const pkName = `${t.gqlName}_pk_columns_input`;
+      const pkName = t.naming.tableType(t.ident, 'pk_columns_input');
       if (!this.b.types.has(pkName)) {
         this.b.types.set(pkName, {
           kind: 'INPUT_OBJECT',
@@ -478,14 +493,22 @@ class MutationSchema {
         {
           name: byPk.name,
           description: byPk.description,
-          args: [...ops, { name: 'pk_columns', description: null, type: nn(pkName) }],
+          args: [
+            ...ops,
+            {
+              name: t.naming.field('pk_columns'),
+              key: 'pk_columns',
+              description: null,
+              type: nn(pkName),
+            },
+          ],
           type: named(this.b.tableObject(t)),
           info: { k: 'other' },
         },
         { k: 'update', table: t, variant: 'by_pk' },
       );
     }
-    const updatesName = `${t.gqlName}_updates`;
+    const updatesName = t.naming.tableType(t.ident, 'updates');
     if (!this.b.types.has(updatesName)) {
       this.b.types.set(updatesName, {
         kind: 'INPUT_OBJECT',
@@ -562,7 +585,7 @@ class MutationSchema {
       if (!this.b.perm(t)) continue;
       if (!functionAllowed(f, this.role, this.b.isAdmin, this.b.opts)) continue;
       const skip = new Set(f.sessionArgIndex === null ? [] : [f.sessionArgIndex]);
-      const input = this.b.fnArgsInput(f.fn, skip);
+      const input = this.b.fnArgsInput(f.fn, skip, this.b.functionArgsTypeName(f));
       const fnName = f.qn.schema === 'public' ? f.qn.name : `${f.qn.schema}.${f.qn.name}`;
       const argsArg: InputValueDef[] = input
         ? [

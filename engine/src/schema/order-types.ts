@@ -6,18 +6,22 @@ import { AGG_OPS, aggColumns } from './aggregates.ts';
 import { cfArgs } from './arguments.ts';
 import { tableDisplayName } from './builder-core.ts';
 import type { TableInfo } from './source.ts';
+import { generated } from './naming-convention.ts';
 import { type InputValueDef, named } from './types.ts';
 
+/** `order_by` (graphql-default: `OrderBy`, its values upper case). */
 export function orderByEnum(b: BuilderCore): string {
-  if (!b.types.has('order_by')) {
-    const v = (name: string, description: string, dir: string, nulls: string) => ({
-      name,
+  const naming = b.source.naming;
+  const name = naming.typeName('order_by');
+  if (!b.types.has(name)) {
+    const v = (value: string, description: string, dir: string, nulls: string) => ({
+      name: naming.enumValue(value),
       description,
       value: { dir, nulls },
     });
-    b.types.set('order_by', {
+    b.types.set(name, {
       kind: 'ENUM',
-      name: 'order_by',
+      name,
       description: 'column ordering options',
       values: [
         v('asc', 'in ascending order, nulls last', 'ASC', 'NULLS LAST'),
@@ -29,11 +33,11 @@ export function orderByEnum(b: BuilderCore): string {
       ],
     });
   }
-  return 'order_by';
+  return name;
 }
 
 export function orderBy(b: BuilderCore, t: TableInfo): string {
-  const name = `${t.gqlName}_order_by`;
+  const name = t.naming.tableType(t.ident, 'order_by');
   const fields = b.inputObject(
     name,
     `Ordering options when selecting data from "${tableDisplayName(t)}".`,
@@ -62,8 +66,10 @@ export function orderBy(b: BuilderCore, t: TableInfo): string {
     const target = b.table(rel.target);
     const tp = b.perm(target);
     if (!tp || !tp.allowAggregations) continue;
-    fields.set(`${rel.name}_aggregate`, {
-      name: `${rel.name}_aggregate`,
+    const aggName = aggregateFieldName(t, rel.name);
+    fields.set(aggName, {
+      name: aggName,
+      key: `${rel.name}_aggregate`,
       description: null,
       type: named(aggregateOrderBy(b, target)),
       nullable: true,
@@ -77,8 +83,10 @@ export function orderBy(b: BuilderCore, t: TableInfo): string {
       cfArgs(b, cf).length === 0 &&
       b.perm(b.table(cf.returns.table))!.allowAggregations
     ) {
-      fields.set(`${cf.name}_aggregate`, {
-        name: `${cf.name}_aggregate`,
+      const aggName = aggregateFieldName(t, cf.name);
+      fields.set(aggName, {
+        name: aggName,
+        key: `${cf.name}_aggregate`,
         description: null,
         type: named(aggregateOrderBy(b, b.table(cf.returns.table))),
         nullable: true,
@@ -89,7 +97,7 @@ export function orderBy(b: BuilderCore, t: TableInfo): string {
 }
 
 export function aggregateOrderBy(b: BuilderCore, t: TableInfo): string {
-  const name = `${t.gqlName}_aggregate_order_by`;
+  const name = t.naming.tableType(t.ident, 'aggregate_order_by');
   const fields = b.inputObject(
     name,
     `order by aggregate values of table "${tableDisplayName(t)}"`,
@@ -102,18 +110,30 @@ export function aggregateOrderBy(b: BuilderCore, t: TableInfo): string {
   for (const op of AGG_OPS) {
     const opCols = aggColumns(op, cols);
     if (!opCols.length) continue;
-    const tn = `${t.gqlName}_${op}_order_by`;
+    const tn = t.naming.tableType(t.ident, `${op}_order_by`);
+    const opName = t.naming.field(op);
     const f = new Map<string, InputValueDef>();
     for (const c of opCols)
       f.set(c.gqlName, { name: c.gqlName, description: null, type: named(ob), nullable: true });
     b.addType({
       kind: 'INPUT_OBJECT',
       name: tn,
-      description: `order by ${op}() on columns of table "${tableDisplayName(t)}"`,
+      description: `order by ${opName}() on columns of table "${tableDisplayName(t)}"`,
       fields: f,
       info: { k: 'agg_op_order_by', table: t, op },
     });
-    fields.set(op, { name: op, description: null, type: named(tn), nullable: true });
+    fields.set(opName, {
+      name: opName,
+      key: op,
+      description: null,
+      type: named(tn),
+      nullable: true,
+    });
   }
   return name;
+}
+
+/** `<rel>_aggregate` of an order by: the relationship's name is one generated word (OrderBy.hs). */
+function aggregateFieldName(t: TableInfo, name: string): string {
+  return t.naming.fieldOf([{ text: name, custom: false }, ...generated('aggregate')]);
 }

@@ -97,8 +97,9 @@ export function tableObject(b: BuilderCore, t: TableInfo): string {
       });
     }
     if (tp.allowAggregations) {
-      obj.fields.set(`${rel.name}_aggregate`, {
-        name: `${rel.name}_aggregate`,
+      const aggName = t.naming.fieldName(`${rel.name}_aggregate`);
+      obj.fields.set(aggName, {
+        name: aggName,
         description: rel.comment ?? 'An aggregate relationship',
         args: selectArgs(b, target),
         type: nn(aggregateObject(b, target)),
@@ -129,8 +130,9 @@ export function tableObject(b: BuilderCore, t: TableInfo): string {
         info: { k: 'cf_table', table: t, cf },
       });
       if (b.perm(target)!.allowAggregations) {
-        obj.fields.set(`${cf.name}_aggregate`, {
-          name: `${cf.name}_aggregate`,
+        const aggName = t.naming.fieldName(`${cf.name}_aggregate`);
+        obj.fields.set(aggName, {
+          name: aggName,
           description,
           args: [...extra, ...selectArgs(b, target)],
           type: nn(aggregateObject(b, target)),
@@ -144,7 +146,7 @@ export function tableObject(b: BuilderCore, t: TableInfo): string {
 }
 
 export function aggregateObject(b: BuilderCore, t: TableInfo): string {
-  const name = `${t.gqlName}_aggregate`;
+  const name = t.naming.tableType(t.ident, 'aggregate');
   if (b.types.has(name)) return name;
   const obj: ObjectTypeDef = {
     kind: 'OBJECT',
@@ -171,7 +173,7 @@ export function aggregateObject(b: BuilderCore, t: TableInfo): string {
 }
 
 export function aggregateFields(b: BuilderCore, t: TableInfo): string {
-  const name = `${t.gqlName}_aggregate_fields`;
+  const name = t.naming.tableType(t.ident, 'aggregate_fields');
   if (b.types.has(name)) return name;
   const obj: ObjectTypeDef = {
     kind: 'OBJECT',
@@ -207,7 +209,8 @@ export function aggregateFields(b: BuilderCore, t: TableInfo): string {
   for (const op of AGG_OPS) {
     const opCols = aggColumns(op, cols);
     if (!opCols.length) continue;
-    const tn = `${t.gqlName}_${op}_fields`;
+    const tn = t.naming.tableType(t.ident, `${op}_fields`);
+    const opName = t.naming.field(op);
     const fields = new Map<string, FieldDef>();
     for (const c of opCols) {
       fields.set(c.gqlName, {
@@ -218,9 +221,9 @@ export function aggregateFields(b: BuilderCore, t: TableInfo): string {
         info: { k: 'agg_col', table: t, op, column: c.name },
       });
     }
-    b.addType({ kind: 'OBJECT', name: tn, description: `aggregate ${op} on columns`, fields });
-    obj.fields.set(op, {
-      name: op,
+    b.addType({ kind: 'OBJECT', name: tn, description: `aggregate ${opName} on columns`, fields });
+    obj.fields.set(opName, {
+      name: opName,
       description: null,
       args: [],
       type: named(tn),

@@ -3,7 +3,7 @@
  * `<t>_by_pk`, `<t>_aggregate`, and per tracked function its fields.
  */
 import type { BuilderCore } from './builder-core.ts';
-import { fnArgsInput } from './arguments.ts';
+import { fnArgsInput, functionArgsTypeName } from './arguments.ts';
 import { fnDisplayName, functionAllowed, tableDisplayName } from './builder-core.ts';
 import { aggregateObject, tableObject } from './output-types.ts';
 import { selectArgs } from './select-args.ts';
@@ -118,7 +118,7 @@ export function buildQueryRoot(b: BuilderCore): void {
 /** A tracked function's `args` argument (none when it takes no input beyond the session). */
 function functionArgs(b: BuilderCore, f: FunctionInfo): InputValueDef[] {
   const skip = new Set(f.sessionArgIndex === null ? [] : [f.sessionArgIndex]);
-  const input = fnArgsInput(b, f.fn, skip);
+  const input = fnArgsInput(b, f.fn, skip, functionArgsTypeName(b, f));
   return input
     ? [
         {
@@ -143,7 +143,10 @@ function buildRelayQueryRoot(b: BuilderCore): void {
     if (!p) continue;
     for (const root of ['query', 'subscription'] as const) {
       if (!rootAllowed(b, p, 'select', root)) continue;
-      const name = connectionFieldName(t.rootFields.select);
+      // graphql-default names it from the table's words (Hasura's mkRelayConnectionField)
+      const name = t.naming.graphql
+        ? t.naming.tableField(t.ident, '', 'connection')
+        : connectionFieldName(t.rootFields.select);
       (root === 'query' ? b.queryFields : b.subscriptionFields).set(name, {
         name,
         description: `fetch data from the table: "${tableDisplayName(t)}"`,

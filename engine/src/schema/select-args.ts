@@ -12,7 +12,8 @@ export function selectArgs(b: BuilderCore, t: TableInfo): InputValueDef[] {
   const args: InputValueDef[] = [];
   if (b.columns(t).length) {
     args.push({
-      name: 'distinct_on',
+      name: t.naming.fieldName('distinct_on'),
+      key: 'distinct_on',
       description: 'distinct select on columns',
       type: list(nn(selectColumnEnum(b, t))),
       nullable: true,
@@ -33,7 +34,8 @@ export function selectArgs(b: BuilderCore, t: TableInfo): InputValueDef[] {
     nullable: true,
   });
   args.push({
-    name: 'order_by',
+    name: t.naming.fieldName('order_by'),
+    key: 'order_by',
     description: 'sort the rows by one or more columns',
     type: list(nn(orderBy(b, t))),
     nullable: true,

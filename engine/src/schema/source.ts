@@ -24,6 +24,15 @@ import type {
 } from '../metadata/types.ts';
 import { normalizeName } from '../metadata/types.ts';
 import { graphqlScalarFor } from './scalars.ts';
+import {
+  custom,
+  fromSnake,
+  HASURA_NAMING,
+  Naming,
+  sourceConvention,
+  type Ident,
+  type NamingSettings,
+} from './naming-convention.ts';
 
 export interface ColumnInfo {
   name: string;
@@ -31,6 +40,8 @@ export interface ColumnInfo {
   pg: PgColumn;
   /** GraphQL scalar name (Int, String, timestamptz, _text, …) */
   scalar: string;
+  /** the key of the enum table whose enum types the column (enum tables) */
+  enumTable?: string;
   nullable: boolean;
   description: string | null;
 }
@@ -94,7 +105,14 @@ export interface TableInfo {
   qn: QualifiedName;
   pg: PgTable;
   meta: TableMeta;
-  /** Base GraphQL name: custom_name, or <table> in public, <schema>_<table> elsewhere. */
+  /**
+   * The table's name as words: custom_name (one user-given word), or the words of <table> in
+   * public, <schema>_<table> elsewhere; every name generated for the table starts from it.
+   */
+  ident: Ident;
+  /** The source's naming convention (naming-convention.ts). */
+  naming: Naming;
+  /** The table's object type name: `ident` in the source's convention. */
   gqlName: string;
   columns: ColumnInfo[];
   columnsByName: Map<string, ColumnInfo>;
@@ -143,7 +161,8 @@ export interface Inconsistency {
 export interface EnumTableType {
   name: string;
   table: string;
-  values: Array<{ name: string; description: string | null }>;
+  /** `name` in the source's convention, `value` the row's key (what Postgres stores) */
+  values: Array<{ name: string; description: string | null; value: string }>;
 }
 
 /**
@@ -161,6 +180,8 @@ export interface SourceCustomization {
 
 export interface SourceInfo {
   name: string;
+  /** how the names the source generates are spelled (naming-convention.ts) */
+  naming: Naming;
   customization: SourceCustomization;
   tables: Map<string, TableInfo>;
   /** GraphQL enum name → the enum table it is read from */
@@ -217,6 +238,14 @@ function rootName(
 
 export function defaultTableGqlName(qn: QualifiedName): string {
   return qn.schema === 'public' ? qn.name : `${qn.schema}_${qn.name}`;
+}
+
+/** A table's or function's name as words (Hasura's getIdentifierQualifiedObject). */
+export function qualifiedIdent(qn: QualifiedName, customName?: string | null): Ident {
+  if (customName) return custom(customName);
+  const words =
+    qn.schema === 'public' ? fromSnake(qn.name) : [...fromSnake(qn.schema), ...fromSnake(qn.name)];
+  return words.map((text) => ({ text, custom: false }));
 }
 
 function relMappingFromUsing(
@@ -283,10 +312,15 @@ export function resolveSource(
   metadata: Metadata,
   catalog: DbCatalog,
   sourceName: string = servedSourceName(metadata),
+  namingSettings: NamingSettings = HASURA_NAMING,
 ): SourceInfo {
   const source = metadata.sources.find((s) => s.name === sourceName);
+  const naming = new Naming(
+    sourceConvention(source?.customization?.naming_convention, namingSettings),
+  );
   const info: SourceInfo = {
     name: sourceName,
+    naming,
     customization: sourceCustomization(source?.customization),
     tables: new Map(),
     enumTypes: new Map(),
@@ -313,7 +347,8 @@ export function resolveSource(
       continue;
     }
     const cfg = tm.configuration ?? {};
-    const gqlName = cfg.custom_name || defaultTableGqlName(qn);
+    const ident = qualifiedIdent(qn, cfg.custom_name);
+    const gqlName = naming.tableType(ident);
     const columnConfig = cfg.column_config ?? {};
     const legacyNames = cfg.custom_column_names ?? {};
     const columns: ColumnInfo[] = pg.columns.map((c) => {
@@ -321,7 +356,7 @@ export function resolveSource(
       const comment = cc && 'comment' in cc ? emptyToNull(cc.comment) : c.comment;
       return {
         name: c.name,
-        gqlName: cc?.custom_name || legacyNames[c.name] || c.name,
+        gqlName: cc?.custom_name || legacyNames[c.name] || naming.fieldName(c.name),
         pg: c,
         scalar: graphqlScalarFor(c),
         nullable: c.nullable,
@@ -329,10 +364,10 @@ export function resolveSource(
       };
     });
     const crf = cfg.custom_root_fields ?? {};
-    const sel = rootName(crf.select, gqlName);
-    const pk = rootName(crf.select_by_pk, `${gqlName}_by_pk`);
-    const agg = rootName(crf.select_aggregate, `${gqlName}_aggregate`);
-    const stream = rootName(crf.select_stream, `${gqlName}_stream`);
+    const sel = rootName(crf.select, naming.tableField(ident));
+    const pk = rootName(crf.select_by_pk, naming.tableField(ident, '', 'by_pk'));
+    const agg = rootName(crf.select_aggregate, naming.tableField(ident, '', 'aggregate'));
+    const stream = rootName(crf.select_stream, naming.tableField(ident, '', 'stream'));
     const tableComment = cfg.comment !== undefined ? emptyToNull(cfg.comment) : pg.comment;
     info.tables.set(key, {
       key,
@@ -340,6 +375,8 @@ export function resolveSource(
       qn,
       pg,
       meta: tm,
+      ident,
+      naming,
       gqlName,
       columns,
       columnsByName: new Map(columns.map((c) => [c.name, c])),
@@ -497,7 +534,7 @@ export function resolveSource(
     const sessionArg = cfg.session_argument ?? null;
     const sessionArgIndex = sessionArg ? fn.args.findIndex((a) => a.name === sessionArg) : -1;
     const exposedAs = cfg.exposed_as ?? (fn.volatility === 'VOLATILE' ? 'mutation' : 'query');
-    const gqlName = cfg.custom_name || defaultTableGqlName(qn);
+    const gqlName = cfg.custom_name || naming.fieldName(defaultTableGqlName(qn));
     info.functions.set(key, {
       key,
       source: srcName,
@@ -510,7 +547,11 @@ export function resolveSource(
       exposedAs,
       rootFields: {
         fn: cfg.custom_root_fields?.function || gqlName,
-        agg: cfg.custom_root_fields?.function_aggregate || `${gqlName}_aggregate`,
+        agg:
+          cfg.custom_root_fields?.function_aggregate ||
+          (cfg.custom_name
+            ? `${cfg.custom_name}_aggregate`
+            : naming.fieldName(`${defaultTableGqlName(qn)}_aggregate`)),
       },
       description: fm.comment !== undefined && fm.comment !== null ? fm.comment : fn.comment,
       permissions: new Set((fm.permissions ?? []).map((p) => p.role)),
@@ -591,8 +632,13 @@ function resolveEnumTables(info: SourceInfo, catalog: DbCatalog): void {
     }
     const values = [...catalog.enumTableRows.get(t.key)!]
       .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
-      .map((r) => ({ name: r.value, description: r.comment }));
-    const type: EnumTableType = { name: `${t.gqlName}_enum`, table: t.key, values };
+      .map((r) => ({
+        name: info.naming.enumValue(r.value),
+        description: r.comment,
+        value: r.value,
+      }));
+    // Hasura's mkEnumTableTypeName: a custom name is one user-given word before `enum`
+    const type: EnumTableType = { name: t.naming.tableType(t.ident, 'enum'), table: t.key, values };
     byTable.set(t.key, type);
     info.enumTypes.set(type.name, type);
   }
@@ -601,7 +647,10 @@ function resolveEnumTables(info: SourceInfo, catalog: DbCatalog): void {
       const type = byTable.get(qualifiedKey(fk.ref));
       const cols = Object.keys(fk.columns);
       const col = cols.length === 1 ? t.columnsByName.get(cols[0]!) : undefined;
-      if (type && col) col.scalar = type.name;
+      if (type && col) {
+        col.scalar = type.name;
+        col.enumTable = type.table;
+      }
     }
   }
 }

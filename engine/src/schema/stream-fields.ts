@@ -57,7 +57,7 @@ export function streamCursorArg(
 }
 
 function cursorOrderingEnum(b: SchemaBuilder): string {
-  const name = 'cursor_ordering';
+  const name = b.source.naming.typeName('cursor_ordering');
   b.addType({
     kind: 'ENUM',
     name,
@@ -73,7 +73,7 @@ function cursorOrderingEnum(b: SchemaBuilder): string {
 function cursorInput(b: SchemaBuilder, t: TableInfo): string | null {
   const cols = b.columns(t);
   if (cols.length === 0) return null;
-  const valueName = `${t.gqlName}_stream_cursor_value_input`;
+  const valueName = t.naming.tableType(t.ident, 'stream_cursor_value_input');
   const fields = new Map<string, InputValueDef>();
   for (const c of cols) {
     fields.set(c.gqlName, {
@@ -92,16 +92,18 @@ function cursorInput(b: SchemaBuilder, t: TableInfo): string | null {
     fields,
     info: { k: 'other' },
   });
-  const name = `${t.gqlName}_stream_cursor_input`;
+  const name = t.naming.tableType(t.ident, 'stream_cursor_input');
+  const initialValue = t.naming.fieldName('initial_value');
   b.addType({
     kind: 'INPUT_OBJECT',
     name,
     description: `Streaming cursor of the table "${t.gqlName}"`,
     fields: new Map<string, InputValueDef>([
       [
-        'initial_value',
+        initialValue,
         {
-          name: 'initial_value',
+          name: initialValue,
+          key: 'initial_value',
           description: 'Stream column input with initial value',
           type: nn(valueName),
         },
@@ -139,7 +141,8 @@ export const streamFieldsExtension: SchemaExtension = (b) => {
           : `fetch data from the table in a streaming manner: "${tableDisplayName(t)}"`,
       args: [
         {
-          name: 'batch_size',
+          name: t.naming.fieldName('batch_size'),
+          key: 'batch_size',
           description: 'maximum number of rows returned in a single batch',
           type: nn(b.scalar('Int')),
           parse: 'nonneg',

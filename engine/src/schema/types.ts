@@ -41,6 +41,11 @@ export type ScalarParse =
 
 export interface InputValueDef {
   name: string;
+  /**
+   * The name the parser reads the value under when the source's naming convention spells it
+   * otherwise (`orderBy` is read as `order_by`; naming-convention.ts); absent: `name`.
+   */
+  key?: string;
   description: string | null;
   type: TypeRef;
   /** GraphQL literal text of the default, as introspection shows it. */

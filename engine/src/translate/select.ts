@@ -402,6 +402,8 @@ export class SelectTranslator {
         if (f.path) e = sql`(${e} #> ${this.jsonPath(f.path)})`;
         if (f.geo) return sql`ST_AsGeoJSON(${e}, 15, 4)::json`;
         if (f.stringify) return sql`(${e})::text`;
+        // graphql-default answers an enum table's values as its enum spells them (upper case)
+        if (t.naming.graphql && t.columnsByName.get(f.column)?.enumTable) return sql`upper(${e})`;
         return e;
       }
       case 'objrel':

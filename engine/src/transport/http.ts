@@ -37,6 +37,9 @@ export interface HttpRuntime extends ApiRuntime {
     maxBodyBytes: number;
     adminInternalErrors: boolean;
     enableConsole: boolean;
+    /** HASURA_GRAPHQL_EXPERIMENTAL_FEATURES, as /v1alpha1/config lists them */
+    experimentalFeatures: string[];
+    naming: { defaultConvention: string };
   };
   readonly log: pino.Logger;
   readonly metrics: EngineMetrics;
@@ -235,9 +238,9 @@ async function route(
           refetch_delay: (engine.live?.options.stream.refetchIntervalMs ?? 1000) / 1000,
         },
         console_assets_dir: null,
-        experimental_features: [],
+        experimental_features: engine.config.experimentalFeatures,
         is_prometheus_metrics_enabled: true,
-        default_naming_convention: 'hasura-default',
+        default_naming_convention: engine.config.naming.defaultConvention,
       });
     }
     default: {
