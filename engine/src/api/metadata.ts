@@ -38,7 +38,8 @@ import {
   renameQueryCollection,
   updateScopeOfCollectionInAllowlist,
 } from './collections.ts';
-import { v1Count, v1Delete, v1Insert, v1Select, v1Update } from './dml.ts';
+import { v1Count, v1Select } from './dml.ts';
+import { v1Delete, v1Insert, v1Update } from './dml-mutations.ts';
 import {
   addComputedField,
   createFunctionPermission,
@@ -226,10 +227,10 @@ const QUERY_V1_OPS: Record<string, Op> = {
 };
 
 /**
- * What `/v1/query` lets a role other than admin run, with its permissions (`/v2/query` is admin-only). Hasura allows v1
- * insert, update and delete too; this engine checks permissions only on reads, so they stay admin-only.
+ * What `/v1/query` lets a role other than admin run, with its permissions (`/v2/query` is
+ * admin-only): the v1 DML operations, as Hasura allows them.
  */
-const ROLE_OPS = new Set(['select', 'count']);
+const ROLE_OPS = new Set(['select', 'count', 'insert', 'update', 'delete']);
 
 const QUERY_V2_OPS: Record<string, Op> = {
   run_sql: (c, a) => runSqlOp(c, a as unknown as RunSqlArgs),
@@ -281,6 +282,30 @@ function resolveOp(endpoint: Endpoint, type: string): Op {
   return op;
 }
 
+/** Hasura's `withObject "Object"` refusal of a request body or operation that is not an object. */
+const notAnObject = (v: unknown) =>
+  `parsing Object failed, expected Object, but encountered ${jsonKind(v)}`;
+
+/**
+ * The `version` of a `/v1/query` operation (Hasura's RQLQuery: 1 when absent, else 1 or 2); the
+ * other endpoints read it, where they do, per operation.
+ */
+function queryVersion(endpoint: Endpoint, v: unknown, path: Array<string | number>): 1 | 2 {
+  if (v === undefined || v === null) return 1;
+  if (endpoint !== 'v1/query') return v === 2 ? 2 : 1;
+  const at = [...path, 'version'];
+  if (typeof v !== 'number')
+    throw new QErr(
+      'parse-failed',
+      `parsing Int failed, expected Number, but encountered ${jsonKind(v)}`,
+      400,
+      at,
+    );
+  if (v !== 1 && v !== 2)
+    throw new QErr('parse-failed', `expected 1 or 2, encountered ${v}`, 400, at);
+  return v;
+}
+
 async function runOp(
   ctx: OpContext,
   body: unknown,
@@ -294,11 +319,11 @@ async function runOp(
     throw e;
   };
   if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw new QErr('parse-failed', `expected Object, but encountered ${jsonKind(body)}`, 400, path);
+    throw new QErr('parse-failed', notAnObject(body), 400, path);
   const b = body as Args;
   if (typeof b.type !== 'string') throw new QErr('parse-failed', 'key "type" not found', 400, path);
   const type = b.type;
-  const version = b.version === 2 ? 2 : 1;
+  const version = queryVersion(ctx.endpoint, b.version, path);
   if (type === 'bulk' || type === 'concurrent_bulk') {
     if (!Array.isArray(b.args))
       throw new QErr('parse-failed', `expected Array, but encountered ${jsonKind(b.args)}`, 400, [
@@ -350,7 +375,7 @@ export async function runApiRequest(
   session?: ApiSession,
 ): Promise<unknown> {
   if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw bad('parse-failed', `expected Object, but encountered ${jsonKind(body)}`);
+    throw bad('parse-failed', notAnObject(body));
   return serialised(engine, async () => {
     const ctx: OpContext = {
       engine,

@@ -332,6 +332,7 @@ async function restApi(
       variables: admin.session.variables,
       role: admin.session.role,
       isAdmin: admin.session.isAdmin,
+      backendOnlyPermissions: admin.session.backendOnlyPermissions,
     });
     return json(200, result);
   } catch (e) {
