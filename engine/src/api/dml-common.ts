@@ -134,19 +134,25 @@ export function rowJson(ctx: OpContext, t: TableInfo, names: string[], alias = T
   )})`;
 }
 
-/** Run one statement in a transaction with the caller's session (event triggers record it). */
+/**
+ * Run one statement in a transaction with the caller's session (event triggers record it);
+ * `verify` sees its row before the commit, and what it throws rolls the statement back.
+ */
 export async function run<R extends Record<string, unknown>>(
   ctx: OpContext,
   stmt: SQL,
+  verify: (row: R) => void = () => {},
 ): Promise<R> {
   try {
     return await transaction(ctx.engine.pool, async (client) => {
       await setSessionVariables(client, ctx);
-      return (await query<R>(client, stmt)).rows[0]!;
+      const row = (await query<R>(client, stmt)).rows[0]!;
+      verify(row);
+      return row;
     });
   } catch (e) {
     const err = e as { code?: string };
-    if (!err.code) throw e;
+    if (e instanceof QErr || !err.code) throw e;
     throw pgQueryError(err);
   }
 }

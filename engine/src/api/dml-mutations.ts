@@ -107,8 +107,10 @@ async function mutationResult(
   const r = await run<{ n: number; ok: boolean; rows?: unknown }>(
     ctx,
     sql`WITH ${cte} AS (${dml}) SELECT count(*)::int AS n, coalesce(bool_and(${sql.ident(CHECK)}), true) AS ok${rows} FROM ${cte}`,
+    (row) => {
+      if (!row.ok) throw new QErr('permission-error', CHECK_FAILED, 400);
+    },
   );
-  if (!r.ok) throw new QErr('permission-error', CHECK_FAILED, 400);
   return returning ? { affected_rows: r.n, returning: r.rows } : { affected_rows: r.n };
 }
 
