@@ -16,7 +16,7 @@
  * answer's object give the session an end: a WebSocket connection is closed then, and the answer
  * is reused until then for exactly the same hook request (same headers, same body), never longer.
  */
-import { LruCache } from '../lru-cache.ts';
+import type { LruCache } from '../lru-cache.ts';
 import { withDefaultHeaders, type WebhookClient } from '../webhook/client.ts';
 import { ADMIN_ROLE, type Session } from '../session.ts';
 import { AuthError, err401 } from './errors.ts';
