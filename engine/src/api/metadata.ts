@@ -40,6 +40,7 @@ import {
 } from './collections.ts';
 import { v1Count, v1Select } from './dml.ts';
 import { v1Delete, v1Insert, v1Update } from './dml-mutations.ts';
+import { testWebhookTransform } from './test-webhook-transform.ts';
 import {
   addComputedField,
   createFunctionPermission,
@@ -192,6 +193,7 @@ const MANAGE_OPS: Record<string, Op> = {
 
 const METADATA_OPS: Record<string, Op> = {
   ...MANAGE_OPS,
+  test_webhook_transform: testWebhookTransform,
   ...COLLECTION_OPS,
   ...SCHEDULED_OPS,
   ...ACTION_OPS,
