@@ -308,6 +308,32 @@ function queryVersion(endpoint: Endpoint, v: unknown, path: Array<string | numbe
   return v;
 }
 
+/**
+ * The arguments Hasura parses as NonEmptyText, per operation (the backend prefix aside): an empty
+ * one is refused by its JSON parser, at the field, before anything else is looked at.
+ */
+const NON_EMPTY_TEXT: Record<string, string[]> = {
+  create_event_trigger: ['name'],
+  create_object_relationship: ['name'],
+  create_array_relationship: ['name'],
+  add_remote_schema: ['name'],
+  create_query_collection: ['name'],
+  ...Object.fromEntries(
+    ['insert', 'select', 'update', 'delete'].flatMap((k) => [
+      [`create_${k}_permission`, ['role']],
+      [`drop_${k}_permission`, ['role']],
+    ]),
+  ),
+};
+
+function nonEmptyNames(type: string, args: Args): void {
+  for (const key of NON_EMPTY_TEXT[type.replace(/^(pg|citus|cockroach)_/, '')] ?? [])
+    if (args[key] === '')
+      throw Object.assign(new QErr('parse-failed', 'empty string not allowed', 400, [key]), {
+        atRoot: true,
+      });
+}
+
 async function runOp(
   ctx: OpContext,
   body: unknown,
@@ -326,6 +352,8 @@ async function runOp(
   if (typeof b.type !== 'string') throw new QErr('parse-failed', 'key "type" not found', 400, path);
   const type = b.type;
   const version = queryVersion(ctx.endpoint, b.version, path);
+  // Hasura parses the whole operation before it looks at the caller or the operation's kind
+  if (b.args && typeof b.args === 'object') nonEmptyNames(type, b.args as Args);
   if (type === 'bulk' || type === 'concurrent_bulk') {
     if (!Array.isArray(b.args))
       throw new QErr('parse-failed', `expected Array, but encountered ${jsonKind(b.args)}`, 400, [
