@@ -4,6 +4,7 @@
  *
  *   npm run bench:live [-- --only fanout|freshness|ingest] [--seconds 20]
  *        [--sizes 1000,5000,10000] [--series 1000] [--changes 200] [--rate 10000] [--watched 200]
+ *        [--source pipeline|postgres|both] [--stream-batch 100]
  *
  * `--series` is the number of distinct cohorts the fan-out spreads its subscribers over (issue
  * 18.5's goal: `--sizes 100000 --series 10000`).
@@ -12,8 +13,20 @@
  * 127.0.0.1:5432. Engines run as child processes (their CPU and memory are measured on their own);
  * the subscribers run in this process. Freshness through Kafka and the ETL worker runs when
  * etl-worker/src/main.ts exists (KAFKA_BROKERS, or a broker the stack launches); the
- * Postgres → engine part is always measured with a writer of our own that notifies as the worker
- * does. `ingest` measures what the commit-order column (ingest_xid) costs the write path.
+ * Postgres → engine part (`--source postgres`) is measured with a writer of our own that notifies
+ * as the worker does. `ingest` measures what the commit-order column (ingest_xid) costs the write
+ * path.
+ *
+ * Freshness through the pipeline (`--source pipeline`): one engine with wake-ups, one
+ * `sensor_readings_stream` of every row (stock graphql-ws client, viewer token, `--stream-batch`
+ * rows a frame) and `--watched` live queries, at `--rate` rows/s. Beside the totals (goal: stream
+ * p50 ≤ 50 ms, p99 ≤ 250 ms, none missing or repeated; live p50 ≤ 30 ms), `stream_stages` and
+ * `live_stages` say where a row's time went, stage by stage with the p50 budget of each
+ * (live/stages.ts): producer → broker append (LogAppendTime), append → the worker's fetch,
+ * fetch → eachBatch, decode, queue, transaction and commit (the worker's ETL_TRACE_FILE),
+ * commit → notification, wake-up, poll statement, serialisation (the engine's
+ * STREAMSYNC_ENGINE_DEBUG_TIMINGS frame timings), socket and client. BENCH_ETL_BATCH_MAX_WAIT_MS
+ * and BENCH_STREAMSYNC_ENGINE_EVENT_DEBOUNCE_MS override the worker's and the engine's settings.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +37,7 @@ import {
   freshnessPostgres,
   WORKER_ENTRY,
   type FreshnessResult,
+  type PipelineFreshnessResult,
 } from './freshness.ts';
 import { ingestCost, type IngestCostResult } from './ingest-cost.ts';
 import { createBenchDb } from './support.ts';
@@ -37,6 +51,8 @@ const arg = cliOptions(process.argv.slice(2), import.meta.url, [
   'changes',
   'rate',
   'watched',
+  'stream-batch',
+  'source',
 ]);
 const ONLY = arg('only', 'all');
 const SECONDS = Number(arg('seconds', '20'));
@@ -45,6 +61,8 @@ const SERIES_COUNT = Number(arg('series', '1000'));
 const CHANGES = Number(arg('changes', '200'));
 const RATE = Number(arg('rate', '10000'));
 const WATCHED = Number(arg('watched', '200'));
+const STREAM_BATCH = Number(arg('stream-batch', '100'));
+const SOURCE = arg('source', 'both');
 
 async function main(): Promise<void> {
   const started = new Date();
@@ -54,7 +72,9 @@ async function main(): Promise<void> {
     at: string;
     machine: { cpus: number; load_average_at_start: number[]; note: string };
     settings: Record<string, unknown>;
-    freshness: Array<FreshnessResult | { source: string; skipped: string }>;
+    freshness: Array<
+      FreshnessResult | PipelineFreshnessResult | { source: string; skipped: string }
+    >;
     fanout: FanoutResult[];
     ingest_cost?: IngestCostResult;
   } = {
@@ -82,9 +102,11 @@ async function main(): Promise<void> {
   };
   try {
     if (ONLY === 'all' || ONLY === 'freshness') {
-      if (fs.existsSync(WORKER_ENTRY)) {
+      if (SOURCE === 'postgres') {
+        // only our own writer
+      } else if (fs.existsSync(WORKER_ENTRY)) {
         try {
-          out.freshness.push(await freshnessPipeline(db, RATE, SECONDS, WATCHED));
+          out.freshness.push(await freshnessPipeline(db, RATE, SECONDS, WATCHED, STREAM_BATCH));
         } catch (e) {
           out.freshness.push({ source: 'pipeline', skipped: (e as Error).message });
         }
@@ -94,7 +116,8 @@ async function main(): Promise<void> {
           skipped: 'etl-worker/src/main.ts is not on this branch yet (the ETL worker, issue 3)',
         });
       }
-      out.freshness.push(await freshnessPostgres(db, RATE, SECONDS, WATCHED));
+      if (SOURCE !== 'pipeline')
+        out.freshness.push(await freshnessPostgres(db, RATE, SECONDS, WATCHED));
     }
     if (ONLY === 'all' || ONLY === 'ingest') out.ingest_cost = await ingestCost(db);
     if (ONLY === 'all' || ONLY === 'fanout') {

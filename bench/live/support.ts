@@ -166,8 +166,8 @@ export async function startEngineProcess(
   }
 }
 
-/** A frame for a subscription: the subscriber's index and the frame's data. */
-export type OnData = (subscriber: number, data: unknown, at: number) => void;
+/** A frame for a subscription: the subscriber's index, the frame's data and extensions. */
+export type OnData = (subscriber: number, data: unknown, at: number, extensions?: unknown) => void;
 
 /**
  * `count` subscriptions over graphql-transport-ws, `perConnection` per socket; `request(i)` gives
@@ -210,7 +210,8 @@ export async function subscribeMany(
               seen[i] = 1;
               firsts++;
             }
-            onData(i, (m.payload as { data?: unknown }).data, at);
+            const p = m.payload as { data?: unknown; extensions?: unknown };
+            onData(i, p.data, at, p.extensions);
           } else if (m.type === 'ping') {
             ws.send(JSON.stringify({ type: 'pong' }));
           } else if (m.type === 'error') {

@@ -273,6 +273,13 @@ async function main(): Promise<void> {
     `);
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
+    // the renderer's CPU time (s): what the page cost, less sensitive to a loaded machine than
+    // the wall clock (a descheduled main thread is not busy)
+    const cpu = async () => {
+      const { metrics: m } = await cdp.send('Performance.getMetrics');
+      const v = (name: string) => m.find((x) => x.name === name)?.value ?? NaN;
+      return { thread: v('ThreadTime'), process: v('ProcessTime') };
+    };
     const heapMb = async (gc: boolean) => {
       if (gc) await cdp.send('HeapProfiler.collectGarbage');
       const { metrics: m } = await cdp.send('Performance.getMetrics');
@@ -290,12 +297,15 @@ async function main(): Promise<void> {
     };
     log(`worker lag before the page opens: ${await lagNow()} messages`);
     const url = `http://127.0.0.1:${web}/d/${dashboardId}?from=now-15m&to=now`;
+    const cpu0 = await cpu();
     const t0 = Date.now();
     const nav = await page.goto(url, { waitUntil: 'commit' });
     let firstLoadMs: number | null = null;
+    let cpuFirst: Awaited<ReturnType<typeof cpu>> | undefined;
     try {
       await waitIn(page, ALL_DRAWN, 120_000);
       firstLoadMs = Date.now() - t0;
+      cpuFirst = await cpu();
     } catch {
       const state = await page.evaluate<unknown>(`(() => ({
         bodies: [...document.querySelectorAll('[data-testid=panel-body]')].map((b) => b.getAttribute('data-status')),
@@ -304,10 +314,35 @@ async function main(): Promise<void> {
       }))()`);
       log(`the panels did not all draw within 120 s: ${JSON.stringify(state)}`);
     }
-    const timing = await page.evaluate<{ ttfb: number; dcl: number; load: number }>(`(() => {
+    // where the first load went, in the page's own clock (ms since navigation): the server's
+    // answer, the scripts, the token, the panels' first reads (the GraphQL requests sent within
+    // 500 ms of the first: one batched wave, not the edge re-reads of the panels already live)
+    const timing = await page.evaluate<{
+      ttfb: number;
+      htmlEnd: number;
+      dcl: number;
+      load: number;
+      scriptsEnd: number;
+      sessionEnd: number | null;
+      firstReads: { count: number; start: number | null; end: number | null };
+    }>(`(() => {
       const n = performance.getEntriesByType('navigation')[0];
-      return { ttfb: n.responseStart, dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd };
+      const res = performance.getEntriesByType('resource');
+      const scripts = res.filter((r) => r.initiatorType === 'script');
+      const session = res.find((r) => r.name.endsWith('/api/session'));
+      const graphql = res.filter((r) => r.initiatorType === 'fetch' && /\\/v1\\/graphql/.test(r.name));
+      const firstSent = Math.min(...graphql.map((r) => r.startTime));
+      const reads = graphql.filter((r) => r.startTime < firstSent + 500);
+      return {
+        ttfb: n.responseStart, htmlEnd: n.responseEnd, dcl: n.domContentLoadedEventEnd, load: n.loadEventEnd,
+        scriptsEnd: Math.max(0, ...scripts.map((s) => s.responseEnd)),
+        sessionEnd: session ? session.responseEnd : null,
+        firstReads: reads.length
+          ? { count: reads.length, start: Math.min(...reads.map((r) => r.startTime)), end: Math.max(...reads.map((r) => r.responseEnd)) }
+          : { count: 0, start: null, end: null },
+      };
     })()`);
+    log(`first load parts (ms since navigation): ${JSON.stringify(timing)}`);
     log(`first load ${firstLoadMs} ms (status ${nav?.status()}); measuring for ${SECONDS} s`);
 
     // steady state
@@ -318,6 +353,7 @@ async function main(): Promise<void> {
     const lag: Array<{ s: number; lag: number }> = [];
     const sent0 = (await metrics.sent.get()).values.reduce((a, v) => a + v.value, 0);
     const tSteady = Date.now();
+    const cpuSteady0 = await cpu();
     if (PROFILE_S > 0) {
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.start');
@@ -339,6 +375,8 @@ async function main(): Promise<void> {
     const sentRate =
       ((await metrics.sent.get()).values.reduce((a, v) => a + v.value, 0) - sent0) /
       ((Date.now() - tSteady) / 1000);
+    const cpuSteady1 = await cpu();
+    const steadyS = (Date.now() - tSteady) / 1000;
     const longTasks = await page.evaluate<number[]>('window.__stats.longTasks');
     const endHeap = await heapMb(true);
 
@@ -412,7 +450,29 @@ async function main(): Promise<void> {
         goalMs: GOALS.firstLoadMs,
         ttfbMs: round(timing.ttfb),
         domContentLoadedMs: round(timing.dcl),
+        // the parts (ms since navigation): the HTML's last byte, the scripts loaded, the token,
+        // the panels' first reads (how many requests, first sent, last answered)
+        htmlEndMs: round(timing.htmlEnd),
+        scriptsEndMs: round(timing.scriptsEnd),
+        sessionEndMs: timing.sessionEnd === null ? null : round(timing.sessionEnd),
+        firstReads: {
+          requests: timing.firstReads.count,
+          startMs: timing.firstReads.start === null ? null : round(timing.firstReads.start),
+          endMs: timing.firstReads.end === null ? null : round(timing.firstReads.end),
+        },
+        // CPU time (ms) to every panel drawn: the page's main thread, the renderer process
+        cpuMs: cpuFirst
+          ? {
+              mainThread: round((cpuFirst.thread - cpu0.thread) * 1000),
+              renderer: round((cpuFirst.process - cpu0.process) * 1000),
+            }
+          : null,
         pass: firstLoadMs !== null && firstLoadMs < GOALS.firstLoadMs,
+      },
+      // CPU time of the steady state, per second of it (ms/s)
+      steadyCpuMsPerS: {
+        mainThread: round(((cpuSteady1.thread - cpuSteady0.thread) * 1000) / steadyS),
+        renderer: round(((cpuSteady1.process - cpuSteady0.process) * 1000) / steadyS),
       },
       longTasks: {
         over50ms: over50.length,

@@ -98,6 +98,30 @@ describe('Engine > Streaming > Batches', () => {
     s.c.close();
   });
 
+  it('should drain a backlog in one poll, in frames of batch_size with ties kept together', async () => {
+    // one transaction: 23 rows, ties at 10 and 11 (two series) and at 20
+    const client = await writers.connect();
+    try {
+      await query(client, sql`BEGIN`);
+      for (let t = 1; t <= 20; t++) await insert(client, 45, 400_000 + t * 1000);
+      for (const t of [10, 11, 20]) await insert(client, 46, 400_000 + t * 1000);
+      await query(client, sql`COMMIT`);
+    } finally {
+      client.release();
+    }
+    const catchups = () =>
+      metric(engine, 'engine_subscription_polls_total', { kind: 'stream', trigger: 'catchup' });
+    const before = await catchups();
+    const s = await stream({ from: at(400_000), ids: [45, 46], n: 10 });
+    await s.c.until(() => s.rows().length === 23, '23 rows');
+    expect(s.batches().map((b) => b.length)).toEqual([11, 10, 2]);
+    const seconds = s.rows().map((r) => (Date.parse(r.ts) - BASE - 400_000) / 1000);
+    expect(seconds).toEqual([...seconds].sort((x, y) => x - y));
+    // the three frames came from the one poll that read them, not one poll each
+    expect(await catchups()).toBe(before);
+    s.c.close();
+  });
+
   it('should stream only the rows the role may see', async () => {
     const s = await stream(
       { from: at(100_000), ids: [1, 11], n: 10 },

@@ -48,6 +48,8 @@ export interface WorkerConfig {
   logLevel: string;
   /** one `info` line per this many ms saying what was loaded (0: none) */
   logSummaryMs: number;
+  /** append each chunk's timings to this file (ops/batch-trace.ts; unset: no trace) */
+  traceFile: string | undefined;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -98,6 +100,7 @@ export function readWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
     topicPartitions: readInt(env, 'ETL_TOPIC_PARTITIONS', 3, 1, 1000),
     logLevel,
     logSummaryMs: readInt(env, 'ETL_LOG_SUMMARY_S', 60, 0, 86_400) * 1000,
+    traceFile: env.ETL_TRACE_FILE?.trim() || undefined,
   };
 }
 

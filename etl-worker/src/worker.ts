@@ -18,6 +18,7 @@ import { startOpsServer } from './ops/http.ts';
 import { Republisher } from './ops/replay.ts';
 import { kafkaLogCreator } from './ops/log.ts';
 import { WorkerMetrics } from './ops/metrics.ts';
+import { openBatchTrace } from './ops/batch-trace.ts';
 
 export interface Worker {
   /** the port of /healthz, /readyz, /metrics */
@@ -60,7 +61,9 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
   let pipelines: PipelineSet | null = null;
   let pgOk = false;
 
+  const batchTrace = openBatchTrace(config.traceFile);
   const consumer = new TopicConsumers({
+    trace: batchTrace?.trace,
     kafka,
     groupId: config.groupId,
     batchMaxRows: config.batchMaxRows,
@@ -215,6 +218,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
       await registry.stop();
       await alertRules.stop();
       await consumer.stop();
+      batchTrace?.close();
       await deadLetters.disconnect();
       await republisher.close();
       await ops.close();

@@ -15,6 +15,7 @@ const SOURCES = [
   'hooks',
   'lib',
   'package.json',
+  'instrumentation.ts',
   'next.config.ts',
   'postcss.config.mjs',
   'tsconfig.json',

@@ -5,7 +5,7 @@ import { Skeleton } from '@/components/ui/skeleton';
 import { HowToAddStream } from '@/components/ui/empty-state';
 import { chartFields } from '@/lib/graphql/documents';
 import type { DiscoveredStream } from '@/lib/graphql/schema-discovery';
-import { fetchDiscovery } from '@/lib/server/graphql';
+import { fetchDiscovery } from '@/lib/server/discovery';
 import { fetchDashboards, type DashboardSummary } from '@/lib/server/dashboards';
 import { fetchCountSince, fetchLatestRows, fetchStreamMinutes } from '@/lib/server/streams';
 

@@ -7,8 +7,10 @@ export function AppHeader() {
   return (
     <header className="border-b border-slate-200 bg-white dark:border-slate-800 dark:bg-slate-900">
       <div className="mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-2 px-3 py-2 sm:px-6">
+        {/* not prefetched, as the nav links are not (nav-links.tsx) */}
         <Link
           href="/"
+          prefetch={false}
           className="rounded text-lg font-semibold tracking-tight focus-visible:outline-2 focus-visible:outline-blue-600"
         >
           StreamSync

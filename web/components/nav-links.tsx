@@ -18,6 +18,11 @@ const LINKS = [
   },
 ];
 
+/**
+ * Not prefetched: every page is dynamic, so a prefetch fetches little more than the layout, and
+ * on opening a dashboard the header's prefetches (each a server render) raced its panels' first
+ * reads for the server.
+ */
 export function NavLinks() {
   const pathname = usePathname() ?? '/';
   return (
@@ -29,6 +34,7 @@ export function NavLinks() {
             <li key={l.href}>
               <Link
                 href={l.href}
+                prefetch={false}
                 aria-current={active ? 'page' : undefined}
                 className={`rounded px-2 py-1 text-sm focus-visible:outline-2 focus-visible:outline-blue-600 ${
                   active

@@ -66,7 +66,7 @@ export function startSubscriptions(deps: SubscriptionsDeps): Subscriptions {
       debounceMs: options.eventDebounceMs,
       log,
       metrics,
-      wake: (changes) => subscriptions.wake(changes),
+      wake: (changes, notifiedAt) => subscriptions.wake(changes, notifiedAt),
     });
     wakeups.start();
   }

@@ -19,6 +19,7 @@
  * | STREAMSYNC_ENGINE_WS_SEND_BUFFER_BYTES | 1048576 | a socket with more unsent bytes is congested: live results are coalesced (latest kept), streams wait |
  * | STREAMSYNC_ENGINE_WS_MAX_QUEUED_BYTES | 16777216 | a congested socket whose queue grows past this is closed (1013) |
  * | STREAMSYNC_ENGINE_STREAM_COMMIT_COLUMN | ingest_xid | the xid8 column that makes a stream complete under concurrent writers |
+ * | STREAMSYNC_ENGINE_DEBUG_TIMINGS | false | frames carry `extensions.timings` (when the poll was asked for, started, read, sent): for the freshness bench, not for clients |
  */
 import {
   ConfigError,
@@ -42,6 +43,8 @@ export interface SubscriptionOptions {
   sendBufferBytes: number;
   maxQueuedBytes: number;
   commitColumn: string;
+  /** subscription frames carry `extensions.timings` (off: Hasura's frames, byte for byte) */
+  debugTimings: boolean;
 }
 
 export function loadSubscriptionOptions(env: NodeJS.ProcessEnv): SubscriptionOptions {
@@ -118,5 +121,6 @@ export function loadSubscriptionOptions(env: NodeJS.ProcessEnv): SubscriptionOpt
       1 << 30,
     ),
     commitColumn,
+    debugTimings: readBool(env, 'STREAMSYNC_ENGINE_DEBUG_TIMINGS', false),
   };
 }

@@ -172,6 +172,14 @@ export type PlanOutcome =
 /** The cohort variables: slot key → text (or the session object for `sj`). */
 export type CohortValues = Record<string, string | null | Record<string, string>>;
 
+/**
+ * The most rows one stream poll reads for a cohort (rounded down to whole frames of its
+ * batch_size, at least one): enough for one poll per wake-up to drain what a busy table commits
+ * between two wake-ups, small enough to bound the memory of a stream that starts far back (it
+ * polls again at once while rows keep coming).
+ */
+export const STREAM_ROWS_PER_POLL = 10_000;
+
 /** The series column of the ETL worker's change notifications. */
 export const SERIES_COLUMN = 'entity_id';
 const MULTIPLE_ROOT_FIELDS = '_multiple_top_level_fields';
@@ -465,19 +473,28 @@ class CohortTranslator extends SelectTranslator {
     const dir = sql.keyword(cur.dir);
     const cmp = sql.keyword(cur.dir === 'ASC' ? '>' : '<');
     const from = sql`${sql.ident(t.qn.schema, t.qn.name)} AS ${sql.ident(a)}`;
-    const window = (extra: SQL[]): SQL =>
-      sql`SELECT ${sql.ident(a)}.* FROM ${from} WHERE ${sql.join([...conds, ...extra], ' AND ')} ORDER BY ${col} ${dir} FETCH FIRST (${limit}) ROWS WITH TIES`;
     const after = (bound: SQL) => sql`${col} ${cmp} ${bound}`;
     const stateC = CohortEmitter.read('c', cur.pgType);
 
     const u = this.alias('s');
     const ucol = this.readable(sql.ident(u, cur.column), cur.cell, u, t);
     const row = this.rowJson(t, s.fields, u, true);
-    const last = cur.dir === 'ASC' ? sql.keyword('DESC') : sql.keyword('ASC');
-    const outputs = sql`(json_build_object(${sql.literal(alias)}, coalesce(json_agg(${row} ORDER BY ${ucol} ${dir}), '[]')))::text AS "root", ((array_agg(${ucol} ORDER BY ${ucol} ${last}))[1])::text AS "cursor"`;
+    // A poll takes every row it can up to STREAM_ROWS_PER_POLL (whole frames of `limit`) and the
+    // poller cuts them into frames of `limit` rows (plus ties), so one poll per wake-up keeps up
+    // with any rate instead of one frame per statement. Rows come back one JSON text each, in
+    // cursor order, with their cursor values for the cut.
+    // (a batch_size of 0 reads nothing, as before, rather than dividing by zero)
+    const perPoll = sql`((${limit}) * greatest(1, ${sql.value(STREAM_ROWS_PER_POLL, 'integer')} / nullif(${limit}, 0)))`;
+    const window = (extra: SQL[]): SQL =>
+      sql`SELECT ${sql.ident(a)}.* FROM ${from} WHERE ${sql.join([...conds, ...extra], ' AND ')} ORDER BY ${col} ${dir} FETCH FIRST ${perPoll} ROWS WITH TIES`;
+    const rowsOf = (cte: string) =>
+      sql`(SELECT array_agg((${row})::text ORDER BY ${ucol} ${dir}) FROM ${sql.ident(cte)} AS ${sql.ident(u)})`;
+    const cursorsOf = (cte: string) =>
+      sql`(SELECT array_agg((${ucol})::text ORDER BY ${ucol} ${dir}) FROM ${sql.ident(cte)} AS ${sql.ident(u)})`;
+    const frame = sql`(${limit}) AS "frame"`;
     let lateral: SQL;
     if (!commitColumn) {
-      lateral = sql`SELECT ${outputs}, false AS "advanced" FROM (${window([after(stateC)])}) AS ${sql.ident(u)}`;
+      lateral = sql`WITH "_w1" AS (${window([after(stateC)])}) SELECT ${rowsOf('_w1')} AS "rows1", ${cursorsOf('_w1')} AS "cursors1", NULL::text[] AS "rows2", NULL::text[] AS "cursors2", ${frame}, false AS "advanced"`;
     } else {
       const x = sql.ident(a, commitColumn);
       const lo = sql`(${VARS}->>'lo')::pg_snapshot`;
@@ -491,19 +508,22 @@ class CohortTranslator extends SelectTranslator {
         sql`NOT pg_visible_in_snapshot(${x}, ${lo})`,
         sql`pg_visible_in_snapshot(${x}, ${hi})`,
       ]);
+      // the current window is exhausted when it gave less than a poll's worth: the next window
+      // is read in the same statement, from the initial value again
+      const exhausted = sql`(SELECT count(*) FROM "_w1") < ${perPoll}`;
       const w2 = window([
-        sql`NOT EXISTS (SELECT 1 FROM "_w1")`,
+        exhausted,
         after(initial),
         sql`${x} >= pg_snapshot_xmin(${hi})`,
         sql`${x} >= ${sql.placeholder('himin', 'xid8')}`,
         sql`NOT pg_visible_in_snapshot(${x}, ${hi})`,
         sql`pg_visible_in_snapshot(${x}, "_h"."next")`,
       ]);
-      lateral = sql`WITH "_w1" AS (${w1}), "_w2" AS (${w2}) SELECT ${outputs}, EXISTS (SELECT 1 FROM "_w2") AS "advanced" FROM (SELECT * FROM "_w1" UNION ALL SELECT * FROM "_w2") AS ${sql.ident(u)}`;
+      lateral = sql`WITH "_w1" AS (${w1}), "_w2" AS (${w2}) SELECT ${rowsOf('_w1')} AS "rows1", ${cursorsOf('_w1')} AS "cursors1", ${rowsOf('_w2')} AS "rows2", ${cursorsOf('_w2')} AS "cursors2", ${frame}, ${exhausted} AS "advanced"`;
     }
     const subs = sql`unnest(${sql.placeholder('ids', 'integer[]')}, ${sql.placeholder('vars', 'json[]')}) AS "_subs"("result_id", "result_vars")`;
     if (!commitColumn) {
-      const statement = sql`SELECT "_subs"."result_id", "_fld_resp"."root", "_fld_resp"."cursor", "_fld_resp"."advanced", pg_current_snapshot()::text AS "snap" FROM ${subs} LEFT OUTER JOIN LATERAL (${lateral}) AS "_fld_resp" ON true`;
+      const statement = sql`SELECT "_subs"."result_id", "_fld_resp".*, pg_current_snapshot()::text AS "snap" FROM ${subs} LEFT OUTER JOIN LATERAL (${lateral}) AS "_fld_resp" ON true`;
       return { statement, initialSlot };
     }
     // the next window's upper snapshot, and where this server stands in the WAL (plan.ts header,
@@ -513,7 +533,7 @@ class CohortTranslator extends SelectTranslator {
     const standbyNext = sql`(greatest(pg_snapshot_xmin(${hi}), ${xmin})::text || ':' || greatest(pg_snapshot_xmax(${hi}), ${xmin})::text || ':' || coalesce((SELECT string_agg("x"::text, ',' ORDER BY "x") FROM pg_snapshot_xip(${hi}) AS "x" WHERE "x" >= ${xmin}), ''))::pg_snapshot`;
     const next = sql`CASE WHEN pg_is_in_recovery() THEN ${standbyNext} ELSE pg_current_snapshot() END`;
     const lsn = sql`(CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() ELSE pg_current_wal_insert_lsn() END)::text`;
-    const statement = sql`SELECT "_subs"."result_id", "_fld_resp"."root", "_fld_resp"."cursor", "_fld_resp"."advanced", "_h"."next"::text AS "snap", ${lsn} AS "lsn" FROM ${subs} CROSS JOIN LATERAL (SELECT ${next} AS "next") AS "_h" LEFT OUTER JOIN LATERAL (${lateral}) AS "_fld_resp" ON true`;
+    const statement = sql`SELECT "_subs"."result_id", "_fld_resp".*, "_h"."next"::text AS "snap", ${lsn} AS "lsn" FROM ${subs} CROSS JOIN LATERAL (SELECT ${next} AS "next") AS "_h" LEFT OUTER JOIN LATERAL (${lateral}) AS "_fld_resp" ON true`;
     return { statement, initialSlot };
   }
 }

@@ -15,7 +15,7 @@ import { encodeGqlError, pgQueryError, toQErr } from '../errors.ts';
 import { Cohort, EMPTY_SNAPSHOT, type Subscriber } from './cohort.ts';
 import type { SubscriptionMetrics } from './metrics.ts';
 import type { SubscriptionOptions } from './options.ts';
-import type { CohortValues, SubscriptionPlan } from './plan.ts';
+import { STREAM_ROWS_PER_POLL, type CohortValues, type SubscriptionPlan } from './plan.ts';
 import { ADMIN_ROLE } from '../session.ts';
 
 export interface PollContext {
@@ -33,10 +33,35 @@ export interface PollContext {
 
 export type Trigger = 'interval' | 'wakeup' | 'subscribe' | 'catchup';
 
+/**
+ * When one poll was asked for and ran (epoch ms), for STREAMSYNC_ENGINE_DEBUG_TIMINGS: frames
+ * then carry them as `extensions.timings`, so the freshness bench can tell the wake-up, the
+ * statement, the serialisation and the socket apart.
+ */
+export interface PollTiming {
+  trigger: Trigger;
+  /** the first change notification this poll answers arrived (wake-ups only) */
+  notified: number | null;
+  /** the poll began (the statement was sent right after) */
+  started: number;
+  /** the statement's rows were back */
+  read: number;
+}
+
+const clock = (): number => performance.timeOrigin + performance.now();
+
 type Row = {
   result_id: number;
-  root: string | null;
-  cursor?: string | null;
+  /** live: the result */
+  root?: string | null;
+  /** streams: the rows (JSON texts) and cursor values of the current window, then the next one */
+  rows1?: string[] | null;
+  cursors1?: string[] | null;
+  rows2?: string[] | null;
+  cursors2?: string[] | null;
+  /** streams: rows a frame (the batch_size, within the role's limit) */
+  frame?: number | null;
+  /** streams: the current window was exhausted: the state moves to the next one */
   advanced?: boolean;
   snap?: string;
   lsn?: string | null;
@@ -53,6 +78,8 @@ export abstract class Poller {
   private running = false;
   private pendingAll: Trigger | null = null;
   private readonly pending = new Map<Cohort, Trigger>();
+  /** the earliest notification among the pending wake-ups (epoch ms) */
+  private pendingNotified: number | null = null;
   private stopped = false;
   /** when the last full poll started (polls start every refetch interval, not interval after) */
   private fullStarted = 0;
@@ -68,7 +95,7 @@ export abstract class Poller {
   protected abstract readonly prepared: boolean;
   protected abstract refetchIntervalMs(): number;
   protected abstract batchSize(): number;
-  protected abstract handle(batch: Cohort[], rows: Row[]): void;
+  protected abstract handle(batch: Cohort[], rows: Row[], timing: PollTiming): void;
   protected abstract newStream(values: CohortValues): Cohort['stream'];
 
   /** The cohort for these values, created when new (the caller validated the values). */
@@ -151,8 +178,10 @@ export abstract class Poller {
   }
 
   /** Poll these cohorts (all when omitted) as soon as the running poll, if any, is done. */
-  wake(cohorts: Iterable<Cohort> | null, trigger: Trigger): void {
+  wake(cohorts: Iterable<Cohort> | null, trigger: Trigger, notifiedAt?: number): void {
     if (this.stopped) return;
+    if (notifiedAt !== undefined && (this.pendingNotified ?? Infinity) > notifiedAt)
+      this.pendingNotified = notifiedAt;
     if (cohorts === null) this.pendingAll ??= trigger;
     else for (const c of cohorts) if (!this.pending.has(c)) this.pending.set(c, trigger);
     this.kick();
@@ -194,8 +223,10 @@ export abstract class Poller {
       work = [...this.pending.keys()].filter((c) => this.byId.has(c.id));
       trigger = this.pending.values().next().value ?? 'wakeup';
     }
+    const notified = this.pendingNotified;
     this.pendingAll = null;
     this.pending.clear();
+    this.pendingNotified = null;
     if (work.length === 0) {
       if (all) this.arm();
       return;
@@ -203,7 +234,7 @@ export abstract class Poller {
     this.running = true;
     if (all) this.fullStarted = performance.now();
     this.ctx.metrics.polls.inc({ kind: this.kind, trigger });
-    this.poll(work)
+    this.poll(work, { trigger, notified, started: clock(), read: 0 })
       .catch((e: unknown) => this.ctx.log.error({ err: e }, 'poll failed'))
       .finally(() => {
         this.running = false;
@@ -212,11 +243,11 @@ export abstract class Poller {
       });
   }
 
-  private async poll(cohorts: Cohort[]): Promise<void> {
+  private async poll(cohorts: Cohort[], timing: PollTiming): Promise<void> {
     const size = this.batchSize();
     const batches: Cohort[][] = [];
     for (let i = 0; i < cohorts.length; i += size) batches.push(cohorts.slice(i, i + size));
-    await Promise.all(batches.map((b) => this.pollBatch(b)));
+    await Promise.all(batches.map((b) => this.pollBatch(b, timing)));
   }
 
   protected runnable(batch: Cohort[]): Cohort[] {
@@ -228,7 +259,7 @@ export abstract class Poller {
     return batch;
   }
 
-  private async pollBatch(all: Cohort[]): Promise<void> {
+  private async pollBatch(all: Cohort[], timing: PollTiming): Promise<void> {
     const runnable = this.runnable(all);
     if (runnable.length === 0) return;
     let batch = runnable;
@@ -261,7 +292,14 @@ export abstract class Poller {
         Number(process.hrtime.bigint() - started) / 1e9,
       );
     }
-    if (batch.length > 0) this.handle(batch, rows);
+    if (batch.length > 0) this.handle(batch, rows, { ...timing, read: clock() });
+  }
+
+  /** A result frame's payload: `{"data":…}`, with the poll's timings when asked to. */
+  protected payload(data: string, timing: PollTiming): string {
+    if (!this.ctx.options.debugTimings) return `{"data":${data}}`;
+    const t = { ...timing, sent: clock() };
+    return `{"data":${data},"extensions":{"timings":${JSON.stringify(t)}}}`;
   }
 
   protected bind(key: string, batch: Cohort[]): unknown {
@@ -306,7 +344,7 @@ export class LivePoller extends Poller {
     return null;
   }
 
-  protected handle(batch: Cohort[], rows: Row[]): void {
+  protected handle(batch: Cohort[], rows: Row[], timing: PollTiming): void {
     // subscribers added while the statement ran get the next poll's result, not this one
     const snapshot = new Map(batch.map((c) => [c.id, [...c.fresh.values()]]));
     for (const row of rows) {
@@ -315,7 +353,7 @@ export class LivePoller extends Poller {
       if (!c || !fresh) continue;
       const text = row.root ?? 'null';
       const hash = createHash('sha1').update(text).digest('base64');
-      const payload = `{"data":${text}}`;
+      const payload = this.payload(text, timing);
       if (hash !== c.lastHash) {
         c.lastHash = hash;
         for (const s of c.existing.values()) s.sink.send(payload, true);
@@ -415,41 +453,72 @@ export class StreamPoller extends Poller {
     return super.bind(key, batch);
   }
 
-  protected handle(batch: Cohort[], rows: Row[]): void {
+  protected handle(_batch: Cohort[], rows: Row[], timing: PollTiming): void {
     const info = this.plan.stream!;
-    const progressed: Cohort[] = [];
+    const behind: Cohort[] = [];
     for (const row of rows) {
       const c = this.byId.get(row.result_id);
       if (!c || !c.stream) continue;
       const st = c.stream;
       const oldKey = c.varsJson;
-      const hasRows = row.cursor !== null && row.cursor !== undefined;
-      if (hasRows) {
-        const payload = `{"data":${row.root}}`;
-        for (const s of c.all()) s.sink.send(payload, false);
+      const n = Math.max(1, row.frame ?? 1);
+      const rows1 = row.rows1 ?? [];
+      const cursors1 = row.cursors1 ?? [];
+      const rows2 = row.rows2 ?? [];
+      const cursors2 = row.cursors2 ?? [];
+      const frames = [...cutFrames(rows1, cursors1, n), ...cutFrames(rows2, cursors2, n)];
+      if (frames.length > 0) {
+        for (const f of frames) {
+          // json_build_object's and json_agg's own text, as the one-frame statement gave it
+          const payload = this.payload(`{"${info.alias}" : [${f.join(', ')}]}`, timing);
+          for (const s of c.all()) s.sink.send(payload, false);
+        }
         for (const s of c.fresh.values()) c.existing.set(s.id, s);
         c.fresh.clear();
-        progressed.push(c);
       }
+      const perPoll = n * Math.max(1, Math.floor(STREAM_ROWS_PER_POLL / n));
       if (!info.commitOrdered) {
-        if (hasRows) c.setStream({ ...st, c: row.cursor! });
-      } else if (hasRows && !row.advanced) {
-        c.setStream({ ...st, c: row.cursor! });
+        if (rows1.length > 0) c.setStream({ ...st, c: cursors1[cursors1.length - 1]! });
+        if (rows1.length >= perPoll) behind.push(c);
+      } else if (!row.advanced) {
+        // a full poll's worth of the current window: more may follow at once
+        c.setStream({ ...st, c: cursors1[cursors1.length - 1]! });
+        behind.push(c);
       } else {
         const initial = c.values[info.initialSlot];
-        c.setStream(
-          hasRows
-            ? { c: row.cursor!, lo: st.hi, hi: row.snap! }
-            : { c: typeof initial === 'string' ? initial : null, lo: st.hi, hi: row.snap! },
-        );
+        c.setStream({
+          c:
+            rows2.length > 0
+              ? cursors2[cursors2.length - 1]!
+              : typeof initial === 'string'
+                ? initial
+                : null,
+          lo: st.hi,
+          hi: row.snap!,
+        });
         // where the server that took `hi` stood in the WAL (see plan.ts)
         if (row.lsn) c.horizonLsn = replayTarget(row.lsn);
+        if (rows2.length >= perPoll) behind.push(c);
       }
       this.rekey(c, oldKey);
     }
-    // a cohort that got rows may have more: fetch them now rather than after the interval
-    const still = progressed.filter((c) => this.byId.has(c.id));
+    // a cohort that read a whole poll's worth may have more: fetch it now, not at the next wake
+    const still = behind.filter((c) => this.byId.has(c.id));
     if (still.length) this.wake(still, 'catchup');
-    void batch;
   }
+}
+
+/**
+ * A window's rows cut into frames of `n` rows, a frame growing to keep the rows tied on its last
+ * cursor value together (Hasura's `FETCH FIRST n ROWS WITH TIES`, frame by frame).
+ */
+export function cutFrames(rows: string[], cursors: string[], n: number): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < rows.length;) {
+    let j = Math.min(rows.length, i + n);
+    while (j < rows.length && cursors[j] === cursors[j - 1]) j++;
+    out.push(rows.slice(i, j));
+    i = j;
+  }
+  return out;
 }

@@ -145,14 +145,14 @@ export class SubscriptionsState {
   }
 
   /** Wake the pollers (and, for series-pinned ones, the cohorts) that read what changed. */
-  wake(changes: Changes | null): void {
+  wake(changes: Changes | null, notifiedAt?: number): void {
     if (changes === null) {
-      for (const p of this.pollers.values()) p.wake(null, 'wakeup');
+      for (const p of this.pollers.values()) p.wake(null, 'wakeup', notifiedAt);
       return;
     }
     const done = new Set<Poller>();
     for (const p of this.anyTable) {
-      p.wake(null, 'wakeup');
+      p.wake(null, 'wakeup', notifiedAt);
       done.add(p);
     }
     for (const [table, series] of changes) {
@@ -161,9 +161,9 @@ export class SubscriptionsState {
         if (series && p.plan.series?.table === table) {
           const hit = [];
           for (const id of series) for (const c of p.bySeries.get(id) ?? []) hit.push(c);
-          if (hit.length) p.wake(hit, 'wakeup');
+          if (hit.length) p.wake(hit, 'wakeup', notifiedAt);
         } else {
-          p.wake(null, 'wakeup');
+          p.wake(null, 'wakeup', notifiedAt);
           done.add(p);
         }
       }

@@ -26,7 +26,8 @@ export interface WakeupOptions {
   debounceMs: number;
   log: pino.Logger;
   metrics: SubscriptionMetrics;
-  wake(changes: Changes | null): void;
+  /** `notifiedAt`: when the first of the merged notifications arrived (epoch ms) */
+  wake(changes: Changes | null, notifiedAt: number): void;
 }
 
 /**
@@ -73,6 +74,8 @@ export class WakeupListener {
   private retryTimer: NodeJS.Timeout | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private pending: Changes | null | undefined = undefined;
+  /** when the first notification of `pending` arrived (epoch ms) */
+  private pendingSince = 0;
   /** connected and listening */
   listening = false;
   /** how many times the LISTEN connection was (re)established */
@@ -132,13 +135,14 @@ export class WakeupListener {
   }
 
   private enqueue(changes: Changes | null): void {
+    if (this.pending === undefined) this.pendingSince = performance.timeOrigin + performance.now();
     this.pending = this.pending === undefined ? changes : mergeChanges(this.pending, changes);
     if (this.flushTimer) return;
     const flush = () => {
       this.flushTimer = null;
       const c = this.pending;
       this.pending = undefined;
-      if (c !== undefined) this.opts.wake(c);
+      if (c !== undefined) this.opts.wake(c, this.pendingSince);
     };
     if (this.opts.debounceMs === 0) flush();
     else this.flushTimer = setTimeout(flush, this.opts.debounceMs);

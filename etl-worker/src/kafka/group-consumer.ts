@@ -25,6 +25,7 @@ import type { BatchWriter, Chunk } from '../load/batch-writer.ts';
 import { prepareChunk, type Prepared } from '../load/prepare.ts';
 import type { LoadedPipeline } from '../load/registry.ts';
 import type { WorkerMetrics } from '../ops/metrics.ts';
+import { traceClock, type BatchTrace } from '../ops/batch-trace.ts';
 
 /** What the consumers of one worker share: keyed "topic:partition" or by topic, never cleared whole. */
 export interface ConsumerState {
@@ -58,12 +59,17 @@ export interface GroupConsumerOptions {
   pipelinesFor(topic: string): LoadedPipeline[];
   /** a pipeline cannot load for a reason that is not the data's (or recovered: null) */
   onPipelineState(pipeline: string, error: string | null): void;
+  /** each written chunk's timings (ETL_TRACE_FILE) */
+  trace?: BatchTrace;
 }
 
 /** A chunk decoded from its messages, and when its decode started (for the batch duration). */
 interface PreparedChunk extends Prepared {
   messages: KafkaMessage[];
   started: number;
+  /** epoch ms of the decode's start and end, for the trace */
+  decodeStart: number;
+  decodeEnd: number;
 }
 
 export class GroupConsumer {
@@ -72,6 +78,8 @@ export class GroupConsumer {
   private restartTimer: NodeJS.Timeout | null = null;
   private readonly paused: Map<string, string>;
   private readonly lastErrors: Map<string, { message: string; at: number }>;
+  /** when the last fetch response came back (epoch ms, for the trace) */
+  private fetchedAt = 0;
   /** in the group with an assignment */
   joined = false;
   crashed: Error | null = null;
@@ -100,6 +108,7 @@ export class GroupConsumer {
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
       void this.onAssignment(consumer, e.payload.memberAssignment);
     });
+    if (this.o.trace) consumer.on(consumer.events.FETCH, () => (this.fetchedAt = traceClock()));
     consumer.on(consumer.events.CRASH, (e) => {
       const { error, restart } = e.payload as { error: Error; restart: boolean };
       this.o.log.error({ err: error, restart }, 'consumer crashed');
@@ -178,6 +187,7 @@ export class GroupConsumer {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } =
       payload;
     const { topic, partition } = batch;
+    const handed = { fetched: this.fetchedAt, batch: traceClock() };
     const log = this.o.log.child({ topic, partition });
     const pipelines = this.o.pipelinesFor(topic);
     // no longer declared: leave the messages unresolved; the subscription changes next
@@ -188,11 +198,12 @@ export class GroupConsumer {
     const prepare = (from: number): PreparedChunk => {
       const messages = batch.messages.slice(from, from + size);
       const started = performance.now();
+      const decodeStart = traceClock();
       const prepared = prepareChunk(topic, partition, messages, highWatermark, pipelines, {
         maxMessageBytes: this.o.maxMessageBytes,
         maxFutureMs: this.o.maxFutureMs,
       });
-      return { ...prepared, messages, started };
+      return { ...prepared, messages, started, decodeStart, decodeEnd: traceClock() };
     };
     // Decode of the next chunk overlaps the write of the current one: it is scheduled behind the
     // write's first I/O (setImmediate), so it runs while Postgres works on the transaction instead
@@ -217,10 +228,22 @@ export class GroupConsumer {
       for (let i = 0; next; i += size) {
         if (!isRunning() || isStale() || this.stopping) return;
         const current: PreparedChunk = await next;
+        const writeStart = traceClock();
         const writing = this.writeChunk(payload, current, highWatermark, pipelines, log);
         next = ahead(i + size);
         const done = await writing;
         if (!done) return;
+        this.o.trace?.({
+          topic,
+          partition,
+          firstOffset: current.chunk.firstOffset,
+          lastOffset: current.chunk.lastOffset,
+          ...handed,
+          decodeStart: current.decodeStart,
+          decodeEnd: current.decodeEnd,
+          writeStart,
+          committed: traceClock(),
+        });
         resolveOffset(current.messages[current.messages.length - 1]!.offset);
         await heartbeat();
       }

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { AlertsList } from '@/components/alerts/alerts-list';
 import { EmptyState } from '@/components/ui/empty-state';
-import { fetchDiscovery } from '@/lib/server/graphql';
+import { fetchDiscovery } from '@/lib/server/discovery';
 
 export const dynamic = 'force-dynamic';
 export const metadata: Metadata = { title: 'Alerts' };

@@ -3,7 +3,7 @@ import Link from 'next/link';
 import { NewDashboardForm } from '@/components/dashboard/new-dashboard-form';
 import { EmptyState } from '@/components/ui/empty-state';
 import { fetchDashboards } from '@/lib/server/dashboards';
-import { fetchDiscovery } from '@/lib/server/graphql';
+import { fetchDiscovery } from '@/lib/server/discovery';
 import { currentUserId } from '@/lib/server/identity';
 
 export const dynamic = 'force-dynamic';

@@ -11,7 +11,8 @@ import {
   deadLettersVariables,
   parseFilter,
 } from '@/lib/pipelines/dead-letter-query';
-import { fetchDiscovery, fetchPipelines, serverRequest } from '@/lib/server/graphql';
+import { fetchDiscovery } from '@/lib/server/discovery';
+import { fetchPipelines, serverRequest } from '@/lib/server/graphql';
 import type { OffsetRow } from '@/lib/stream/rates';
 
 export const dynamic = 'force-dynamic';

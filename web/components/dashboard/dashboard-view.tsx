@@ -536,7 +536,7 @@ export function DashboardView(props: DashboardViewProps) {
       />
       {props.ephemeral ? null : (
         <p className="text-xs text-slate-600 dark:text-slate-400">
-          <Link href="/dashboards" className="underline">
+          <Link href="/dashboards" prefetch={false} className="underline">
             All dashboards
           </Link>
         </p>

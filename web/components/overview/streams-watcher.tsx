@@ -2,7 +2,8 @@
 
 /**
  * Keeps the overview's list of streams current without a reload: re-renders on the server when a
- * pipeline declaration changes (live query), and every 30 s for tables tracked without one.
+ * pipeline declaration changes (live query), and every 30 s for tables tracked without one (the
+ * server reads its held schema again after a render: such a table shows within a minute).
  */
 import { useRouter } from 'next/navigation';
 import { useEffect } from 'react';

@@ -9,6 +9,7 @@
 import { useEffect, useMemo, useRef } from 'react';
 import uPlot from 'uplot';
 import { formatTicks, formatTimeTicks } from '@/lib/format';
+import { redrawEveryMs } from '@/lib/time/redraw';
 import type { SeriesSet } from '@/lib/series/series-set';
 
 export interface Threshold {
@@ -49,13 +50,6 @@ declare global {
 }
 
 const COLORS = 6;
-/**
- * Least time between two redraws of a chart for new data only: series move at about 1 Hz, and a
- * redraw per point of each series would redraw a chart several times a second (the x axis slides
- * once a second anyway). A new range or selection is drawn at once.
- */
-const MIN_REDRAW_MS = 1000;
-
 function cssVar(name: string, fallback: string): string {
   if (typeof window === 'undefined') return fallback;
   return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || fallback;
@@ -101,6 +95,8 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
   const propsRef = useRef(props);
   const built = useRef<Built | null>(null);
   const drawnAt = useRef(0);
+  /** when the picture last moved: a redraw, or the axis slid */
+  const movedAt = useRef(0);
   useEffect(() => {
     propsRef.current = props;
   });
@@ -109,6 +105,12 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
     () => JSON.stringify([props.kind, props.entities, props.set.metrics, props.thresholds, height]),
     [props.kind, props.entities, props.set.metrics, props.thresholds, height],
   );
+
+  const redrawEvery = () =>
+    redrawEveryMs(
+      propsRef.current.toMs - propsRef.current.fromMs,
+      plot.current?.over.clientWidth ?? 0,
+    );
 
   const range = (): [number, number] => {
     const p = propsRef.current;
@@ -208,7 +210,10 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
       plot.current = u;
       drawnAt.current = Date.now();
     };
-    create();
+    // built in a task of its own: this effect runs before its panel's, which sends the panel's
+    // first reads, so the reads leave first and the server answers them while the charts are
+    // built, and a dashboard's charts are not all built in the task that hydrates it
+    const first = setTimeout(create, 0);
     const onDbl = () => propsRef.current.onZoomOut?.();
     el.addEventListener('dblclick', onDbl);
     const resize = new ResizeObserver(() => {
@@ -229,6 +234,7 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
       };
     };
     return () => {
+      clearTimeout(first);
       el.removeEventListener('dblclick', onDbl);
       resize.disconnect();
       theme.disconnect();
@@ -239,7 +245,7 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
   }, [id, shape, height]);
 
   // new data or a new range: rebuild the aligned arrays, at most once per task, and for more data
-  // alone at most every MIN_REDRAW_MS
+  // alone at most every redrawEveryMs
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
   const drawnView = useRef('');
   const view = JSON.stringify([props.fromMs, props.toMs, props.entities, shape]);
@@ -250,7 +256,7 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
       if (!newView) return;
       clearTimeout(pending.current);
     }
-    const wait = newView ? 0 : Math.max(0, drawnAt.current + MIN_REDRAW_MS - Date.now());
+    const wait = newView ? 0 : Math.max(0, movedAt.current + redrawEvery() - Date.now());
     pending.current = setTimeout(() => {
       pending.current = null;
       const u = plot.current;
@@ -259,7 +265,7 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
       built.current = b;
       if (b.labels.length + 1 !== u.series.length) return; // a new shape is being created
       u.setData(b.data, true);
-      drawnAt.current = Date.now();
+      drawnAt.current = movedAt.current = Date.now();
       drawnView.current = view;
     }, wait);
   }, [version, view]);
@@ -275,10 +281,11 @@ export function TimeSeriesViz(props: TimeSeriesVizProps) {
     if (!props.following) return;
     const t = setInterval(() => {
       const u = plot.current;
-      // a redraw for new data within the last second already slid it
-      if (!u || Date.now() - drawnAt.current < 900) return;
+      // a redraw for new data since it last moved a pixel already slid it
+      if (!u || Date.now() - movedAt.current < redrawEvery() - 100) return;
       const [min, max] = range();
       u.setScale('x', { min, max });
+      movedAt.current = Date.now();
     }, 1000);
     return () => clearInterval(t);
   }, [props.following]);

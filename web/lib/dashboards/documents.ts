@@ -48,6 +48,11 @@ export const RULES_QUERY = `query AlertRules($panels: [uuid!]!) {
   rules: alert_rules(where: { panel_id: { _in: $panels } }, order_by: { created_at: asc }) { ${RULE_FIELDS} }
 }`;
 
+/** The rules on a dashboard's panels, in the same round trip as the dashboard. */
+export const DASHBOARD_RULES_QUERY = `query DashboardAlertRules($dashboard: uuid!) {
+  rules: alert_rules(where: { panel: { dashboard_id: { _eq: $dashboard } } }, order_by: { created_at: asc }) { ${RULE_FIELDS} }
+}`;
+
 export const CREATE_RULE = `mutation CreateRule($object: alert_rules_insert_input!) {
   rule: insert_alert_rules_one(object: $object) { ${RULE_FIELDS} }
 }`;

@@ -53,6 +53,26 @@ export interface PanelSpec {
   width: number;
 }
 
+/**
+ * Per stream, the entities its panels name, when every panel of it names them (`ids`): all a
+ * reader of the dashboard needs of that stream's entities are their labels. A stream with a panel
+ * that picks (`all`, `match`, `dashboard`) is left out: its panels need every option.
+ */
+export function namedEntities(panels: readonly PanelSpec[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const stream of new Set(panels.map((p) => p.stream))) {
+    const ids = new Set<string>();
+    let all = true;
+    for (const p of panels) {
+      if (p.stream !== stream) continue;
+      if (p.entities.mode !== 'ids') all = false;
+      else for (const i of p.entities.ids) ids.add(String(i));
+    }
+    if (all) out[stream] = [...ids];
+  }
+  return out;
+}
+
 export interface AlertRule {
   id: string;
   panel_id: string | null;

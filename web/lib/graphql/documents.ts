@@ -69,6 +69,11 @@ export const ENTITIES_OF_KIND = `query EntitiesOfKind($kind: String!) {
   entities(where: { kind: { _eq: $kind } }, order_by: { key: asc }, limit: 1000) { id key name attributes }
 }`;
 
+/** Entities of a kind by id: the labels of the series a reader's panels name. */
+export const ENTITIES_BY_ID = `query EntitiesById($kind: String!, $ids: [bigint!]!) {
+  entities(where: { kind: { _eq: $kind }, id: { _in: $ids } }, order_by: { key: asc }) { id key name attributes }
+}`;
+
 /** Entities that sent rows recently, when the stream's entity kind is not known. */
 export function recentEntitiesQuery(stream: DiscoveredStream): string {
   const e = name(stream.entityField ?? 'entity_id');

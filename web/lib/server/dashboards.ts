@@ -1,6 +1,11 @@
 /** Server-side reads of dashboards, for the first render of their pages (as the `user` role). */
 import 'server-only';
-import { DASHBOARD_QUERY, DASHBOARDS_QUERY, RULES_QUERY } from '@/lib/dashboards/documents';
+import { cache } from 'react';
+import {
+  DASHBOARD_QUERY,
+  DASHBOARD_RULES_QUERY,
+  DASHBOARDS_QUERY,
+} from '@/lib/dashboards/documents';
 import { parseDashboard, type AlertRule } from '@/lib/dashboards/model';
 import type { DiscoveredStream } from '@/lib/graphql/schema-discovery';
 import type { EntityOption } from './entity-option';
@@ -9,7 +14,8 @@ import { fetchEntities } from './streams';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function fetchDashboard(id: string) {
+/** A dashboard and its panels (read once per request: the page's title and body share it). */
+export const fetchDashboard = cache(async (id: string) => {
   if (!UUID.test(id)) return null;
   const res = await serverRequest<{ dashboard: Record<string, unknown> | null }>(
     'the dashboard',
@@ -18,7 +24,7 @@ export async function fetchDashboard(id: string) {
     { asUser: true },
   );
   return res.dashboard ? parseDashboard(res.dashboard) : null;
-}
+});
 
 export interface DashboardSummary {
   id: string;
@@ -40,26 +46,32 @@ export async function fetchDashboards(): Promise<DashboardSummary[]> {
   return res.dashboards;
 }
 
-export async function fetchRules(panelIds: string[]): Promise<AlertRule[]> {
-  if (panelIds.length === 0) return [];
+/** The rules on a dashboard's panels (needs no panel ids: read at once with the dashboard). */
+export async function fetchDashboardRules(dashboardId: string): Promise<AlertRule[]> {
+  if (!UUID.test(dashboardId)) return [];
   const res = await serverRequest<{ rules: AlertRule[] }>(
     'the alert rules',
-    RULES_QUERY,
-    { panels: panelIds },
+    DASHBOARD_RULES_QUERY,
+    { dashboard: dashboardId },
     { asUser: true },
   );
   return res.rules;
 }
 
-/** The entities each stream's panels may pick from (a stream that cannot list them gets none). */
+/**
+ * The entities each stream's panels may pick from (a stream that cannot list them gets none);
+ * `only` names, per stream, the entities whose labels are all that is needed (a reader's panels
+ * that name their entities pick nothing).
+ */
 export async function entityOptionsOf(
   streams: DiscoveredStream[],
   canReadEntities: boolean,
+  only: Record<string, string[]> = {},
 ): Promise<Record<string, EntityOption[]>> {
   const out: Record<string, EntityOption[]> = {};
   await Promise.all(
     streams.map(async (s) => {
-      out[s.name] = await fetchEntities(s, canReadEntities).catch(() => []);
+      out[s.name] = await fetchEntities(s, canReadEntities, only[s.name]).catch(() => []);
     }),
   );
   return out;

@@ -8,12 +8,7 @@ import { ClientError, GraphQLClient } from 'graphql-request';
 import { config } from '@/lib/config';
 import { issueToken, USER_ROLE } from '@/lib/session/token';
 import { currentUserId } from './identity';
-import { SCHEMA_QUERY, type SchemaIntrospection } from '@/lib/graphql/introspection';
-import {
-  discoverSchema,
-  type DiscoveredSchema,
-  type PipelineDeclaration,
-} from '@/lib/graphql/schema-discovery';
+import type { PipelineDeclaration } from '@/lib/graphql/schema-discovery';
 import { PIPELINES_QUERY } from '@/lib/graphql/documents';
 
 /** An error safe to show: what failed, not how. The cause is logged. */
@@ -51,6 +46,8 @@ export interface RequestOptions {
   asUser?: boolean;
   /** a failure is expected (e.g. a table the role may not read): not logged */
   quiet?: boolean;
+  /** as the role alone, whoever asks (what depends on the role only, e.g. its schema) */
+  userless?: boolean;
 }
 
 function log(msg: string, extra: Record<string, unknown>): void {
@@ -73,7 +70,7 @@ export async function serverRequest<T>(
   opts: RequestOptions = {},
 ): Promise<T> {
   const cfg = config();
-  const userId = await currentUserId();
+  const userId = opts.userless ? undefined : await currentUserId();
   const headers: Record<string, string> = {
     Authorization: `Bearer ${await serverToken(userId)}`,
   };
@@ -93,40 +90,6 @@ export async function serverRequest<T>(
     if (!opts.quiet) log('graphql request failed', { what, error: detail, url: cfg.graphqlUrl });
     throw new DataError(`Could not load ${what}: ${detail}`, err);
   }
-}
-
-const DISCOVERY_TTL_MS = 3_000;
-let discovery: { at: number; key: string; value: Promise<DiscoveredSchema> } | undefined;
-
-/** The streams and sources the configured role can read (cached for a few seconds). */
-export function fetchDiscovery(): Promise<DiscoveredSchema> {
-  const cfg = config();
-  const key = `${cfg.graphqlUrl}/${cfg.role}`;
-  const now = Date.now();
-  if (!discovery || discovery.key !== key || now - discovery.at > DISCOVERY_TTL_MS) {
-    const value = (async () => {
-      // both at once (one round trip, not two, before a page can render): the declarations only
-      // enrich what the schema shows, and a role that may not read them gets streams without them
-      const [schema, pipelines] = await Promise.all([
-        serverRequest<SchemaIntrospection>('the GraphQL schema', SCHEMA_QUERY),
-        serverRequest<{ pipelines: PipelineDeclaration[] }>(
-          'the pipeline declarations',
-          PIPELINES_QUERY,
-          {},
-          { quiet: true },
-        )
-          .then((res) => res.pipelines)
-          .catch(() => undefined),
-      ]);
-      const first = discoverSchema(schema);
-      return pipelines && first.health.pipelines ? discoverSchema(schema, pipelines) : first;
-    })();
-    discovery = { at: now, key, value };
-    value.catch(() => {
-      if (discovery?.value === value) discovery = undefined;
-    });
-  }
-  return discovery.value;
 }
 
 export async function fetchPipelines(): Promise<PipelineDeclaration[]> {

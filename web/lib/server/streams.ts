@@ -2,6 +2,7 @@
 import 'server-only';
 import {
   countSinceSubscription,
+  ENTITIES_BY_ID,
   ENTITIES_OF_KIND,
   latestRowsSubscription,
   recentEntitiesQuery,
@@ -47,10 +48,11 @@ export async function fetchCountSince(
 
 export type { EntityOption } from './entity-option';
 
-/** The entities a stream's series can be picked from. */
+/** The entities a stream's series can be picked from (or, given `ids`, those of them only). */
 export async function fetchEntities(
   stream: DiscoveredStream,
   canReadEntities: boolean,
+  ids?: readonly string[],
 ): Promise<EntityOption[]> {
   if (!stream.entityField) return [];
   const kind = stream.pipeline?.entityKind;
@@ -62,8 +64,13 @@ export async function fetchEntities(
         name: string | null;
         attributes?: Record<string, unknown>;
       }>;
-    }>(`the entities of ${stream.title}`, ENTITIES_OF_KIND, { kind });
-    if (res.entities.length) {
+    }>(
+      `the entities of ${stream.title}`,
+      ids ? ENTITIES_BY_ID : ENTITIES_OF_KIND,
+      ids ? { kind, ids } : { kind },
+    );
+    // by id the answer is the whole answer; a kind without entities yet falls back to the rows
+    if (res.entities.length || ids) {
       return res.entities.map((e) => ({
         id: String(e.id),
         label: e.name ? `${e.name} (${e.key})` : e.key,

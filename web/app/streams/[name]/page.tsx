@@ -6,7 +6,7 @@ import { LatestRows } from '@/components/stream/latest-rows';
 import { ErrorNote } from '@/components/ui/error-note';
 import type { Dashboard, PanelSpec } from '@/lib/dashboards/model';
 import { entityOptionsOf, fetchDashboards } from '@/lib/server/dashboards';
-import { fetchDiscovery } from '@/lib/server/graphql';
+import { fetchDiscovery } from '@/lib/server/discovery';
 import { currentUserId } from '@/lib/server/identity';
 import { fetchLatestRows } from '@/lib/server/streams';
 
