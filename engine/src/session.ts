@@ -21,8 +21,8 @@ export interface Session {
   backendOnlyPermissions: boolean;
   /** The request came to `/v1beta1/relay`: it sees the role's Relay schema (relay/). */
   relay?: boolean;
-  /** When the JWT expires (its `exp`); undefined for every other kind of session. */
+  /** When the JWT expires (its `exp`) or an auth hook's answer ends; undefined otherwise. */
   expiresAt?: Date;
   /** How the request was authenticated; undefined for a session the engine made (explain's `user`). */
-  authenticatedBy?: 'no-auth' | 'admin-secret' | 'jwt' | 'unauthorized-role';
+  authenticatedBy?: 'no-auth' | 'admin-secret' | 'jwt' | 'unauthorized-role' | 'auth-hook';
 }

@@ -489,3 +489,21 @@ describe('Engine > Metadata load', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('Engine > Metadata API > NonEmptyText', () => {
+  it('should refuse an empty name or role at the field, as Hasura parses them', async () => {
+    for (const [type, args, key] of [
+      ['pg_create_insert_permission', { table: 'author', role: '', permission: {} }, 'role'],
+      ['pg_create_object_relationship', { table: 'article', name: '', using: {} }, 'name'],
+      ['create_query_collection', { name: '', definition: { queries: [] } }, 'name'],
+    ] as const) {
+      await unchanged(async () => {
+        const r = await api(engine, '/v1/metadata', { type, args });
+        expect(r).toEqual({
+          status: 400,
+          body: { path: `$.${key}`, error: 'empty string not allowed', code: 'parse-failed' },
+        });
+      });
+    }
+  });
+});

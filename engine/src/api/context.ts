@@ -60,6 +60,8 @@ export interface ApiSession {
   role?: string;
   /** false: a role other than admin (only DML is allowed; permissions apply) */
   isAdmin?: boolean;
+  /** backend-only insert/update/delete permissions apply (a trusted request asked for them) */
+  backendOnlyPermissions?: boolean;
 }
 
 export interface OpContext {

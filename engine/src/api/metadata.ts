@@ -38,7 +38,9 @@ import {
   renameQueryCollection,
   updateScopeOfCollectionInAllowlist,
 } from './collections.ts';
-import { v1Count, v1Delete, v1Insert, v1Select, v1Update } from './dml.ts';
+import { v1Count, v1Select } from './dml.ts';
+import { v1Delete, v1Insert, v1Update } from './dml-mutations.ts';
+import { testWebhookTransform } from './test-webhook-transform.ts';
 import {
   addComputedField,
   createFunctionPermission,
@@ -192,6 +194,7 @@ const MANAGE_OPS: Record<string, Op> = {
 
 const METADATA_OPS: Record<string, Op> = {
   ...MANAGE_OPS,
+  test_webhook_transform: testWebhookTransform,
   ...COLLECTION_OPS,
   ...SCHEDULED_OPS,
   ...ACTION_OPS,
@@ -228,10 +231,10 @@ const QUERY_V1_OPS: Record<string, Op> = {
 };
 
 /**
- * What `/v1/query` lets a role other than admin run, with its permissions (`/v2/query` is admin-only). Hasura allows v1
- * insert, update and delete too; this engine checks permissions only on reads, so they stay admin-only.
+ * What `/v1/query` lets a role other than admin run, with its permissions (`/v2/query` is
+ * admin-only): the v1 DML operations, as Hasura allows them.
  */
-const ROLE_OPS = new Set(['select', 'count']);
+const ROLE_OPS = new Set(['select', 'count', 'insert', 'update', 'delete']);
 
 const QUERY_V2_OPS: Record<string, Op> = {
   run_sql: (c, a) => runSqlOp(c, a as unknown as RunSqlArgs),
@@ -283,6 +286,56 @@ function resolveOp(endpoint: Endpoint, type: string): Op {
   return op;
 }
 
+/** Hasura's `withObject "Object"` refusal of a request body or operation that is not an object. */
+const notAnObject = (v: unknown) =>
+  `parsing Object failed, expected Object, but encountered ${jsonKind(v)}`;
+
+/**
+ * The `version` of a `/v1/query` operation (Hasura's RQLQuery: 1 when absent, else 1 or 2); the
+ * other endpoints read it, where they do, per operation.
+ */
+function queryVersion(endpoint: Endpoint, v: unknown, path: Array<string | number>): 1 | 2 {
+  if (v === undefined || v === null) return 1;
+  if (endpoint !== 'v1/query') return v === 2 ? 2 : 1;
+  const at = [...path, 'version'];
+  if (typeof v !== 'number')
+    throw new QErr(
+      'parse-failed',
+      `parsing Int failed, expected Number, but encountered ${jsonKind(v)}`,
+      400,
+      at,
+    );
+  if (v !== 1 && v !== 2)
+    throw new QErr('parse-failed', `expected 1 or 2, encountered ${v}`, 400, at);
+  return v;
+}
+
+/**
+ * The arguments Hasura parses as NonEmptyText, per operation (the backend prefix aside): an empty
+ * one is refused by its JSON parser, at the field, before anything else is looked at.
+ */
+const NON_EMPTY_TEXT: Record<string, string[]> = {
+  create_event_trigger: ['name'],
+  create_object_relationship: ['name'],
+  create_array_relationship: ['name'],
+  add_remote_schema: ['name'],
+  create_query_collection: ['name'],
+  ...Object.fromEntries(
+    ['insert', 'select', 'update', 'delete'].flatMap((k) => [
+      [`create_${k}_permission`, ['role']],
+      [`drop_${k}_permission`, ['role']],
+    ]),
+  ),
+};
+
+function nonEmptyNames(type: string, args: Args): void {
+  for (const key of NON_EMPTY_TEXT[type.replace(/^(pg|citus|cockroach)_/, '')] ?? [])
+    if (args[key] === '')
+      throw Object.assign(new QErr('parse-failed', 'empty string not allowed', 400, [key]), {
+        atRoot: true,
+      });
+}
+
 async function runOp(
   ctx: OpContext,
   body: unknown,
@@ -296,11 +349,13 @@ async function runOp(
     throw e;
   };
   if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw new QErr('parse-failed', `expected Object, but encountered ${jsonKind(body)}`, 400, path);
+    throw new QErr('parse-failed', notAnObject(body), 400, path);
   const b = body as Args;
   if (typeof b.type !== 'string') throw new QErr('parse-failed', 'key "type" not found', 400, path);
   const type = b.type;
-  const version = b.version === 2 ? 2 : 1;
+  const version = queryVersion(ctx.endpoint, b.version, path);
+  // Hasura parses the whole operation before it looks at the caller or the operation's kind
+  if (b.args && typeof b.args === 'object') nonEmptyNames(type, b.args as Args);
   if (type === 'bulk' || type === 'concurrent_bulk') {
     if (!Array.isArray(b.args))
       throw new QErr('parse-failed', `expected Array, but encountered ${jsonKind(b.args)}`, 400, [
@@ -352,7 +407,7 @@ export async function runApiRequest(
   session?: ApiSession,
 ): Promise<unknown> {
   if (!body || typeof body !== 'object' || Array.isArray(body))
-    throw bad('parse-failed', `expected Object, but encountered ${jsonKind(body)}`);
+    throw bad('parse-failed', notAnObject(body));
   return serialised(engine, async () => {
     const ctx: OpContext = {
       engine,

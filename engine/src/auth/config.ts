@@ -9,7 +9,9 @@
  * | `HASURA_GRAPHQL_JWT_SECRET` | JSON JWT configuration (needs an admin secret) |
  * | `HASURA_GRAPHQL_JWT_SECRETS` | JSON list of JWT configurations, added to the above |
  * | `HASURA_GRAPHQL_UNAUTHORIZED_ROLE` | role for requests without credentials (needs an admin secret) |
- * | `HASURA_GRAPHQL_AUTH_HOOK` | webhook authentication: not supported, refused at start |
+ * | `HASURA_GRAPHQL_AUTH_HOOK` | webhook authentication: the hook's URL (needs an admin secret; not with JWT or an unauthorized role) |
+ * | `HASURA_GRAPHQL_AUTH_HOOK_MODE` | `GET` (default) or `POST` |
+ * | `HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY` | POST mode: send the GraphQL request to the hook (default `true`) |
  *
  * A bad value throws a `ConfigError` naming the variable, as Hasura refuses to start.
  */
@@ -17,6 +19,9 @@ import crypto, { type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet } from 'jose';
 import { ConfigError } from '@streamsync/database';
 import { parseJsonPath, type JsonPath } from './json-path.ts';
+import { LruCache } from '../lru-cache.ts';
+import { WebhookClient } from '../webhook/client.ts';
+import type { AuthHookConfig } from './auth-hook.ts';
 
 export const DEFAULT_CLAIMS_NAMESPACE = 'https://hasura.io/jwt/claims';
 
@@ -65,14 +70,21 @@ export interface AuthConfig {
   adminSecretDigests: Buffer[];
   jwt: JwtConfig[];
   unauthorizedRole: string | undefined;
+  /** webhook authentication (never with JWT) */
+  hook?: AuthHookConfig;
 }
 
-export type AuthMode = 'no-auth' | 'admin-secret' | 'admin-secret-and-jwt';
+export type AuthMode =
+  'no-auth' | 'admin-secret' | 'admin-secret-and-jwt' | 'admin-secret-and-hook';
 
 export function authMode(config: AuthConfig): AuthMode {
   if (config.adminSecretDigests.length === 0) return 'no-auth';
+  if (config.hook) return 'admin-secret-and-hook';
   return config.jwt.length > 0 ? 'admin-secret-and-jwt' : 'admin-secret';
 }
+
+/** Most auth hook answers kept for their Cache-Control / Expires lifetime. */
+const HOOK_CACHE_ENTRIES = 4096;
 
 export function digestSecret(secret: string): Buffer {
   return crypto.createHash('sha512').update(secret, 'utf8').digest();
@@ -85,13 +97,6 @@ function readString(env: NodeJS.ProcessEnv, key: string): string | undefined {
 
 /** Read the authentication settings; throws ConfigError naming the variable at fault. */
 export function parseAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfig {
-  if (readString(env, 'HASURA_GRAPHQL_AUTH_HOOK')) {
-    throw new ConfigError(
-      'HASURA_GRAPHQL_AUTH_HOOK',
-      'webhook authentication is not supported by this engine; use an admin secret and JWT',
-    );
-  }
-
   const secrets: string[] = [];
   const single =
     readString(env, 'HASURA_GRAPHQL_ADMIN_SECRET') ?? readString(env, 'HASURA_GRAPHQL_ACCESS_KEY');
@@ -146,7 +151,57 @@ export function parseAuthConfig(env: NodeJS.ProcessEnv = process.env): AuthConfi
     }
   }
 
-  return { adminSecretDigests: secrets.map(digestSecret), jwt, unauthorizedRole };
+  const hook = parseAuthHook(env, secrets.length > 0, jwt.length > 0, unauthorizedRole);
+  return {
+    adminSecretDigests: secrets.map(digestSecret),
+    jwt,
+    unauthorizedRole,
+    ...(hook ? { hook } : {}),
+  };
+}
+
+/** The auth hook settings, refused where Hasura's mkAuthMode refuses them. */
+function parseAuthHook(
+  env: NodeJS.ProcessEnv,
+  hasSecret: boolean,
+  hasJwt: boolean,
+  unauthorizedRole: string | undefined,
+): AuthHookConfig | undefined {
+  const url = readString(env, 'HASURA_GRAPHQL_AUTH_HOOK');
+  if (url === undefined) return undefined;
+  const key = 'HASURA_GRAPHQL_AUTH_HOOK';
+  if (!hasSecret)
+    throw new ConfigError(
+      key,
+      'requires HASURA_GRAPHQL_ADMIN_SECRET (or HASURA_GRAPHQL_ACCESS_KEY) to be set',
+    );
+  if (hasJwt) throw new ConfigError(key, 'webhook and JWT mode cannot be enabled at the same time');
+  if (unauthorizedRole !== undefined)
+    throw new ConfigError(
+      'HASURA_GRAPHQL_UNAUTHORIZED_ROLE',
+      'is not allowed when HASURA_GRAPHQL_AUTH_HOOK is set',
+    );
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(u.protocol);
+  } catch {
+    throw new ConfigError(key, `not an http(s) URL: ${JSON.stringify(url)}`);
+  }
+  const mode = (readString(env, 'HASURA_GRAPHQL_AUTH_HOOK_MODE') ?? 'GET').toUpperCase();
+  if (mode !== 'GET' && mode !== 'POST')
+    throw new ConfigError('HASURA_GRAPHQL_AUTH_HOOK_MODE', 'Only expecting GET / POST');
+  const send = (
+    readString(env, 'HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY') ?? 'true'
+  ).toLowerCase();
+  if (!['true', 'false'].includes(send))
+    throw new ConfigError('HASURA_GRAPHQL_AUTH_HOOK_SEND_REQUEST_BODY', 'expected true or false');
+  return {
+    url,
+    mode,
+    sendRequestBody: send === 'true',
+    client: new WebhookClient(),
+    cache: new LruCache(HOOK_CACHE_ENTRIES),
+  };
 }
 
 function parseJsonEnv(key: string, raw: string): unknown {

@@ -15,7 +15,9 @@ export type AuthErrorCode =
   | 'jwt-invalid-claims'
   | 'jwt-missing-role-claims'
   | 'invalid-headers'
-  | 'bad-request';
+  | 'bad-request'
+  | 'invalid-params'
+  | 'unexpected';
 
 export class AuthError extends Error {
   /** Always `$`: Hasura raises these before looking at the request body. */
@@ -23,8 +25,11 @@ export class AuthError extends Error {
   constructor(
     readonly code: AuthErrorCode,
     message: string,
-    /** 400 for everything but the admin-secret checks, which are 401 (Hasura's `throw401`). */
-    readonly status: 400 | 401,
+    /**
+     * 400 for everything but the admin-secret checks and an auth hook's refusal, which are 401
+     * (Hasura's `throw401`), and an auth hook that fails, 500.
+     */
+    readonly status: 400 | 401 | 500,
   ) {
     super(message);
     this.name = 'AuthError';

@@ -801,7 +801,29 @@ describe('Auth > configuration', () => {
     refused(
       { HASURA_GRAPHQL_AUTH_HOOK: 'http://127.0.0.1:1/hook' },
       'HASURA_GRAPHQL_AUTH_HOOK',
-      /not supported/,
+      /requires HASURA_GRAPHQL_ADMIN_SECRET/,
+    );
+  });
+
+  it('should refuse an auth hook beside JWT or an unauthorized role, and a bad mode', () => {
+    const hook = {
+      HASURA_GRAPHQL_ADMIN_SECRET: SECRET,
+      HASURA_GRAPHQL_AUTH_HOOK: 'http://127.0.0.1:1/',
+    };
+    refused(
+      { ...hook, HASURA_GRAPHQL_JWT_SECRET: JSON.stringify({ type: 'HS256', key: HS_KEY }) },
+      'HASURA_GRAPHQL_AUTH_HOOK',
+      /webhook and JWT mode cannot be enabled at the same time/,
+    );
+    refused(
+      { ...hook, HASURA_GRAPHQL_UNAUTHORIZED_ROLE: 'anonymous' },
+      'HASURA_GRAPHQL_UNAUTHORIZED_ROLE',
+      /not allowed when HASURA_GRAPHQL_AUTH_HOOK is set/,
+    );
+    refused(
+      { ...hook, HASURA_GRAPHQL_AUTH_HOOK_MODE: 'PUT' },
+      'HASURA_GRAPHQL_AUTH_HOOK_MODE',
+      /Only expecting GET \/ POST/,
     );
   });
 

@@ -9,6 +9,8 @@
  *   the secret takes precedence over a token;
  * - **no secret sent, admin-secret mode**: the unauthorized role if configured (session variables
  *   from the headers), else 401 `access-denied`;
+ * - **no secret sent, webhook mode**: the auth hook decides the role and the session variables
+ *   (auth-hook.ts);
  * - **no secret sent, JWT mode**: the token decides the role (within its allowed roles, picked by
  *   `x-hasura-role`) and the session variables; without a token, the unauthorized role or 400
  *   `invalid-headers`.
@@ -20,6 +22,7 @@ import crypto from 'node:crypto';
 import { authMode, digestSecret, type AuthConfig } from './config.ts';
 import { err400, err401 } from './errors.ts';
 import { processJwt } from './jwt.ts';
+import { sessionFromAuthHook } from './auth-hook.ts';
 import { ADMIN_ROLE, type Session } from '../session.ts';
 
 export { ADMIN_ROLE, type Session };
@@ -35,6 +38,11 @@ export type RequestHeaders = Readonly<Record<string, string | readonly string[] 
 export interface ResolveOptions {
   /** The clock used for exp/nbf (default: now). */
   now?: Date;
+  /**
+   * The GraphQL request the headers came with, for an auth hook in POST mode (read only then;
+   * undefined: none, as on a WebSocket's connection_init and the other APIs).
+   */
+  request?: () => unknown;
 }
 
 /**
@@ -59,6 +67,10 @@ export async function resolveSession(
       throw err401(`invalid ${ADMIN_SECRET_HEADER}/${ACCESS_KEY_HEADER}`);
     }
     return fromHeaders(sessionVars, undefined, 'sent', 'admin-secret');
+  }
+
+  if (mode === 'admin-secret-and-hook') {
+    return sessionFromAuthHook(config.hook!, h, options.request?.(), options.now ?? new Date());
   }
 
   if (mode === 'admin-secret') {

@@ -33,6 +33,8 @@ export interface InsertRow {
 
 export interface OnConflict {
   constraint: string;
+  /** the conflict target as columns instead of a constraint (v1 insert's `constraint_on`) */
+  columns?: string[];
   /** empty: DO NOTHING */
   updateColumns: string[];
   /** update permission presets (applied on DO UPDATE) */

@@ -37,7 +37,14 @@ export function insertDml(tr: SelectTranslator, ins: AnnInsert, rows: RowValues[
   let conflict = sql.empty;
   if (ins.conflict) {
     const oc = ins.conflict;
-    const target = sql`ON CONSTRAINT ${sql.ident(oc.constraint)}`;
+    const target = oc.columns
+      ? sql`(${sql.join(
+          oc.columns.map((c) => sql.ident(c)),
+          ', ',
+        )})`
+      : oc.constraint
+        ? sql`ON CONSTRAINT ${sql.ident(oc.constraint)}`
+        : sql.empty;
     if (oc.updateColumns.length === 0) {
       conflict = sql` ON CONFLICT ${target} DO NOTHING`;
     } else {

@@ -91,6 +91,19 @@ function parseJsonBody(buf: Buffer): unknown {
   }
 }
 
+/**
+ * The GraphQL request (one, or a batch) an auth hook in POST mode is shown; null for a body that
+ * is not one, which the hook is still asked about (Hasura's `Maybe ReqsText`).
+ */
+function graphqlRequest(buf: Buffer): unknown {
+  try {
+    const v: unknown = JSON.parse(buf.toString('utf8'));
+    return v !== null && typeof v === 'object' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Paths a request can name exactly as they are (no query, no dot segments, no escapes). */
 const PLAIN_PATHS = new Set(['/v1/graphql', '/v1alpha1/graphql', '/v1beta1/relay']);
 const NO_QUERY = new URLSearchParams();
@@ -338,6 +351,7 @@ async function restApi(
       variables: admin.session.variables,
       role: admin.session.role,
       isAdmin: admin.session.isAdmin,
+      backendOnlyPermissions: admin.session.backendOnlyPermissions,
     });
     return json(200, result);
   } catch (e) {
@@ -432,7 +446,9 @@ async function graphql(
   }
   let session: Session;
   try {
-    session = await resolveSession(req.headers, engine.auth);
+    session = await resolveSession(req.headers, engine.auth, {
+      request: () => graphqlRequest(buf),
+    });
     if (relay) session = { ...session, relay };
   } catch (e) {
     if (e instanceof AuthError) {

@@ -11,8 +11,44 @@
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
+/** Where in the template source an error lies: character offsets, end exclusive. */
+export interface Span {
+  start: number;
+  end: number;
+}
+
+/**
+ * A template that does not parse or evaluate, with Kriti's error code (`Parse Error`,
+ * `Attribute Error`, `Name Error`, `Function Error`, …) and the span of the source at fault.
+ */
 export class KritiError extends Error {
   override name = 'KritiError';
+  constructor(
+    message: string,
+    readonly code = 'Type Error',
+    public span?: Span,
+    /** the text the span is in */
+    public source?: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Hasura's rendering of an error's place (Kriti's source_position): lines from 0, columns from 1,
+ * the end column just past the span.
+ */
+export function sourcePosition(
+  source: string,
+  span: Span,
+): { start_line: number; start_column: number; end_line: number; end_column: number } {
+  const at = (offset: number) => {
+    const before = source.slice(0, offset).split('\n');
+    return { line: before.length - 1, column: before[before.length - 1]!.length + 1 };
+  };
+  const a = at(span.start);
+  const b = at(span.end);
+  return { start_line: a.line, start_column: a.column, end_line: b.line, end_column: b.column };
 }
 
 type Expr =
@@ -20,10 +56,10 @@ type Expr =
   | { k: 'str'; parts: Array<string | Expr> }
   | { k: 'arr'; items: Expr[] }
   | { k: 'obj'; fields: Array<[Expr, Expr]> }
-  | { k: 'var'; name: string }
-  | { k: 'get'; target: Expr; key: Expr; optional: boolean }
+  | { k: 'var'; name: string; span: Span }
+  | { k: 'get'; target: Expr; key: Expr; optional: boolean; span: Span }
   | { k: 'bin'; op: string; l: Expr; r: Expr }
-  | { k: 'call'; fn: string; arg: Expr }
+  | { k: 'call'; fn: string; arg: Expr; span: Span; argSpan: Span }
   | { k: 'if'; branches: Array<[Expr, Expr]>; otherwise: Expr | null }
   | { k: 'range'; index: string | null; item: string; over: Expr; body: Expr };
 
@@ -32,7 +68,19 @@ class Parser {
   constructor(readonly src: string) {}
 
   fail(msg: string): never {
-    throw new KritiError(`${msg} at position ${this.i}`);
+    this.ws();
+    const c = this.src[this.i];
+    if (c === undefined)
+      throw new KritiError(`${msg}: unexpected end of input`, 'Parse Error', {
+        start: this.i,
+        end: this.i,
+      });
+    // a closing `}}` is one token, placed (as Kriti's lexer places it) at its second brace
+    const at = this.src.startsWith('}}', this.i) ? this.i + 1 : this.i;
+    throw new KritiError(`Unexpected token '${this.src[at]}'.`, 'Parse Error', {
+      start: at,
+      end: at + 1,
+    });
   }
   ws() {
     while (this.i < this.src.length && /\s/.test(this.src[this.i]!)) this.i++;
@@ -95,6 +143,13 @@ class Parser {
       return { k: 'arr', items };
     }
     if (c === '"') return this.string();
+    // a bare path or call (`$body.a`) is a value too
+    if (
+      c !== undefined &&
+      /[A-Za-z_$]/.test(c) &&
+      !/^(true|false|null)\b/.test(this.src.slice(this.i))
+    )
+      return this.expr();
     return this.literal();
   }
 
@@ -281,11 +336,15 @@ class Parser {
         e = this.literal();
       } else if (this.peek('(')) {
         this.expect('(');
+        this.ws();
+        const argStart = this.i;
         const arg = this.expr();
+        const argSpan = { start: argStart, end: this.i };
         this.expect(')');
-        e = { k: 'call', fn: w, arg };
-      } else e = { k: 'var', name: w };
+        e = { k: 'call', fn: w, arg, span: { start: save, end: this.i }, argSpan };
+      } else e = { k: 'var', name: w, span: { start: save, end: this.i } };
     }
+    const start = e.k === 'var' || e.k === 'call' ? e.span.start : this.i;
     // postfix lookups
     for (;;) {
       const optional = this.src.startsWith('?', this.i) && /[.[]/.test(this.src[this.i + 1] ?? '');
@@ -294,12 +353,18 @@ class Parser {
         this.i++;
         const key = this.word();
         if (key === null) this.fail('expected a field name');
-        e = { k: 'get', target: e, key: { k: 'lit', v: key }, optional };
+        e = {
+          k: 'get',
+          target: e,
+          key: { k: 'lit', v: key },
+          optional,
+          span: { start, end: this.i },
+        };
       } else if (this.src.startsWith('[', this.i)) {
         this.i++;
         const key = this.expr();
         this.expect(']');
-        e = { k: 'get', target: e, key, optional };
+        e = { k: 'get', target: e, key, optional, span: { start, end: this.i } };
       } else return e;
     }
   }
@@ -307,21 +372,41 @@ class Parser {
 
 export interface Template {
   source: string;
+  /** the text the parser read (an interpolation is read as a JSON string): errors' spans are in it */
+  text: string;
   root: Expr;
+}
+
+/** Run a parse, giving its errors the text they are in. */
+function parsing(p: Parser, f: () => Expr): Expr {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof KritiError) e.source ??= p.src;
+    throw e;
+  }
 }
 
 export function parseKriti(source: string): Template {
   const p = new Parser(source);
-  const root = p.value();
-  p.ws();
-  if (p.i < source.length) p.fail('unexpected input after the template');
-  return { source, root };
+  const root = parsing(p, () => {
+    const v = p.value();
+    p.ws();
+    if (p.i < source.length) p.fail('unexpected input after the template');
+    return v;
+  });
+  return { source, text: source, root };
 }
 
 /** Parse a string that only interpolates (header values, query params, URLs). */
 export function parseInterpolation(source: string): Template {
-  const p = new Parser(`"${source.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`);
-  return { source, root: p.string() };
+  // read as a JSON string: its text escaped, its `{{ … }}` blocks (which may quote) as written
+  const escaped = source
+    .split(/(\{\{[\s\S]*?\}\})/)
+    .map((part, i) => (i % 2 ? part : part.replace(/\\/g, '\\\\').replace(/"/g, '\\"')))
+    .join('');
+  const p = new Parser(`"${escaped}"`);
+  return { source, text: p.src, root: parsing(p, () => p.string()) };
 }
 
 type Scope = Map<string, Json | undefined>;
@@ -389,8 +474,11 @@ const FUNCTIONS: Record<string, (v: Json | undefined, scope: Scope) => Json | un
   escapeUri: (v) => encodeURIComponent(text(v)),
   getSessionVariable: (v, scope) => {
     const sv = scope.get('$session_variables');
-    const key = text(v).toLowerCase();
-    return isObj(sv) ? (sv[key] ?? null) : null;
+    const name = text(v);
+    const found = isObj(sv) ? sv[name.toLowerCase()] : undefined;
+    if (found === undefined)
+      throw new KritiError(`Session variable "${name}" not found`, 'Function Error');
+    return found;
   },
 };
 
@@ -416,7 +504,8 @@ function evalExpr(e: Expr, scope: Scope): Json | undefined {
       return out;
     }
     case 'var': {
-      if (!scope.has(e.name)) throw new KritiError(`unbound variable ${e.name}`);
+      if (!scope.has(e.name))
+        throw new KritiError(`Variable '${e.name}' not in scope`, 'Name Error', e.span);
       return scope.get(e.name);
     }
     case 'get': {
@@ -434,7 +523,7 @@ function evalExpr(e: Expr, scope: Scope): Json | undefined {
       if (isObj(target) && typeof key === 'string') {
         if (!(key in target)) {
           if (e.optional) return null;
-          throw new KritiError(`field ${JSON.stringify(key)} not found`);
+          throw new KritiError(`'Object' has no attribute '${key}'.`, 'Attribute Error', e.span);
         }
         return target[key];
       }
@@ -478,8 +567,15 @@ function evalExpr(e: Expr, scope: Scope): Json | undefined {
     }
     case 'call': {
       const fn = FUNCTIONS[e.fn];
-      if (!fn) throw new KritiError(`unknown function ${e.fn}`);
-      return fn(evalExpr(e.arg, scope), scope);
+      if (!fn) throw new KritiError(`Variable '${e.fn}' not in scope`, 'Name Error', e.span);
+      try {
+        return fn(evalExpr(e.arg, scope), scope);
+      } catch (err) {
+        // a function's own failure is placed at its argument
+        if (err instanceof KritiError && err.code === 'Function Error' && !err.span)
+          err.span = e.argSpan;
+        throw err;
+      }
     }
     case 'if': {
       for (const [cond, body] of e.branches)
@@ -505,7 +601,13 @@ function evalExpr(e: Expr, scope: Scope): Json | undefined {
 
 /** Evaluate a parsed template with its variables (`$body`, `$base_url`, …). */
 export function evaluate(t: Template, vars: Record<string, Json | undefined>): Json {
-  const v = evalExpr(t.root, new Map(Object.entries(vars)));
+  let v: Json | undefined;
+  try {
+    v = evalExpr(t.root, new Map(Object.entries(vars)));
+  } catch (e) {
+    if (e instanceof KritiError && e.span) e.source ??= t.text;
+    throw e;
+  }
   if (v === undefined) throw new KritiError('the template produced no value');
   return v;
 }

@@ -38,6 +38,13 @@ interface CompiledRequestTransform {
 
 export class TransformError extends Error {
   override name = 'TransformError';
+  constructor(
+    message: string,
+    /** the template's own error, when a template is at fault */
+    readonly kriti?: KritiError,
+  ) {
+    super(message);
+  }
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> =>
@@ -48,7 +55,7 @@ function parseTemplateText(text: unknown, what: string, whole: boolean): Templat
   try {
     return whole ? parseKriti(text) : parseInterpolation(text);
   } catch (e) {
-    if (e instanceof KritiError) throw new TransformError(`${what}: ${e.message}`);
+    if (e instanceof KritiError) throw new TransformError(`${what}: ${e.message}`, e);
     throw e;
   }
 }
@@ -151,7 +158,7 @@ function run<T>(what: string, f: () => T): T {
   try {
     return f();
   } catch (e) {
-    if (e instanceof KritiError) throw new TransformError(`${what}: ${e.message}`);
+    if (e instanceof KritiError) throw new TransformError(`${what}: ${e.message}`, e);
     throw e;
   }
 }
@@ -176,23 +183,29 @@ export function applyRequestTransform(
   if (c.method) out.method = c.method;
   if (c.url) out.url = run('url', () => evaluateString(c.url!, vars));
   if (c.queryParams) {
-    const url = new URL(out.url);
+    // the URL stays as the template wrote it (Hasura keeps it as text): only its query changes
+    const cut = out.url.indexOf('?');
+    const path = cut < 0 ? out.url : out.url.slice(0, cut);
+    let qs: string;
     if (Array.isArray(c.queryParams)) {
+      const params = new URLSearchParams(cut < 0 ? '' : out.url.slice(cut + 1));
       for (const [k, v] of c.queryParams) {
         const key = run('query_params', () => evaluateString(k, vars));
-        if (v === null) url.searchParams.delete(key);
+        if (v === null) params.delete(key);
         else
-          url.searchParams.set(
+          params.set(
             key,
             run('query_params', () => evaluateString(v, vars)),
           );
       }
-      out.url = url.toString();
+      qs = params.toString();
     } else {
-      const qs = run('query_params', () => evaluateString(c.queryParams as Template, vars));
-      url.search = qs;
-      out.url = url.toString();
+      qs = run('query_params', () => evaluateString(c.queryParams as Template, vars)).replace(
+        /^\?/,
+        '',
+      );
     }
+    out.url = qs ? `${path}?${qs}` : path;
   }
   if (c.body) {
     if (c.body.action === 'remove') {
@@ -202,7 +215,9 @@ export function applyRequestTransform(
       out.body = run('body', () => evaluate(template, vars));
     } else {
       const form = new URLSearchParams();
-      for (const [k, v] of c.body.form)
+      // fields in key order, as Hasura's map of them renders
+      const fields = [...c.body.form].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      for (const [k, v] of fields)
         form.set(
           k,
           run(`form field ${k}`, () => evaluateString(v, vars)),

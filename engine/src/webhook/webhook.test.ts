@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderTemplate, resolveHeaders, TemplateError } from './env-template.ts';
-import { evaluate, parseKriti } from './kriti.ts';
+import { evaluate, parseKriti, sourcePosition, type KritiError } from './kriti.ts';
 import { applyRequestTransform, normalizeRequestTransform } from './transform.ts';
 
 describe('Webhook > env templates', () => {
@@ -69,8 +69,41 @@ describe('Webhook > Kriti', () => {
     ]);
     expect(run('{{ length($body.event.data.new.tags) }}')).toBe(2);
     expect(run('{{ escapeUri("a b/c") }}')).toBe('a%20b%2Fc');
-    expect(() => run('{{ $nope }}')).toThrow('unbound variable $nope');
-    expect(() => parseKriti('{{ $body. }}')).toThrow(/position/);
+    expect(() => run('{{ $nope }}')).toThrow("Variable '$nope' not in scope");
+    expect(() => parseKriti('{{ $body. }}')).toThrow("Unexpected token '}'.");
+  });
+
+  it("should name Kriti's error code and place it as Hasura does (lines from 0, columns from 1)", () => {
+    const failure = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        const k = e as KritiError;
+        return { code: k.code, message: k.message, at: sourcePosition(k.source!, k.span!) };
+      }
+      throw new Error('no error');
+    };
+    expect(failure(() => run('{{ $body.world }}'))).toEqual({
+      code: 'Attribute Error',
+      message: "'Object' has no attribute 'world'.",
+      at: { start_line: 0, start_column: 4, end_line: 0, end_column: 15 },
+    });
+    expect(failure(() => parseKriti('$body.hello }}'))).toEqual({
+      code: 'Parse Error',
+      message: "Unexpected token '}'.",
+      at: { start_line: 0, start_column: 14, end_line: 0, end_column: 15 },
+    });
+    expect(
+      failure(() =>
+        evaluate(parseKriti('{{ getSessionVariable("x-hasura-nope") }}'), {
+          $session_variables: { 'x-hasura-role': 'user' },
+        }),
+      ),
+    ).toEqual({
+      code: 'Function Error',
+      message: 'Session variable "x-hasura-nope" not found',
+      at: { start_line: 0, start_column: 23, end_line: 0, end_column: 38 },
+    });
   });
 });
 
@@ -96,7 +129,8 @@ describe('Webhook > request transform', () => {
       },
       null,
     );
-    expect(out.url).toBe('http://hook:9/?foo=bar');
+    // the URL stays as written; only its query changes
+    expect(out.url).toBe('http://hook:9?foo=bar');
     expect(out.body).toEqual({ id: 0 });
     expect(out.headers).toEqual([
       { name: 'Content-Type', value: 'application/json' },
