@@ -12,6 +12,10 @@
  * Values are converted as pg converts a query's values (its `prepareValue`), and errors are
  * pg's DatabaseError, so callers see what `client.query` would give them.
  */
+// the declaration travels with this file: the web app's build type-checks it under its own
+// tsconfig, which does not include this package's .d.ts files
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./pg-utils.d.ts" />
 import type pg from 'pg';
 import pgUtils from 'pg/lib/utils.js';
 import type { Compiled } from './sql.ts';
