@@ -11,7 +11,7 @@
  *   (kafka/partition-queue.ts) and kafkajs fetches the next while a write loop per partition
  *   writes chunks of at most `batchMaxRows` messages, one transaction each. kafkajs' loop keeps
  *   heartbeating, so a slow database never looks like a dead member (no rebalance storm). A
- *   partition with `fetchAheadMessages` queued is paused until half of them are written; a
+ *   partition with `fetchAheadMessages` queued is paused until a chunk is taken below that; a
  *   rebalance drops every queue before the new assignment is read.
  * - Every failure of a write is classified once (failures/classify.ts): transient ones pause the
  *   partition and retry with capped backoff, nothing stored before it commits; data ones split
@@ -88,6 +88,8 @@ interface Lane {
   holds: Set<Hold>;
   /** the write loop, while it runs */
   draining: Promise<void> | null;
+  /** told of every batch queued (the write loop waiting for a full chunk to decode ahead) */
+  onQueued: (() => void) | null;
   /** where fetching starts again when the loop must stop: nothing from here is committed by it */
   resumeAt: number;
   /** the next offset stored by the last commit in this assignment, and what Kafka was told */
@@ -288,8 +290,9 @@ export class GroupConsumer {
     if (!lane.queue.push(batch.messages, Number(batch.lastOffset()), Number(batch.highWatermark)))
       return;
     resolveOffset(batch.lastOffset());
-    // back-pressure: fetch nothing more for the partition until its queue has drained to half
+    // back-pressure: fetch nothing more for the partition until a chunk is taken from its queue
     if (lane.queue.queued >= this.o.fetchAheadMessages) this.hold(lane, 'full');
+    lane.onQueued?.();
     this.drain(lane);
   }
 
@@ -302,6 +305,7 @@ export class GroupConsumer {
         queue: new PartitionQueue(),
         holds: new Set(),
         draining: null,
+        onQueued: null,
         resumeAt: 0,
         committed: null,
         toldKafka: null,
@@ -342,8 +346,11 @@ export class GroupConsumer {
     const live = (): boolean => !this.stopping && lane.queue.epoch === epoch;
     const size = this.o.batchMaxRows;
     const prepare = (): PreparedChunk | null => {
+      // never take from the queue of a later epoch (a stale look-ahead firing after a reset)
+      if (!live()) return null;
       const taken = lane.queue.take(size);
-      if (!taken || !live()) return null;
+      if (lane.queue.queued < this.o.fetchAheadMessages) this.unhold(lane, 'full');
+      if (!taken) return null;
       const pipelines = this.o.pipelinesFor(this.o.topic);
       if (pipelines.length === 0) {
         // no longer declared: nothing is written; fetching starts again from here
@@ -361,15 +368,30 @@ export class GroupConsumer {
       );
       return { ...prepared, messages: taken.messages, pipelines, started };
     };
-    const ahead = (): Promise<PreparedChunk | null> =>
-      new Promise((resolve, reject) =>
-        setImmediate(() => {
-          try {
-            resolve(prepare());
-          } catch (err) {
-            reject(err as Error);
-          }
-        }),
+    // the next chunk is taken once a full one is queued (or the current write is done): taken
+    // at once, it would be whatever the last fetch left, and chunks would alternate full and small
+    const ahead = (writing: Promise<unknown>): Promise<PreparedChunk | null> =>
+      new Promise<void>((ready) => {
+        if (lane.queue.queued >= size) return ready();
+        lane.onQueued = () => {
+          if (lane.queue.queued >= size) ready();
+        };
+        writing.then(
+          () => ready(),
+          () => ready(),
+        );
+      }).then(
+        () =>
+          new Promise((resolve, reject) => {
+            lane.onQueued = null;
+            setImmediate(() => {
+              try {
+                resolve(prepare());
+              } catch (err) {
+                reject(err as Error);
+              }
+            });
+          }),
       );
     let next: Promise<PreparedChunk | null> = Promise.resolve(prepare());
     for (;;) {
@@ -380,7 +402,7 @@ export class GroupConsumer {
       try {
         if (!live()) return;
         const writing = this.writeChunk(lane, live, current, log);
-        next = ahead();
+        next = ahead(writing);
         done = await writing;
       } finally {
         release();
@@ -391,7 +413,6 @@ export class GroupConsumer {
       }
       lane.resumeAt = current.chunk.lastOffset + 1;
       lane.committed = lane.resumeAt;
-      if (lane.queue.queued <= this.o.fetchAheadMessages / 2) this.unhold(lane, 'full');
     }
   }
 
