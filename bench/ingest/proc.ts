@@ -81,6 +81,30 @@ export function treeCpuSeconds(root: number | undefined): number {
   return total;
 }
 
+/** Resident memory of a process and its live descendants (MiB), 0 when it is gone. */
+export function treeRssMb(root: number | undefined): number {
+  if (root === undefined) return 0;
+  const parentOf = new Map<number, number>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const s = readStat(Number(entry));
+    if (s) parentOf.set(Number(entry), s.ppid);
+  }
+  let kb = 0;
+  for (const pid of parentOf.keys()) {
+    let p: number | undefined = pid;
+    for (let depth = 0; p !== undefined && p !== root && depth < 50; depth++) p = parentOf.get(p);
+    if (p !== root) continue;
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+      kb += m ? Number(m[1]) : 0;
+    } catch {
+      // gone since the listing
+    }
+  }
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
 export function postmasterPid(dataDir: string): number | undefined {
   try {
     const pid = Number(fs.readFileSync(`${dataDir}/postmaster.pid`, 'utf8').split('\n')[0]);

@@ -3,7 +3,10 @@
  * one run. Prints one JSON document to stdout and writes it to bench/results/live-<time>.json.
  *
  *   npm run bench:live [-- --only fanout|freshness|ingest] [--seconds 20]
- *        [--sizes 1000,5000,10000] [--changes 200] [--rate 10000] [--watched 200]
+ *        [--sizes 1000,5000,10000] [--series 1000] [--changes 200] [--rate 10000] [--watched 200]
+ *
+ * `--series` is the number of distinct cohorts the fan-out spreads its subscribers over (issue
+ * 18.5's goal: `--sizes 100000 --series 10000`).
  *
  * Uses DATABASE_URL (a server where it may create a throwaway database) or the system Postgres at
  * 127.0.0.1:5432. Engines run as child processes (their CPU and memory are measured on their own);
@@ -15,7 +18,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { cliOptions } from '../cli.ts';
-import { fanout, type FanoutResult } from './fanout.ts';
+import { fanout, FANOUT_GOALS, type FanoutResult } from './fanout.ts';
 import {
   freshnessPipeline,
   freshnessPostgres,
@@ -30,6 +33,7 @@ const arg = cliOptions(process.argv.slice(2), import.meta.url, [
   'only',
   'seconds',
   'sizes',
+  'series',
   'changes',
   'rate',
   'watched',
@@ -37,13 +41,14 @@ const arg = cliOptions(process.argv.slice(2), import.meta.url, [
 const ONLY = arg('only', 'all');
 const SECONDS = Number(arg('seconds', '20'));
 const SIZES = arg('sizes', '1000,5000,10000').split(',').map(Number);
+const SERIES_COUNT = Number(arg('series', '1000'));
 const CHANGES = Number(arg('changes', '200'));
 const RATE = Number(arg('rate', '10000'));
 const WATCHED = Number(arg('watched', '200'));
 
 async function main(): Promise<void> {
   const started = new Date();
-  const db = await createBenchDb();
+  const db = await createBenchDb(undefined, SERIES_COUNT);
   const out: {
     bench: 'live';
     at: string;
@@ -66,6 +71,7 @@ async function main(): Promise<void> {
       batch_size: 100,
       event_debounce_ms: 5,
       fanout_series: db.series.length,
+      fanout_goals: FANOUT_GOALS,
       fanout_changes_per_s: CHANGES,
       fanout_subscriptions_per_socket: 100,
       freshness_rate_rows_per_s: RATE,

@@ -1,5 +1,5 @@
 /**
- * What the live benchmarks share: a throwaway database with 1,000 extra series, engines as child
+ * What the live benchmarks share: a throwaway database with extra series (1,000 unless asked), engines as child
  * processes (so their CPU and memory are their own), a light graphql-transport-ws subscriber
  * pool, and latency statistics.
  */
@@ -29,6 +29,7 @@ export interface BenchDb {
  */
 export async function createBenchDb(
   adminUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+  seriesCount = SERIES,
 ): Promise<BenchDb> {
   const name = `bench_live_${randomBytes(4).toString('hex')}`;
   const admin = createPool({ connectionString: adminUrl, applicationName: 'bench-live', max: 1 });
@@ -43,8 +44,8 @@ export async function createBenchDb(
     await query(
       pool,
       sql`INSERT INTO public.entities (kind, key, name, owner_id)
-          SELECT 'sensor', format('bench-%s', lpad(i::text, 4, '0')), format('Bench %s', i), '1'
-            FROM generate_series(1, ${sql.value(SERIES)}) i`,
+          SELECT 'sensor', format('bench-%s', lpad(i::text, 6, '0')), format('Bench %s', i), '1'
+            FROM generate_series(1, ${sql.value(seriesCount)}) i`,
     );
     // one reading per series, so every live query starts with a row
     await query(
@@ -178,6 +179,8 @@ export async function subscribeMany(
   perConnection: number,
   request: (i: number) => { query: string; variables?: Record<string, unknown> },
   onData: OnData,
+  /** connection_init's payload: e.g. `{ headers: { … } }` where the engine wants a session */
+  initPayload: Record<string, unknown> = {},
 ): Promise<{ close(): void; firsts: number }> {
   const sockets: WebSocket[] = [];
   let firsts = 0;
@@ -191,7 +194,9 @@ export async function subscribeMany(
     opened.push(
       new Promise<void>((resolve, reject) => {
         ws.once('error', reject);
-        ws.once('open', () => ws.send(JSON.stringify({ type: 'connection_init', payload: {} })));
+        ws.once('open', () =>
+          ws.send(JSON.stringify({ type: 'connection_init', payload: initPayload })),
+        );
         ws.on('message', (raw) => {
           const at = performance.now();
           const m = JSON.parse(raw.toString()) as { type: string; id?: string; payload?: unknown };

@@ -43,6 +43,7 @@ function workerRun(processes: number, rowsPerS: number, workerCores: number): Wo
 function fanoutRun(engines: number, engineCores: number, missed = 0): FanoutResult {
   return {
     subscribers: 10_000,
+    cohorts: 1000,
     engines,
     mode: 'polling',
     all_first_results: true,
@@ -57,6 +58,9 @@ function fanoutRun(engines: number, engineCores: number, missed = 0): FanoutResu
     postgres_xact_per_s: 70,
     engine_poll_statements_per_s: 10,
     engine_polls: 100,
+    engine_rss_per_subscriber_kb: 2,
+    engine_cpu_us_per_cohort_poll: 40,
+    goals: { missed_changes: 0, latency_ms: { mean_below: 1000 }, pass: missed === 0 },
   };
 }
 

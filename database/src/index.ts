@@ -1,6 +1,7 @@
 export { sql, compile, bindPlaceholders, quoteIdent, UnsafeSqlError, isSql } from './sql.ts';
 export type { SQL, Compiled, Placeholder } from './sql.ts';
 export { createPool, query, transaction, withClient } from './pool.ts';
+export { queryTextRow, type TextRow } from './text-row.ts';
 export type { Queryable, PoolOptions, IsolationLevel, TransactionOptions } from './pool.ts';
 export {
   databaseSettings,

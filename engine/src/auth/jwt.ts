@@ -25,8 +25,9 @@ const REGISTERED_CLAIMS = new Set(['iss', 'sub', 'aud', 'exp', 'nbf', 'iat', 'jt
 
 export interface JwtOutcome {
   role: string;
-  /** Session variables from the token (lower-cased keys, without the two role claims). */
-  variables: Record<string, string>;
+  /** Session variables from the token (lower-cased keys, without the two role claims); shared by
+   * every request with the same token, so never changed */
+  variables: Readonly<Record<string, string>>;
   /** The token's `exp`, when it has one. */
   expiresAt: Date | undefined;
 }
@@ -40,12 +41,7 @@ export async function processJwt(
   headers: ReadonlyMap<string, string>,
   now: Date,
 ): Promise<JwtOutcome | undefined> {
-  const customNames = new Set(
-    configs.flatMap((c) =>
-      c.location.type === 'CustomHeader' ? [c.location.name.toLowerCase()] : [],
-    ),
-  );
-  const tokens = findTokens(headers, customNames);
+  const tokens = findTokens(headers, customHeaderNames(configs));
 
   const matches: Array<{ config: JwtConfig; token: string }> = [];
   let issuerMismatch = false;
@@ -79,30 +75,74 @@ export async function processJwt(
     throw err400('invalid-headers', 'Could not verify JWT: Multiple JWTs found');
   const { config, token } = matches[0] as { config: JwtConfig; token: string };
 
-  const payload = await verifyToken(config, token, now);
-  const claims = extractClaims(config, payload);
-  const allowedRoles = parseRoles(claims.get(ALLOWED_ROLES), 'should be a list of roles');
-  const defaultRole = parseRole(claims.get(DEFAULT_ROLE), 'should be a single role name');
+  const verified = verifiedToken(config, token) ?? (await verifyToken(config, token));
+  checkClaimsAt(config, verified.claims, now);
+  verified.session ??= sessionClaims(config, verified.claims);
+  const { allowedRoles, defaultRole, variables } = verified.session;
 
   const requested = headers.get('x-hasura-role');
   const role = requested !== undefined && requested !== '' ? requested : defaultRole;
   if (!allowedRoles.includes(role)) {
     throw err400('access-denied', 'Your requested role is not in allowed roles');
   }
+  if (variables instanceof Error) throw variables;
+  const exp = verified.claims.exp;
+  return {
+    role,
+    variables,
+    expiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined,
+  };
+}
 
+/** What a token's claims give a session, whatever the request: its roles and variables. */
+interface SessionClaims {
+  allowedRoles: string[];
+  defaultRole: string;
+  /** the other `x-hasura-*` claims, or the error a claim that is not a string gives */
+  variables: Record<string, string> | Error;
+}
+
+/**
+ * The roles and session variables of verified claims (Hasura's order of checks: the roles, then
+ * — after the requested role is checked against them — the variables' types). They depend on
+ * the configuration and the claims only, so a cached token keeps them (`VerifiedToken.session`).
+ */
+function sessionClaims(config: JwtConfig, payload: Claims): SessionClaims {
+  const claims = extractClaims(config, payload);
+  const allowedRoles = parseRoles(claims.get(ALLOWED_ROLES), 'should be a list of roles');
+  const defaultRole = parseRole(claims.get(DEFAULT_ROLE), 'should be a single role name');
   const variables: Record<string, string> = {};
   for (const [name, value] of claims) {
     if (name === ALLOWED_ROLES || name === DEFAULT_ROLE) continue;
     if (typeof value !== 'string') {
-      throw err400(
-        'jwt-invalid-claims',
-        `x-hasura-* claims: ${typeMismatch('Text', 'String', value)}`,
-      );
+      return {
+        allowedRoles,
+        defaultRole,
+        variables: err400(
+          'jwt-invalid-claims',
+          `x-hasura-* claims: ${typeMismatch('Text', 'String', value)}`,
+        ),
+      };
     }
     variables[name] = value;
   }
-  const exp = payload.exp;
-  return { role, variables, expiresAt: typeof exp === 'number' ? new Date(exp * 1000) : undefined };
+  return { allowedRoles, defaultRole, variables };
+}
+
+/** The lower-cased custom header names the configurations read a token from (per config list). */
+const customNamesOf = new WeakMap<readonly JwtConfig[], Set<string>>();
+
+function customHeaderNames(configs: readonly JwtConfig[]): Set<string> {
+  let names = customNamesOf.get(configs);
+  if (!names) {
+    names = new Set(
+      configs.flatMap((c) =>
+        c.location.type === 'CustomHeader' ? [c.location.name.toLowerCase()] : [],
+      ),
+    );
+    customNamesOf.set(configs, names);
+  }
+  return names;
 }
 
 // --- finding the token -------------------------------------------------------------------------
@@ -178,33 +218,41 @@ function unverifiedIssuer(token: string): string | undefined {
 
 type Claims = Record<string, unknown>;
 
+/** A token's verified claims, and what they give a session once that was worked out. */
+interface VerifiedToken {
+  claims: Claims;
+  session?: SessionClaims;
+}
+
 /**
  * Tokens whose signature, encoding and claim types a static key (`key`, not `jwk_url`) has
- * verified, with their decoded claims. That verification depends on nothing but the key and the
- * token's text, so a client sending the same token again (a dashboard does, every request until
- * it renews it) skips the HMAC / RSA work; exp, nbf, iss and aud are still checked on every
- * request. Only successes are kept; a JWK set is never cached here, since its keys rotate.
+ * verified, with their decoded claims and the roles and session variables read from them. That
+ * work depends on nothing but the configuration and the token's text, so a client sending the
+ * same token again (a dashboard does, every request until it renews it) skips the HMAC / RSA
+ * work and the claims' parsing; exp, nbf, iss and aud are still checked on every request, and
+ * the requested role against the allowed ones. Only verified tokens are kept; a JWK set is never
+ * cached here, since its keys rotate.
  */
 const VERIFIED_TOKENS_PER_KEY = 4096;
-const verifiedTokens = new WeakMap<JwtConfig, LruCache<string, Claims>>();
+const verifiedTokens = new WeakMap<JwtConfig, LruCache<string, VerifiedToken>>();
 
-async function verifyToken(config: JwtConfig, token: string, now: Date): Promise<Claims> {
-  let claims: Claims | undefined;
-  let cache: LruCache<string, Claims> | undefined;
+/** A token this configuration verified before (then no promise is made: the common case). */
+function verifiedToken(config: JwtConfig, token: string): VerifiedToken | undefined {
+  return typeof config.key === 'function' ? undefined : verifiedTokens.get(config)?.get(token);
+}
+
+/** Verify a token's signature and claim types, and remember it when the key is static. */
+async function verifyToken(config: JwtConfig, token: string): Promise<VerifiedToken> {
+  const verified: VerifiedToken = { claims: await verifySignature(config, token) };
   if (typeof config.key !== 'function') {
-    cache = verifiedTokens.get(config);
+    let cache = verifiedTokens.get(config);
     if (!cache) {
       cache = new LruCache(VERIFIED_TOKENS_PER_KEY);
       verifiedTokens.set(config, cache);
     }
-    claims = cache.get(token);
+    cache.set(token, verified);
   }
-  if (!claims) {
-    claims = await verifySignature(config, token);
-    cache?.set(token, claims);
-  }
-  checkClaimsAt(config, claims, now);
-  return claims;
+  return verified;
 }
 
 /** Signature, then the payload's JSON and registered claim types: what depends on the token only. */

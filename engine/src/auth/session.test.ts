@@ -244,6 +244,30 @@ describe('Auth > JWT (HS256)', () => {
     );
   });
 
+  it('should answer a token read from its cache as when it was first read: roles, then claim types', async () => {
+    const token = await sign({ [NS]: hasuraClaims({ 'x-hasura-org': 7 }) });
+    for (let i = 0; i < 2; i++) {
+      // the requested role is checked before the claims' types, as on the first reading
+      expectError(
+        await failure({ ...bearer(token), 'x-hasura-role': 'admin' }, config),
+        'access-denied',
+        'Your requested role is not in allowed roles',
+      );
+      expectError(
+        await failure(bearer(token), config),
+        'jwt-invalid-claims',
+        'x-hasura-* claims: parsing Text failed, expected String, but encountered Number',
+      );
+    }
+    const good = await sign({ [NS]: hasuraClaims() });
+    const first = await resolveSession({ ...bearer(good), 'x-hasura-role': 'editor' }, config);
+    // a session's variables are its own: changing them changes no later session of the token
+    first.variables['x-hasura-user-id'] = 'changed';
+    const again = await resolveSession(bearer(good), config);
+    expect(again).toMatchObject({ role: 'user', authenticatedBy: 'jwt' });
+    expect(again.variables).toEqual({ 'x-hasura-user-id': '42', 'x-hasura-role': 'user' });
+  });
+
   it('should check a token it verified before again at every use: expiry, tampering, roles', async () => {
     const exp = now() + 60;
     const token = await sign({ [NS]: hasuraClaims() }, { exp });

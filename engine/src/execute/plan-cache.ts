@@ -32,12 +32,15 @@ export class PlanVariants<P> {
     private readonly max = 64,
   ) {}
 
+  /** per variable: `0` absent, `1` null, `2` a value, or the JSON of a structural one's value */
   private key(values: Record<string, unknown>): string {
-    return JSON.stringify(
-      this.names.map((n) =>
-        !hasOwn(values, n) ? 0 : this.structural.has(n) ? [values[n]] : values[n] === null ? 1 : 2,
-      ),
-    );
+    let key = '';
+    for (const n of this.names) {
+      if (!hasOwn(values, n)) key += '0,';
+      else if (this.structural.has(n)) key += `${JSON.stringify([values[n]])},`;
+      else key += values[n] === null ? '1,' : '2,';
+    }
+    return key;
   }
 
   get(values: Record<string, unknown>): P | undefined {

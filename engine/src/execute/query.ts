@@ -7,10 +7,10 @@
  * spliced into the body as text.
  */
 import { createHash } from 'node:crypto';
-import { bindPlaceholders, compile, type Compiled } from '@streamsync/database';
+import { bindPlaceholders, compile, type Compiled, type TextRow } from '@streamsync/database';
 import { pgQueryError } from '../errors.ts';
 import { buildQueryIR, type ParamUse } from '../parse/select.ts';
-import { queryWithin } from '../limits/statement-timeout.ts';
+import { queryTextRowWithin } from '../limits/statement-timeout.ts';
 import { SelectTranslator } from '../translate/select.ts';
 import type { QueryIR } from '../ir/types.ts';
 import {
@@ -30,8 +30,11 @@ import {
 export interface QueryPlan {
   compiled: Compiled | null;
   name: string | null;
-  /** `"<response key>":` and where its value comes from: a result column or static JSON text */
-  layout: Array<{ prefix: string; col: string } | { prefix: string; json: string }>;
+  /**
+   * `"<response key>":` and where its value comes from: the statement's column at that position
+   * (the row is read by position: no row description is asked for) or static JSON text
+   */
+  layout: Array<{ prefix: string; col: number } | { prefix: string; json: string }>;
   params: ParamUse[];
   /** `v:<param key>` → its use */
   paramsByKey: Map<string, ParamUse>;
@@ -44,12 +47,12 @@ export function buildQueryPlan(p: Prepared, opts: ExecOptions): Built<QueryPlan>
   const ctx = root.context();
   const ir = buildQueryIR(ctx, root.rootType, root.fields);
   const { statement, columns } = new SelectTranslator().query(ir);
-  // the translator names the column of root field i `c<i>`
+  // the translator names the column of root field i `c<i>`, in the order of `columns`
   const layout: QueryPlan['layout'] = ir.root.map(([alias, f], i) => {
     const prefix = `${JSON.stringify(alias)}:`;
     if (f.k === 'static') return { prefix, json: JSON.stringify(f.value) };
     if (f.k === 'typename') return { prefix, json: JSON.stringify(f.name) };
-    return { prefix, col: `c${i}` };
+    return { prefix, col: columns.indexOf(`c${i}`) };
   });
   const compiled = columns.length ? compile(statement) : null;
   const sessionVars = new Set<string>();
@@ -99,19 +102,14 @@ export async function runQuery(
   opts: ExecOptions,
   timeLimit: number | null,
 ): Promise<string> {
-  let row: Record<string, string | null> = {};
+  let row: TextRow = null;
   if (plan.compiled) {
     try {
-      const statement = plan.name
-        ? { name: plan.name, text: plan.compiled.text, values: values ?? [] }
-        : { text: plan.compiled.text, values: values ?? [] };
+      const statement = { compiled: plan.compiled, name: plan.name, values: values ?? [] };
       // a query reads from a replica when there is one (Hasura's read_replicas)
-      const res = opts.reads
-        ? await opts.reads.run((t) =>
-            queryWithin<Record<string, string | null>>(t.pool, statement, timeLimit),
-          )
-        : await queryWithin<Record<string, string | null>>(opts.pool, statement, timeLimit);
-      row = res.rows[0] ?? {};
+      row = opts.reads
+        ? await opts.reads.run((t) => queryTextRowWithin(t.pool, statement, timeLimit))
+        : await queryTextRowWithin(opts.pool, statement, timeLimit);
     } catch (e) {
       const err = e as { code?: string; message?: string };
       if (!err.code) throw e;
@@ -120,9 +118,10 @@ export async function runQuery(
   }
   // Postgres built each field's JSON: splice the texts, never parse them
   let body = '{"data":{';
-  plan.layout.forEach((slot, i) => {
+  for (let i = 0; i < plan.layout.length; i++) {
+    const slot = plan.layout[i]!;
     if (i > 0) body += ',';
-    body += slot.prefix + ('json' in slot ? slot.json : (row[slot.col] ?? 'null'));
-  });
+    body += slot.prefix + ('json' in slot ? slot.json : (row?.[slot.col] ?? 'null'));
+  }
   return `${body}}}`;
 }

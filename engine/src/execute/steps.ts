@@ -25,13 +25,21 @@ export async function runSteps(
 ): Promise<OperationResult> {
   const answers: StepAnswer[] = [];
   for (const s of steps) answers.push(await s.run());
-  const headers = answers.flatMap((a) => a.headers ?? []);
-  const out = (body: string): OperationResult => {
-    const r: OperationResult = { body, isError: false, errorCodes: [] };
-    if (headers.length) r.headers = headers;
-    return r;
-  };
-  if (answers.length === 1 && 'body' in answers[0]!) return out(answers[0].body);
+  const only = answers.length === 1 ? answers[0]! : undefined;
+  const headers = only ? (only.headers ?? []) : answers.flatMap((a) => a.headers ?? []);
+  let body: string;
+  if (only && 'body' in only) body = only.body;
+  else body = JSON.stringify({ data: assemble(answers, order) });
+  const r: OperationResult = { body, isError: false, errorCodes: [] };
+  if (headers.length) r.headers = headers;
+  return r;
+}
+
+/** `data` in the root fields' order, from the steps' answers. */
+function assemble(
+  answers: readonly StepAnswer[],
+  order: readonly string[],
+): Record<string, unknown> {
   const byKey = new Map<string, unknown>();
   for (const a of answers) {
     const data =
@@ -40,5 +48,5 @@ export async function runSteps(
   }
   const data: Record<string, unknown> = {};
   for (const k of order) data[k] = byKey.get(k);
-  return out(JSON.stringify({ data }));
+  return data;
 }

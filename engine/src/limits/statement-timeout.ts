@@ -7,6 +7,7 @@
  * (A mutation's transaction sets it with SET LOCAL: `timeoutSetting`.)
  */
 import type pg from 'pg';
+import { queryTextRow, type Compiled, type TextRow } from '@streamsync/database';
 import { timeLimitError } from './index.ts';
 
 /** The statement_timeout each pooled connection currently has, in ms (absent: the default, 0). */
@@ -19,11 +20,30 @@ export const timeoutSetting = (seconds: number | null): string =>
 /** SQLSTATE of a statement cancelled (by statement_timeout here) */
 export const QUERY_CANCELED = '57014';
 
-export async function queryWithin<R extends pg.QueryResultRow>(
+export function queryWithin<R extends pg.QueryResultRow>(
   pool: pg.Pool,
   config: pg.QueryConfig,
   seconds: number | null,
 ): Promise<pg.QueryResult<R>> {
+  return runWithin(pool, seconds, (client) => client.query<R>(config));
+}
+
+/** `queryWithin` for a statement answering one row of text columns, kept as text (a query's JSON). */
+export function queryTextRowWithin(
+  pool: pg.Pool,
+  statement: { compiled: Compiled; name: string | null; values: unknown[] },
+  seconds: number | null,
+): Promise<TextRow> {
+  return runWithin(pool, seconds, (client) =>
+    queryTextRow(client, statement.compiled, statement.name, statement.values),
+  );
+}
+
+async function runWithin<T>(
+  pool: pg.Pool,
+  seconds: number | null,
+  run: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken = false;
   try {
@@ -35,7 +55,7 @@ export async function queryWithin<R extends pg.QueryResultRow>(
       });
       current.set(client, want);
     }
-    return await client.query<R>(config);
+    return await run(client);
   } catch (e) {
     const err = e as { code?: string };
     if (!err.code) broken = true;

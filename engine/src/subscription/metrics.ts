@@ -8,6 +8,8 @@ export interface SubscriptionMetrics {
   cohorts: client.Gauge<'kind'>;
   pollDuration: client.Histogram<'kind'>;
   polls: client.Counter<'kind' | 'trigger'>;
+  /** cohorts read by poll statements (a statement reads a batch of them) */
+  cohortPolls: client.Counter<'kind'>;
   wakeups: client.Counter<'outcome'>;
   notifications: client.Counter;
   framesSent: client.Counter;
@@ -83,6 +85,12 @@ export function createSubscriptionMetrics(
       name: 'engine_subscription_polls_total',
       help: 'Polls by kind and what triggered them (interval, wakeup, subscribe, catchup)',
       labelNames: ['kind', 'trigger'],
+      registers,
+    }),
+    cohortPolls: new client.Counter({
+      name: 'engine_subscription_cohort_polls_total',
+      help: 'Cohorts read by poll statements, by kind (what a poll costs is per cohort, not per statement)',
+      labelNames: ['kind'],
       registers,
     }),
     wakeups: new client.Counter({

@@ -236,6 +236,7 @@ export abstract class Poller {
       batch = await this.readable(target, runnable);
       if (batch.length === 0) return [];
       const values = bindPlaceholders(this.plan.compiled, (k) => this.bind(k, batch));
+      this.ctx.metrics.cohortPolls.inc({ kind: this.kind }, batch.length);
       const res = await queryWithin<Row>(
         target.pool,
         this.prepared

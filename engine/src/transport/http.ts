@@ -72,7 +72,8 @@ function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    // a body of one chunk (most are) is used as it came, not copied
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -124,13 +125,15 @@ export function createHttpHandler(engine: HttpRuntime): http.RequestListener {
           { endpoint },
           Number(process.hrtime.bigint() - started) / 1e9,
         );
-        const body = typeof reply.body === 'string' ? Buffer.from(reply.body) : reply.body;
-        res.writeHead(reply.status, {
+        // a text body is encoded once, by the socket write (Node's default is UTF-8)
+        const body = reply.body;
+        const headers: http.OutgoingHttpHeaders = {
           'content-type': reply.contentType ?? 'application/json; charset=utf-8',
-          'content-length': String(body.length),
-          ...(reply.headers ?? {}),
-          ...corsHeaders(engine.config.cors, req),
-        });
+          'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
+        };
+        if (reply.headers) Object.assign(headers, reply.headers);
+        if (req.headers.origin) Object.assign(headers, corsHeaders(engine.config.cors, req));
+        res.writeHead(reply.status, headers);
         res.end(body);
       })
       .catch(() => res.destroy());
