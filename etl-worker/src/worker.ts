@@ -67,6 +67,7 @@ export async function startWorker(config: WorkerConfig, log: pino.Logger): Promi
     kafka,
     groupId: config.groupId,
     batchMaxRows: config.batchMaxRows,
+    fetchAheadMessages: config.fetchAheadMessages,
     batchMaxWaitMs: config.batchMaxWaitMs,
     maxMessageBytes: config.maxMessageBytes,
     maxFutureMs: config.maxFutureMs,

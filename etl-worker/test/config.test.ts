@@ -19,6 +19,7 @@ const NOWHERE = {
 const CASES: Array<[key: string, value: string]> = [
   ['ETL_BATCH_MAX_ROWS', 'abc'],
   ['ETL_BATCH_MAX_ROWS', '0'],
+  ['ETL_FETCH_AHEAD_MESSAGES', '0'],
   ['KAFKA_BROKERS', 'nohost'],
   ['KAFKA_BROKERS', '127.0.0.1:99999'],
   ['DATABASE_URL', 'mysql://etl@127.0.0.1/x'],
