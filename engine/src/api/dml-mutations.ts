@@ -11,7 +11,8 @@ import { QErr, withPath, type PathElem } from '../errors.ts';
 import type { AnnInsert, InsertRow, OnConflict } from '../ir/mutation.ts';
 import type { BoolExp, Val } from '../ir/types.ts';
 import { permFilterToIR } from '../parse/bool-exp.ts';
-import { deletePerm, insertPerm, updatePerm, type Preset } from '../schema/mutation-perms.ts';
+import { presetVals } from '../parse/mutation.ts';
+import { deletePerm, insertPerm, updatePerm } from '../schema/mutation-perms.ts';
 import type { ColumnInfo, SelectPermInfo, SourceInfo, TableInfo } from '../schema/source.ts';
 import { insertDml } from '../translate/insert.ts';
 import { CHECK } from '../translate/mutation-output.ts';
@@ -59,18 +60,6 @@ function notAllowed(ctx: OpContext, t: TableInfo, kind: string): QErr {
 /** A permission's boolean expression over the table (admin: none). */
 function permExp(ctx: OpContext, t: TableInfo, info: SourceInfo, json: unknown): BoolExp {
   return roleOf(ctx) === null ? { k: 'true' } : permFilterToIR(json, t, info);
-}
-
-function presetVals(t: TableInfo, presets: Map<string, Preset>): Array<[string, Val]> {
-  return [...presets].map(([col, p]) => {
-    const pgType = t.columnsByName.get(col)!.pg.formatted;
-    return [
-      col,
-      p.k === 'session'
-        ? { k: 'session', name: p.name, pgType }
-        : { k: 'lit', value: p.value, pgType },
-    ];
-  });
 }
 
 /** Hasura's checkPermOnCol: a column the role may not write. */

@@ -181,7 +181,8 @@ function pkWhere(ctx: SelectContext, t: TableInfo, given: Map<string, Coerced>):
   );
 }
 
-function presetVals(t: TableInfo, presets: Map<string, Preset>): Array<[string, Val]> {
+/** A permission's column presets as values to write (a session variable's, or a literal). */
+export function presetVals(t: TableInfo, presets: Map<string, Preset>): Array<[string, Val]> {
   return [...presets].map(([col, p]) => {
     const pgType = t.columnsByName.get(col)!.pg.formatted;
     return [
