@@ -5,7 +5,7 @@
  * metrics), manual invocation, redelivery, log clean-up, and the SQL side following the metadata.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '@streamsync/testing';
+import { createTestDatabase, waitFor, type TestDatabase } from '@streamsync/testing';
 import type { RunningEngine } from '../src/server.ts';
 import { api, gql, metadata, runSql, startTestEngine } from './helpers.ts';
 import { startReceiver, type TestReceiver } from './webhook-receiver.ts';
@@ -299,9 +299,13 @@ describe('Engine > Event triggers', () => {
     expect(missing.status).toBe(400);
     expect(missing.body).toEqual({ code: 'not-exists', error: 'event not found', path: '$.args' });
 
-    const logs = await metadata(engine, {
-      type: 'pg_get_event_logs',
-      args: { name: 'manual_only' },
+    // the delivery is recorded after the hook has answered: wait for the record, not the hit
+    const logs = await waitFor('the redelivery recorded as delivered', async () => {
+      const l = await metadata(engine, {
+        type: 'pg_get_event_logs',
+        args: { name: 'manual_only' },
+      });
+      return (l as Array<{ delivered: boolean }>)[0]?.delivered ? l : null;
     });
     expect(logs).toHaveLength(1);
     expect(logs[0]).toMatchObject({
