@@ -16,24 +16,14 @@
  *
  *   npm run bench:soak      (BENCH_SECONDS, BENCH_SOAK_RATE, BENCH_SOAK_SUBSCRIBERS to change)
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
-import pino from 'pino';
 import { query, sql } from '@streamsync/database';
-import {
-  connectProducer,
-  createKafka,
-  createMetrics,
-  createRng,
-  createStream,
-  ensureTopics,
-  startLive,
-  STREAM_TOPICS,
-} from '@streamsync/etl-worker/producer';
+import { STREAM_TOPICS } from '@streamsync/etl-worker/producer';
+import { startSensorFeed } from '../sensor-feed.ts';
 import { startStack, type Stack } from '@streamsync/stack';
 import { freePorts } from '@streamsync/stack/ports';
 import { cliOptions } from '../cli.ts';
@@ -89,29 +79,12 @@ async function main(): Promise<void> {
     const db = new pg.Pool({ connectionString: stack.postgresUrl, max: 2 });
     const pidOf = (name: string) => stack!.services.get(name)?.pid;
 
-    const quiet = pino({ level: 'silent' });
-    const kafka = createKafka(stack.kafkaBrokers, 'bench-soak', quiet);
-    await ensureTopics(kafka, [STREAM_TOPICS.sensor_readings], 3);
-    const sender = await connectProducer(kafka);
-    const feed = startLive({
-      sender,
-      streams: [
-        createStream('sensor_readings', {
-          rng: createRng(11),
-          badRatio: 0,
-          sensors: RATE,
-          tradeIdPrefix: `s${randomBytes(2).toString('hex')}-`,
-        }),
-      ],
-      topics: STREAM_TOPICS,
+    const feed = await startSensorFeed(stack.kafkaBrokers, {
+      clientId: 'bench-soak',
       rate: RATE,
-      metrics: createMetrics(),
-      log: quiet,
+      seed: 11,
     });
-    stopFeed = async () => {
-      await feed.stop();
-      await sender.producer.disconnect();
-    };
+    stopFeed = () => feed.stop();
     // the subscribers watch sensors that exist once the first seconds of the feed are stored
     await sleep(5000);
     const { rows: sensors } = await query<{ id: string }>(

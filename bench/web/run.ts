@@ -15,24 +15,13 @@
  *                             BENCH_WEB_PROFILE_S=30 adds where the main thread's time went:
  *                             a CPU profile's self time by function, bundle chunk and line)
  */
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { query, sql } from '@streamsync/database';
-import pino from 'pino';
 import type { Page } from 'playwright-core';
-import {
-  connectProducer,
-  createKafka,
-  createMetrics,
-  createRng,
-  createStream,
-  ensureTopics,
-  startLive,
-  STREAM_TOPICS,
-} from '@streamsync/etl-worker/producer';
+import { startSensorFeed } from '../sensor-feed.ts';
 import { cliOptions } from '../cli.ts';
 import { startStack, type Stack } from '@streamsync/stack';
 import { freePorts } from '@streamsync/stack/ports';
@@ -235,30 +224,13 @@ async function main(): Promise<void> {
     }
 
     // the feed: RATE sensors, each once a second
-    const quiet = pino({ level: 'silent' });
-    const kafka = createKafka(stack.kafkaBrokers, 'bench-web', quiet);
-    await ensureTopics(kafka, [STREAM_TOPICS.sensor_readings], 3);
-    const sender = await connectProducer(kafka);
-    const metrics = createMetrics();
-    const feed = startLive({
-      sender,
-      streams: [
-        createStream('sensor_readings', {
-          rng: createRng(7),
-          badRatio: 0,
-          sensors: RATE,
-          tradeIdPrefix: `b${randomBytes(2).toString('hex')}-`,
-        }),
-      ],
-      topics: STREAM_TOPICS,
+    const feed = await startSensorFeed(stack.kafkaBrokers, {
+      clientId: 'bench-web',
       rate: RATE,
-      metrics,
-      log: quiet,
+      seed: 7,
     });
-    stopFeed = async () => {
-      await feed.stop();
-      await sender.producer.disconnect();
-    };
+    const metrics = feed.metrics;
+    stopFeed = () => feed.stop();
     log(
       `feeding ${RATE} rows/s; warming up ${WARMUP_S} s (the panels' 15 minutes fill as they go)`,
     );
